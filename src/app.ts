@@ -1,0 +1,35 @@
+/**
+ * The hono app: public OAuth and metadata routes, the admin API behind bearer authentication, and the one
+ * error handler. Paths served here must also be listed in wrangler.toml's run_worker_first.
+ */
+import { Hono } from "hono";
+import type { Env } from "./config";
+import { adminAuth, type Principal } from "./middleware/admin-auth";
+import { problemResponse, renderError } from "./middleware/error-handler";
+import { problems } from "./domain/errors";
+import { auditRoutes } from "./routes/admin/audit";
+import { credentialRoutes } from "./routes/admin/credentials";
+import { openApiRoutes } from "./routes/admin/openapi";
+import { resourceRoutes } from "./routes/admin/resources";
+import { bootstrapRoutes } from "./routes/bootstrap";
+import { healthRoutes } from "./routes/health";
+import { tokenRoutes } from "./routes/token";
+import { wellKnownRoutes } from "./routes/well-known";
+
+export type AppEnv = { Bindings: Env; Variables: { principal: Principal } };
+
+const admin = new Hono<AppEnv>();
+admin.use("*", adminAuth());
+admin.route("/resources", resourceRoutes);
+admin.route("/credentials", credentialRoutes);
+admin.route("/audit", auditRoutes);
+
+export const app = new Hono<AppEnv>();
+app.route("/", healthRoutes);
+app.route("/", tokenRoutes);
+app.route("/", wellKnownRoutes);
+app.route("/", openApiRoutes);
+app.route("/", bootstrapRoutes);
+app.route("/api/v1", admin);
+app.notFound(() => problemResponse(problems.notFound("endpoint")));
+app.onError(renderError);

@@ -1,0 +1,73 @@
+/**
+ * The Worker's bindings and its configuration. Vars and secrets are parsed once per isolate with zod,
+ * so a misconfigured deployment fails loudly on its first request instead of minting odd tokens.
+ */
+import { z } from "zod";
+
+/** Bindings declared in wrangler.toml, plus the secrets set with `wrangler secret put`. */
+export interface Env {
+  DB: D1Database;
+  REVOCATIONS: KVNamespace;
+  SETUP_CODES: DurableObjectNamespace;
+  ASSETS: Fetcher;
+  TOKEN_IP_LIMITER: RateLimit;
+  TOKEN_CLIENT_LIMITER: RateLimit;
+  AUTH_FAILURE_LIMITER: RateLimit;
+  ISSUER: string;
+  TOKEN_LIFETIME_SECONDS: string;
+  SIGNING_ALG: string;
+  SIGNING_KEY_ROTATION_DAYS: string;
+  /** Secret: HMAC key (base64url, 32 bytes) for client secrets and setup codes. */
+  SECRET_PEPPER: string;
+  /** Secret: AES-256-GCM key (base64url, 32 bytes) that encrypts signing keys at rest. */
+  KEY_ENCRYPTION_KEY: string;
+  /** Secret, optional: enables POST /api/v1/bootstrap for the first management credential. */
+  BOOTSTRAP_TOKEN?: string;
+}
+
+const base64urlKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{43}$/, "must be 32 random bytes, base64url-encoded (43 characters)");
+
+const configSchema = z.object({
+  issuer: z
+    .url({ protocol: /^https?$/ })
+    .refine((u) => !u.endsWith("/") && !u.includes("?") && !u.includes("#"), "no trailing slash, query or fragment"),
+  tokenLifetimeSeconds: z.coerce.number().int().min(60).max(86_400),
+  signingAlg: z.enum(["ES256", "EdDSA", "RS256"]),
+  signingKeyRotationDays: z.coerce.number().int().min(1).max(365),
+  secretPepper: base64urlKey,
+  keyEncryptionKey: base64urlKey,
+  bootstrapToken: z.string().min(32).optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+let cached: { env: Env; config: Config } | undefined;
+
+/** Parses the Worker's vars and secrets once per isolate (re-parsed if the env object changes). */
+export function getConfig(env: Env): Config {
+  if (cached?.env === env) return cached.config;
+  const parsed = configSchema.safeParse({
+    issuer: env.ISSUER,
+    tokenLifetimeSeconds: env.TOKEN_LIFETIME_SECONDS ?? "3600",
+    signingAlg: env.SIGNING_ALG ?? "ES256",
+    signingKeyRotationDays: env.SIGNING_KEY_ROTATION_DAYS ?? "30",
+    secretPepper: env.SECRET_PEPPER,
+    keyEncryptionKey: env.KEY_ENCRYPTION_KEY,
+    bootstrapToken: env.BOOTSTRAP_TOKEN || undefined,
+  });
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`Latchkey is misconfigured: ${fields}`);
+  }
+  cached = { env, config: parsed.data };
+  return parsed.data;
+}
+
+/** The longest lifetime a credential may set for its tokens (24 h). */
+export const MAX_TOKEN_LIFETIME_SECONDS = 86_400;
+/** JWKS Cache-Control max-age: bounded, so verifiers pick up a new key within minutes. */
+export const JWKS_MAX_AGE_SECONDS = 600;
+/** Leeway added to token lifetimes when deciding a retired signing key can be dropped. */
+export const CLOCK_SKEW_SECONDS = 300;

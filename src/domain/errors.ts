@@ -1,0 +1,92 @@
+/**
+ * The two error shapes Latchkey puts on the wire: OAuthError for the OAuth endpoints (RFC 6749 section 5.2)
+ * and ProblemError for the admin API (RFC 9457 problem+json). Descriptions are fixed text chosen here,
+ * never echoed input; the private reason for a failure goes to the log, never to the client.
+ */
+
+export type OAuthErrorCode =
+  | "invalid_request"
+  | "invalid_client"
+  | "invalid_grant"
+  | "unauthorized_client"
+  | "unsupported_grant_type"
+  | "invalid_scope"
+  | "invalid_target"
+  | "slow_down"
+  | "temporarily_unavailable"
+  | "server_error";
+
+const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
+  invalid_request: 400,
+  invalid_client: 401,
+  invalid_grant: 400,
+  unauthorized_client: 400,
+  unsupported_grant_type: 400,
+  invalid_scope: 400,
+  invalid_target: 400,
+  slow_down: 429,
+  temporarily_unavailable: 503,
+  server_error: 500,
+};
+
+/** An OAuth error response. `reason` is logged, never sent. */
+export class OAuthError extends Error {
+  readonly status: number;
+  retryAfterSeconds?: number;
+  /** Set when the client authenticated with HTTP Basic: the 401 then carries WWW-Authenticate (RFC 6749 5.2). */
+  basicChallenge = false;
+
+  constructor(
+    readonly code: OAuthErrorCode,
+    readonly description: string,
+    readonly reason?: string,
+  ) {
+    super(`${code}: ${description}`);
+    this.status = OAUTH_STATUS[code];
+  }
+}
+
+/** Fixed descriptions, one per failure, so nothing the client sent is echoed back. */
+export const OAUTH_DESCRIPTIONS = {
+  invalidClient: "Client authentication failed.",
+  notForm: "The request body must be application/x-www-form-urlencoded.",
+  bodyTooLarge: "The request body is too large.",
+  duplicateParameter: "A request parameter was sent more than once.",
+  credentialsInQuery: "Client credentials must not be sent in the query string.",
+  twoAuthMethods: "The request used more than one client authentication method.",
+  malformedBasic: "The Authorization header is malformed.",
+  missingGrantType: "The grant_type parameter is required.",
+  unsupportedGrantType: "The grant_type is not supported.",
+  malformedScope: "The scope parameter is malformed.",
+  scopeNotGranted: "The requested scope is not granted to this client.",
+  invalidResource: "The resource parameter must be an absolute URI without a fragment.",
+  resourceNotGranted: "The requested resource is not granted to this client.",
+  resourceAndAudience: "The resource and audience parameters disagree.",
+  rateLimited: "Too many requests. Retry later.",
+  serverError: "The server could not handle the request.",
+} as const;
+
+/** An admin API error, rendered as RFC 9457 problem+json. `code` is a stable machine-readable name. */
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    readonly detail?: string,
+    readonly extra?: Record<string, unknown>,
+  ) {
+    super(`${status} ${code}: ${detail ?? title}`);
+  }
+}
+
+export const problems = {
+  badRequest: (detail: string, extra?: Record<string, unknown>) =>
+    new ProblemError(400, "invalid_request", "Invalid request", detail, extra),
+  unauthorized: () =>
+    new ProblemError(401, "unauthorized", "Authentication required", "Send a valid access token or sign in."),
+  forbidden: (detail = "You are not allowed to do this.") => new ProblemError(403, "forbidden", "Forbidden", detail),
+  notFound: (what: string) => new ProblemError(404, "not_found", "Not found", `No such ${what}.`),
+  conflict: (detail: string) => new ProblemError(409, "conflict", "Conflict", detail),
+  rateLimited: (retryAfterSeconds: number) =>
+    new ProblemError(429, "rate_limited", "Too many requests", "Retry later.", { retry_after: retryAfterSeconds }),
+};

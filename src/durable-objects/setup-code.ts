@@ -1,0 +1,64 @@
+/**
+ * One Durable Object per setup code (named by the code's keyed hash, never by the code). It holds what the
+ * code will provision and consumes it atomically: between the check and the consume there is no await of
+ * anything but this object's own storage, and the input gate keeps concurrent redemptions in order, so
+ * exactly one wins. A consumed code is kept (as consumed) until it would have expired, so a replay is
+ * recognised and can be audited; an alarm then deletes everything.
+ */
+import { DurableObject } from "cloudflare:workers";
+
+export interface SetupCodeRecord {
+  tenantId: string;
+  credentialId: string;
+  createdBy: string;
+  createdAt: number;
+  expiresAt: number;
+  consumedAt: number | null;
+}
+
+export type RedeemOutcome =
+  | { ok: true; record: SetupCodeRecord }
+  | { ok: false; reason: "unknown" | "expired" | "replayed"; record?: SetupCodeRecord };
+
+const RECORD_KEY = "record";
+
+export class SetupCode extends DurableObject {
+  /** Stores a fresh code's record and schedules its deletion at expiry. Refuses to overwrite. */
+  async create(record: Omit<SetupCodeRecord, "consumedAt">): Promise<boolean> {
+    if (await this.ctx.storage.get(RECORD_KEY)) return false;
+    await this.ctx.storage.put(RECORD_KEY, { ...record, consumedAt: null } satisfies SetupCodeRecord);
+    await this.ctx.storage.setAlarm(record.expiresAt);
+    return true;
+  }
+
+  /** Consumes the code if it is live. Exactly one concurrent caller gets `ok: true`. */
+  async redeem(nowMs: number): Promise<RedeemOutcome> {
+    const record = await this.ctx.storage.get<SetupCodeRecord>(RECORD_KEY);
+    if (!record) return { ok: false, reason: "unknown" };
+    if (record.consumedAt !== null) return { ok: false, reason: "replayed", record };
+    if (record.expiresAt <= nowMs) return { ok: false, reason: "expired", record };
+    const consumed = { ...record, consumedAt: nowMs };
+    await this.ctx.storage.put(RECORD_KEY, consumed);
+    return { ok: true, record: consumed };
+  }
+
+  /** Puts a consumed code back when the step after it failed, so the holder can retry. */
+  async release(consumedAt: number): Promise<void> {
+    const record = await this.ctx.storage.get<SetupCodeRecord>(RECORD_KEY);
+    if (record && record.consumedAt === consumedAt) await this.ctx.storage.put(RECORD_KEY, { ...record, consumedAt: null });
+  }
+
+  /** Cancels a code (its credential was revoked, or a newer code replaced it). */
+  async cancel(): Promise<void> {
+    await this.ctx.storage.deleteAll();
+  }
+
+  /** What the record says now, without consuming it (for status views). */
+  async peek(): Promise<SetupCodeRecord | null> {
+    return (await this.ctx.storage.get<SetupCodeRecord>(RECORD_KEY)) ?? null;
+  }
+
+  override async alarm(): Promise<void> {
+    await this.ctx.storage.deleteAll();
+  }
+}

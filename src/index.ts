@@ -1,0 +1,16 @@
+/**
+ * The Worker entry: HTTP through the hono app, hourly maintenance through the cron trigger, and the
+ * Durable Object classes (which must be named exports of this module). Nothing else is exported.
+ */
+import { app } from "./app";
+import type { Env } from "./config";
+import { runMaintenance } from "./services/maintenance";
+
+export { SetupCode } from "./durable-objects/setup-code";
+
+export default {
+  fetch: app.fetch,
+  async scheduled(controller, env, ctx) {
+    ctx.waitUntil(runMaintenance(env, controller.scheduledTime));
+  },
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,72 @@
+/**
+ * Authentication and authorization for the admin API. A caller presents `Authorization: Bearer <token>`
+ * minted by Latchkey for the management resource; the token is verified against Latchkey's own keys, and
+ * the credential behind it is re-read from the D1 primary on every call, so revoking an admin credential
+ * takes effect at once here even though its tokens stay valid elsewhere until they expire.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import type { AppEnv } from "../app";
+import { getConfig } from "../config";
+import { verifyAccessToken } from "../crypto/access-token";
+import { credentialStatus } from "../domain/credential-rules";
+import { problems } from "../domain/errors";
+import { serviceName } from "../domain/token-claims";
+import { keyRing } from "../services/signing-key-ring";
+import { getCredential } from "../storage/credentials";
+import { primaryDb } from "../storage/db";
+import { MANAGEMENT_RESOURCE } from "../storage/tenants";
+
+/** Who is calling the admin API, and what they may do. */
+export interface Principal {
+  tenantId: string;
+  /** The attribution name recorded in the audit log: `svc:<label>` for credentials. */
+  actor: string;
+  kind: "credential";
+  clientId: string;
+  scopes: ReadonlySet<string>;
+}
+
+/** Requires a valid management access token; sets `principal`. */
+export function adminAuth(): MiddlewareHandler<AppEnv> {
+  return async function adminAuthentication(c, next) {
+    const header = c.req.header("authorization");
+    const match = header ? /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header) : null;
+    if (!match?.[1]) throw problems.unauthorized();
+    const nowMs = Date.now();
+    const { verifiers } = await keyRing(c.env, nowMs);
+    const claims = await verifyAccessToken(match[1], verifiers, {
+      issuer: getConfig(c.env).issuer,
+      audience: MANAGEMENT_RESOURCE,
+    });
+    if (!claims) throw problems.unauthorized();
+    const credential = await getCredential(primaryDb(c.env.DB), claims.tenant, claims.client_id);
+    if (!credential || credentialStatus(credential, nowMs) !== "active") throw problems.unauthorized();
+    c.set("principal", {
+      tenantId: credential.tenantId,
+      actor: serviceName(credential.label),
+      kind: "credential",
+      clientId: credential.id,
+      scopes: new Set(claims.scope.split(" ")),
+    });
+    await next();
+  };
+}
+
+/** Requires one management scope of the authenticated principal. */
+export function requireScope(scope: string): MiddlewareHandler<AppEnv> {
+  return async function scopeCheck(c, next) {
+    if (!c.var.principal.scopes.has(scope)) throw problems.forbidden(`This action needs the ${scope} scope.`);
+    await next();
+  };
+}
+
+/** Request facts every audit event records. */
+export function auditContext(c: Context<AppEnv>) {
+  const principal = c.var.principal;
+  return {
+    tenantId: principal.tenantId,
+    actor: principal.actor,
+    ip: c.req.header("cf-connecting-ip") ?? null,
+    userAgent: c.req.header("user-agent") ?? null,
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Extracting client credentials from a token request (RFC 6749 section 2.3): HTTP Basic with the
+ * form-urlencoding of section 2.3.1, or client_secret_post. Exactly one method per request; credentials in
+ * the query string are refused. Nothing here touches storage: authentication happens in client-auth.ts.
+ */
+import { OAUTH_DESCRIPTIONS as D, OAuthError } from "../domain/errors";
+
+export type PresentedCredentials =
+  | { method: "client_secret_basic" | "client_secret_post"; clientId: string; secret: string }
+  | { method: "private_key_jwt"; clientId: string | undefined; assertion: string };
+
+const QUERY_CREDENTIALS = ["client_id", "client_secret", "client_assertion", "client_assertion_type"];
+export const JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/** RFC 6749 appendix B: `+` is a space, then percent-decoding. */
+function formDecode(value: string): string | null {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, " "));
+  } catch {
+    return null;
+  }
+}
+
+function invalidClient(reason: string, basic: boolean): OAuthError {
+  const err = new OAuthError("invalid_client", D.invalidClient, reason);
+  err.basicChallenge = basic;
+  return err;
+}
+
+/** Decodes `Authorization: Basic` into client_id and secret, or throws invalid_client with a challenge. */
+export function parseBasic(header: string): { clientId: string; secret: string } {
+  const match = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i.exec(header);
+  if (!match?.[1]) throw invalidClient("malformed Basic header", true);
+  let decoded: string;
+  try {
+    const binary = atob(match[1]);
+    decoded = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
+  } catch {
+    throw invalidClient("Basic header is not base64 of UTF-8", true);
+  }
+  const colon = decoded.indexOf(":");
+  if (colon < 0) throw invalidClient("Basic header has no colon", true);
+  const clientId = formDecode(decoded.slice(0, colon));
+  const secret = formDecode(decoded.slice(colon + 1));
+  if (!clientId || !secret) throw invalidClient("Basic credentials are empty or badly encoded", true);
+  return { clientId, secret };
+}
+
+/** Which credentials the request presents; throws for none, for two methods, or for query-string credentials. */
+export function presentedCredentials(url: URL, authorization: string | undefined, params: Map<string, string>): PresentedCredentials {
+  if (QUERY_CREDENTIALS.some((name) => url.searchParams.has(name))) {
+    throw new OAuthError("invalid_request", D.credentialsInQuery);
+  }
+  const bodySecret = params.get("client_secret");
+  const assertion = params.get("client_assertion");
+  const assertionType = params.get("client_assertion_type");
+  const bodyClientId = params.get("client_id");
+  const basic = authorization !== undefined && /^basic(\s|$)/i.test(authorization);
+  const methods = [basic, bodySecret !== undefined, assertion !== undefined || assertionType !== undefined];
+  if (methods.filter(Boolean).length > 1) throw new OAuthError("invalid_request", D.twoAuthMethods);
+
+  if (basic) {
+    const credentials = parseBasic(authorization);
+    if (bodyClientId !== undefined && bodyClientId !== credentials.clientId) {
+      throw invalidClient("body client_id differs from Basic client_id", true);
+    }
+    return { method: "client_secret_basic", ...credentials };
+  }
+  if (bodySecret !== undefined) {
+    if (bodyClientId === undefined) throw invalidClient("client_secret without client_id", false);
+    return { method: "client_secret_post", clientId: bodyClientId, secret: bodySecret };
+  }
+  if (assertion !== undefined || assertionType !== undefined) {
+    if (assertionType !== JWT_BEARER_ASSERTION || assertion === undefined) {
+      throw invalidClient("unsupported or incomplete client assertion", false);
+    }
+    return { method: "private_key_jwt", clientId: bodyClientId, assertion };
+  }
+  throw invalidClient("no client credentials", false);
+}

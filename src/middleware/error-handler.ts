@@ -1,0 +1,57 @@
+/**
+ * The one place errors become responses. OAuth endpoints answer RFC 6749 JSON errors; everything else
+ * answers RFC 9457 problem+json. Unexpected errors are logged in full and answered with fixed text.
+ */
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { OAUTH_DESCRIPTIONS, OAuthError, ProblemError } from "../domain/errors";
+
+export const NO_STORE_HEADERS = { "Cache-Control": "no-store", Pragma: "no-cache" } as const;
+
+/** RFC 6749 section 5.2 error response. */
+export function oauthErrorResponse(err: OAuthError): Response {
+  const headers = new Headers({ "Content-Type": "application/json", ...NO_STORE_HEADERS });
+  if (err.status === 401 && err.basicChallenge) headers.set("WWW-Authenticate", 'Basic realm="latchkey", charset="UTF-8"');
+  if (err.retryAfterSeconds !== undefined) headers.set("Retry-After", String(err.retryAfterSeconds));
+  return new Response(JSON.stringify({ error: err.code, error_description: err.description }), {
+    status: err.status,
+    headers,
+  });
+}
+
+/** RFC 9457 problem details response. */
+export function problemResponse(err: ProblemError): Response {
+  const body = {
+    type: `https://latchkey.dev/problems/${err.code}`,
+    title: err.title,
+    status: err.status,
+    ...(err.detail ? { detail: err.detail } : {}),
+    code: err.code,
+    ...err.extra,
+  };
+  const headers = new Headers({ "Content-Type": "application/problem+json", "Cache-Control": "no-store" });
+  if (err.status === 401) headers.set("WWW-Authenticate", 'Bearer realm="latchkey"');
+  const retryAfter = err.extra?.retry_after;
+  if (typeof retryAfter === "number") headers.set("Retry-After", String(retryAfter));
+  return new Response(JSON.stringify(body), { status: err.status, headers });
+}
+
+function isOAuthPath(path: string): boolean {
+  return path.startsWith("/oauth/");
+}
+
+/** hono onError: typed errors to the wire, everything else to the log and a fixed 500. */
+export function renderError(err: Error, c: Context): Response {
+  if (err instanceof OAuthError) {
+    if (err.reason) console.log(JSON.stringify({ event: "oauth_error", error: err.code, reason: err.reason, path: c.req.path }));
+    return oauthErrorResponse(err);
+  }
+  if (err instanceof ProblemError) return problemResponse(err);
+  if (err instanceof HTTPException && err.status < 500) {
+    // hono's own request errors (e.g. malformed JSON): fixed messages chosen by hono, not client input.
+    return problemResponse(new ProblemError(err.status, "invalid_request", "Invalid request", err.message));
+  }
+  console.error(JSON.stringify({ event: "unhandled_error", path: c.req.path, error: String(err), stack: err.stack }));
+  if (isOAuthPath(c.req.path)) return oauthErrorResponse(new OAuthError("server_error", OAUTH_DESCRIPTIONS.serverError));
+  return problemResponse(new ProblemError(500, "server_error", "Internal error", "The server could not handle the request."));
+}

@@ -1,0 +1,56 @@
+/**
+ * Reading an OAuth request body: form-urlencoded only, capped at 8 KiB before parsing, every parameter at
+ * most once (RFC 6749 section 3.2), empty values treated as omitted.
+ */
+import type { Context } from "hono";
+import { OAUTH_DESCRIPTIONS as D, OAuthError } from "../domain/errors";
+
+export const MAX_FORM_BYTES = 8 * 1024;
+
+async function readCapped(request: Request, limit: number): Promise<Uint8Array | null> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > limit) return null;
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/** The request's form parameters, or an OAuthError(invalid_request) for any violation. */
+export async function readOAuthForm(c: Context): Promise<Map<string, string>> {
+  const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
+  if (type !== "application/x-www-form-urlencoded") throw new OAuthError("invalid_request", D.notForm);
+  const bytes = await readCapped(c.req.raw, MAX_FORM_BYTES);
+  if (bytes === null) throw new OAuthError("invalid_request", D.bodyTooLarge);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new OAuthError("invalid_request", D.notForm, "body is not UTF-8");
+  }
+  const params = new Map<string, string>();
+  const seen = new Set<string>();
+  for (const [name, value] of new URLSearchParams(text)) {
+    if (seen.has(name)) throw new OAuthError("invalid_request", D.duplicateParameter);
+    seen.add(name);
+    if (value !== "") params.set(name, value);
+  }
+  return params;
+}

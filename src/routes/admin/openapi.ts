@@ -1,0 +1,77 @@
+/** GET /api/v1/openapi.json: OpenAPI 3.1 for the admin API, with request bodies generated from the zod schemas. */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../../app";
+import { getConfig } from "../../config";
+import * as schemas from "./schemas";
+
+const json = (schema: z.ZodType) => ({ content: { "application/json": { schema: z.toJSONSchema(schema, { io: "input" }) } } });
+const problem = { description: "RFC 9457 problem details", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
+const ok = (description: string) => ({ description, content: { "application/json": { schema: { type: "object" } } } });
+const errors = { "400": problem, "401": problem, "403": problem, "404": problem, "409": problem };
+const idParam = { name: "id", in: "path", required: true, schema: { type: "string" }, description: "The credential's client_id" };
+
+function queryParams(schema: z.ZodObject) {
+  const shape = z.toJSONSchema(schema, { io: "input" }) as { properties?: Record<string, unknown> };
+  return Object.entries(shape.properties ?? {}).map(([name, s]) => ({ name, in: "query", required: false, schema: s }));
+}
+
+function document(issuer: string) {
+  const secured = (scope: string) => ({ security: [{ bearer: [scope] }] });
+  return {
+    openapi: "3.1.0",
+    info: { title: "Latchkey admin API", version: "1", description: "Manage service credentials, resources and the audit log." },
+    servers: [{ url: `${issuer}/api/v1` }],
+    components: {
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "An access token for urn:latchkey:management" },
+      },
+      schemas: {
+        Problem: {
+          type: "object",
+          properties: { type: { type: "string" }, title: { type: "string" }, status: { type: "integer" }, detail: { type: "string" }, code: { type: "string" } },
+        },
+      },
+    },
+    paths: {
+      "/resources": {
+        get: { summary: "List resources", ...secured("resources:read"), responses: { "200": ok("Resources"), ...errors } },
+        post: { summary: "Define a resource and its scopes", ...secured("resources:write"), requestBody: json(schemas.createResourceSchema), responses: { "201": ok("Created"), ...errors } },
+      },
+      "/credentials": {
+        get: { summary: "List credentials", ...secured("credentials:read"), parameters: queryParams(schemas.listCredentialsQuery), responses: { "200": ok("Credentials"), ...errors } },
+        post: { summary: "Create a credential; the response holds client_secret, shown only this once", ...secured("credentials:write"), requestBody: json(schemas.createCredentialSchema), responses: { "201": ok("Created"), ...errors } },
+      },
+      "/credentials/{id}": {
+        parameters: [idParam],
+        get: { summary: "Read a credential", ...secured("credentials:read"), responses: { "200": ok("Credential"), ...errors } },
+        patch: { summary: "Change groups or narrow grants", ...secured("credentials:write"), requestBody: json(schemas.patchCredentialSchema), responses: { "200": ok("Updated"), ...errors } },
+      },
+      "/credentials/{id}/secrets": {
+        parameters: [idParam],
+        post: { summary: "Rotate: add a secret; live secrets expire after the grace period", ...secured("credentials:write"), requestBody: json(schemas.rotateSecretSchema), responses: { "201": ok("New secret, shown once"), ...errors } },
+      },
+      "/credentials/{id}/secrets/{secret_id}": {
+        parameters: [idParam, { name: "secret_id", in: "path", required: true, schema: { type: "string" } }],
+        delete: { summary: "Retire a secret now", ...secured("credentials:write"), responses: { "200": ok("Credential"), ...errors } },
+      },
+      "/credentials/{id}/revoke": {
+        parameters: [idParam],
+        post: { summary: "Revoke a credential (confirm_label must equal its label)", ...secured("credentials:write"), requestBody: json(schemas.revokeSchema), responses: { "200": ok("Revoked"), ...errors } },
+      },
+      "/audit": {
+        get: { summary: "Read the audit log", ...secured("audit:read"), parameters: queryParams(schemas.auditQuery), responses: { "200": ok("Events"), ...errors } },
+      },
+    },
+  };
+}
+
+export const openApiRoutes = new Hono<AppEnv>();
+
+let cached: { issuer: string; body: string } | undefined;
+
+openApiRoutes.get("/api/v1/openapi.json", (c) => {
+  const { issuer } = getConfig(c.env);
+  if (cached?.issuer !== issuer) cached = { issuer, body: JSON.stringify(document(issuer)) };
+  return c.body(cached.body, 200, { "Content-Type": "application/json", "Cache-Control": "public, max-age=300" });
+});

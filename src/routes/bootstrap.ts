@@ -1,0 +1,62 @@
+/**
+ * POST /api/v1/bootstrap: creates (or, with `recreate`, replaces) the first management credential in the
+ * default tenant. Enabled only when the BOOTSTRAP_TOKEN secret is set; the caller presents it as a Bearer
+ * token, compared in constant time. `npm run bootstrap` calls it; docs/deploy.md tells how for production.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "../app";
+import { getConfig } from "../config";
+import { digestsEqual, keyedHash } from "../crypto/secrets";
+import { problems } from "../domain/errors";
+import { clientIp, withinLimit } from "../middleware/rate-limit";
+import { validate } from "../middleware/validate";
+import { createCredential, revokeCredential, type Actor } from "../services/credentials";
+import { findActiveByLabel } from "../storage/credentials";
+import { primaryDb } from "../storage/db";
+import { DEFAULT_TENANT_ID, ensureTenant, MANAGEMENT_RESOURCE, MANAGEMENT_SCOPES } from "../storage/tenants";
+import { bootstrapSchema } from "./admin/schemas";
+
+export const BOOTSTRAP_LABEL = "latchkey-admin";
+
+export const bootstrapRoutes = new Hono<AppEnv>();
+
+bootstrapRoutes.post("/api/v1/bootstrap", validate("json", bootstrapSchema), async (c) => {
+  const config = getConfig(c.env);
+  if (!config.bootstrapToken) throw problems.notFound("endpoint");
+  if (!(await withinLimit(c.env.AUTH_FAILURE_LIMITER, `bootstrap|${clientIp(c)}`))) throw problems.rateLimited(60);
+  const presented = /^Bearer +(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? "";
+  const [expected, given] = await Promise.all([
+    keyedHash(config.secretPepper, config.bootstrapToken),
+    keyedHash(config.secretPepper, presented),
+  ]);
+  if (!digestsEqual(expected, given)) throw problems.unauthorized();
+
+  const nowMs = Date.now();
+  const db = primaryDb(c.env.DB);
+  await ensureTenant(db, DEFAULT_TENANT_ID, "Default", nowMs);
+  const who: Actor = { tenantId: DEFAULT_TENANT_ID, actor: "system:bootstrap", ip: clientIp(c), userAgent: c.req.header("user-agent") ?? null };
+  const existing = await findActiveByLabel(db, DEFAULT_TENANT_ID, BOOTSTRAP_LABEL);
+  if (existing) {
+    if (!c.req.valid("json").recreate) {
+      throw problems.conflict("The bootstrap credential already exists. Re-run with --recreate to replace it.");
+    }
+    await revokeCredential(c.env, who, existing, nowMs);
+  }
+  const created = await createCredential(
+    c.env,
+    who,
+    {
+      label: BOOTSTRAP_LABEL,
+      grants: [{ resource: MANAGEMENT_RESOURCE, scopes: MANAGEMENT_SCOPES.map((s) => s.name) }],
+      groups: ["latchkey-admins"],
+      expiresAt: null,
+      tokenLifetime: null,
+    },
+    nowMs,
+  );
+  return c.json(
+    { issuer: config.issuer, client_id: created.credential.id, client_secret: created.clientSecret, resource: MANAGEMENT_RESOURCE },
+    201,
+    { "Cache-Control": "no-store" },
+  );
+});

@@ -1,0 +1,7 @@
+/** GET /healthz: liveness without touching storage (also the benchmark's trivial endpoint). */
+import { Hono } from "hono";
+import type { AppEnv } from "../app";
+
+export const healthRoutes = new Hono<AppEnv>();
+
+healthRoutes.get("/healthz", (c) => c.json({ ok: true }, 200, { "Cache-Control": "no-store" }));

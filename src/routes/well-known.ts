@@ -1,0 +1,45 @@
+/**
+ * Public metadata: the JWKS (RFC 7517) with public members only and a bounded cache lifetime, and the
+ * authorization server metadata (RFC 8414) whose issuer is exactly the `iss` of every token.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "../app";
+import { getConfig, JWKS_MAX_AGE_SECONDS } from "../config";
+import { isPublished, keyRing } from "../services/signing-key-ring";
+
+const PUBLIC_MEMBERS = ["kty", "crv", "x", "y", "n", "e", "kid", "alg", "use"] as const;
+
+function publicOnly(jwk: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of PUBLIC_MEMBERS) if (jwk[name] !== undefined) out[name] = jwk[name];
+  return out;
+}
+
+export const wellKnownRoutes = new Hono<AppEnv>();
+
+wellKnownRoutes.get("/.well-known/jwks.json", async (c) => {
+  const nowMs = Date.now();
+  const { rows } = await keyRing(c.env, nowMs);
+  const keys = rows.filter((r) => isPublished(r, nowMs)).map((r) => publicOnly({ ...r.publicJwk, alg: r.alg, use: "sig" }));
+  c.header("Cache-Control", `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
+  return c.json({ keys });
+});
+
+wellKnownRoutes.get("/.well-known/oauth-authorization-server", (c) => {
+  const { issuer } = getConfig(c.env);
+  c.header("Cache-Control", "public, max-age=3600");
+  return c.json(authorizationServerMetadata(issuer));
+});
+
+/** RFC 8414 metadata for this deployment. */
+export function authorizationServerMetadata(issuer: string) {
+  return {
+    issuer,
+    token_endpoint: `${issuer}/oauth/token`,
+    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    grant_types_supported: ["client_credentials"],
+    response_types_supported: [],
+    token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
+    service_documentation: `${issuer}/api/v1/openapi.json`,
+  };
+}

@@ -1,0 +1,152 @@
+/**
+ * Creating, revoking and rotating credentials: the admin API and bootstrap share these, so the rules
+ * (grants checked against the catalog, one live label per tenant, at most two live secrets) and the audit
+ * event are applied the same way whoever asks. Each change is one atomic db.batch with its audit event.
+ */
+import type { Env } from "../config";
+import { checkGrants, isLive, MAX_LIVE_SECRETS, writeScopesOf } from "../domain/credential-rules";
+import { problems } from "../domain/errors";
+import { keyedHash, newClientId, newClientSecret, newId, secretHint } from "../crypto/secrets";
+import { getConfig } from "../config";
+import { auditInsert } from "../storage/audit";
+import {
+  capSecretExpiry,
+  findActiveByLabel,
+  getCredential,
+  insertCredential,
+  insertSecret,
+  listSecrets,
+  retireAllSecrets,
+  updateCredential,
+} from "../storage/credentials";
+import { primaryDb } from "../storage/db";
+import { listResources } from "../storage/resources";
+import type { CredentialRow, CredentialSecretRow, Grant } from "../storage/schema";
+import { publishCredentialChange } from "./credential-changes";
+
+/** Who is acting, for created_by and the audit log. */
+export interface Actor {
+  tenantId: string;
+  actor: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface NewCredentialInput {
+  label: string;
+  grants: Grant[];
+  groups: string[];
+  expiresAt: number | null;
+  tokenLifetime: number | null;
+}
+
+async function newSecretRow(env: Env, credentialId: string, tenantId: string, by: string, nowMs: number) {
+  const secret = await newClientSecret();
+  const row: CredentialSecretRow = {
+    id: newId("sec"),
+    credentialId,
+    tenantId,
+    secretHash: await keyedHash(getConfig(env).secretPepper, secret),
+    hint: secretHint(secret),
+    createdAt: nowMs,
+    createdBy: by,
+    expiresAt: null,
+    retiredAt: null,
+    lastUsedAt: null,
+  };
+  return { secret, row };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return String(err).includes("UNIQUE constraint failed");
+}
+
+/** Creates a credential with its first secret; the secret is returned once and never stored. */
+export async function createCredential(env: Env, who: Actor, input: NewCredentialInput, nowMs: number) {
+  const db = primaryDb(env.DB);
+  if (input.expiresAt !== null && input.expiresAt <= nowMs) throw problems.badRequest("expires_at must be in the future.");
+  const catalog = await listResources(db, who.tenantId);
+  const grantProblem = checkGrants(input.grants, catalog);
+  if (grantProblem) throw problems.badRequest(grantProblem);
+  if (await findActiveByLabel(db, who.tenantId, input.label)) throw problems.conflict("An active credential already has this label.");
+
+  const row: CredentialRow = {
+    id: newClientId(),
+    tenantId: who.tenantId,
+    label: input.label,
+    grants: input.grants,
+    groups: input.groups,
+    status: "active",
+    tokenLifetime: input.tokenLifetime,
+    createdAt: nowMs,
+    createdBy: who.actor,
+    expiresAt: input.expiresAt,
+    revokedAt: null,
+    revokedBy: null,
+    lastUsedAt: null,
+    mintCount: 0,
+  };
+  const { secret, row: secretRow } = await newSecretRow(env, row.id, who.tenantId, who.actor, nowMs);
+  const detail = { label: row.label, grants: row.grants, groups: row.groups, write_scopes: writeScopesOf(row.grants, catalog) };
+  try {
+    await db.batch([
+      insertCredential(db, row),
+      insertSecret(db, secretRow),
+      auditInsert(db, { ...who, at: nowMs, action: "credential.create", targetType: "credential", targetId: row.id, detail }),
+    ]);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw problems.conflict("An active credential already has this label.");
+    throw err;
+  }
+  return { credential: row, secrets: [secretRow], clientSecret: secret };
+}
+
+/** Loads a credential of the caller's tenant or answers 404. */
+export async function requireCredential(env: Env, tenantId: string, id: string): Promise<CredentialRow> {
+  const credential = await getCredential(primaryDb(env.DB), tenantId, id);
+  if (!credential) throw problems.notFound("credential");
+  return credential;
+}
+
+/** Revokes a credential and every secret it has; effective for minting as soon as this returns. */
+export async function revokeCredential(env: Env, who: Actor, credential: CredentialRow, nowMs: number): Promise<void> {
+  const db = primaryDb(env.DB);
+  await db.batch([
+    updateCredential(db, who.tenantId, credential.id, { status: "revoked", revokedAt: nowMs, revokedBy: who.actor }),
+    retireAllSecrets(db, credential.id, nowMs),
+    auditInsert(db, { ...who, at: nowMs, action: "credential.revoke", targetType: "credential", targetId: credential.id, detail: { label: credential.label } }),
+  ]);
+  await publishCredentialChange(env, who.tenantId, credential.id, nowMs);
+}
+
+/**
+ * Adds a secret for zero-downtime rotation. The secrets already live keep working until the grace period
+ * ends (or their own earlier expiry); a credential holds at most two live secrets.
+ */
+export async function rotateSecret(env: Env, who: Actor, credential: CredentialRow, graceSeconds: number, nowMs: number) {
+  const db = primaryDb(env.DB);
+  const live = (await listSecrets(db, who.tenantId, credential.id)).filter((s) => isLive(s, nowMs));
+  if (live.length >= MAX_LIVE_SECRETS) {
+    throw problems.conflict("This credential already has two live secrets. Retire one before rotating again.");
+  }
+  const { secret, row } = await newSecretRow(env, credential.id, who.tenantId, who.actor, nowMs);
+  const graceEnds = nowMs + graceSeconds * 1000;
+  const writes = [
+    insertSecret(db, row),
+    auditInsert(db, {
+      ...who,
+      at: nowMs,
+      action: "credential.secret.rotate",
+      targetType: "credential",
+      targetId: credential.id,
+      detail: { new_secret: row.id, hint: row.hint, previous_secrets_expire_at: new Date(graceEnds).toISOString() },
+    }),
+  ] as const;
+  if (live.length > 0) {
+    await db.batch([...writes, capSecretExpiry(db, credential.id, live.map((s) => s.id), graceEnds)]);
+  } else {
+    await db.batch(writes);
+  }
+  await publishCredentialChange(env, who.tenantId, credential.id, nowMs);
+  return { secret: row, clientSecret: secret };
+}

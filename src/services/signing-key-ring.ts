@@ -1,0 +1,125 @@
+/**
+ * The signing key ring: which key signs now, which keys are published, and rotation.
+ * A new key is published at least two JWKS cache lifetimes before it signs; a retired key stays published
+ * until every token it signed has expired (max lifetime + skew). The current signer and the published set
+ * are cached in the isolate for a few minutes, so the token endpoint reads no key material per request.
+ */
+import { CLOCK_SKEW_SECONDS, getConfig, JWKS_MAX_AGE_SECONDS, MAX_TOKEN_LIFETIME_SECONDS, type Env } from "../config";
+import type { SigningAlg } from "../crypto/algorithms";
+import type { SigningKey, VerificationKey } from "../crypto/access-token";
+import { generateSigningKey, importPublicKey, openPrivateKey, sealPrivateJwk } from "../crypto/signing-keys";
+import { primaryDb } from "../storage/db";
+import type { SigningKeyRow } from "../storage/schema";
+import { insertSigningKey, listSigningKeys, markRetired, pruneRetired } from "../storage/signing-keys";
+
+const CACHE_MS = 5 * 60_000;
+const PUBLISH_LEAD_MS = 2 * JWKS_MAX_AGE_SECONDS * 1000;
+const RETIRED_KEEP_MS = (MAX_TOKEN_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) * 1000;
+
+interface RingSnapshot {
+  rows: SigningKeyRow[];
+  signer: SigningKey;
+  verifiers: Map<string, VerificationKey>;
+  validUntil: number;
+}
+
+let snapshot: Promise<RingSnapshot> | undefined;
+let snapshotValidUntil = 0;
+
+/** The key that signs at `nowMs`: the newest one whose activation time has come. */
+/** True while a key is published: not retired, or retired so recently that its tokens may still be live. */
+export function isPublished(row: SigningKeyRow, nowMs: number): boolean {
+  return row.retiredAt === null || row.retiredAt > nowMs - RETIRED_KEEP_MS;
+}
+
+export function currentKeyRow(rows: SigningKeyRow[], nowMs: number): SigningKeyRow | undefined {
+  return rows.filter((r) => r.activatesAt <= nowMs).sort((a, b) => b.activatesAt - a.activatesAt)[0];
+}
+
+async function createKey(env: Env, alg: SigningAlg, nowMs: number, activatesAt: number): Promise<SigningKeyRow> {
+  const config = getConfig(env);
+  const key = await generateSigningKey(alg);
+  const row: SigningKeyRow = {
+    kid: key.kid,
+    alg,
+    publicJwk: key.publicJwk,
+    privateJwkEnvelope: await sealPrivateJwk(config.keyEncryptionKey, key.kid, key.privateJwk),
+    createdAt: nowMs,
+    activatesAt,
+    retiredAt: null,
+  };
+  await insertSigningKey(primaryDb(env.DB), row);
+  return row;
+}
+
+async function loadSnapshot(env: Env, nowMs: number): Promise<RingSnapshot> {
+  const config = getConfig(env);
+  let rows = await listSigningKeys(primaryDb(env.DB));
+  let current = currentKeyRow(rows, nowMs);
+  if (!current) {
+    // First start: no token has been signed yet, so the first key may sign at once.
+    current = await createKey(env, config.signingAlg, nowMs, nowMs);
+    rows = [...rows, current];
+  }
+  const verifiers = new Map<string, VerificationKey>();
+  for (const row of rows.filter((r) => isPublished(r, nowMs))) {
+    verifiers.set(row.kid, { kid: row.kid, alg: row.alg, key: await importPublicKey(row.publicJwk, row.alg) });
+  }
+  const key = await openPrivateKey(config.keyEncryptionKey, current.kid, current.alg as SigningAlg, current.privateJwkEnvelope);
+  const nextActivation = rows.map((r) => r.activatesAt).filter((t) => t > nowMs);
+  return {
+    rows,
+    signer: { kid: current.kid, alg: current.alg, key },
+    verifiers,
+    validUntil: Math.min(nowMs + CACHE_MS, ...nextActivation),
+  };
+}
+
+/** The cached ring, reloaded when its time is up. */
+export function keyRing(env: Env, nowMs = Date.now()): Promise<RingSnapshot> {
+  if (!snapshot || nowMs >= snapshotValidUntil) {
+    snapshotValidUntil = Number.POSITIVE_INFINITY;
+    const loading = loadSnapshot(env, nowMs);
+    snapshot = loading;
+    loading.then(
+      (s) => {
+        if (snapshot === loading) snapshotValidUntil = s.validUntil;
+      },
+      () => {
+        if (snapshot === loading) snapshot = undefined;
+      },
+    );
+  }
+  return snapshot;
+}
+
+/** Drops the isolate's cached ring (after a rotation in this isolate). */
+export function forgetKeyRing(): void {
+  snapshot = undefined;
+}
+
+/**
+ * Cron step: publish a successor when the current key is due, retire keys a newer one has replaced,
+ * and delete retired keys whose tokens have all expired.
+ */
+export async function rotateSigningKeys(env: Env, nowMs: number): Promise<{ created?: string; pruned: boolean }> {
+  const config = getConfig(env);
+  const db = primaryDb(env.DB);
+  const rows = await listSigningKeys(db);
+  const current = currentKeyRow(rows, nowMs);
+  for (const row of rows) {
+    if (current && row.kid !== current.kid && row.activatesAt <= current.activatesAt && row.retiredAt === null) {
+      await markRetired(db, row.kid, current.activatesAt);
+    }
+  }
+  await pruneRetired(db, nowMs - RETIRED_KEEP_MS);
+  const pending = rows.some((r) => r.activatesAt > nowMs);
+  const due = !current || nowMs - current.activatesAt >= config.signingKeyRotationDays * 86_400_000;
+  const algChanged = current !== undefined && current.alg !== config.signingAlg;
+  let created: string | undefined;
+  if (!pending && (due || algChanged)) {
+    created = (await createKey(env, config.signingAlg, nowMs, current ? nowMs + PUBLISH_LEAD_MS : nowMs)).kid;
+  }
+  forgetKeyRing();
+  return { created, pruned: true };
+}

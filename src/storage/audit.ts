@@ -1,0 +1,62 @@
+/** Repository for the append-only audit log. Inserts are returned unexecuted so they batch with the change they record. */
+import { and, desc, eq, gte, lt, lte } from "drizzle-orm";
+import { newId } from "../crypto/secrets";
+import type { Db } from "./db";
+import { auditEvents, type AuditEventRow } from "./schema";
+
+export interface AuditInput {
+  tenantId: string;
+  actor: string;
+  action: string;
+  targetType?: string;
+  targetId?: string;
+  ip?: string | null;
+  userAgent?: string | null;
+  detail?: Record<string, unknown>;
+  at: number;
+}
+
+/** The insert statement for one event; run it in the same db.batch as the change it records. */
+export function auditInsert(db: Db, event: AuditInput) {
+  return db.insert(auditEvents).values({
+    id: newId("evt"),
+    tenantId: event.tenantId,
+    at: event.at,
+    actor: event.actor,
+    action: event.action,
+    targetType: event.targetType ?? null,
+    targetId: event.targetId ?? null,
+    ip: event.ip ?? null,
+    userAgent: event.userAgent?.slice(0, 256) ?? null,
+    detail: event.detail ?? null,
+  });
+}
+
+export interface AuditFilter {
+  actor?: string;
+  action?: string;
+  targetId?: string;
+  since?: number;
+  until?: number;
+  /** Only events strictly before this time (keyset pagination). */
+  before?: number;
+  limit: number;
+}
+
+/** Events of one tenant, newest first. */
+export function listAuditEvents(db: Db, tenantId: string, f: AuditFilter): Promise<AuditEventRow[]> {
+  const conditions = [eq(auditEvents.tenantId, tenantId)];
+  if (f.actor) conditions.push(eq(auditEvents.actor, f.actor));
+  if (f.action) conditions.push(eq(auditEvents.action, f.action));
+  if (f.targetId) conditions.push(eq(auditEvents.targetId, f.targetId));
+  if (f.since !== undefined) conditions.push(gte(auditEvents.at, f.since));
+  if (f.until !== undefined) conditions.push(lte(auditEvents.at, f.until));
+  if (f.before !== undefined) conditions.push(lt(auditEvents.at, f.before));
+  return db
+    .select()
+    .from(auditEvents)
+    .where(and(...conditions))
+    .orderBy(desc(auditEvents.at), desc(auditEvents.id))
+    .limit(f.limit)
+    .all();
+}

@@ -1,0 +1,141 @@
+/**
+ * Repository for credentials and their secrets. Reads return plain rows; writes are returned unexecuted
+ * so a route can run them in one db.batch with the audit event that records them (D1 has no
+ * interactive transactions: a batch is atomic).
+ */
+import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import type { Db } from "./db";
+import { credentialSecrets, credentials, type CredentialRow, type CredentialSecretRow } from "./schema";
+
+export interface CredentialWithSecrets {
+  credential: CredentialRow;
+  secrets: CredentialSecretRow[];
+}
+
+/** The credential and its unretired secrets, in one query: what the token endpoint needs to authenticate. */
+export async function findForAuthentication(db: Db, clientId: string): Promise<CredentialWithSecrets | null> {
+  const rows = await db
+    .select({ credential: credentials, secret: credentialSecrets })
+    .from(credentials)
+    .leftJoin(
+      credentialSecrets,
+      and(eq(credentialSecrets.credentialId, credentials.id), isNull(credentialSecrets.retiredAt)),
+    )
+    .where(eq(credentials.id, clientId))
+    .all();
+  const first = rows[0];
+  if (!first) return null;
+  return { credential: first.credential, secrets: rows.flatMap((r) => (r.secret ? [r.secret] : [])) };
+}
+
+export function getCredential(db: Db, tenantId: string, id: string): Promise<CredentialRow | undefined> {
+  return db
+    .select()
+    .from(credentials)
+    .where(and(eq(credentials.tenantId, tenantId), eq(credentials.id, id)))
+    .get();
+}
+
+/** All secrets of a credential, retired ones included, newest first (for the admin view). */
+export function listSecrets(db: Db, tenantId: string, credentialId: string): Promise<CredentialSecretRow[]> {
+  return db
+    .select()
+    .from(credentialSecrets)
+    .where(and(eq(credentialSecrets.tenantId, tenantId), eq(credentialSecrets.credentialId, credentialId)))
+    .orderBy(desc(credentialSecrets.createdAt))
+    .all();
+}
+
+export interface CredentialListFilter {
+  status?: "active" | "revoked";
+  group?: string;
+  limit: number;
+}
+
+export function listCredentials(db: Db, tenantId: string, f: CredentialListFilter): Promise<CredentialRow[]> {
+  const conditions = [eq(credentials.tenantId, tenantId)];
+  if (f.status) conditions.push(eq(credentials.status, f.status));
+  if (f.group) conditions.push(sql`exists (select 1 from json_each(${credentials.groups}) where value = ${f.group})`);
+  return db
+    .select()
+    .from(credentials)
+    .where(and(...conditions))
+    .orderBy(desc(credentials.createdAt))
+    .limit(f.limit)
+    .all();
+}
+
+export function findActiveByLabel(db: Db, tenantId: string, label: string): Promise<CredentialRow | undefined> {
+  return db
+    .select()
+    .from(credentials)
+    .where(and(eq(credentials.tenantId, tenantId), eq(credentials.label, label), eq(credentials.status, "active")))
+    .get();
+}
+
+export function insertCredential(db: Db, row: typeof credentials.$inferInsert) {
+  return db.insert(credentials).values(row);
+}
+
+export function insertSecret(db: Db, row: CredentialSecretRow) {
+  return db.insert(credentialSecrets).values(row);
+}
+
+export function updateCredential(
+  db: Db,
+  tenantId: string,
+  id: string,
+  patch: Partial<Pick<CredentialRow, "groups" | "grants" | "status" | "revokedAt" | "revokedBy">>,
+) {
+  return db
+    .update(credentials)
+    .set(patch)
+    .where(and(eq(credentials.tenantId, tenantId), eq(credentials.id, id)));
+}
+
+/** Shortens the life of the given secrets to `expiresAt` (never lengthens it): the rotation grace period. */
+export function capSecretExpiry(db: Db, credentialId: string, secretIds: string[], expiresAt: number) {
+  return db
+    .update(credentialSecrets)
+    .set({ expiresAt: sql`min(coalesce(${credentialSecrets.expiresAt}, ${expiresAt}), ${expiresAt})` })
+    .where(and(eq(credentialSecrets.credentialId, credentialId), inArray(credentialSecrets.id, secretIds)));
+}
+
+export function retireSecret(db: Db, credentialId: string, secretId: string, nowMs: number) {
+  return db
+    .update(credentialSecrets)
+    .set({ retiredAt: nowMs })
+    .where(
+      and(
+        eq(credentialSecrets.credentialId, credentialId),
+        eq(credentialSecrets.id, secretId),
+        isNull(credentialSecrets.retiredAt),
+      ),
+    );
+}
+
+/** Retires every live secret of a credential (revocation). */
+export function retireAllSecrets(db: Db, credentialId: string, nowMs: number) {
+  return db
+    .update(credentialSecrets)
+    .set({ retiredAt: nowMs })
+    .where(and(eq(credentialSecrets.credentialId, credentialId), isNull(credentialSecrets.retiredAt)));
+}
+
+/** Adds coalesced usage: a later last-used time and `count` more mints. */
+export function recordCredentialUsage(db: Db, id: string, lastUsedAt: number, count: number) {
+  return db
+    .update(credentials)
+    .set({
+      lastUsedAt: sql`max(coalesce(${credentials.lastUsedAt}, 0), ${lastUsedAt})`,
+      mintCount: sql`${credentials.mintCount} + ${count}`,
+    })
+    .where(eq(credentials.id, id));
+}
+
+export function recordSecretUsage(db: Db, secretId: string, lastUsedAt: number) {
+  return db
+    .update(credentialSecrets)
+    .set({ lastUsedAt: sql`max(coalesce(${credentialSecrets.lastUsedAt}, 0), ${lastUsedAt})` })
+    .where(eq(credentialSecrets.id, secretId));
+}

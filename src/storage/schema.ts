@@ -1,0 +1,125 @@
+/**
+ * The D1 schema, as drizzle tables. drizzle-kit turns changes here into numbered SQL files in migrations/,
+ * which wrangler applies. Every tenant-owned row carries tenant_id, and every query filters on it.
+ * Times are integer milliseconds since the epoch. docs/storage-schema.md describes each table and KV key.
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { JWK } from "jose";
+
+export interface ScopeDefinition {
+  name: string;
+  description: string;
+  write: boolean;
+}
+
+export interface Grant {
+  resource: string;
+  scopes: string[];
+}
+
+export const tenants = sqliteTable("tenants", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const resources = sqliteTable(
+  "resources",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id),
+    uri: text("uri").notNull(),
+    name: text("name").notNull(),
+    scopes: text("scopes", { mode: "json" }).$type<ScopeDefinition[]>().notNull(),
+    builtin: integer("builtin", { mode: "boolean" }).notNull().default(false),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+  },
+  (t) => [uniqueIndex("resources_tenant_uri").on(t.tenantId, t.uri)],
+);
+
+export const credentials = sqliteTable(
+  "credentials",
+  {
+    /** The client_id; also the credential's id in the admin API. */
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id),
+    label: text("label").notNull(),
+    grants: text("grants", { mode: "json" }).$type<Grant[]>().notNull(),
+    groups: text("groups", { mode: "json" }).$type<string[]>().notNull(),
+    status: text("status", { enum: ["active", "revoked"] }).notNull().default("active"),
+    tokenLifetime: integer("token_lifetime"),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+    expiresAt: integer("expires_at"),
+    revokedAt: integer("revoked_at"),
+    revokedBy: text("revoked_by"),
+    lastUsedAt: integer("last_used_at"),
+    mintCount: integer("mint_count").notNull().default(0),
+  },
+  (t) => [
+    // A label names one live credential; a revoked one's label may be reused by its replacement.
+    uniqueIndex("credentials_tenant_active_label").on(t.tenantId, t.label).where(sql`status = 'active'`),
+    index("credentials_tenant_created").on(t.tenantId, t.createdAt),
+  ],
+);
+
+export const credentialSecrets = sqliteTable(
+  "credential_secrets",
+  {
+    id: text("id").primaryKey(),
+    credentialId: text("credential_id").notNull().references(() => credentials.id),
+    tenantId: text("tenant_id").notNull(),
+    /** HMAC-SHA256(pepper, secret), base64url. The secret itself is never stored. */
+    secretHash: text("secret_hash").notNull(),
+    /** The secret's first characters after its prefix, so an admin can tell secrets apart. */
+    hint: text("hint").notNull(),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+    expiresAt: integer("expires_at"),
+    retiredAt: integer("retired_at"),
+    lastUsedAt: integer("last_used_at"),
+  },
+  (t) => [index("credential_secrets_credential").on(t.credentialId)],
+);
+
+export const signingKeys = sqliteTable("signing_keys", {
+  /** RFC 7638 JWK thumbprint of the public key. */
+  kid: text("kid").primaryKey(),
+  alg: text("alg").notNull(),
+  publicJwk: text("public_jwk", { mode: "json" }).$type<JWK>().notNull(),
+  /** The private JWK in a versioned AES-GCM envelope under KEY_ENCRYPTION_KEY. */
+  privateJwkEnvelope: text("private_jwk_envelope").notNull(),
+  createdAt: integer("created_at").notNull(),
+  /** When it starts signing: at least one JWKS cache lifetime after it is published. */
+  activatesAt: integer("activates_at").notNull(),
+  /** When it stopped signing (a newer key took over); null while current or pending. */
+  retiredAt: integer("retired_at"),
+});
+
+export const auditEvents = sqliteTable(
+  "audit_events",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    at: integer("at").notNull(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    targetType: text("target_type"),
+    targetId: text("target_id"),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>(),
+  },
+  (t) => [
+    index("audit_tenant_at").on(t.tenantId, t.at),
+    index("audit_tenant_target").on(t.tenantId, t.targetId, t.at),
+  ],
+);
+
+export type CredentialRow = typeof credentials.$inferSelect;
+export type CredentialSecretRow = typeof credentialSecrets.$inferSelect;
+export type ResourceRow = typeof resources.$inferSelect;
+export type SigningKeyRow = typeof signingKeys.$inferSelect;
+export type AuditEventRow = typeof auditEvents.$inferSelect;

@@ -1,0 +1,69 @@
+/**
+ * Helpers for workerd tests: requests to the real Worker (same isolate as the test), a tenant with a
+ * management credential, and a real token from the real token endpoint. Each test file makes its own.
+ */
+import { env, exports } from "cloudflare:workers";
+import { createCredential } from "../../src/services/credentials";
+import { primaryDb } from "../../src/storage/db";
+import { ensureTenant, MANAGEMENT_RESOURCE, MANAGEMENT_SCOPES } from "../../src/storage/tenants";
+
+export const ISSUER = "https://latchkey.test";
+let ipCounter = 1;
+
+/** A fresh client IP per caller, so rate limits of one test do not leak into another. */
+export function freshIp(): string {
+  ipCounter += 1;
+  return `198.51.100.${ipCounter % 250}`;
+}
+
+/** Sends a request to the Worker. */
+export function call(path: string, init: RequestInit & { ip?: string } = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", init.ip ?? "192.0.2.1");
+  return exports.default.fetch(new Request(ISSUER + path, { ...init, headers }));
+}
+
+/** POSTs a form to the token endpoint. */
+export function tokenRequest(form: Record<string, string>, init: { basic?: [string, string]; ip?: string; headers?: Record<string, string> } = {}) {
+  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", ...init.headers };
+  if (init.basic) headers.authorization = `Basic ${btoa(`${encodeForm(init.basic[0])}:${encodeForm(init.basic[1])}`)}`;
+  return call("/oauth/token", { method: "POST", headers, body: new URLSearchParams(form).toString(), ip: init.ip });
+}
+
+/** RFC 6749 appendix B encoding (application/x-www-form-urlencoded), as Basic credentials require. */
+export function encodeForm(value: string): string {
+  return encodeURIComponent(value).replace(/%20/g, "+");
+}
+
+export interface TestTenant {
+  tenantId: string;
+  adminClientId: string;
+  adminSecret: string;
+  adminToken: string;
+  admin: (method: string, path: string, body?: unknown) => Promise<Response>;
+}
+
+/** Creates a tenant with a management credential holding every management scope, and mints its token. */
+export async function setupTenant(tenantId: string, scopes = MANAGEMENT_SCOPES.map((s) => s.name)): Promise<TestTenant> {
+  const nowMs = Date.now();
+  await ensureTenant(primaryDb(env.DB), tenantId, tenantId, nowMs);
+  const created = await createCredential(
+    env,
+    { tenantId, actor: "test:setup", ip: null, userAgent: null },
+    { label: `admin-${crypto.randomUUID().slice(0, 8)}`, grants: [{ resource: MANAGEMENT_RESOURCE, scopes }], groups: [], expiresAt: null, tokenLifetime: null },
+    nowMs,
+  );
+  const res = await tokenRequest(
+    { grant_type: "client_credentials", resource: MANAGEMENT_RESOURCE },
+    { basic: [created.credential.id, created.clientSecret], ip: freshIp() },
+  );
+  if (res.status !== 200) throw new Error(`admin mint failed: ${res.status} ${await res.text()}`);
+  const adminToken = ((await res.json()) as { access_token: string }).access_token;
+  const admin = (method: string, path: string, body?: unknown) =>
+    call(`/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  return { tenantId, adminClientId: created.credential.id, adminSecret: created.clientSecret, adminToken, admin };
+}

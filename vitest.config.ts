@@ -1,0 +1,44 @@
+// Two test projects: "workers" runs inside workerd with real D1, KV and Durable Objects (the pool);
+// "node" runs the CLI/SDK tests and the end-to-end tests against a real `wrangler dev`.
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+export const TEST_SECRETS = {
+  SECRET_PEPPER: "dGVzdC1wZXBwZXItdGVzdC1wZXBwZXItdGVzdC1wZXA",
+  KEY_ENCRYPTION_KEY: "dGVzdC1rZWstdGVzdC1rZWstdGVzdC1rZWstdGVzdC0",
+  BOOTSTRAP_TOKEN: "test-bootstrap-token-test-bootstrap-token",
+  ISSUER: "https://latchkey.test",
+};
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  return {
+    test: {
+      projects: [
+        {
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: { bindings: { ...TEST_SECRETS, TEST_MIGRATIONS: migrations } },
+            }),
+          ],
+          test: {
+            name: "workers",
+            include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts", "test/durable-objects/**/*.test.ts"],
+            setupFiles: ["./test/support/apply-migrations.ts"],
+          },
+        },
+        {
+          test: {
+            name: "node",
+            environment: "node",
+            include: ["test/client/**/*.test.ts", "test/e2e/**/*.test.ts"],
+            testTimeout: 60_000,
+            hookTimeout: 120_000,
+          },
+        },
+      ],
+    },
+  };
+});
