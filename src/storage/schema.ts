@@ -84,6 +84,57 @@ export const credentialSecrets = sqliteTable(
   (t) => [index("credential_secrets_credential").on(t.credentialId)],
 );
 
+/** Public keys a credential authenticates with (private_key_jwt, RFC 7523); at most two live at a time. */
+export const credentialKeys = sqliteTable(
+  "credential_keys",
+  {
+    id: text("id").primaryKey(),
+    credentialId: text("credential_id").notNull().references(() => credentials.id),
+    tenantId: text("tenant_id").notNull(),
+    /** RFC 7638 JWK thumbprint (SHA-256): the `kid` the client puts in its assertions. */
+    thumbprint: text("thumbprint").notNull(),
+    alg: text("alg", { enum: ["ES256", "EdDSA"] }).notNull(),
+    /** The public JWK, public members only. */
+    publicJwk: text("public_jwk", { mode: "json" }).$type<JWK>().notNull(),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+    expiresAt: integer("expires_at"),
+    retiredAt: integer("retired_at"),
+    lastUsedAt: integer("last_used_at"),
+  },
+  (t) => [
+    index("credential_keys_credential").on(t.credentialId),
+    uniqueIndex("credential_keys_credential_thumbprint").on(t.credentialId, t.thumbprint),
+  ],
+);
+
+/**
+ * Setup codes as the admin API sees them: the code's keyed hash only (never the code), and what became of
+ * it. The Durable Object named by the same hash is what actually redeems it.
+ */
+export const setupCodes = sqliteTable(
+  "setup_codes",
+  {
+    /** HMAC-SHA256(pepper, code), base64url. */
+    codeHash: text("code_hash").primaryKey(),
+    credentialId: text("credential_id").notNull().references(() => credentials.id),
+    tenantId: text("tenant_id").notNull(),
+    status: text("status", { enum: ["pending", "claimed", "cancelled"] }).notNull().default("pending"),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    cancelledAt: integer("cancelled_at"),
+    claimedAt: integer("claimed_at"),
+    claimedIp: text("claimed_ip"),
+    claimedHostname: text("claimed_hostname"),
+    mode: text("mode", { enum: ["key", "secret"] }),
+    keyThumbprint: text("key_thumbprint"),
+    /** The secret or key row the redemption created. */
+    provisionedId: text("provisioned_id"),
+  },
+  (t) => [index("setup_codes_credential_created").on(t.credentialId, t.createdAt)],
+);
+
 export const signingKeys = sqliteTable("signing_keys", {
   /** RFC 7638 JWK thumbprint of the public key. */
   kid: text("kid").primaryKey(),
@@ -122,4 +173,6 @@ export type CredentialRow = typeof credentials.$inferSelect;
 export type CredentialSecretRow = typeof credentialSecrets.$inferSelect;
 export type ResourceRow = typeof resources.$inferSelect;
 export type SigningKeyRow = typeof signingKeys.$inferSelect;
+export type CredentialKeyRow = typeof credentialKeys.$inferSelect;
+export type SetupCodeRow = typeof setupCodes.$inferSelect;
 export type AuditEventRow = typeof auditEvents.$inferSelect;
