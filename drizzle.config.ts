@@ -3,6 +3,6 @@ import { defineConfig } from "drizzle-kit";
 
 export default defineConfig({
   dialect: "sqlite",
-  schema: "./src/storage/schema.ts",
+  schema: ["./src/storage/schema.ts", "./src/storage/schema-console.ts"],
   out: "./migrations",
 });

@@ -1,0 +1,96 @@
+/**
+ * The console's tables: people (users), their sessions, invitations and the one-time first-owner links.
+ * Session ids and link tokens are stored only as keyed hashes. An email names one person in the whole
+ * deployment (sign-in sends no tenant), so `users.email` is unique globally, not per tenant.
+ * `sign_in_throttles` is deployment-wide abuse state (keyed by account or IP), so it has no tenant_id.
+ */
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { tenants } from "./schema";
+
+export const ROLES = ["owner", "admin", "viewer"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id),
+    /** Lower-cased. */
+    email: text("email").notNull(),
+    name: text("name").notNull(),
+    role: text("role", { enum: ROLES }).notNull(),
+    /** `pbkdf2-sha256$<iterations>$<salt>$<hash>`; null for people who only sign in through Cloudflare Access. */
+    passwordHash: text("password_hash"),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+    lastSignInAt: integer("last_sign_in_at"),
+  },
+  (t) => [uniqueIndex("users_email").on(t.email), index("users_tenant_role").on(t.tenantId, t.role)],
+);
+
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    /** Public id (`ses_...`), shown in the session list; not the cookie value. */
+    id: text("id").primaryKey(),
+    /** HMAC-SHA256(pepper, cookie value). The cookie value itself is never stored. */
+    tokenHash: text("token_hash").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    userId: text("user_id").notNull().references(() => users.id),
+    userAgent: text("user_agent"),
+    ip: text("ip"),
+    createdAt: integer("created_at").notNull(),
+    lastSeenAt: integer("last_seen_at").notNull(),
+    /** Absolute expiry (created + 12 h); the idle timeout is computed from last_seen_at. */
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [uniqueIndex("sessions_token_hash").on(t.tokenHash), index("sessions_tenant_user").on(t.tenantId, t.userId)],
+);
+
+export const invitations = sqliteTable(
+  "invitations",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id),
+    email: text("email").notNull(),
+    role: text("role", { enum: ROLES }).notNull(),
+    tokenHash: text("token_hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    acceptedAt: integer("accepted_at"),
+    /** The user created by accepting it. */
+    acceptedBy: text("accepted_by"),
+    revokedAt: integer("revoked_at"),
+    revokedBy: text("revoked_by"),
+  },
+  (t) => [uniqueIndex("invitations_token_hash").on(t.tokenHash), index("invitations_tenant_created").on(t.tenantId, t.createdAt)],
+);
+
+export const ownerSetupTokens = sqliteTable(
+  "owner_setup_tokens",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull().references(() => tenants.id),
+    tokenHash: text("token_hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    usedAt: integer("used_at"),
+    /** The owner created with it. */
+    usedBy: text("used_by"),
+  },
+  (t) => [uniqueIndex("owner_setup_tokens_token_hash").on(t.tokenHash)],
+);
+
+export const signInThrottles = sqliteTable("sign_in_throttles", {
+  /** HMAC of `account:<email>` or `ip:<address>`: neither is stored in the clear. */
+  key: text("key").primaryKey(),
+  windowStart: integer("window_start").notNull(),
+  failures: integer("failures").notNull(),
+});
+
+export type UserRow = typeof users.$inferSelect;
+export type SessionRow = typeof sessions.$inferSelect;
+export type InvitationRow = typeof invitations.$inferSelect;
+export type OwnerSetupTokenRow = typeof ownerSetupTokens.$inferSelect;
