@@ -2,12 +2,16 @@
  * Helpers for workerd tests: requests to the real Worker (same isolate as the test), a tenant with a
  * management credential, and a real token from the real token endpoint. Each test file makes its own.
  */
-import { env, exports } from "cloudflare:workers";
+import { env as workerEnv, exports } from "cloudflare:workers";
+import type { Env } from "../../src/config";
 import { createCredential } from "../../src/services/credentials";
 import { primaryDb } from "../../src/storage/db";
 import { ensureTenant, MANAGEMENT_RESOURCE, MANAGEMENT_SCOPES } from "../../src/storage/tenants";
 
 export const ISSUER = "https://latchkey.test";
+/** The Worker's bindings, typed. */
+export const env = workerEnv as unknown as Env;
+const worker = (exports as unknown as { default: { fetch(request: Request): Promise<Response> } }).default;
 let ipCounter = 1;
 
 /** A fresh client IP per caller, so rate limits of one test do not leak into another. */
@@ -20,7 +24,7 @@ export function freshIp(): string {
 export function call(path: string, init: RequestInit & { ip?: string } = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", init.ip ?? "192.0.2.1");
-  return exports.default.fetch(new Request(ISSUER + path, { ...init, headers }));
+  return worker.fetch(new Request(ISSUER + path, { ...init, headers }));
 }
 
 /** POSTs a form to the token endpoint. */

@@ -1,0 +1,103 @@
+// Shared helpers for the project's Node scripts (start, bootstrap, bench, end-to-end tests):
+// local secrets in .dev.vars, applying migrations, and running `wrangler dev` as a process group.
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
+
+const randomKey = () => randomBytes(32).toString("base64url");
+
+/** The local Worker secrets: made once, never committed (.dev.vars is git-ignored), mode 0600. */
+export function ensureDevVars(file = path.join(ROOT, ".dev.vars")) {
+  if (!existsSync(file)) {
+    const lines = [
+      "# Local Worker secrets for `npm start`, generated on first run. Never commit this file.",
+      `SECRET_PEPPER=${randomKey()}`,
+      `KEY_ENCRYPTION_KEY=${randomKey()}`,
+      `BOOTSTRAP_TOKEN=${randomBytes(32).toString("base64url")}`,
+      "",
+    ];
+    writeFileSync(file, lines.join("\n"), { mode: 0o600 });
+    console.log(`Created ${path.relative(ROOT, file)} with fresh local secrets.`);
+  }
+  return readDevVars(file);
+}
+
+/** Parses KEY=value lines of a .dev.vars file. */
+export function readDevVars(file = path.join(ROOT, ".dev.vars")) {
+  const vars = {};
+  if (!existsSync(file)) return vars;
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    const match = /^\s*([A-Z0-9_]+)\s*=\s*"?(.*?)"?\s*$/.exec(line);
+    if (match) vars[match[1]] = match[2];
+  }
+  return vars;
+}
+
+/** Applies D1 migrations to the local database under `persistTo`. */
+export function applyLocalMigrations(persistTo, { quiet = false } = {}) {
+  const args = ["d1", "migrations", "apply", "DB", "--local"];
+  if (persistTo) args.push("--persist-to", persistTo);
+  const result = spawnSync(WRANGLER, args, { cwd: ROOT, stdio: quiet ? "pipe" : "inherit", env: { ...process.env, CI: "true" } });
+  if (result.status !== 0) {
+    if (quiet) process.stderr.write(String(result.stderr ?? "") + String(result.stdout ?? ""));
+    throw new Error("wrangler d1 migrations apply failed");
+  }
+}
+
+/**
+ * Starts `wrangler dev` in its own process group on 127.0.0.1:port and resolves once /healthz answers.
+ * Returns { url, stop() }; stop() ends the whole group (workerd included).
+ */
+export async function startDevServer({ port = 8787, persistTo, envFile, vars = {}, config, quiet = false, timeoutMs = 90_000 } = {}) {
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false", "--log-level", quiet ? "warn" : "info"];
+  if (persistTo) args.push("--persist-to", persistTo);
+  if (envFile) args.push("--env-file", envFile);
+  if (config) args.push("--config", config);
+  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
+  const child = spawn(WRANGLER, args, { cwd: ROOT, detached: true, stdio: quiet ? ["ignore", "pipe", "pipe"] : ["ignore", "inherit", "inherit"] });
+  let output = "";
+  child.stdout?.on("data", (d) => (output += d));
+  child.stderr?.on("data", (d) => (output += d));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = () => {
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      /* already gone */
+    }
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited early (${child.exitCode}):\n${output}`);
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) return { url, stop, child };
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  stop();
+  throw new Error(`wrangler dev did not answer on ${url} within ${timeoutMs} ms:\n${output}`);
+}
+
+/** Calls POST /api/v1/bootstrap and returns the management credential. */
+export async function bootstrapCredential({ url, bootstrapToken, recreate = false }) {
+  const res = await fetch(`${url}/api/v1/bootstrap`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${bootstrapToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ recreate }),
+  });
+  const body = await res.json().catch(() => ({}));
+  if (res.status !== 201) {
+    const err = new Error(body.detail ?? `bootstrap failed with HTTP ${res.status}`);
+    err.status = res.status;
+    throw err;
+  }
+  return body;
+}

@@ -1,0 +1,42 @@
+/**
+ * `latchkey logout`: forgets a profile (its private key or secret) and its cached tokens on this
+ * machine. It does not revoke the credential on the server: an admin does that in the console.
+ */
+import { expectPositionals, parseCommandArgs } from '../args.js';
+import { CliError, ExitCode } from '../errors.js';
+import { ENV_HELP, EXIT_CODES_HELP } from '../exit-help.js';
+import type { Io } from '../io.js';
+import { chooseProfile, deleteProfile } from '../profiles.js';
+import { configDir } from '../store.js';
+import { clearCache } from '../token-cache.js';
+
+export const LOGOUT_HELP = `Usage: latchkey logout [options]
+
+Forget a profile and its cached tokens on this machine. This does not revoke the
+credential on the server; ask an admin to revoke it if it may have leaked.
+
+Options:
+  --profile NAME     profile to forget (default $LATCHKEY_PROFILE or "default")
+  -h, --help         show this help
+
+${EXIT_CODES_HELP}
+
+${ENV_HELP}
+`;
+
+/** Runs `latchkey logout`. */
+export async function logoutCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs('logout', argv, { profile: { type: 'string' } });
+  if (values.help) return io.stdout(LOGOUT_HELP), ExitCode.ok;
+  expectPositionals('logout', positionals, []);
+  const dir = configDir(io.env, io.homedir());
+  const name = chooseProfile(values.profile, io.env);
+  const cleared = await clearCache(dir, name);
+  const existed = await deleteProfile(dir, name);
+  if (!existed) {
+    if (cleared > 0) return io.stdout(`Removed ${cleared} cached token(s) of "${name}".\n`), ExitCode.ok;
+    throw new CliError(ExitCode.error, `No profile "${name}".`);
+  }
+  io.stdout(`Forgot profile "${name}" and ${cleared} cached token(s).\n`);
+  return ExitCode.ok;
+}

@@ -1,0 +1,130 @@
+/**
+ * `latchkey token`: prints only an access token on stdout, for `$(latchkey token)`. Tokens are cached
+ * per profile, scope and resource and reused until ~80% of their lifetime; concurrent runs share one
+ * mint through a lock file. A read-only config directory only disables the cache.
+ */
+import { decodeJwt } from 'jose';
+import { requestToken } from '../../client/token-request.js';
+import { parseCommandArgs, expectPositionals } from '../args.js';
+import { resolveCredential, tokenEndpointOf, type ResolvedCredential } from '../credentials.js';
+import { CliError, ExitCode, fromTokenError } from '../errors.js';
+import { ENV_HELP, EXIT_CODES_HELP } from '../exit-help.js';
+import type { Io } from '../io.js';
+import { chooseProfile } from '../profiles.js';
+import { configDir } from '../store.js';
+import { cachePath, cachedOrMint, canonicalScope, type CachedToken } from '../token-cache.js';
+
+export const TOKEN_HELP = `Usage: latchkey token [options]
+
+Print an access token (only the token) on stdout, e.g.
+  curl -H "Authorization: Bearer $(latchkey token)" https://api.example.com/
+
+Tokens are cached under <config>/cache and reused until 80% of their lifetime.
+
+Options:
+  --profile NAME     profile to use (default $LATCHKEY_PROFILE or "default")
+  --scope S          scopes to request, space-separated (default: the credential's)
+  --resource R       resource (audience) URI to request (default: the credential's)
+  --no-cache         always mint a new token; do not read or write the cache
+  -h, --help         show this help
+
+${EXIT_CODES_HELP}
+
+${ENV_HELP}
+`;
+
+/** Options of one mint. */
+export interface MintOptions {
+  scope?: string;
+  resource?: string;
+  noCache?: boolean;
+}
+
+/** Runs `latchkey token`. */
+export async function tokenCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs('token', argv, {
+    profile: { type: 'string' },
+    scope: { type: 'string' },
+    resource: { type: 'string' },
+    'no-cache': { type: 'boolean' },
+  });
+  if (values.help) return io.stdout(TOKEN_HELP), ExitCode.ok;
+  expectPositionals('token', positionals, []);
+  const dir = configDir(io.env, io.homedir());
+  const credential = await resolveCredential(io.env, dir, chooseProfile(values.profile, io.env));
+  const scope = values.scope ?? io.env.LATCHKEY_SCOPE;
+  const resource = values.resource ?? io.env.LATCHKEY_RESOURCE;
+  const entry = await mintForCredential(credential, dir, io, {
+    ...(scope ? { scope } : {}),
+    ...(resource ? { resource } : {}),
+    noCache: values['no-cache'] === true,
+  });
+  io.stdout(`${entry.access_token}\n`);
+  return ExitCode.ok;
+}
+
+/** Returns a cached token or mints one (see the module header). */
+export async function mintForCredential(cred: ResolvedCredential, dir: string, io: Io, options: MintOptions): Promise<CachedToken> {
+  const scope = options.scope ? canonicalScope(options.scope) : undefined;
+  const mint = () => mintOnce(cred, io, scope, options.resource);
+  if (options.noCache) return mint();
+  const path = cachePath(dir, cred.source, { issuer: cred.issuer, clientId: cred.clientId, scope, resource: options.resource });
+  try {
+    return (await cachedOrMint(path, mint, { now: io.now })).entry;
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).name;
+    io.stderr(`latchkey: token cache unavailable (${code}); minting without it.\n`);
+    return mint();
+  }
+}
+
+async function mintOnce(cred: ResolvedCredential, io: Io, scope?: string, resource?: string): Promise<CachedToken> {
+  const tokenEndpoint = await tokenEndpointOf(cred, io.fetch);
+  const obtainedAt = io.now();
+  try {
+    const token = await requestToken({
+      tokenEndpoint,
+      credential: cred.credential,
+      fetch: io.fetch,
+      now: obtainedAt,
+      ...(scope ? { scope } : {}),
+      ...(resource ? { resource } : {}),
+    });
+    return {
+      access_token: token.accessToken,
+      token_type: token.tokenType,
+      scope: token.scope,
+      ...(resource ? { resource } : {}),
+      obtained_at: obtainedAt,
+      expires_at: token.expiresAt,
+    };
+  } catch (error) {
+    throw fromTokenError(error, new URL(tokenEndpoint).origin);
+  }
+}
+
+/** Human description of a token's claims (no token, nothing secret). */
+export function describeToken(entry: CachedToken, now: number, extra: Record<string, string> = {}): string {
+  let claims: Record<string, unknown> = {};
+  try {
+    claims = decodeJwt(entry.access_token);
+  } catch {
+    claims = {};
+  }
+  const aud = Array.isArray(claims.aud) ? claims.aud.join(', ') : claims.aud;
+  const minutes = Math.round((entry.expires_at - now) / 60_000);
+  const rows: [string, unknown][] = [
+    ['service', claims.svc],
+    ['client_id', claims.client_id ?? extra.client_id],
+    ['issuer', extra.issuer ?? claims.iss],
+    ['auth', extra.auth],
+    ['scopes', entry.scope || '(none)'],
+    ['audience', aud],
+    ['expires', `${new Date(entry.expires_at).toISOString()} (in ${minutes} min)`],
+  ];
+  return rows
+    .filter(([, v]) => typeof v === 'string' && v.length > 0)
+    .map(([k, v]) => `  ${`${k}:`.padEnd(11)}${v as string}\n`)
+    .join('');
+}

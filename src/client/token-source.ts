@@ -1,0 +1,131 @@
+/**
+ * A cached, self-refreshing source of access tokens for one client (RFC 6749 section 4.4).
+ * One refresh in flight at a time: concurrent callers share its promise. A token is refreshed once
+ * ~80% of its lifetime has passed (minus a little jitter so fleets do not refresh in lockstep); if that
+ * refresh fails for a transient reason while the old token is still valid, the old token is served.
+ */
+import type { CryptoKey, JWK } from 'jose';
+import { toAssertionKey, type AssertionAlgorithm } from './client-auth.js';
+import { discover, type FetchLike } from './discovery.js';
+import { LatchkeyError } from './errors.js';
+import { requestToken, type AccessToken, type ClientCredential } from './token-request.js';
+
+export type { AccessToken } from './token-request.js';
+
+/** Options of {@link createTokenSource}. Give exactly one of `clientSecret` and `privateKey`. */
+export interface TokenSourceOptions {
+  /** The issuer URL, e.g. `https://latchkey.example.com`. */
+  issuer: string;
+  clientId: string;
+  /** Secret for client_secret_basic. */
+  clientSecret?: string;
+  /** Private key for private_key_jwt: a private JWK with `kid` (and `alg` ES256|EdDSA), or a CryptoKey. */
+  privateKey?: CryptoKey | JWK;
+  /** Key id for a CryptoKey `privateKey` (the `key_id` from setup). */
+  keyId?: string;
+  /** Algorithm for a CryptoKey `privateKey`. */
+  algorithm?: AssertionAlgorithm;
+  /** Scopes to request (space-separated string or list); omitted: the credential's defaults. */
+  scope?: string | readonly string[];
+  /** RFC 8707 resource (the token's `aud`); omitted: the credential's default resource. */
+  resource?: string;
+  /** Skip discovery and use this token endpoint. */
+  tokenEndpoint?: string;
+  fetch?: FetchLike;
+  /** Fraction of the lifetime after which a token is refreshed. Default 0.8. */
+  earlyRefreshRatio?: number;
+  /** Largest fraction of the lifetime subtracted at random from the refresh point. Default 0.05. */
+  jitter?: number;
+  /** Clock in milliseconds (tests). */
+  now?: () => number;
+}
+
+/** A token source; see {@link createTokenSource}. */
+export interface TokenSource {
+  /** Returns a valid access token, from cache when fresh enough. */
+  getToken(): Promise<AccessToken>;
+  /** Drops the cached token (e.g. after a resource server answered 401). */
+  invalidate(): void;
+}
+
+/**
+ * When a token obtained at `obtainedAt` and expiring at `expiresAt` should be refreshed (ms).
+ * @param random a number in [0, 1) choosing the jitter
+ */
+export function refreshDeadline(obtainedAt: number, expiresAt: number, ratio = 0.8, jitter = 0.05, random = Math.random()): number {
+  const lifetime = Math.max(0, expiresAt - obtainedAt);
+  return obtainedAt + lifetime * Math.max(0, ratio - jitter * random);
+}
+
+const TRANSIENT = new Set(['network_error', 'rate_limited', 'temporarily_unavailable', 'server_error']);
+
+/** True when an error may go away by itself (network, 429, 5xx): the caller may keep using a valid token. */
+export function isTransient(error: unknown): boolean {
+  return error instanceof LatchkeyError && (TRANSIENT.has(error.code) || error.status === 429 || error.status >= 500);
+}
+
+/**
+ * Creates a token source for a Latchkey client (client_secret_basic or private_key_jwt).
+ * Discovers the token endpoint from `${issuer}/.well-known/oauth-authorization-server` on first use.
+ * @throws LatchkeyError from `getToken()`: the OAuth `error` code (e.g. `invalid_client`), `network_error`
+ *   or `invalid_response`.
+ */
+export function createTokenSource(options: TokenSourceOptions): TokenSource {
+  if ((options.clientSecret === undefined) === (options.privateKey === undefined)) {
+    throw new TypeError('Give exactly one of clientSecret and privateKey');
+  }
+  const now = options.now ?? Date.now;
+  const scope = Array.isArray(options.scope) ? options.scope.join(' ') : (options.scope as string | undefined);
+  let credential: Promise<ClientCredential> | undefined;
+  let endpoint: Promise<string> | undefined;
+  let cached: { token: AccessToken; refreshAt: number } | undefined;
+  let inflight: Promise<AccessToken> | undefined;
+
+  const getCredential = (): Promise<ClientCredential> =>
+    (credential ??= options.clientSecret !== undefined
+      ? Promise.resolve({ method: 'client_secret_basic', clientId: options.clientId, clientSecret: options.clientSecret })
+      : toAssertionKey(options.privateKey!, {
+          ...(options.keyId === undefined ? {} : { kid: options.keyId }),
+          ...(options.algorithm === undefined ? {} : { alg: options.algorithm }),
+        }).then((key) => ({ method: 'private_key_jwt', clientId: options.clientId, key })));
+
+  const getEndpoint = (): Promise<string> => {
+    endpoint ??= options.tokenEndpoint
+      ? Promise.resolve(options.tokenEndpoint)
+      : discover(options.issuer, options.fetch ? { fetch: options.fetch } : {}).then((m) => m.token_endpoint);
+    endpoint.catch(() => (endpoint = undefined));
+    return endpoint;
+  };
+
+  const refresh = async (): Promise<AccessToken> => {
+    const obtainedAt = now();
+    const token = await requestToken({
+      tokenEndpoint: await getEndpoint(),
+      credential: await getCredential(),
+      ...(scope ? { scope } : {}),
+      ...(options.resource ? { resource: options.resource } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      now: obtainedAt,
+    });
+    const refreshAt = refreshDeadline(obtainedAt, token.expiresAt, options.earlyRefreshRatio, options.jitter);
+    cached = { token, refreshAt };
+    return token;
+  };
+
+  return {
+    async getToken() {
+      const current = cached;
+      if (current && now() < current.refreshAt) return current.token;
+      inflight ??= refresh().finally(() => (inflight = undefined));
+      try {
+        return await inflight;
+      } catch (error) {
+        if (current && isTransient(error) && now() < current.token.expiresAt - 5_000) return current.token;
+        throw error;
+      }
+    },
+    invalidate() {
+      cached = undefined;
+    },
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * Access-token verification for resource servers (RFC 9068 JWT profile, RFC 8725 BCP).
+ * Checks signature against the issuer's JWKS (jose refetches on an unknown kid, at most once per
+ * cooldown), `typ: at+jwt`, an algorithm allow-list, iss, aud, exp/nbf with a small skew, then scopes.
+ * JWKS fetch failures are not the token's fault: they surface as LatchkeyError, not TokenVerificationError.
+ */
+import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload } from 'jose';
+import { discover, normalizeIssuer, type FetchLike } from './discovery.js';
+import { LatchkeyError, TokenVerificationError } from './errors.js';
+
+/** Claims of a Latchkey access token. */
+export interface LatchkeyClaims extends JWTPayload {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  exp: number;
+  iat: number;
+  jti: string;
+  client_id: string;
+  /** Space-separated scopes. */
+  scope?: string;
+  /** Attribution name, `svc:<label>`. */
+  svc?: string;
+  tenant?: string;
+  groups?: string[];
+}
+
+/** Options of {@link createVerifier}. */
+export interface VerifierOptions {
+  /** The issuer URL; tokens must carry exactly this `iss`. */
+  issuer: string;
+  /** This resource server's URI; tokens must carry it in `aud`. */
+  audience: string | string[];
+  /** JWKS URL. Default: `jwks_uri` from discovery, else `${issuer}/.well-known/jwks.json`. */
+  jwksUri?: string;
+  /** Accepted signing algorithms. Default ES256, EdDSA, RS256. */
+  algorithms?: string[];
+  /** Allowed clock skew in seconds for exp/nbf/iat. Default 30. */
+  clockTolerance?: number;
+  /** Minimum seconds between two JWKS refetches on an unknown kid. Default 30. */
+  cooldownDuration?: number;
+  fetch?: FetchLike;
+}
+
+/** Options of one verification. */
+export interface VerifyOptions {
+  /** Scopes that must all be present in the token's `scope` claim. */
+  requiredScopes?: readonly string[];
+}
+
+/** A token verifier; see {@link createVerifier}. */
+export interface Verifier {
+  /**
+   * Verifies a bearer token and returns its claims.
+   * @throws TokenVerificationError `invalid_token` or `insufficient_scope`
+   * @throws LatchkeyError `network_error`/`invalid_response` when the JWKS cannot be fetched
+   */
+  verify(token: string, options?: VerifyOptions): Promise<LatchkeyClaims>;
+}
+
+const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'];
+
+/** Splits a `scope` claim (RFC 6749 section 3.3: space-separated) into its tokens. */
+export function parseScope(scope: unknown): string[] {
+  return typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [];
+}
+
+/** Creates a verifier for tokens of one Latchkey issuer addressed to one resource server. */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const issuer = normalizeIssuer(options.issuer);
+  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+  let jwks: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
+
+  const resolveJwksUri = async (): Promise<string> => {
+    if (options.jwksUri) return options.jwksUri;
+    try {
+      const meta = await discover(issuer, { fetch: fetchImpl });
+      if (typeof meta.jwks_uri === 'string') return meta.jwks_uri;
+    } catch {
+      // Discovery is optional here: fall back to the conventional location.
+    }
+    return `${issuer}/.well-known/jwks.json`;
+  };
+
+  const getJwks = () =>
+    (jwks ??= resolveJwksUri().then((uri) =>
+      createRemoteJWKSet(new URL(uri), {
+        cooldownDuration: (options.cooldownDuration ?? 30) * 1000,
+        [customFetch]: (url: string, init: RequestInit) => fetchImpl(url, init),
+      }),
+    ));
+
+  return {
+    async verify(token, verifyOptions = {}) {
+      if (typeof token !== 'string' || token.length === 0) {
+        throw new TokenVerificationError('invalid_token', 'The access token is missing');
+      }
+      const keySet = await getJwks();
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, keySet, {
+          typ: 'at+jwt',
+          issuer: options.issuer,
+          audience: options.audience,
+          algorithms: options.algorithms ?? ['ES256', 'EdDSA', 'RS256'],
+          clockTolerance: options.clockTolerance ?? 30,
+          requiredClaims: REQUIRED_CLAIMS,
+        }));
+      } catch (error) {
+        throw toVerificationError(error);
+      }
+      const required = verifyOptions.requiredScopes ?? [];
+      const granted = new Set(parseScope(payload.scope));
+      if (required.some((s) => !granted.has(s))) {
+        throw new TokenVerificationError('insufficient_scope', 'The access token lacks a required scope', {
+          requiredScopes: required,
+        });
+      }
+      return payload as LatchkeyClaims;
+    },
+  };
+}
+
+function toVerificationError(error: unknown): Error {
+  // jose reports a JWKS that is not 200/JSON as a bare JOSEError (code ERR_JOSE_GENERIC).
+  const generic = error instanceof errors.JOSEError && error.code === 'ERR_JOSE_GENERIC';
+  if (generic || error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
+    return new LatchkeyError('invalid_response', 'The issuer JWKS could not be loaded', { cause: error });
+  }
+  if (error instanceof errors.JOSEError) {
+    const expired = error instanceof errors.JWTExpired;
+    return new TokenVerificationError('invalid_token', expired ? 'The access token expired' : 'The access token is invalid', {
+      cause: error,
+    });
+  }
+  if (error instanceof TypeError) {
+    return new LatchkeyError('network_error', 'The issuer JWKS could not be fetched', { cause: error });
+  }
+  return new TokenVerificationError('invalid_token', 'The access token is invalid', { cause: error });
+}
