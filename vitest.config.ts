@@ -34,6 +34,7 @@ export default defineConfig(async () => {
             name: "node",
             environment: "node",
             include: ["test/client/**/*.test.ts", "test/e2e/**/*.test.ts"],
+            globalSetup: ["./test/e2e/global-setup.ts"],
             testTimeout: 60_000,
             hookTimeout: 120_000,
           },

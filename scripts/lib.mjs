@@ -39,9 +39,10 @@ export function readDevVars(file = path.join(ROOT, ".dev.vars")) {
 }
 
 /** Applies D1 migrations to the local database under `persistTo`. */
-export function applyLocalMigrations(persistTo, { quiet = false } = {}) {
+export function applyLocalMigrations(persistTo, { quiet = false, config } = {}) {
   const args = ["d1", "migrations", "apply", "DB", "--local"];
   if (persistTo) args.push("--persist-to", persistTo);
+  if (config) args.push("--config", config);
   const result = spawnSync(WRANGLER, args, { cwd: ROOT, stdio: quiet ? "pipe" : "inherit", env: { ...process.env, CI: "true" } });
   if (result.status !== 0) {
     if (quiet) process.stderr.write(String(result.stderr ?? "") + String(result.stdout ?? ""));
