@@ -3,6 +3,9 @@
  * minted by Latchkey for the management resource; the token is verified against Latchkey's own keys, and
  * the credential behind it is re-read from the D1 primary on every call, so revoking an admin credential
  * takes effect at once here even though its tokens stay valid elsewhere until they expire.
+ * Without a bearer token, a person may call the same endpoints with the console session cookie or a
+ * Cloudflare Access assertion (middleware/session-auth.ts); their role maps to scopes, and their
+ * state-changing requests must pass the CSRF check.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app";
@@ -15,9 +18,11 @@ import { keyRing } from "../services/signing-key-ring";
 import { getCredential } from "../storage/credentials";
 import { primaryDb } from "../storage/db";
 import { MANAGEMENT_RESOURCE } from "../storage/tenants";
+import { assertSameOrigin } from "./csrf";
+import { personFromAccess, personFromSession, type PersonPrincipal } from "./session-auth";
 
-/** Who is calling the admin API, and what they may do. */
-export interface Principal {
+/** A machine calling with a management access token. */
+export interface CredentialPrincipal {
   tenantId: string;
   /** The attribution name recorded in the audit log: `svc:<label>` for credentials. */
   actor: string;
@@ -26,10 +31,25 @@ export interface Principal {
   scopes: ReadonlySet<string>;
 }
 
-/** Requires a valid management access token; sets `principal`. */
+/** Who is calling the admin API, and what they may do. */
+export type Principal = CredentialPrincipal | PersonPrincipal;
+export type { PersonPrincipal };
+
+/**
+ * Requires a valid management access token, or else a signed-in person (session cookie first, then
+ * Cloudflare Access); sets `principal`. A request with an Authorization header is judged by it alone.
+ */
 export function adminAuth(): MiddlewareHandler<AppEnv> {
   return async function adminAuthentication(c, next) {
     const header = c.req.header("authorization");
+    if (header === undefined) {
+      const person = (await personFromSession(c, Date.now())) ?? (await personFromAccess(c));
+      if (!person) throw problems.unauthorized();
+      assertSameOrigin(c);
+      c.set("principal", person);
+      await next();
+      return;
+    }
     const match = header ? /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header) : null;
     if (!match?.[1]) throw problems.unauthorized();
     const nowMs = Date.now();
@@ -48,6 +68,14 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
       clientId: credential.id,
       scopes: new Set(claims.scope.split(" ")),
     });
+    await next();
+  };
+}
+
+/** Requires a person (cookie or Access), not a machine credential. */
+export function requirePerson(): MiddlewareHandler<AppEnv> {
+  return async function personCheck(c, next) {
+    if (c.var.principal.kind !== "person") throw problems.forbidden("This endpoint is for people signed in to the console.");
     await next();
   };
 }

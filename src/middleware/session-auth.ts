@@ -1,0 +1,56 @@
+/**
+ * People's authentication for the admin API: the console session cookie, or (when ACCESS_TEAM_DOMAIN and
+ * ACCESS_AUD are set) a verified Cloudflare Access assertion naming an existing member by email. Access
+ * never creates accounts: an owner invites the person first. Both read the person from the D1 primary on
+ * every request, so a role change, removal or ended session applies on the next request.
+ */
+import type { Context } from "hono";
+import { getCookie } from "hono/cookie";
+import { getConfig } from "../config";
+import { verifyAccessJwt } from "../crypto/access-jwt";
+import { scopesOfRole } from "../domain/roles";
+import { primaryDb } from "../storage/db";
+import { findUserByEmail } from "../storage/people";
+import type { SessionRow, UserRow } from "../storage/schema-console";
+import { resolveSession, sessionCookieName } from "../services/sessions";
+
+/** A signed-in person. */
+export interface PersonPrincipal {
+  kind: "person";
+  tenantId: string;
+  /** `user:<email>` in the audit log. */
+  actor: string;
+  user: UserRow;
+  auth: "session" | "access";
+  /** The console session; null when Cloudflare Access authenticated the request. */
+  session: SessionRow | null;
+  scopes: ReadonlySet<string>;
+}
+
+function principalOf(user: UserRow, auth: PersonPrincipal["auth"], session: SessionRow | null): PersonPrincipal {
+  return { kind: "person", tenantId: user.tenantId, actor: `user:${user.email}`, user, auth, session, scopes: new Set(scopesOfRole(user.role)) };
+}
+
+/** The session cookie's value, if the request carries one. */
+export function sessionToken(c: Context): string | undefined {
+  return getCookie(c, sessionCookieName(getConfig(c.env).issuer));
+}
+
+/** The person behind the session cookie, or null. */
+export async function personFromSession(c: Context, nowMs: number): Promise<PersonPrincipal | null> {
+  const token = sessionToken(c);
+  if (!token) return null;
+  const found = await resolveSession(c.env, token, nowMs);
+  return found ? principalOf(found.user, "session", found.session) : null;
+}
+
+/** The member named by a valid Cloudflare Access assertion, or null (also when Access is not configured). */
+export async function personFromAccess(c: Context): Promise<PersonPrincipal | null> {
+  const access = getConfig(c.env).access;
+  const assertion = c.req.header("cf-access-jwt-assertion");
+  if (!access || !assertion) return null;
+  const email = await verifyAccessJwt(assertion, access);
+  if (!email) return null;
+  const user = await findUserByEmail(primaryDb(c.env.DB), email);
+  return user ? principalOf(user, "access", null) : null;
+}

@@ -1,0 +1,29 @@
+/** /api/v1/members: the tenant's people. Owners and admins read; only owners change roles or remove people. */
+import { Hono } from "hono";
+import type { AppEnv } from "../../app";
+import { auditContext, requireScope } from "../../middleware/admin-auth";
+import { validate } from "../../middleware/validate";
+import { changeRole, removeMember } from "../../services/people";
+import { primaryDb } from "../../storage/db";
+import { listUsers } from "../../storage/people";
+import { patchMemberSchema } from "./people-schemas";
+import { memberView } from "./people-views";
+
+const NO_STORE = { "Cache-Control": "no-store" };
+
+export const memberRoutes = new Hono<AppEnv>();
+
+memberRoutes.get("/", requireScope("members:read"), async (c) => {
+  const rows = await listUsers(primaryDb(c.env.DB), c.var.principal.tenantId);
+  return c.json({ members: rows.map(memberView) }, 200, NO_STORE);
+});
+
+memberRoutes.patch("/:id", requireScope("members:write"), validate("json", patchMemberSchema), async (c) => {
+  const updated = await changeRole(c.env, auditContext(c), c.req.param("id"), c.req.valid("json").role, Date.now());
+  return c.json(memberView(updated), 200, NO_STORE);
+});
+
+memberRoutes.delete("/:id", requireScope("members:write"), async (c) => {
+  await removeMember(c.env, auditContext(c), c.req.param("id"), Date.now());
+  return c.body(null, 204, NO_STORE);
+});

@@ -1,0 +1,17 @@
+/** GET /api/v1/signing-keys: the published signing keys and which one signs now (public facts only). */
+import { Hono } from "hono";
+import type { AppEnv } from "../../app";
+import { requireScope } from "../../middleware/admin-auth";
+import { currentKeyRow } from "../../services/signing-key-ring";
+import { primaryDb } from "../../storage/db";
+import { listSigningKeys } from "../../storage/signing-keys";
+import { signingKeyView } from "./people-views";
+
+export const signingKeyRoutes = new Hono<AppEnv>();
+
+signingKeyRoutes.get("/", requireScope("credentials:read"), async (c) => {
+  const nowMs = Date.now();
+  const rows = await listSigningKeys(primaryDb(c.env.DB));
+  const current = currentKeyRow(rows, nowMs)?.kid;
+  return c.json({ keys: rows.map((k) => signingKeyView(k, current, nowMs)) }, 200, { "Cache-Control": "no-store" });
+});

@@ -1,0 +1,94 @@
+/**
+ * The console's unauthenticated edge: sign-in and sign-out, the first-owner link (behind BOOTSTRAP_TOKEN) and
+ * its use, invitation lookup and acceptance; plus GET /me for any authenticated caller. Sign-in style POSTs
+ * refuse cross-site browsers (login CSRF); everything that sets a cookie answers no-store.
+ */
+import { Hono, type Context } from "hono";
+import type { AppEnv } from "../app";
+import { getConfig } from "../config";
+import { digestsEqual, keyedHash } from "../crypto/secrets";
+import { problems } from "../domain/errors";
+import { assertNotCrossSite, assertSameOrigin } from "../middleware/csrf";
+import { clientIp, withinLimit } from "../middleware/rate-limit";
+import { personFromSession } from "../middleware/session-auth";
+import { validate } from "../middleware/validate";
+import { acceptInvitation, createOwnerLink, invalidInvitation, pendingInvitation, setupOwner } from "../services/people";
+import { SESSION_ABSOLUTE_MS, sessionCookie, sessionExpiry } from "../services/sessions";
+import { signIn, signOut, type RequestFacts } from "../services/sign-in";
+import { iso } from "./admin/views";
+import { userView } from "./admin/people-views";
+import { acceptInviteSchema, invitationQuery, loginSchema, setupOwnerSchema } from "./admin/people-schemas";
+
+const NO_STORE = { "Cache-Control": "no-store" };
+
+function facts(c: Context<AppEnv>): RequestFacts {
+  return { ip: c.req.header("cf-connecting-ip") ?? null, userAgent: c.req.header("user-agent") ?? null };
+}
+
+function withCookie(c: Context<AppEnv>, token: string) {
+  return { ...NO_STORE, "Set-Cookie": sessionCookie(getConfig(c.env).issuer, token, SESSION_ABSOLUTE_MS / 1000) };
+}
+
+export const authRoutes = new Hono<AppEnv>();
+
+authRoutes.post("/auth/login", validate("json", loginSchema), async (c) => {
+  assertNotCrossSite(c);
+  const { email, password } = c.req.valid("json");
+  const { user, token } = await signIn(c.env, email, password, facts(c), Date.now());
+  return c.json({ user: userView(user) }, 200, withCookie(c, token));
+});
+
+authRoutes.post("/auth/logout", async (c) => {
+  const nowMs = Date.now();
+  const person = await personFromSession(c, nowMs);
+  if (person?.session) {
+    assertSameOrigin(c);
+    await signOut(c.env, person.session, person.user, facts(c), nowMs);
+  }
+  return c.body(null, 204, { ...NO_STORE, "Set-Cookie": sessionCookie(getConfig(c.env).issuer, "", 0) });
+});
+
+authRoutes.post("/auth/setup-owner", validate("json", setupOwnerSchema), async (c) => {
+  assertNotCrossSite(c);
+  const { token, ...person } = c.req.valid("json");
+  const result = await setupOwner(c.env, token, person, facts(c), Date.now());
+  return c.json({ user: userView(result.user) }, 201, withCookie(c, result.token));
+});
+
+authRoutes.get("/auth/invitation", validate("query", invitationQuery), async (c) => {
+  const token = c.req.valid("query").token;
+  if (!token) throw invalidInvitation();
+  const inv = await pendingInvitation(c.env, token, Date.now());
+  return c.json({ email: inv.email, role: inv.role, expires_at: iso(inv.expiresAt) }, 200, NO_STORE);
+});
+
+authRoutes.post("/auth/accept-invite", validate("json", acceptInviteSchema), async (c) => {
+  assertNotCrossSite(c);
+  const { token, ...person } = c.req.valid("json");
+  const result = await acceptInvitation(c.env, token, person, facts(c), Date.now());
+  return c.json({ user: userView(result.user) }, 201, withCookie(c, result.token));
+});
+
+authRoutes.post("/bootstrap/owner-link", async (c) => {
+  const config = getConfig(c.env);
+  if (!config.bootstrapToken) throw problems.notFound("endpoint");
+  if (!(await withinLimit(c.env.AUTH_FAILURE_LIMITER, `bootstrap|${clientIp(c)}`))) throw problems.rateLimited(60);
+  const presented = /^Bearer +(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? "";
+  const [expected, given] = await Promise.all([keyedHash(config.secretPepper, config.bootstrapToken), keyedHash(config.secretPepper, presented)]);
+  if (!digestsEqual(expected, given)) throw problems.unauthorized();
+  const link = await createOwnerLink(c.env, facts(c), Date.now());
+  return c.json({ url: link.url, expires_at: iso(link.expiresAt) }, 201, NO_STORE);
+});
+
+/** GET /me: who the caller is, in any of the three ways one can be authenticated. */
+export const meRoutes = new Hono<AppEnv>();
+
+meRoutes.get("/me", (c) => {
+  const p = c.var.principal;
+  const scopes = [...p.scopes].sort();
+  if (p.kind === "credential") {
+    return c.json({ user: null, credential: { client_id: p.clientId, name: p.actor }, session: null, scopes, auth: "bearer" }, 200, NO_STORE);
+  }
+  const session = p.session ? { id: p.session.id, expires_at: iso(sessionExpiry(p.session)) } : null;
+  return c.json({ user: userView(p.user), session, scopes, auth: p.auth }, 200, NO_STORE);
+});

@@ -1,0 +1,191 @@
+/**
+ * People in a tenant: the first owner (through a one-time link), invitations and their acceptance, role
+ * changes, removal and ending sessions. Each change is one db.batch with its audit event. One-time links
+ * (256-bit tokens, stored only as keyed hashes) are claimed inside that batch, so a link works once even
+ * when two requests race (see storage/people.ts).
+ */
+import { getConfig, type Env } from "../config";
+import { randomToken } from "../crypto/encoding";
+import { hashPassword } from "../crypto/passwords";
+import { keyedHash, newId } from "../crypto/secrets";
+import { ProblemError, problems } from "../domain/errors";
+import { INVITATION_TTL_MS, OWNER_LINK_TTL_MS } from "../domain/roles";
+import { auditInsert } from "../storage/audit";
+import { primaryDb } from "../storage/db";
+import * as people from "../storage/people";
+import type { InvitationRow, Role, UserRow } from "../storage/schema-console";
+import { deleteSession, deleteUserSessions, getSession, insertSession } from "../storage/sessions";
+import { DEFAULT_TENANT_ID, ensureTenant } from "../storage/tenants";
+import type { Actor } from "./credentials";
+import { newSession } from "./sessions";
+import type { RequestFacts } from "./sign-in";
+
+export const ownerExists = () => new ProblemError(409, "owner_exists", "Owner exists", "This instance already has an owner.");
+export const invalidInvitation = () =>
+  new ProblemError(400, "invalid_invitation", "Invalid invitation", "This invitation link is unknown, used, revoked or expired.");
+const invalidSetupToken = () =>
+  new ProblemError(400, "invalid_setup_token", "Invalid link", "This setup link is unknown, used or expired.");
+const lastOwner = () => new ProblemError(409, "last_owner", "Last owner", "The last owner cannot be demoted or removed.");
+const emailTaken = () => new ProblemError(409, "email_taken", "Email in use", "A person with this email already exists.");
+
+const tokenHash = (env: Env, purpose: string, token: string) => keyedHash(getConfig(env).secretPepper, `${purpose}:${token}`);
+
+function constraintFailed(err: unknown, kind: "NOT NULL" | "UNIQUE"): boolean {
+  return String(err).includes(`${kind} constraint failed`);
+}
+
+export function invitationStatus(inv: InvitationRow, nowMs: number): "pending" | "accepted" | "expired" | "revoked" {
+  if (inv.revokedAt !== null) return "revoked";
+  if (inv.acceptedAt !== null) return "accepted";
+  return inv.expiresAt <= nowMs ? "expired" : "pending";
+}
+
+/** A one-time link (1 hour) that lets whoever holds it create the default tenant's first owner. */
+export async function createOwnerLink(env: Env, facts: RequestFacts, nowMs: number) {
+  const db = primaryDb(env.DB);
+  await ensureTenant(db, DEFAULT_TENANT_ID, "Default", nowMs);
+  if ((await people.countOwners(db, DEFAULT_TENANT_ID)) > 0) throw ownerExists();
+  const token = randomToken(32);
+  const id = newId("own");
+  const expiresAt = nowMs + OWNER_LINK_TTL_MS;
+  await db.batch([
+    people.deleteUnusedOwnerTokens(db, DEFAULT_TENANT_ID),
+    people.insertOwnerToken(db, { id, tenantId: DEFAULT_TENANT_ID, tokenHash: await tokenHash(env, "owner", token), createdAt: nowMs, createdBy: "system:bootstrap", expiresAt }),
+    auditInsert(db, { tenantId: DEFAULT_TENANT_ID, actor: "system:bootstrap", action: "owner.link.create", targetType: "owner_link", targetId: id, ...facts, at: nowMs }),
+  ]);
+  return { url: `${getConfig(env).issuer}/#/setup-owner?token=${token}`, expiresAt };
+}
+
+interface NewPerson {
+  email?: string;
+  name: string;
+  password: string;
+}
+
+async function personRow(input: NewPerson & { email: string }, role: Role, createdBy: string, nowMs: number): Promise<Omit<UserRow, "tenantId">> {
+  return { id: newId("usr"), email: input.email, name: input.name, role, passwordHash: await hashPassword(input.password), createdAt: nowMs, createdBy, lastSignInAt: nowMs };
+}
+
+/** Creates the first owner with a setup link and signs them in. */
+export async function setupOwner(env: Env, token: string, input: NewPerson & { email: string }, facts: RequestFacts, nowMs: number) {
+  const db = primaryDb(env.DB);
+  const link = await people.findOwnerToken(db, await tokenHash(env, "owner", token));
+  if (!link || link.usedAt !== null || link.expiresAt <= nowMs) throw invalidSetupToken();
+  if ((await people.countOwners(db, link.tenantId)) > 0) throw ownerExists();
+  if (await people.findUserByEmail(db, input.email)) throw emailTaken();
+  const row = await personRow(input, "owner", "system:owner-link", nowMs);
+  const user: UserRow = { ...row, tenantId: link.tenantId };
+  const session = await newSession(env, user, facts.ip, facts.userAgent, nowMs);
+  try {
+    await db.batch([
+      people.claimOwnerToken(db, link.id, link.tenantId, row.id, nowMs),
+      people.insertClaimedUser(db, row, { table: "owner_token", id: link.id }),
+      insertSession(db, session.row),
+      auditInsert(db, { tenantId: link.tenantId, actor: `user:${row.email}`, action: "owner.setup", targetType: "user", targetId: row.id, ...facts, detail: { email: row.email, link: link.id }, at: nowMs }),
+    ]);
+  } catch (err) {
+    if (constraintFailed(err, "UNIQUE")) throw emailTaken();
+    if (!constraintFailed(err, "NOT NULL")) throw err;
+    throw (await people.countOwners(db, link.tenantId)) > 0 ? ownerExists() : invalidSetupToken();
+  }
+  return { user, session: session.row, token: session.token };
+}
+
+/** A pending invitation named by its link token, or 400 invalid_invitation. */
+export async function pendingInvitation(env: Env, token: string, nowMs: number): Promise<InvitationRow> {
+  const inv = await people.findInvitationByHash(primaryDb(env.DB), await tokenHash(env, "invite", token));
+  if (!inv || invitationStatus(inv, nowMs) !== "pending") throw invalidInvitation();
+  return inv;
+}
+
+/** Creates an invitation; the link (with its token) is returned once and only its hash is stored. */
+export async function createInvitation(env: Env, who: Actor, email: string, role: Role, nowMs: number) {
+  const db = primaryDb(env.DB);
+  if (await people.findUserByEmail(db, email)) throw emailTaken();
+  const token = randomToken(32);
+  const row: InvitationRow = {
+    id: newId("inv"), tenantId: who.tenantId, email, role, tokenHash: await tokenHash(env, "invite", token), createdAt: nowMs,
+    createdBy: who.actor, expiresAt: nowMs + INVITATION_TTL_MS, acceptedAt: null, acceptedBy: null, revokedAt: null, revokedBy: null,
+  };
+  await db.batch([
+    people.insertInvitation(db, row),
+    auditInsert(db, { ...who, at: nowMs, action: "invitation.create", targetType: "invitation", targetId: row.id, detail: { email, role } }),
+  ]);
+  return { invitation: row, url: `${getConfig(env).issuer}/#/accept-invite?token=${token}` };
+}
+
+/** Accepts an invitation: creates the person with the invited role and signs them in. */
+export async function acceptInvitation(env: Env, token: string, input: NewPerson, facts: RequestFacts, nowMs: number) {
+  const db = primaryDb(env.DB);
+  const inv = await pendingInvitation(env, token, nowMs);
+  if (await people.findUserByEmail(db, inv.email)) throw emailTaken();
+  const row = await personRow({ ...input, email: inv.email }, inv.role, inv.createdBy, nowMs);
+  const user: UserRow = { ...row, tenantId: inv.tenantId };
+  const session = await newSession(env, user, facts.ip, facts.userAgent, nowMs);
+  try {
+    await db.batch([
+      people.claimInvitation(db, inv.id, row.id, nowMs),
+      people.insertClaimedUser(db, row, { table: "invitation", id: inv.id }),
+      insertSession(db, session.row),
+      auditInsert(db, { tenantId: inv.tenantId, actor: `user:${row.email}`, action: "invitation.accept", targetType: "invitation", targetId: inv.id, ...facts, detail: { user: row.id, role: inv.role }, at: nowMs }),
+    ]);
+  } catch (err) {
+    if (constraintFailed(err, "UNIQUE")) throw emailTaken();
+    if (constraintFailed(err, "NOT NULL")) throw invalidInvitation();
+    throw err;
+  }
+  return { user, session: session.row, token: session.token };
+}
+
+export async function revokeInvitation(env: Env, who: Actor, id: string, nowMs: number): Promise<void> {
+  const db = primaryDb(env.DB);
+  const inv = await people.getInvitation(db, who.tenantId, id);
+  if (!inv) throw problems.notFound("invitation");
+  if (invitationStatus(inv, nowMs) !== "pending") throw problems.conflict("Only a pending invitation can be revoked.");
+  await db.batch([
+    people.revokeInvitation(db, who.tenantId, id, nowMs, who.actor),
+    auditInsert(db, { ...who, at: nowMs, action: "invitation.revoke", targetType: "invitation", targetId: id, detail: { email: inv.email, role: inv.role } }),
+  ]);
+}
+
+async function requireMember(env: Env, tenantId: string, id: string): Promise<UserRow> {
+  const user = await people.getUser(primaryDb(env.DB), tenantId, id);
+  if (!user) throw problems.notFound("member");
+  return user;
+}
+
+/** Changes a member's role; the last owner cannot be demoted. */
+export async function changeRole(env: Env, who: Actor, id: string, role: Role, nowMs: number): Promise<UserRow> {
+  const db = primaryDb(env.DB);
+  const user = await requireMember(env, who.tenantId, id);
+  if (user.role === role) return user;
+  if (user.role === "owner" && (await people.countOwners(db, who.tenantId)) <= 1) throw lastOwner();
+  await db.batch([
+    people.setUserRole(db, who.tenantId, id, role),
+    auditInsert(db, { ...who, at: nowMs, action: "member.role.change", targetType: "user", targetId: id, detail: { email: user.email, before: user.role, after: role } }),
+  ]);
+  return { ...user, role };
+}
+
+/** Removes a member and ends every session they have; the last owner cannot be removed. */
+export async function removeMember(env: Env, who: Actor, id: string, nowMs: number): Promise<void> {
+  const db = primaryDb(env.DB);
+  const user = await requireMember(env, who.tenantId, id);
+  if (user.role === "owner" && (await people.countOwners(db, who.tenantId)) <= 1) throw lastOwner();
+  await db.batch([
+    deleteUserSessions(db, who.tenantId, id),
+    people.deleteUser(db, who.tenantId, id),
+    auditInsert(db, { ...who, at: nowMs, action: "member.remove", targetType: "user", targetId: id, detail: { email: user.email, role: user.role } }),
+  ]);
+}
+
+/** Ends a session: one's own, or anyone's in the tenant for a caller allowed to (owners). 404 otherwise. */
+export async function endSession(env: Env, who: Actor & { userId: string; anyone: boolean }, id: string, nowMs: number): Promise<void> {
+  const db = primaryDb(env.DB);
+  const session = await getSession(db, who.tenantId, id);
+  if (!session || (session.userId !== who.userId && !who.anyone)) throw problems.notFound("session");
+  await db.batch([
+    deleteSession(db, who.tenantId, id),
+    auditInsert(db, { tenantId: who.tenantId, actor: who.actor, ip: who.ip, userAgent: who.userAgent, at: nowMs, action: "session.end", targetType: "session", targetId: id, detail: { user: session.userId } }),
+  ]);
+}

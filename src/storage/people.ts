@@ -1,0 +1,128 @@
+/**
+ * Repository for people: users, invitations, first-owner tokens and sign-in failure counters.
+ * Writes are returned unexecuted so each batches with its audit event. Single use is enforced inside the
+ * batch: the claim UPDATE stamps the new user's id, and the user INSERT reads its tenant_id back from the
+ * claimed row, so an already-used, revoked or expired link leaves it NULL and the NOT NULL constraint
+ * rolls the whole batch back.
+ */
+import { and, asc, count, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
+import type { Db } from "./db";
+import { invitations, ownerSetupTokens, signInThrottles, users, type InvitationRow, type Role, type UserRow } from "./schema-console";
+
+export function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
+  return db.select().from(users).where(eq(users.email, email)).get();
+}
+
+export function getUser(db: Db, tenantId: string, id: string): Promise<UserRow | undefined> {
+  return db.select().from(users).where(and(eq(users.tenantId, tenantId), eq(users.id, id))).get();
+}
+
+export function listUsers(db: Db, tenantId: string): Promise<UserRow[]> {
+  return db.select().from(users).where(eq(users.tenantId, tenantId)).orderBy(asc(users.createdAt)).all();
+}
+
+export async function countOwners(db: Db, tenantId: string): Promise<number> {
+  const row = await db.select({ n: count() }).from(users).where(and(eq(users.tenantId, tenantId), eq(users.role, "owner"))).get();
+  return row?.n ?? 0;
+}
+
+export function insertUser(db: Db, row: UserRow) {
+  return db.insert(users).values(row);
+}
+
+/** Inserts a user whose tenant_id is read from the row `claim` just stamped; NULL (and a rollback) otherwise. */
+export function insertClaimedUser(db: Db, row: Omit<UserRow, "tenantId">, claim: { table: "invitation" | "owner_token"; id: string }) {
+  const tenantId =
+    claim.table === "invitation"
+      ? sql`(select ${invitations.tenantId} from ${invitations} where ${invitations.id} = ${claim.id} and ${invitations.acceptedBy} = ${row.id})`
+      : sql`(select ${ownerSetupTokens.tenantId} from ${ownerSetupTokens} where ${ownerSetupTokens.id} = ${claim.id} and ${ownerSetupTokens.usedBy} = ${row.id})`;
+  return db.insert(users).values({ ...row, tenantId });
+}
+
+export function setUserRole(db: Db, tenantId: string, id: string, role: Role) {
+  return db.update(users).set({ role }).where(and(eq(users.tenantId, tenantId), eq(users.id, id)));
+}
+
+export function deleteUser(db: Db, tenantId: string, id: string) {
+  return db.delete(users).where(and(eq(users.tenantId, tenantId), eq(users.id, id)));
+}
+
+export function markSignedIn(db: Db, id: string, at: number) {
+  return db.update(users).set({ lastSignInAt: at }).where(eq(users.id, id));
+}
+
+export function insertInvitation(db: Db, row: InvitationRow) {
+  return db.insert(invitations).values(row);
+}
+
+export function listInvitations(db: Db, tenantId: string): Promise<InvitationRow[]> {
+  return db.select().from(invitations).where(eq(invitations.tenantId, tenantId)).orderBy(desc(invitations.createdAt)).limit(500).all();
+}
+
+export function getInvitation(db: Db, tenantId: string, id: string): Promise<InvitationRow | undefined> {
+  return db.select().from(invitations).where(and(eq(invitations.tenantId, tenantId), eq(invitations.id, id))).get();
+}
+
+export function findInvitationByHash(db: Db, tokenHash: string): Promise<InvitationRow | undefined> {
+  return db.select().from(invitations).where(eq(invitations.tokenHash, tokenHash)).get();
+}
+
+export function revokeInvitation(db: Db, tenantId: string, id: string, at: number, by: string) {
+  return db
+    .update(invitations)
+    .set({ revokedAt: at, revokedBy: by })
+    .where(and(eq(invitations.tenantId, tenantId), eq(invitations.id, id), isNull(invitations.acceptedAt), isNull(invitations.revokedAt)));
+}
+
+/** Stamps a pending, unexpired invitation as accepted by `userId`; matches nothing otherwise. */
+export function claimInvitation(db: Db, id: string, userId: string, at: number) {
+  return db
+    .update(invitations)
+    .set({ acceptedAt: at, acceptedBy: userId })
+    .where(and(eq(invitations.id, id), isNull(invitations.acceptedAt), isNull(invitations.revokedAt), gt(invitations.expiresAt, at)));
+}
+
+export function insertOwnerToken(db: Db, row: typeof ownerSetupTokens.$inferInsert) {
+  return db.insert(ownerSetupTokens).values(row);
+}
+
+/** Removes a tenant's unused first-owner links (a new link replaces them). */
+export function deleteUnusedOwnerTokens(db: Db, tenantId: string) {
+  return db.delete(ownerSetupTokens).where(and(eq(ownerSetupTokens.tenantId, tenantId), isNull(ownerSetupTokens.usedAt)));
+}
+
+export function findOwnerToken(db: Db, tokenHash: string) {
+  return db.select().from(ownerSetupTokens).where(eq(ownerSetupTokens.tokenHash, tokenHash)).get();
+}
+
+/** Stamps an unused, unexpired link as used by `userId`, only while the tenant still has no owner. */
+export function claimOwnerToken(db: Db, id: string, tenantId: string, userId: string, at: number) {
+  const noOwner = sql`not exists (select 1 from ${users} where ${users.tenantId} = ${tenantId} and ${users.role} = 'owner')`;
+  return db
+    .update(ownerSetupTokens)
+    .set({ usedAt: at, usedBy: userId })
+    .where(and(eq(ownerSetupTokens.id, id), isNull(ownerSetupTokens.usedAt), gt(ownerSetupTokens.expiresAt, at), noOwner));
+}
+
+export function getThrottles(db: Db, keys: string[]) {
+  return db.select().from(signInThrottles).where(inArray(signInThrottles.key, keys)).all();
+}
+
+/** Counts one failure for `key` in a fixed window that starts at its first failure. */
+export function recordFailure(db: Db, key: string, at: number, windowMs: number) {
+  const expired = sql`${signInThrottles.windowStart} <= ${at - windowMs}`;
+  return db
+    .insert(signInThrottles)
+    .values({ key, windowStart: at, failures: 1 })
+    .onConflictDoUpdate({
+      target: signInThrottles.key,
+      set: {
+        failures: sql`case when ${expired} then 1 else ${signInThrottles.failures} + 1 end`,
+        windowStart: sql`case when ${expired} then ${at} else ${signInThrottles.windowStart} end`,
+      },
+    });
+}
+
+export function clearThrottle(db: Db, key: string) {
+  return db.delete(signInThrottles).where(eq(signInThrottles.key, key));
+}

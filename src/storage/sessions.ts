@@ -1,0 +1,52 @@
+/** Repository for console sessions. Rows are looked up by the keyed hash of the cookie value, on the primary. */
+import { and, asc, eq, lt, or } from "drizzle-orm";
+import type { Db } from "./db";
+import { sessions, users, type SessionRow, type UserRow } from "./schema-console";
+
+export function insertSession(db: Db, row: SessionRow) {
+  return db.insert(sessions).values(row);
+}
+
+/** The session with this token hash and its user, if both exist. */
+export async function findSession(db: Db, tokenHash: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
+  const row = await db
+    .select({ session: sessions, user: users })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.tokenHash, tokenHash))
+    .get();
+  return row ?? undefined;
+}
+
+export function getSession(db: Db, tenantId: string, id: string): Promise<SessionRow | undefined> {
+  return db.select().from(sessions).where(and(eq(sessions.tenantId, tenantId), eq(sessions.id, id))).get();
+}
+
+export function touchSession(db: Db, id: string, at: number): Promise<unknown> {
+  return db.update(sessions).set({ lastSeenAt: at }).where(eq(sessions.id, id)).run();
+}
+
+export function deleteSession(db: Db, tenantId: string, id: string) {
+  return db.delete(sessions).where(and(eq(sessions.tenantId, tenantId), eq(sessions.id, id)));
+}
+
+export function deleteUserSessions(db: Db, tenantId: string, userId: string) {
+  return db.delete(sessions).where(and(eq(sessions.tenantId, tenantId), eq(sessions.userId, userId)));
+}
+
+/** Sessions of a tenant (or of one of its users) with their person's email and name, oldest first. */
+export function listSessions(db: Db, tenantId: string, userId?: string) {
+  const where = userId ? and(eq(sessions.tenantId, tenantId), eq(sessions.userId, userId)) : eq(sessions.tenantId, tenantId);
+  return db
+    .select({ session: sessions, email: users.email, name: users.name })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(where)
+    .orderBy(asc(sessions.createdAt))
+    .all();
+}
+
+/** Deletes sessions past their absolute expiry or idle for longer than `idleMs` (cron). */
+export function pruneSessions(db: Db, nowMs: number, idleMs: number): Promise<unknown> {
+  return db.delete(sessions).where(or(lt(sessions.expiresAt, nowMs), lt(sessions.lastSeenAt, nowMs - idleMs))).run();
+}
