@@ -3,16 +3,22 @@
  * so a misconfigured deployment fails loudly on its first request instead of minting odd tokens.
  */
 import { z } from "zod";
+import type { AssertionReplay } from "./durable-objects/assertion-replay";
+import type { SetupCode } from "./durable-objects/setup-code";
 
 /** Bindings declared in wrangler.toml, plus the secrets set with `wrangler secret put`. */
 export interface Env {
   DB: D1Database;
   REVOCATIONS: KVNamespace;
-  SETUP_CODES: DurableObjectNamespace;
+  SETUP_CODES: DurableObjectNamespace<SetupCode>;
+  /** One object per client_id: the jti values of its accepted client assertions (private_key_jwt). */
+  ASSERTION_REPLAY: DurableObjectNamespace<AssertionReplay>;
   ASSETS: Fetcher;
   TOKEN_IP_LIMITER: RateLimit;
   TOKEN_CLIENT_LIMITER: RateLimit;
   AUTH_FAILURE_LIMITER: RateLimit;
+  /** Setup-code redemption attempts per IP, malformed codes included. */
+  REDEEM_IP_LIMITER: RateLimit;
   ISSUER: string;
   TOKEN_LIFETIME_SECONDS: string;
   SIGNING_ALG: string;
@@ -23,10 +29,6 @@ export interface Env {
   KEY_ENCRYPTION_KEY: string;
   /** Secret, optional: enables POST /api/v1/bootstrap for the first management credential. */
   BOOTSTRAP_TOKEN?: string;
-  /** Optional: Cloudflare Access team (`acme` or `acme.cloudflareaccess.com`); with ACCESS_AUD, enables Access sign-in. */
-  ACCESS_TEAM_DOMAIN?: string;
-  /** Optional: the Access application's AUD tag. */
-  ACCESS_AUD?: string;
 }
 
 const base64urlKey = z
@@ -43,9 +45,6 @@ const configSchema = z.object({
   secretPepper: base64urlKey,
   keyEncryptionKey: base64urlKey,
   bootstrapToken: z.string().min(32).optional(),
-  access: z
-    .object({ teamDomain: z.string().regex(/^(https:\/\/)?[A-Za-z0-9.-]+\/?$/, "a team name or host"), audience: z.string().min(1) })
-    .optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -63,7 +62,6 @@ export function getConfig(env: Env): Config {
     secretPepper: env.SECRET_PEPPER,
     keyEncryptionKey: env.KEY_ENCRYPTION_KEY,
     bootstrapToken: env.BOOTSTRAP_TOKEN || undefined,
-    access: env.ACCESS_TEAM_DOMAIN && env.ACCESS_AUD ? { teamDomain: env.ACCESS_TEAM_DOMAIN, audience: env.ACCESS_AUD } : undefined,
   });
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");

@@ -6,6 +6,7 @@ import { app } from "./app";
 import type { Env } from "./config";
 import { runMaintenance } from "./services/maintenance";
 
+export { AssertionReplay } from "./durable-objects/assertion-replay";
 export { SetupCode } from "./durable-objects/setup-code";
 
 export default {

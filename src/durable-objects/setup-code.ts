@@ -22,7 +22,7 @@ export type RedeemOutcome =
 
 const RECORD_KEY = "record";
 
-export class SetupCode extends DurableObject {
+export class SetupCode extends DurableObject<unknown> {
   /** Stores a fresh code's record and schedules its deletion at expiry. Refuses to overwrite. */
   async create(record: Omit<SetupCodeRecord, "consumedAt">): Promise<boolean> {
     if (await this.ctx.storage.get(RECORD_KEY)) return false;
@@ -60,5 +60,18 @@ export class SetupCode extends DurableObject {
 
   override async alarm(): Promise<void> {
     await this.ctx.storage.deleteAll();
+  }
+}
+
+/** The object of one code, named by the code's keyed hash (never by the code, never a global object). */
+export function setupCodeObject(ns: DurableObjectNamespace<SetupCode>, codeHash: string): DurableObjectStub<SetupCode> {
+  return ns.get(ns.idFromName(codeHash));
+}
+
+/** Cancels the objects of codes that were replaced or whose credential was revoked. Best effort: D1 also marks them. */
+export async function cancelSetupCodeObjects(ns: DurableObjectNamespace<SetupCode>, codeHashes: string[]): Promise<void> {
+  const results = await Promise.allSettled(codeHashes.map((hash) => setupCodeObject(ns, hash).cancel()));
+  for (const r of results) {
+    if (r.status === "rejected") console.error(JSON.stringify({ event: "setup_code_cancel_failed", error: String(r.reason) }));
   }
 }

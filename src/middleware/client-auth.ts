@@ -1,6 +1,7 @@
 /**
- * Client authentication for the token endpoint. Every failure (unknown client, wrong secret, retired or
- * expired secret, revoked or expired credential) ends in the same invalid_client; the reason is logged.
+ * Client authentication for the token endpoint: client secrets and private_key_jwt. Every failure (unknown
+ * client, wrong secret or key, bad assertion, retired or expired secret or key, revoked or expired credential)
+ * ends in the same invalid_client; the reason is logged.
  * The presented secret is hashed whether or not the client exists, so timing does not reveal which ids exist.
  */
 import { getConfig, type Env } from "../config";
@@ -8,9 +9,11 @@ import { credentialStatus, isLive } from "../domain/credential-rules";
 import { OAUTH_DESCRIPTIONS as D, OAuthError } from "../domain/errors";
 import { digestsEqual, isClientIdShape, isWellFormedSecret, keyedHash } from "../crypto/secrets";
 import { cachedCredential } from "../services/credential-cache";
-import { findForAuthentication } from "../storage/credentials";
+import { ASSERTION_CLOCK_SKEW_SECONDS, peekAssertion, verifyClientAssertion } from "../crypto/client-assertion";
+import { rememberAssertion } from "../durable-objects/assertion-replay";
+import { findForAuthentication, type CredentialWithSecrets } from "../storage/credentials";
 import { replicaDb } from "../storage/db";
-import { readRevocation } from "../storage/revocation-list";
+import { readRevocation, type RevocationEntry } from "../storage/revocation-list";
 import type { CredentialRow } from "../storage/schema";
 import type { PresentedCredentials } from "./client-credentials";
 
@@ -29,6 +32,29 @@ function failure(reason: string, presented: PresentedCredentials): OAuthError {
   return err;
 }
 
+interface LoadedClient {
+  found: CredentialWithSecrets | null;
+  revocation: RevocationEntry | null;
+}
+
+/** The client as the token endpoint sees it: KV revocation entry, then the isolate cache or one D1 read. */
+async function loadClient(env: Env, clientId: string, nowMs: number): Promise<LoadedClient> {
+  const revocation = await readRevocation(env.REVOCATIONS, clientId);
+  const found = await cachedCredential(clientId, nowMs, revocation?.updatedAt ?? 0, () =>
+    findForAuthentication(replicaDb(env.DB), clientId),
+  );
+  return { found, revocation };
+}
+
+/** The checks every method shares once the secret or key matched: credential status and the KV revocation list. */
+function assertInGoodStanding(client: LoadedClient & { found: CredentialWithSecrets }, authenticatorId: string, nowMs: number, presented: PresentedCredentials): void {
+  if (credentialStatus(client.found.credential, nowMs) !== "active") throw failure("credential not active", presented);
+  const { revocation } = client;
+  if (revocation && (revocation.revoked || revocation.retired.includes(authenticatorId))) {
+    throw failure("revoked per KV revocation list", presented);
+  }
+}
+
 /** Authenticates a client_secret_basic or client_secret_post request. */
 export async function authenticateWithSecret(
   env: Env,
@@ -38,13 +64,8 @@ export async function authenticateWithSecret(
   const { clientId, secret } = presented;
   // The checksum refuses typos and random strings before any database read.
   if (!isClientIdShape(clientId) || !(await isWellFormedSecret(secret))) throw failure("malformed id or secret", presented);
-  const [presentedHash, revocation] = await Promise.all([
-    keyedHash(getConfig(env).secretPepper, secret),
-    readRevocation(env.REVOCATIONS, clientId),
-  ]);
-  const found = await cachedCredential(clientId, nowMs, revocation?.updatedAt ?? 0, () =>
-    findForAuthentication(replicaDb(env.DB), clientId),
-  );
+  const [presentedHash, client] = await Promise.all([keyedHash(getConfig(env).secretPepper, secret), loadClient(env, clientId, nowMs)]);
+  const { found } = client;
   let matched: string | undefined;
   for (const candidate of found?.secrets ?? [{ id: "", secretHash: DUMMY_HASH }]) {
     if (digestsEqual(candidate.secretHash, presentedHash)) matched = candidate.id;
@@ -52,15 +73,41 @@ export async function authenticateWithSecret(
   if (!found || !matched) throw failure(found ? "wrong secret" : "unknown client", presented);
   const secretRow = found.secrets.find((s) => s.id === matched);
   if (!secretRow || !isLive(secretRow, nowMs)) throw failure("secret retired or expired", presented);
-  if (credentialStatus(found.credential, nowMs) !== "active") throw failure("credential not active", presented);
-  if (revocation && (revocation.revoked || revocation.retired.includes(matched))) {
-    throw failure("revoked per KV revocation list", presented);
-  }
+  assertInGoodStanding({ ...client, found }, matched, nowMs, presented);
   return { credential: found.credential, authenticatorId: matched, method: presented.method };
+}
+
+/**
+ * Authenticates a private_key_jwt request (RFC 7523 sections 2.2 and 3). The assertion's `iss` names the
+ * client (a body client_id must agree), its `kid` one of the credential's live keys, whose stored alg is the
+ * only one accepted. An unknown client or kid is verified against a decoy key, so both cost the same. The
+ * jti goes to the client's replay object last, once everything else holds.
+ */
+export async function authenticateWithKey(
+  env: Env,
+  presented: Extract<PresentedCredentials, { assertion: string }>,
+  nowMs: number,
+): Promise<AuthenticatedClient> {
+  const hints = peekAssertion(presented.assertion);
+  const clientId = hints?.iss;
+  if (!hints || !clientId || !isClientIdShape(clientId)) throw failure("assertion unreadable or iss not a client id", presented);
+  if (presented.clientId !== undefined && presented.clientId !== clientId) throw failure("client_id differs from assertion iss", presented);
+  const client = await loadClient(env, clientId, nowMs);
+  const { found } = client;
+  const key = found?.keys.find((k) => k.thumbprint === hints.kid && k.alg === hints.alg) ?? null;
+  const { issuer } = getConfig(env);
+  const verdict = await verifyClientAssertion(presented.assertion, key, { clientId, audiences: [`${issuer}/oauth/token`, issuer], nowMs });
+  if (!verdict.ok) throw failure(verdict.reason, presented);
+  if (!found || !key) throw failure("unknown client or kid", presented);
+  if (!isLive(key, nowMs)) throw failure("key retired or expired", presented);
+  assertInGoodStanding({ ...client, found }, key.id, nowMs, presented);
+  const keepUntil = verdict.expMs + ASSERTION_CLOCK_SKEW_SECONDS * 1000;
+  if (!(await rememberAssertion(env.ASSERTION_REPLAY, clientId, verdict.jti, keepUntil))) throw failure("assertion jti replayed", presented);
+  return { credential: found.credential, authenticatorId: key.id, method: presented.method };
 }
 
 /** Authenticates whichever method the request presented. */
 export async function authenticateClient(env: Env, presented: PresentedCredentials, nowMs: number): Promise<AuthenticatedClient> {
-  if (presented.method === "private_key_jwt") throw failure("no credential holds a public key yet", presented);
+  if (presented.method === "private_key_jwt") return authenticateWithKey(env, presented, nowMs);
   return authenticateWithSecret(env, presented, nowMs);
 }

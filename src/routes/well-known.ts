@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app";
 import { getConfig, JWKS_MAX_AGE_SECONDS } from "../config";
+import { CLIENT_KEY_ALGS } from "../crypto/client-assertion";
 import { isPublished, keyRing } from "../services/signing-key-ring";
 
 const PUBLIC_MEMBERS = ["kty", "crv", "x", "y", "n", "e", "kid", "alg", "use"] as const;
@@ -39,7 +40,9 @@ export function authorizationServerMetadata(issuer: string) {
     jwks_uri: `${issuer}/.well-known/jwks.json`,
     grant_types_supported: ["client_credentials"],
     response_types_supported: [],
-    token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
+    token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+    // RFC 7523 client assertions: the algorithms a client's registered key may use.
+    token_endpoint_auth_signing_alg_values_supported: [...CLIENT_KEY_ALGS],
     service_documentation: `${issuer}/api/v1/openapi.json`,
   };
 }

@@ -1,6 +1,6 @@
 /**
  * An isolate-local cache of what the token endpoint needs to authenticate a client (the credential and
- * its unretired secret hashes), so a busy client costs one D1 read per 30 s per isolate, not one per mint.
+ * its unretired secret hashes and public keys), so a busy client costs one D1 read per 30 s per isolate, not one per mint.
  * Admin changes made in this isolate drop the entry at once; other isolates see them through the KV
  * revocation list, checked on every mint, and within the TTL at worst.
  */

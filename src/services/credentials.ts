@@ -19,7 +19,10 @@ import {
   retireAllSecrets,
   updateCredential,
 } from "../storage/credentials";
+import { retireAllKeys } from "../storage/client-keys";
 import { primaryDb } from "../storage/db";
+import { cancelSetupCodes, pendingSetupCodes } from "../storage/setup-codes";
+import { cancelSetupCodeObjects } from "../durable-objects/setup-code";
 import { listResources } from "../storage/resources";
 import type { CredentialRow, CredentialSecretRow, Grant } from "../storage/schema";
 import { publishCredentialChange } from "./credential-changes";
@@ -40,10 +43,11 @@ export interface NewCredentialInput {
   tokenLifetime: number | null;
 }
 
-async function newSecretRow(env: Env, credentialId: string, tenantId: string, by: string, nowMs: number) {
+/** A new secret and its row (hash only); `id` is fixed by callers that must be able to retry idempotently. */
+export async function newSecretRow(env: Env, credentialId: string, tenantId: string, by: string, nowMs: number, id = newId("sec")) {
   const secret = await newClientSecret();
   const row: CredentialSecretRow = {
-    id: newId("sec"),
+    id,
     credentialId,
     tenantId,
     secretHash: await keyedHash(getConfig(env).secretPepper, secret),
@@ -61,8 +65,11 @@ function isUniqueViolation(err: unknown): boolean {
   return String(err).includes("UNIQUE constraint failed");
 }
 
-/** Creates a credential with its first secret; the secret is returned once and never stored. */
-export async function createCredential(env: Env, who: Actor, input: NewCredentialInput, nowMs: number) {
+/**
+ * Checks a new credential against the tenant's catalog and labels and builds its row and audit detail.
+ * Nothing is written: insertNewCredential does that, with whatever the delivery adds (a secret or a setup code).
+ */
+export async function prepareCredential(env: Env, who: Actor, input: NewCredentialInput, nowMs: number) {
   const db = primaryDb(env.DB);
   if (input.expiresAt !== null && input.expiresAt <= nowMs) throw problems.badRequest("expires_at must be in the future.");
   const catalog = await listResources(db, who.tenantId);
@@ -86,19 +93,40 @@ export async function createCredential(env: Env, who: Actor, input: NewCredentia
     lastUsedAt: null,
     mintCount: 0,
   };
-  const { secret, row: secretRow } = await newSecretRow(env, row.id, who.tenantId, who.actor, nowMs);
-  const detail = { label: row.label, grants: row.grants, groups: row.groups, write_scopes: writeScopesOf(row.grants, catalog) };
+  const detail: Record<string, unknown> = { label: row.label, grants: row.grants, groups: row.groups, write_scopes: writeScopesOf(row.grants, catalog) };
+  return { row, detail };
+}
+
+type Write = Parameters<ReturnType<typeof primaryDb>["batch"]>[0][number];
+
+/** Inserts a prepared credential, the writes its delivery needs and its audit event, in one batch. */
+export async function insertNewCredential(
+  env: Env,
+  who: Actor,
+  prepared: { row: CredentialRow; detail: Record<string, unknown> },
+  writes: Write[],
+  nowMs: number,
+): Promise<void> {
+  const db = primaryDb(env.DB);
+  const { row, detail } = prepared;
   try {
     await db.batch([
       insertCredential(db, row),
-      insertSecret(db, secretRow),
+      ...writes,
       auditInsert(db, { ...who, at: nowMs, action: "credential.create", targetType: "credential", targetId: row.id, detail }),
     ]);
   } catch (err) {
     if (isUniqueViolation(err)) throw problems.conflict("An active credential already has this label.");
     throw err;
   }
-  return { credential: row, secrets: [secretRow], clientSecret: secret };
+}
+
+/** Creates a credential with its first secret; the secret is returned once and never stored. */
+export async function createCredential(env: Env, who: Actor, input: NewCredentialInput, nowMs: number) {
+  const prepared = await prepareCredential(env, who, input, nowMs);
+  const { secret, row: secretRow } = await newSecretRow(env, prepared.row.id, who.tenantId, who.actor, nowMs);
+  await insertNewCredential(env, who, prepared, [insertSecret(primaryDb(env.DB), secretRow)], nowMs);
+  return { credential: prepared.row, secrets: [secretRow], clientSecret: secret };
 }
 
 /** Loads a credential of the caller's tenant or answers 404. */
@@ -108,14 +136,22 @@ export async function requireCredential(env: Env, tenantId: string, id: string):
   return credential;
 }
 
-/** Revokes a credential and every secret it has; effective for minting as soon as this returns. */
+/**
+ * Revokes a credential, retires every secret and key it has and cancels its pending setup codes; effective
+ * for minting as soon as this returns.
+ */
 export async function revokeCredential(env: Env, who: Actor, credential: CredentialRow, nowMs: number): Promise<void> {
   const db = primaryDb(env.DB);
+  const pending = (await pendingSetupCodes(db, who.tenantId, credential.id)).map((p) => p.codeHash);
+  const detail = { label: credential.label, cancelled_setup_codes: pending.length };
   await db.batch([
     updateCredential(db, who.tenantId, credential.id, { status: "revoked", revokedAt: nowMs, revokedBy: who.actor }),
     retireAllSecrets(db, credential.id, nowMs),
-    auditInsert(db, { ...who, at: nowMs, action: "credential.revoke", targetType: "credential", targetId: credential.id, detail: { label: credential.label } }),
+    retireAllKeys(db, credential.id, nowMs),
+    ...(pending.length > 0 ? [cancelSetupCodes(db, pending, nowMs)] : []),
+    auditInsert(db, { ...who, at: nowMs, action: "credential.revoke", targetType: "credential", targetId: credential.id, detail }),
   ]);
+  await cancelSetupCodeObjects(env.SETUP_CODES, pending);
   await publishCredentialChange(env, who.tenantId, credential.id, nowMs);
 }
 

@@ -1,10 +1,11 @@
 /**
  * Coalesced usage accounting for the token endpoint, which writes nothing synchronously. Each isolate keeps
  * per-credential counts and last-used times and flushes them in the background at most once per credential
- * per minute (the first mint after a quiet minute flushes at once, so sporadic jobs show fresh times).
+ * per minute, with the last-used time of each secret and public key (the first mint after a quiet minute flushes at once, so sporadic jobs show fresh times).
  * Trade-off: counts pending in an isolate that is evicted before its next flush are lost (at most a minute's).
  */
 import type { Db } from "../storage/db";
+import { recordKeyUsage } from "../storage/client-keys";
 import { recordCredentialUsage, recordSecretUsage } from "../storage/credentials";
 
 const FLUSH_INTERVAL_MS = 60_000;
@@ -36,7 +37,8 @@ export function noteMint(db: Db, credentialId: string, authenticatorId: string |
   pending.set(credentialId, { count: 0, lastUsedAt: 0, secrets: new Map(), flushedAt: nowMs });
   const writes = [
     recordCredentialUsage(db, credentialId, lastUsedAt, count),
-    ...[...secrets].map(([id, at]) => recordSecretUsage(db, id, at)),
+    // Key rows' ids start with "key_" (client-keys.ts); everything else that authenticates is a secret.
+    ...[...secrets].map(([id, at]) => (id.startsWith("key_") ? recordKeyUsage(db, id, at) : recordSecretUsage(db, id, at))),
   ] as const;
   return db.batch(writes as unknown as Parameters<Db["batch"]>[0]).then(
     () => undefined,

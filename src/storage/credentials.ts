@@ -5,27 +5,47 @@
  */
 import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "./db";
-import { credentialSecrets, credentials, type CredentialRow, type CredentialSecretRow } from "./schema";
+import {
+  credentialKeys,
+  credentialSecrets,
+  credentials,
+  type CredentialKeyRow,
+  type CredentialRow,
+  type CredentialSecretRow,
+} from "./schema";
 
 export interface CredentialWithSecrets {
   credential: CredentialRow;
   secrets: CredentialSecretRow[];
+  /** Unretired public keys (private_key_jwt). */
+  keys: CredentialKeyRow[];
 }
 
-/** The credential and its unretired secrets, in one query: what the token endpoint needs to authenticate. */
+/**
+ * The credential with its unretired secrets and keys, in one query: what the token endpoint needs to
+ * authenticate. The two left joins multiply rows (at most a few live secrets times a few live keys), so
+ * each list is de-duplicated by id.
+ */
 export async function findForAuthentication(db: Db, clientId: string): Promise<CredentialWithSecrets | null> {
   const rows = await db
-    .select({ credential: credentials, secret: credentialSecrets })
+    .select({ credential: credentials, secret: credentialSecrets, key: credentialKeys })
     .from(credentials)
     .leftJoin(
       credentialSecrets,
       and(eq(credentialSecrets.credentialId, credentials.id), isNull(credentialSecrets.retiredAt)),
     )
+    .leftJoin(credentialKeys, and(eq(credentialKeys.credentialId, credentials.id), isNull(credentialKeys.retiredAt)))
     .where(eq(credentials.id, clientId))
     .all();
   const first = rows[0];
   if (!first) return null;
-  return { credential: first.credential, secrets: rows.flatMap((r) => (r.secret ? [r.secret] : [])) };
+  const secrets = new Map<string, CredentialSecretRow>();
+  const keys = new Map<string, CredentialKeyRow>();
+  for (const r of rows) {
+    if (r.secret) secrets.set(r.secret.id, r.secret);
+    if (r.key) keys.set(r.key.id, r.key);
+  }
+  return { credential: first.credential, secrets: [...secrets.values()], keys: [...keys.values()] };
 }
 
 export function getCredential(db: Db, tenantId: string, id: string): Promise<CredentialRow | undefined> {
@@ -79,6 +99,17 @@ export function insertCredential(db: Db, row: typeof credentials.$inferInsert) {
 
 export function insertSecret(db: Db, row: CredentialSecretRow) {
   return db.insert(credentialSecrets).values(row);
+}
+
+/** Inserts a secret, or rewrites the row of the same id (a setup-code redemption retried after a failure). */
+export function upsertSecret(db: Db, row: CredentialSecretRow) {
+  return db
+    .insert(credentialSecrets)
+    .values(row)
+    .onConflictDoUpdate({
+      target: credentialSecrets.id,
+      set: { secretHash: row.secretHash, hint: row.hint, createdAt: row.createdAt, retiredAt: null },
+    });
 }
 
 export function updateCredential(

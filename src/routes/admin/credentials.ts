@@ -1,4 +1,7 @@
-/** /api/v1/credentials: create, list, read, change groups or narrow grants, rotate and retire secrets, revoke. */
+/**
+ * /api/v1/credentials: create (with a secret or a setup code), list, read, change groups or narrow grants,
+ * rotate and retire secrets, make setup codes, retire public keys, revoke.
+ */
 import { Hono } from "hono";
 import type { AppEnv } from "../../app";
 import { checkGrants, DEFAULT_ROTATION_GRACE_SECONDS, isNarrowing } from "../../domain/credential-rules";
@@ -6,14 +9,21 @@ import { problems } from "../../domain/errors";
 import { auditContext, requireScope } from "../../middleware/admin-auth";
 import { validate } from "../../middleware/validate";
 import { publishCredentialChange } from "../../services/credential-changes";
+import { retireCredentialKey } from "../../services/client-keys";
 import { createCredential, requireCredential, revokeCredential, rotateSecret } from "../../services/credentials";
+import { createCredentialWithSetupCode, issueSetupCode, type IssuedSetupCode } from "../../services/setup-codes";
+import { listKeys } from "../../storage/client-keys";
+import { latestSetupCode } from "../../storage/setup-codes";
+import type { Env } from "../../config";
+import type { CredentialRow } from "../../storage/schema";
 import { auditInsert } from "../../storage/audit";
 import { listCredentials, listSecrets, retireSecret, updateCredential } from "../../storage/credentials";
 import { primaryDb } from "../../storage/db";
 import { listResources } from "../../storage/resources";
-import { credentialView, secretView } from "./views";
+import { credentialView, iso, secretView } from "./views";
 import {
   createCredentialSchema,
+  createSetupCodeSchema,
   listCredentialsQuery,
   patchCredentialSchema,
   revokeSchema,
@@ -24,25 +34,42 @@ const NO_STORE = { "Cache-Control": "no-store" };
 const read = requireScope("credentials:read");
 const write = requireScope("credentials:write");
 
+/** The full view of one credential: secrets, public keys and the state of its latest setup code. */
+async function detailView(env: Env, credential: CredentialRow, nowMs: number) {
+  const db = primaryDb(env.DB);
+  const [fresh, secrets, keys, setup] = await Promise.all([
+    requireCredential(env, credential.tenantId, credential.id),
+    listSecrets(db, credential.tenantId, credential.id),
+    listKeys(db, credential.tenantId, credential.id),
+    latestSetupCode(db, credential.tenantId, credential.id),
+  ]);
+  return credentialView(fresh, nowMs, secrets, { keys, setup });
+}
+
+/** The setup code as shown once to the admin. */
+const setupCodeView = (s: IssuedSetupCode) => ({ code: s.code, expires_at: iso(s.expiresAt), command: s.command });
+
 export const credentialRoutes = new Hono<AppEnv>();
 
 credentialRoutes.post("/", write, validate("json", createCredentialSchema), async (c) => {
   const body = c.req.valid("json");
   const nowMs = Date.now();
-  const created = await createCredential(
-    c.env,
-    auditContext(c),
-    {
-      label: body.label,
-      grants: body.grants,
-      groups: [...new Set(body.groups)],
-      expiresAt: body.expires_at ? Date.parse(body.expires_at) : null,
-      tokenLifetime: body.token_lifetime ?? null,
-    },
-    nowMs,
-  );
+  const input = {
+    label: body.label,
+    grants: body.grants,
+    groups: [...new Set(body.groups)],
+    expiresAt: body.expires_at ? Date.parse(body.expires_at) : null,
+    tokenLifetime: body.token_lifetime ?? null,
+  };
+  const headers = (id: string) => ({ ...NO_STORE, Location: `/api/v1/credentials/${id}` });
+  if (body.delivery === "setup_code") {
+    const created = await createCredentialWithSetupCode(c.env, auditContext(c), input, nowMs);
+    const view = credentialView(created.credential, nowMs, [], { keys: [], setup: created.setupRow });
+    return c.json({ ...view, setup_code: setupCodeView(created.setupCode) }, 201, headers(view.id));
+  }
+  const created = await createCredential(c.env, auditContext(c), input, nowMs);
   const view = credentialView(created.credential, nowMs, created.secrets);
-  return c.json({ ...view, client_secret: created.clientSecret }, 201, { ...NO_STORE, Location: `/api/v1/credentials/${view.id}` });
+  return c.json({ ...view, client_secret: created.clientSecret }, 201, headers(view.id));
 });
 
 credentialRoutes.get("/", read, validate("query", listCredentialsQuery), async (c) => {
@@ -56,8 +83,7 @@ credentialRoutes.get("/", read, validate("query", listCredentialsQuery), async (
 
 credentialRoutes.get("/:id", read, async (c) => {
   const credential = await requireCredential(c.env, c.var.principal.tenantId, c.req.param("id"));
-  const secrets = await listSecrets(primaryDb(c.env.DB), credential.tenantId, credential.id);
-  return c.json(credentialView(credential, Date.now(), secrets), 200, NO_STORE);
+  return c.json(await detailView(c.env, credential, Date.now()), 200, NO_STORE);
 });
 
 credentialRoutes.patch("/:id", write, validate("json", patchCredentialSchema), async (c) => {
@@ -127,4 +153,20 @@ credentialRoutes.delete("/:id/secrets/:secretId", write, async (c) => {
   ]);
   await publishCredentialChange(c.env, who.tenantId, credential.id, nowMs);
   return c.json(credentialView(credential, nowMs, await listSecrets(db, who.tenantId, credential.id)), 200, NO_STORE);
+});
+
+credentialRoutes.post("/:id/setup-codes", write, validate("json", createSetupCodeSchema), async (c) => {
+  const who = auditContext(c);
+  const nowMs = Date.now();
+  const credential = await requireCredential(c.env, who.tenantId, c.req.param("id"));
+  const issued = await issueSetupCode(c.env, who, credential, nowMs);
+  return c.json({ setup_code: setupCodeView(issued.setupCode), credential: await detailView(c.env, credential, nowMs) }, 201, NO_STORE);
+});
+
+credentialRoutes.delete("/:id/keys/:keyId", write, async (c) => {
+  const who = auditContext(c);
+  const nowMs = Date.now();
+  const credential = await requireCredential(c.env, who.tenantId, c.req.param("id"));
+  await retireCredentialKey(c.env, who, credential, c.req.param("keyId"), nowMs);
+  return c.json(await detailView(c.env, credential, nowMs), 200, NO_STORE);
 });

@@ -39,7 +39,8 @@ export const createCredentialSchema = z.strictObject({
   groups: z.array(group).max(32).default([]),
   expires_at: timestamp.optional(),
   token_lifetime: z.number().int().min(60).max(MAX_TOKEN_LIFETIME_SECONDS).optional(),
-  delivery: z.enum(["secret"]).default("secret"),
+  /** "secret": the response holds client_secret. "setup_code": no secret; a one-time code provisions the machine. */
+  delivery: z.enum(["secret", "setup_code"]).default("secret"),
 });
 
 export const patchCredentialSchema = z
@@ -72,3 +73,46 @@ export const auditQuery = z.strictObject({
 });
 
 export const bootstrapSchema = z.strictObject({ recreate: z.boolean().default(false) });
+
+export const createSetupCodeSchema = z.strictObject({});
+
+const b64u = (length: number) => z.string().regex(new RegExp(`^[A-Za-z0-9_-]{${length}}$`), `${length} base64url characters`);
+const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k", "oth"];
+
+/** A public JWK for private_key_jwt: ES256 (EC P-256) or EdDSA (OKP Ed25519); private members are refused. */
+export const clientPublicJwkSchema = z
+  .looseObject({
+    kty: z.enum(["EC", "OKP"]),
+    crv: z.enum(["P-256", "Ed25519"]),
+    x: b64u(43),
+    y: b64u(43).optional(),
+    alg: z.enum(["ES256", "EdDSA", "Ed25519"]).optional(),
+    use: z.literal("sig").optional(),
+    kid: z.string().max(200).optional(),
+    key_ops: z.array(z.literal("verify")).optional(),
+    ext: z.boolean().optional(),
+  })
+  .refine((jwk) => PRIVATE_JWK_MEMBERS.every((m) => !(m in jwk)), "a public key only: private members (d, ...) are refused")
+  .refine(
+    (jwk) =>
+      jwk.kty === "EC"
+        ? jwk.crv === "P-256" && jwk.y !== undefined && (jwk.alg ?? "ES256") === "ES256"
+        : jwk.crv === "Ed25519" && jwk.y === undefined && (jwk.alg ?? "EdDSA") !== "ES256",
+    "an EC P-256 key for ES256 or an OKP Ed25519 key for EdDSA",
+  )
+  .refine((jwk) => Object.keys(jwk).every((m) => ["kty", "crv", "x", "y", "alg", "use", "kid", "key_ops", "ext"].includes(m)), "unknown JWK member");
+
+const printable = z.string().min(1).max(255).refine((v) => !/\p{Cc}/u.test(v), "printable characters only");
+
+/** POST /setup/redeem. */
+export const redeemSetupCodeSchema = z
+  .strictObject({
+    code: z.string().max(100),
+    mode: z.enum(["key", "secret"]),
+    public_jwk: clientPublicJwkSchema.optional(),
+    hostname: printable.optional(),
+  })
+  .refine((b) => (b.mode === "key") === (b.public_jwk !== undefined), {
+    message: "public_jwk is required in key mode and not allowed in secret mode",
+    path: ["public_jwk"],
+  });

@@ -1,7 +1,7 @@
 /** Wire shapes of the admin API: snake_case fields and ISO 8601 times. Nothing secret is ever in a view. */
 import { credentialStatus, isLive } from "../../domain/credential-rules";
 import { serviceName } from "../../domain/token-claims";
-import type { AuditEventRow, CredentialRow, CredentialSecretRow, ResourceRow } from "../../storage/schema";
+import type { AuditEventRow, CredentialKeyRow, CredentialRow, CredentialSecretRow, ResourceRow, SetupCodeRow } from "../../storage/schema";
 
 export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -18,7 +18,40 @@ export function secretView(s: CredentialSecretRow, nowMs: number) {
   };
 }
 
-export function credentialView(c: CredentialRow, nowMs: number, secrets?: CredentialSecretRow[]) {
+export function keyView(k: CredentialKeyRow, nowMs: number) {
+  return {
+    id: k.id,
+    thumbprint: k.thumbprint,
+    alg: k.alg,
+    status: k.retiredAt !== null ? "retired" : isLive(k, nowMs) ? "active" : "expired",
+    created_at: iso(k.createdAt),
+    last_used_at: iso(k.lastUsedAt),
+    expires_at: iso(k.expiresAt),
+    retired_at: iso(k.retiredAt),
+  };
+}
+
+/** The state of a credential's latest setup code. A cancelled code (replaced, or its credential revoked) reads as expired. */
+export function setupView(s: SetupCodeRow | null | undefined, nowMs: number) {
+  const status = !s ? "none" : s.status === "claimed" ? "claimed" : s.status === "pending" && s.expiresAt > nowMs ? "pending" : "expired";
+  return {
+    status,
+    expires_at: s ? iso(s.expiresAt) : null,
+    claimed_at: iso(s?.claimedAt ?? null),
+    claimed_ip: s?.claimedIp ?? null,
+    claimed_hostname: s?.claimedHostname ?? null,
+    key_thumbprint: s?.keyThumbprint ?? null,
+    mode: s?.mode ?? null,
+  };
+}
+
+/** What the detail view adds to a credential besides its secrets: public keys and the latest setup code. */
+export interface CredentialExtras {
+  keys: CredentialKeyRow[];
+  setup: SetupCodeRow | null | undefined;
+}
+
+export function credentialView(c: CredentialRow, nowMs: number, secrets?: CredentialSecretRow[], extras?: CredentialExtras) {
   return {
     id: c.id,
     client_id: c.id,
@@ -37,6 +70,7 @@ export function credentialView(c: CredentialRow, nowMs: number, secrets?: Creden
     last_used_at: iso(c.lastUsedAt),
     mint_count: c.mintCount,
     ...(secrets ? { secrets: secrets.map((s) => secretView(s, nowMs)) } : {}),
+    ...(extras ? { keys: extras.keys.map((k) => keyView(k, nowMs)), setup: setupView(extras.setup, nowMs) } : {}),
   };
 }
 

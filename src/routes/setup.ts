@@ -1,0 +1,62 @@
+/**
+ * POST /setup/redeem: a machine trades a one-time setup code for its credential (a secret generated now,
+ * or the registration of its public key for private_key_jwt). No authentication but the code. Attempts are
+ * limited per IP before anything else, malformed codes included; the checksum refuses typos before any
+ * Durable Object call; unknown, expired, used and cancelled codes all get the same invalid_setup_code body.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "../app";
+import { getConfig } from "../config";
+import { problems } from "../domain/errors";
+import { serviceName } from "../domain/token-claims";
+import { toClientPublicKey } from "../crypto/client-assertion";
+import { isWellFormedSetupCode } from "../crypto/secrets";
+import { clientIp, withinLimit } from "../middleware/rate-limit";
+import { validate } from "../middleware/validate";
+import { invalidSetupCode } from "../services/setup-codes";
+import { redeemSetupCode } from "../services/setup-redemption";
+import { redeemSetupCodeSchema } from "./admin/schemas";
+
+const REDEEM_RETRY_AFTER_SECONDS = 60;
+const MAX_BODY_BYTES = 8192;
+
+export const setupRoutes = new Hono<AppEnv>();
+
+setupRoutes.post(
+  "/setup/redeem",
+  async (c, next) => {
+    if (!(await withinLimit(c.env.REDEEM_IP_LIMITER, clientIp(c)))) throw problems.rateLimited(REDEEM_RETRY_AFTER_SECONDS);
+    if (Number(c.req.header("content-length") ?? 0) > MAX_BODY_BYTES) throw problems.badRequest("The request body is too large.");
+    await next();
+  },
+  validate("json", redeemSetupCodeSchema),
+  async (c) => {
+    const body = c.req.valid("json");
+    const nowMs = Date.now();
+    if (!(await isWellFormedSetupCode(body.code))) throw invalidSetupCode();
+    const key = body.public_jwk ? await toClientPublicKey(body.public_jwk) : null;
+    if (body.mode === "key" && !key) throw problems.badRequest("public_jwk is not a valid P-256 or Ed25519 public key.");
+    const ip = c.req.header("cf-connecting-ip") ?? null;
+    const redeemed = await redeemSetupCode(
+      c.env,
+      { code: body.code, mode: body.mode, key, hostname: body.hostname ?? null, ip, userAgent: c.req.header("user-agent") ?? null },
+      nowMs,
+    );
+    const { issuer } = getConfig(c.env);
+    const { credential } = redeemed;
+    return c.json(
+      {
+        issuer,
+        token_endpoint: `${issuer}/oauth/token`,
+        client_id: credential.id,
+        name: serviceName(credential.label),
+        label: credential.label,
+        mode: redeemed.mode,
+        ...(redeemed.clientSecret ? { client_secret: redeemed.clientSecret } : {}),
+        ...(redeemed.keyId ? { key_id: redeemed.keyId } : {}),
+      },
+      200,
+      { "Cache-Control": "no-store", Pragma: "no-cache" },
+    );
+  },
+);

@@ -1,0 +1,105 @@
+/**
+ * Issuing setup codes: a credential created with `delivery: "setup_code"` gets one instead of a secret, and
+ * an admin can make a new one for an active credential later (re-provision a machine, or rotate into it).
+ * The code's object is created first and the D1 rows after, so a failed D1 write leaves only an object that
+ * no credential row points to (redemption refuses it) and expires in ten minutes. A newer code cancels
+ * the older unredeemed ones of the same credential. Only the keyed hash of a code is ever stored.
+ */
+import { getConfig, type Env } from "../config";
+import { credentialStatus } from "../domain/credential-rules";
+import { problems, ProblemError } from "../domain/errors";
+import { keyedHash, newSetupCode } from "../crypto/secrets";
+import { cancelSetupCodeObjects, setupCodeObject } from "../durable-objects/setup-code";
+import { auditInsert } from "../storage/audit";
+import { primaryDb } from "../storage/db";
+import type { CredentialRow, SetupCodeRow } from "../storage/schema";
+import { cancelSetupCodes, insertSetupCode, pendingSetupCodes } from "../storage/setup-codes";
+import { insertNewCredential, prepareCredential, type Actor, type NewCredentialInput } from "./credentials";
+
+/** Setup codes work once, for ten minutes. */
+export const SETUP_CODE_TTL_MS = 600_000;
+
+/** Unknown, expired, used and cancelled codes all get exactly this answer. */
+export function invalidSetupCode(): ProblemError {
+  return new ProblemError(400, "invalid_setup_code", "Invalid setup code", "The setup code is invalid, expired or already used.");
+}
+
+/** What the admin is shown once: the code, when it expires, and the command to run on the machine. */
+export interface IssuedSetupCode {
+  code: string;
+  expiresAt: number;
+  command: string;
+}
+
+async function createCodeObject(env: Env, who: Actor, credentialId: string, nowMs: number) {
+  const code = await newSetupCode();
+  const codeHash = await keyedHash(getConfig(env).secretPepper, code);
+  const expiresAt = nowMs + SETUP_CODE_TTL_MS;
+  const created = await setupCodeObject(env.SETUP_CODES, codeHash).create({
+    tenantId: who.tenantId,
+    credentialId,
+    createdBy: who.actor,
+    createdAt: nowMs,
+    expiresAt,
+  });
+  // 128 random bits: a collision means the random source is broken, not bad luck.
+  if (!created) throw new Error("setup code object already exists");
+  const row: SetupCodeRow = {
+    codeHash,
+    credentialId,
+    tenantId: who.tenantId,
+    status: "pending",
+    createdAt: nowMs,
+    createdBy: who.actor,
+    expiresAt,
+    cancelledAt: null,
+    claimedAt: null,
+    claimedIp: null,
+    claimedHostname: null,
+    mode: null,
+    keyThumbprint: null,
+    provisionedId: null,
+  };
+  const issued: IssuedSetupCode = { code, expiresAt, command: `npx latchkey setup ${getConfig(env).issuer} ${code}` };
+  return { row, issued };
+}
+
+/** Runs `write` after the code's object exists; cancels the object if the D1 write fails. */
+async function withCodeObject(env: Env, codeHash: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (err) {
+    await cancelSetupCodeObjects(env.SETUP_CODES, [codeHash]);
+    throw err;
+  }
+}
+
+/** Creates a credential with no secret and a setup code that provisions its first secret or key. */
+export async function createCredentialWithSetupCode(env: Env, who: Actor, input: NewCredentialInput, nowMs: number) {
+  const prepared = await prepareCredential(env, who, input, nowMs);
+  prepared.detail = { ...prepared.detail, delivery: "setup_code" };
+  const { row, issued } = await createCodeObject(env, who, prepared.row.id, nowMs);
+  await withCodeObject(env, row.codeHash, () => insertNewCredential(env, who, prepared, [insertSetupCode(primaryDb(env.DB), row)], nowMs));
+  return { credential: prepared.row, setupCode: issued, setupRow: row };
+}
+
+/**
+ * A new code for an existing active credential; older unredeemed codes stop working. Redemption adds a
+ * secret or key next to the live ones (see setup-redemption.ts for the two-live limit).
+ */
+export async function issueSetupCode(env: Env, who: Actor, credential: CredentialRow, nowMs: number) {
+  if (credentialStatus(credential, nowMs) !== "active") throw problems.conflict("Only an active credential can get a setup code.");
+  const db = primaryDb(env.DB);
+  const replaced = (await pendingSetupCodes(db, who.tenantId, credential.id)).map((r) => r.codeHash);
+  const { row, issued } = await createCodeObject(env, who, credential.id, nowMs);
+  const detail = { expires_at: new Date(issued.expiresAt).toISOString(), replaced_codes: replaced.length };
+  await withCodeObject(env, row.codeHash, async () => {
+    await db.batch([
+      insertSetupCode(db, row),
+      ...(replaced.length > 0 ? [cancelSetupCodes(db, replaced, nowMs)] : []),
+      auditInsert(db, { ...who, at: nowMs, action: "credential.setup_code.create", targetType: "credential", targetId: credential.id, detail }),
+    ]);
+  });
+  await cancelSetupCodeObjects(env.SETUP_CODES, replaced);
+  return { setupCode: issued, setupRow: row };
+}

@@ -1,0 +1,174 @@
+/**
+ * Redeeming a setup code (POST /setup/redeem). The code's Durable Object consumes it atomically; the D1
+ * batch that follows adds the secret or public key, marks the code claimed and writes `credential.claim`,
+ * all at once. That batch is idempotent (the new row's id derives from the code's hash, and is upserted),
+ * so when it fails the code is released in its object and the holder retries without leaving half a setup.
+ * Limit: a credential keeps two live secrets and two live keys without an end date; when a redemption
+ * adds a third of a kind, the oldest live ones get the default 24 h rotation grace, as a rotation would.
+ */
+import type { BatchItem } from "drizzle-orm/batch";
+import { getConfig, type Env } from "../config";
+import { credentialStatus, DEFAULT_ROTATION_GRACE_SECONDS, isLive, MAX_LIVE_SECRETS } from "../domain/credential-rules";
+import { ProblemError } from "../domain/errors";
+import { serviceName } from "../domain/token-claims";
+import type { ClientPublicKey } from "../crypto/client-assertion";
+import { keyedHash } from "../crypto/secrets";
+import { setupCodeObject, type SetupCodeRecord } from "../durable-objects/setup-code";
+import { auditInsert } from "../storage/audit";
+import { capKeyExpiry, listKeys, upsertKey } from "../storage/client-keys";
+import { capSecretExpiry, getCredential, listSecrets, upsertSecret } from "../storage/credentials";
+import { primaryDb } from "../storage/db";
+import type { CredentialKeyRow, CredentialRow } from "../storage/schema";
+import { getSetupCode, markClaimed } from "../storage/setup-codes";
+import { publishCredentialChange } from "./credential-changes";
+import { newSecretRow } from "./credentials";
+import { invalidSetupCode } from "./setup-codes";
+
+export interface RedeemRequest {
+  code: string;
+  mode: "key" | "secret";
+  /** Required in key mode, already checked and thumbprinted. */
+  key: ClientPublicKey | null;
+  hostname: string | null;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface Redeemed {
+  credential: CredentialRow;
+  mode: "key" | "secret";
+  clientSecret?: string;
+  keyId?: string;
+}
+
+/** The code can never succeed (credential revoked or expired, code cancelled): not released. */
+class DeadCode extends Error {}
+
+const log = (event: string, fields: Record<string, unknown>) => console.log(JSON.stringify({ event, ...fields }));
+
+/** Redeems a well-formed code; every way a code fails gives the one invalid_setup_code problem. */
+export async function redeemSetupCode(env: Env, req: RedeemRequest, nowMs: number): Promise<Redeemed> {
+  const codeHash = await keyedHash(getConfig(env).secretPepper, req.code);
+  const object = setupCodeObject(env.SETUP_CODES, codeHash);
+  const outcome = await object.redeem(nowMs);
+  if (!outcome.ok) {
+    log("setup_code_refused", { reason: outcome.reason, code_ref: codeHash.slice(0, 8), credential: outcome.record?.credentialId ?? null });
+    if (outcome.reason === "replayed" && outcome.record) await auditReplay(env, outcome.record, codeHash, req, nowMs);
+    throw invalidSetupCode();
+  }
+  const record = outcome.record;
+  let redeemed: Redeemed;
+  try {
+    redeemed = await provision(env, codeHash, record, req, nowMs);
+  } catch (err) {
+    if (err instanceof DeadCode) {
+      log("setup_code_refused", { reason: err.message, code_ref: codeHash.slice(0, 8), credential: record.credentialId });
+      throw invalidSetupCode();
+    }
+    await object.release(record.consumedAt ?? nowMs).catch((e: unknown) => log("setup_code_release_failed", { error: String(e) }));
+    if (err instanceof ProblemError) throw err;
+    console.error(JSON.stringify({ event: "setup_redeem_failed", credential: record.credentialId, error: String(err) }));
+    throw new ProblemError(503, "temporarily_unavailable", "Service unavailable", "The setup could not be completed. Retry with the same code.");
+  }
+  await publishCredentialChange(env, record.tenantId, record.credentialId, nowMs).catch((e: unknown) =>
+    console.error(JSON.stringify({ event: "publish_change_failed", credential: record.credentialId, error: String(e) })),
+  );
+  return redeemed;
+}
+
+async function provision(env: Env, codeHash: string, record: SetupCodeRecord, req: RedeemRequest, nowMs: number): Promise<Redeemed> {
+  const db = primaryDb(env.DB);
+  const [credential, codeRow, secrets, keys] = await Promise.all([
+    getCredential(db, record.tenantId, record.credentialId),
+    getSetupCode(db, codeHash),
+    listSecrets(db, record.tenantId, record.credentialId),
+    listKeys(db, record.tenantId, record.credentialId),
+  ]);
+  if (!credential || credentialStatus(credential, nowMs) !== "active") throw new DeadCode("credential not active");
+  if (!codeRow || codeRow.status === "cancelled" || codeRow.credentialId !== credential.id) throw new DeadCode("code cancelled");
+
+  const provisionedId = `${req.mode === "key" ? "key" : "sec"}_${codeHash.slice(0, 16)}`;
+  const graceEnds = nowMs + DEFAULT_ROTATION_GRACE_SECONDS * 1000;
+  const oldest = <T extends { id: string; retiredAt: number | null; expiresAt: number | null }>(rows: T[]) =>
+    rows.filter((r) => r.id !== provisionedId && isLive(r, nowMs)).slice(MAX_LIVE_SECRETS - 1).map((r) => r.id);
+  let result: Redeemed;
+  let writes: BatchItem<"sqlite">[];
+  if (req.mode === "key") {
+    const key = req.key as ClientPublicKey;
+    if (keys.some((k) => k.thumbprint === key.thumbprint && k.id !== provisionedId)) {
+      throw new ProblemError(409, "conflict", "Conflict", "This public key is already registered for this credential. Generate a new key pair.");
+    }
+    const row: CredentialKeyRow = {
+      id: provisionedId,
+      credentialId: credential.id,
+      tenantId: credential.tenantId,
+      thumbprint: key.thumbprint,
+      alg: key.alg,
+      publicJwk: key.publicJwk,
+      createdAt: nowMs,
+      createdBy: record.createdBy,
+      expiresAt: null,
+      retiredAt: null,
+      lastUsedAt: null,
+    };
+    const capped = oldest(keys);
+    writes = [upsertKey(db, row), ...(capped.length > 0 ? [capKeyExpiry(db, credential.id, capped, graceEnds)] : [])];
+    result = { credential, mode: "key", keyId: key.thumbprint };
+  } else {
+    const { secret, row } = await newSecretRow(env, credential.id, credential.tenantId, record.createdBy, nowMs, provisionedId);
+    const capped = oldest(secrets);
+    writes = [upsertSecret(db, row), ...(capped.length > 0 ? [capSecretExpiry(db, credential.id, capped, graceEnds)] : [])];
+    result = { credential, mode: "secret", clientSecret: secret };
+  }
+  const claim = {
+    claimedAt: nowMs,
+    claimedIp: req.ip,
+    claimedHostname: req.hostname,
+    mode: req.mode,
+    keyThumbprint: req.key?.thumbprint ?? null,
+    provisionedId,
+  };
+  const detail = {
+    mode: req.mode,
+    hostname: req.hostname,
+    key_thumbprint: claim.keyThumbprint,
+    provisioned: provisionedId,
+    code_created_by: record.createdBy,
+  };
+  await db.batch([
+    markClaimed(db, codeHash, claim),
+    ...writes,
+    auditInsert(db, {
+      tenantId: credential.tenantId,
+      actor: serviceName(credential.label),
+      action: "credential.claim",
+      targetType: "credential",
+      targetId: credential.id,
+      ip: req.ip,
+      userAgent: req.userAgent,
+      detail,
+      at: nowMs,
+    }),
+  ]);
+  return result;
+}
+
+/** Records a replayed code (already consumed) in the audit log: the credential and the caller's IP, never the code. */
+async function auditReplay(env: Env, record: SetupCodeRecord, codeHash: string, req: RedeemRequest, nowMs: number): Promise<void> {
+  const db = primaryDb(env.DB);
+  try {
+    await auditInsert(db, {
+      tenantId: record.tenantId,
+      actor: "anonymous",
+      action: "setup_code.replay",
+      targetType: "credential",
+      targetId: record.credentialId,
+      ip: req.ip,
+      userAgent: req.userAgent,
+      detail: { code_ref: codeHash.slice(0, 8), consumed_at: new Date(record.consumedAt ?? nowMs).toISOString(), hostname: req.hostname },
+      at: nowMs,
+    });
+  } catch (err) {
+    console.error(JSON.stringify({ event: "audit_replay_failed", credential: record.credentialId, error: String(err) }));
+  }
+}
