@@ -29,6 +29,10 @@ export interface Env {
   KEY_ENCRYPTION_KEY: string;
   /** Secret, optional: enables POST /api/v1/bootstrap for the first management credential. */
   BOOTSTRAP_TOKEN?: string;
+  /** Optional: Cloudflare Access team (`acme` or `acme.cloudflareaccess.com`); with ACCESS_AUD, enables Access sign-in. */
+  ACCESS_TEAM_DOMAIN?: string;
+  /** Optional: the Access application's AUD tag. */
+  ACCESS_AUD?: string;
 }
 
 const base64urlKey = z
@@ -45,6 +49,9 @@ const configSchema = z.object({
   secretPepper: base64urlKey,
   keyEncryptionKey: base64urlKey,
   bootstrapToken: z.string().min(32).optional(),
+  access: z
+    .object({ teamDomain: z.string().regex(/^(https:\/\/)?[A-Za-z0-9.-]+\/?$/, "a team name or host"), audience: z.string().min(1) })
+    .optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -62,6 +69,7 @@ export function getConfig(env: Env): Config {
     secretPepper: env.SECRET_PEPPER,
     keyEncryptionKey: env.KEY_ENCRYPTION_KEY,
     bootstrapToken: env.BOOTSTRAP_TOKEN || undefined,
+    access: env.ACCESS_TEAM_DOMAIN && env.ACCESS_AUD ? { teamDomain: env.ACCESS_TEAM_DOMAIN, audience: env.ACCESS_AUD } : undefined,
   });
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
