@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../../app";
 import { getConfig } from "../../config";
+import { consolePaths, cookieScheme } from "./openapi-console";
 import * as schemas from "./schemas";
 
 const json = (schema: z.ZodType) => ({ content: { "application/json": { schema: z.toJSONSchema(schema, { io: "input" }) } } });
@@ -25,6 +26,8 @@ function document(issuer: string) {
     components: {
       securitySchemes: {
         bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "An access token for urn:latchkey:management" },
+        cookie: cookieScheme,
+        bootstrap: { type: "http", scheme: "bearer", description: "The BOOTSTRAP_TOKEN secret" },
       },
       schemas: {
         Problem: {
@@ -34,6 +37,7 @@ function document(issuer: string) {
       },
     },
     paths: {
+      ...consolePaths,
       "/resources": {
         get: { summary: "List resources", ...secured("resources:read"), responses: { "200": ok("Resources"), ...errors } },
         post: { summary: "Define a resource and its scopes", ...secured("resources:write"), requestBody: json(schemas.createResourceSchema), responses: { "201": ok("Created"), ...errors } },
