@@ -2,9 +2,8 @@
  * Helpers for console API tests: the first owner through the real owner link, people through real
  * invitations, and requests that carry the session cookie and the console's Origin as a browser would.
  */
-import { env } from "cloudflare:test";
 import { expect } from "vitest";
-import { call, ISSUER } from "./harness";
+import { call, env, ISSUER } from "./harness";
 
 export const COOKIE = "__Host-latchkey_session";
 export const BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
@@ -51,7 +50,7 @@ export function postJson(path: string, body: unknown, headers: Record<string, st
 }
 
 export async function ownerLink(): Promise<Response> {
-  return call("/api/v1/bootstrap/owner-link", { method: "POST", headers: { authorization: `Bearer ${(env as unknown as { BOOTSTRAP_TOKEN: string }).BOOTSTRAP_TOKEN}` } });
+  return call("/api/v1/bootstrap/owner-link", { method: "POST", headers: { authorization: `Bearer ${env.BOOTSTRAP_TOKEN}` } });
 }
 
 export const tokenOf = (url: string) => new URL(url.replace("/#/", "/")).searchParams.get("token")!;
