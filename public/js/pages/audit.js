@@ -73,9 +73,10 @@ export async function render(ctx) {
   const list = h("div", {});
   const more = h("div", { class: "load-more" });
   const count = h("p", { class: "result-count", "aria-live": "polite" });
+  const pageSize = Math.min(500, Math.max(1, Number.parseInt(q.get("limit") ?? "", 10) || 50));
   const events = [];
   const load = async (before) => {
-    const page = await get(`/audit${query({ ...filters, before, limit: 50 })}`);
+    const page = await get(`/audit${query({ ...filters, before, limit: pageSize })}`);
     events.push(...page.events);
     replace(list, events.length ? auditTable(events) : h("p", { class: "empty-inline" }, "No events match these filters."));
     count.textContent = `${events.length} event${events.length === 1 ? "" : "s"} shown`;

@@ -100,7 +100,7 @@ function view(ctx, c, resources, { fresh, reload }) {
   };
 
   const retire = async (kind, item) => {
-    const what = kind === "secret" ? `the secret ending ${item.hint ?? ""}` : `the key ${item.thumbprint?.slice(0, 12) ?? ""}…`;
+    const what = kind === "secret" ? `the secret ${item.hint ?? ""}…` : `the key ${item.thumbprint?.slice(0, 12) ?? ""}…`;
     const ok = await openDialog(
       `Retire ${kind}?`,
       h("p", {}, `Machines still using ${what} get invalid_client from now on. It was last used: `, time(item.last_used_at, "never"), "."),
@@ -213,12 +213,12 @@ function secretsTable(c, canWrite, retire) {
     activeCount > 1 ? notice("info", "More than one secret works right now. When the old one's Last used stops moving, the machine has switched: retire it.") : null,
     table(
       [
-        { label: "Secret", cell: (s) => h("code", {}, s.hint ? `…${s.hint}` : s.id) },
+        { label: "Secret", cell: (s) => h("code", {}, s.hint ? `${s.hint}…` : s.id) },
         { label: "Status", cell: (s) => badge(s.status) },
         { label: "Created", cell: (s) => h("span", {}, time(s.created_at), s.created_by ? h("span", { class: "muted small" }, ` by ${s.created_by}`) : null) },
         { label: "Last used", cell: (s) => time(s.last_used_at, "Never") },
         { label: "Stops working", cell: (s) => (s.retired_at ? time(s.retired_at) : time(s.expires_at, "—")) },
-        { label: "Actions", cell: (s) => (canWrite && s.status === "active" ? button("Retire", () => retire("secret", s), { kind: "ghost", class: "btn btn-ghost btn-small", "aria-label": `Retire secret ending ${s.hint ?? s.id}` }) : null) },
+        { label: "Actions", cell: (s) => (canWrite && s.status === "active" ? button("Retire", () => retire("secret", s), { kind: "ghost", class: "btn btn-ghost btn-small", "aria-label": `Retire secret ${s.hint ? `${s.hint}…` : s.id}` }) : null) },
       ],
       secrets,
       { caption: "Secrets", rowClass: (s) => (s.status === "active" ? null : "row-dim") },
