@@ -108,9 +108,9 @@ export async function verifyClientAssertion(assertion: string, key: ClientPublic
       clockTolerance: ASSERTION_CLOCK_SKEW_SECONDS,
     }));
   } catch (err) {
-    return { ok: false, reason: `assertion rejected: ${(err as Error).message}` };
+    return { ok: false, reason: key ? `assertion rejected: ${(err as Error).message}` : "no live key of this client matches kid and alg" };
   }
-  if (!key) return { ok: false, reason: "unknown client or kid" };
+  if (!key) return { ok: false, reason: "no live key of this client matches kid and alg" };
   const nowS = Math.floor(expect.nowMs / 1000);
   const exp = payload.exp as number;
   if (exp - nowS > MAX_ASSERTION_LIFETIME_SECONDS + ASSERTION_CLOCK_SKEW_SECONDS) return { ok: false, reason: "assertion lives too long" };
