@@ -44,7 +44,12 @@ function document(issuer: string) {
       },
       "/credentials": {
         get: { summary: "List credentials", ...secured("credentials:read"), parameters: queryParams(schemas.listCredentialsQuery), responses: { "200": ok("Credentials"), ...errors } },
-        post: { summary: "Create a credential; the response holds client_secret, shown only this once", ...secured("credentials:write"), requestBody: json(schemas.createCredentialSchema), responses: { "201": ok("Created"), ...errors } },
+        post: {
+          summary: "Create a credential. delivery \"secret\": the response holds client_secret; \"setup_code\": no secret, a one-time setup_code {code, expires_at, command} instead. Either is shown only this once",
+          ...secured("credentials:write"),
+          requestBody: json(schemas.createCredentialSchema),
+          responses: { "201": ok("Created"), ...errors },
+        },
       },
       "/credentials/{id}": {
         parameters: [idParam],
@@ -58,6 +63,34 @@ function document(issuer: string) {
       "/credentials/{id}/secrets/{secret_id}": {
         parameters: [idParam, { name: "secret_id", in: "path", required: true, schema: { type: "string" } }],
         delete: { summary: "Retire a secret now", ...secured("credentials:write"), responses: { "200": ok("Credential"), ...errors } },
+      },
+      "/credentials/{id}/setup-codes": {
+        parameters: [idParam],
+        post: {
+          summary: "Make a setup code for an active credential (10 minutes, single use; cancels an unredeemed older one). Redeeming adds a secret or key next to the live ones; past two live of a kind, the oldest gets the 24 h rotation grace",
+          ...secured("credentials:write"),
+          requestBody: json(schemas.createSetupCodeSchema),
+          responses: { "201": ok("{setup_code: {code, expires_at, command}, credential}; the code is shown only this once"), ...errors },
+        },
+      },
+      "/credentials/{id}/keys/{key_id}": {
+        parameters: [idParam, { name: "key_id", in: "path", required: true, schema: { type: "string" }, description: "The key's id or its RFC 7638 thumbprint" }],
+        delete: { summary: "Retire a public key (private_key_jwt) now", ...secured("credentials:write"), responses: { "200": ok("Credential"), ...errors } },
+      },
+      "/setup/redeem": {
+        servers: [{ url: issuer }],
+        post: {
+          summary: "Redeem a setup code (no authentication but the code). mode \"secret\" returns client_secret once; mode \"key\" registers public_jwk (ES256 or EdDSA) and returns its thumbprint as key_id",
+          security: [],
+          requestBody: json(schemas.redeemSetupCodeSchema),
+          responses: {
+            "200": ok("{issuer, token_endpoint, client_id, name, label, mode, client_secret | key_id}; Cache-Control: no-store"),
+            "400": { ...problem, description: "invalid_setup_code (unknown, expired, used or cancelled: one identical body) or invalid_request" },
+            "409": problem,
+            "429": { ...problem, description: "rate_limited, with Retry-After" },
+            "503": { ...problem, description: "temporarily_unavailable: the code was released, retry with it" },
+          },
+        },
       },
       "/credentials/{id}/revoke": {
         parameters: [idParam],
