@@ -9,6 +9,7 @@ import { setAccessKeySource } from "../../src/crypto/access-jwt";
 import { toBase64url } from "../../src/crypto/encoding";
 import { hashPassword, PBKDF2_MAX_ITERATIONS, verifyPassword } from "../../src/crypto/passwords";
 import { primaryDb } from "../../src/storage/db";
+import { runMaintenance } from "../../src/services/maintenance";
 import { sessionCookie } from "../../src/services/sessions";
 import { insertUser } from "../../src/storage/people";
 import { call, env, ISSUER, setupTenant, type TestTenant } from "../support/harness";
@@ -118,6 +119,18 @@ describe("session timeouts", () => {
     const last = await json(await p.send("GET", "/me"));
     expect(Date.parse(last.session.expires_at)).toBe(t0 + 12 * 3_600_000);
     vi.setSystemTime(t0 + 12 * 3_600_000);
+    expect((await p.send("GET", "/me")).status).toBe(401);
+  });
+});
+
+describe("session pruning", () => {
+  it("the hourly maintenance deletes idle sessions", async () => {
+    const t0 = Date.now();
+    vi.setSystemTime(t0);
+    const p = person(sessionCookieOf(await login("root@example.com", PASSWORD, "198.18.3.3")), "root@example.com");
+    expect((await p.send("GET", "/me")).status).toBe(200);
+    await runMaintenance(env, t0 + 31 * 60_000);
+    // Still within its idle window by the clock, but the row is gone.
     expect((await p.send("GET", "/me")).status).toBe(401);
   });
 });
