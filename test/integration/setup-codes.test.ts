@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { newSetupCode } from "../../src/crypto/secrets";
-import { freshIp, ISSUER, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
+import { env, freshIp, ISSUER, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
 import { INVALID_CLIENT, INVALID_SETUP_CODE, JWT_BEARER, newClientKey, redeem, signAssertion, uniqueIp } from "../support/client-keys";
 
 const API = "https://api.example.com/builds";
@@ -329,4 +329,49 @@ describe("re-provisioning an existing credential", () => {
     expect(graceEnds - Date.now()).toBeLessThanOrEqual(86_400_000);
     for (const secret of [first.client_secret, ...codes]) expect((await mintWithSecret(created.id, secret)).status).toBe(200);
   }, 30_000);
+});
+
+describe("recovery", () => {
+  it("releases the code when the D1 batch after the consume fails: nothing half-made, and the same code works on retry", async () => {
+    const created = await createWithCode();
+    // A real D1 failure, injected with a trigger on the claim update (the batch's first statement).
+    const trigger = `fail_claim_${created.id.replace(/[^A-Za-z0-9]/g, "_")}`;
+    await env.DB.exec(
+      `CREATE TRIGGER ${trigger} BEFORE UPDATE ON setup_codes WHEN NEW.credential_id = '${created.id}' AND NEW.status = 'claimed' BEGIN SELECT RAISE(ABORT, 'injected failure'); END;`,
+    );
+    const failed = await redeem({ code: created.setup_code.code, mode: "secret" });
+    expect(failed.status).toBe(503);
+    expect(await failed.json()).toEqual({
+      type: "https://latchkey.dev/problems/temporarily_unavailable",
+      title: "Service unavailable",
+      status: 503,
+      detail: "The setup could not be completed. Retry with the same code.",
+      code: "temporarily_unavailable",
+    });
+    const between = await view(created.id);
+    expect(between.secrets).toEqual([]);
+    expect(between.setup).toMatchObject({ status: "pending", claimed_at: null });
+    expect(await auditEvents(`action=credential.claim&target=${created.id}`)).toEqual([]);
+
+    await env.DB.exec(`DROP TRIGGER ${trigger};`);
+    const retried = await redeem({ code: created.setup_code.code, mode: "secret" });
+    expect(retried.status).toBe(200);
+    const secret = ((await retried.json()) as { client_secret: string }).client_secret;
+    expect((await mintWithSecret(created.id, secret)).status).toBe(200);
+    expect((await view(created.id)).secrets).toHaveLength(1);
+  });
+
+  it("refuses a public key the credential already holds (409) and keeps the code for another key", async () => {
+    const created = await createWithCode();
+    const key = await newClientKey();
+    expect((await redeem({ code: created.setup_code.code, mode: "key", public_jwk: key.publicJwk })).status).toBe(200);
+    const again = await t.admin("POST", `/credentials/${created.id}/setup-codes`, {});
+    const code = ((await again.json()) as { setup_code: SetupCodeView }).setup_code.code;
+    const dup = await redeem({ code, mode: "key", public_jwk: key.publicJwk });
+    expect(dup.status).toBe(409);
+    expect(await dup.json()).toMatchObject({ code: "conflict", detail: "This public key is already registered for this credential. Generate a new key pair." });
+    const other = await newClientKey("EdDSA");
+    expect((await redeem({ code, mode: "key", public_jwk: other.publicJwk })).status).toBe(200);
+    expect((await view(created.id)).keys.map((k) => k.thumbprint)).toEqual([other.thumbprint, key.thumbprint]);
+  });
 });
