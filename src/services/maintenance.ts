@@ -1,7 +1,9 @@
-/** The hourly cron: signing-key rotation and pruning, and deleting ended console sessions. Failures are logged and retried next hour. */
+/** The hourly cron: signing-key rotation and pruning, deleting ended console sessions and spent sign-in throttles. Failures are logged and retried next hour. */
 import type { Env } from "../config";
 import { primaryDb } from "../storage/db";
+import { pruneThrottles } from "../storage/people";
 import { pruneSessions } from "../storage/sessions";
+import { THROTTLE_WINDOW_MS } from "./sign-in";
 import { SESSION_IDLE_MS } from "./sessions";
 import { rotateSigningKeys } from "./signing-key-ring";
 
@@ -14,6 +16,7 @@ export async function runMaintenance(env: Env, nowMs: number): Promise<void> {
   }
   try {
     await pruneSessions(primaryDb(env.DB), nowMs, SESSION_IDLE_MS);
+    await pruneThrottles(primaryDb(env.DB), nowMs - THROTTLE_WINDOW_MS);
   } catch (err) {
     console.error(JSON.stringify({ event: "session_prune_failed", error: String(err) }));
   }

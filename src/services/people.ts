@@ -10,7 +10,7 @@ import { hashPassword } from "../crypto/passwords";
 import { keyedHash, newId } from "../crypto/secrets";
 import { ProblemError, problems } from "../domain/errors";
 import { INVITATION_TTL_MS, OWNER_LINK_TTL_MS } from "../domain/roles";
-import { auditInsert } from "../storage/audit";
+import { auditInsert, auditInsertIf } from "../storage/audit";
 import { primaryDb } from "../storage/db";
 import * as people from "../storage/people";
 import type { InvitationRow, Role, UserRow } from "../storage/schema-console";
@@ -159,11 +159,16 @@ export async function changeRole(env: Env, who: Actor, id: string, role: Role, n
   const db = primaryDb(env.DB);
   const user = await requireMember(env, who.tenantId, id);
   if (user.role === role) return user;
-  if (user.role === "owner" && (await people.countOwners(db, who.tenantId)) <= 1) throw lastOwner();
-  await db.batch([
+  // The guard lives in the UPDATE itself, so two owners demoting each other at once cannot both succeed.
+  const [changed] = await db.batch([
     people.setUserRole(db, who.tenantId, id, role),
-    auditInsert(db, { ...who, at: nowMs, action: "member.role.change", targetType: "user", targetId: id, detail: { email: user.email, before: user.role, after: role } }),
+    auditInsertIf(
+      db,
+      { ...who, at: nowMs, action: "member.role.change", targetType: "user", targetId: id, detail: { email: user.email, before: user.role, after: role } },
+      people.userHasRole(id, role),
+    ),
   ]);
+  if (changed.meta.changes === 0) throw lastOwner();
   return { ...user, role };
 }
 
@@ -171,12 +176,17 @@ export async function changeRole(env: Env, who: Actor, id: string, role: Role, n
 export async function removeMember(env: Env, who: Actor, id: string, nowMs: number): Promise<void> {
   const db = primaryDb(env.DB);
   const user = await requireMember(env, who.tenantId, id);
-  if (user.role === "owner" && (await people.countOwners(db, who.tenantId)) <= 1) throw lastOwner();
-  await db.batch([
-    deleteUserSessions(db, who.tenantId, id),
+  // Sessions go first (they reference the user), under the same last-owner guard as the delete itself.
+  const [, removed] = await db.batch([
+    deleteUserSessions(db, who.tenantId, id, people.userRemovable(who.tenantId, id)),
     people.deleteUser(db, who.tenantId, id),
-    auditInsert(db, { ...who, at: nowMs, action: "member.remove", targetType: "user", targetId: id, detail: { email: user.email, role: user.role } }),
+    auditInsertIf(
+      db,
+      { ...who, at: nowMs, action: "member.remove", targetType: "user", targetId: id, detail: { email: user.email, role: user.role } },
+      people.userGone(id),
+    ),
   ]);
+  if (removed.meta.changes === 0) throw lastOwner();
 }
 
 /** Ends a session: one's own, or anyone's in the tenant for a caller allowed to (owners). 404 otherwise. */

@@ -1,8 +1,8 @@
 /** Repository for the append-only audit log. Inserts are returned unexecuted so they batch with the change they record. */
-import { and, desc, eq, gte, lt, lte } from "drizzle-orm";
+import { and, desc, eq, gte, lt, lte, sql, type SQL } from "drizzle-orm";
 import { newId } from "../crypto/secrets";
 import type { Db } from "./db";
-import { auditEvents, type AuditEventRow } from "./schema";
+import { auditEvents, tenants, type AuditEventRow } from "./schema";
 
 export interface AuditInput {
   tenantId: string;
@@ -30,6 +30,30 @@ export function auditInsert(db: Db, event: AuditInput) {
     userAgent: event.userAgent?.slice(0, 256) ?? null,
     detail: event.detail ?? null,
   });
+}
+
+/**
+ * The insert statement for an event that is written only when `condition` holds once the statements before
+ * it in the same batch have run: for guarded changes, so a refused change leaves no event behind.
+ */
+export function auditInsertIf(db: Db, event: AuditInput, condition: SQL) {
+  const value = (v: unknown) => sql`${v}`;
+  const row = db
+    .select({
+      id: value(newId("evt")).as("id"),
+      tenantId: value(event.tenantId).as("tenant_id"),
+      at: value(event.at).as("at"),
+      actor: value(event.actor).as("actor"),
+      action: value(event.action).as("action"),
+      targetType: value(event.targetType ?? null).as("target_type"),
+      targetId: value(event.targetId ?? null).as("target_id"),
+      ip: value(event.ip ?? null).as("ip"),
+      userAgent: value(event.userAgent?.slice(0, 256) ?? null).as("user_agent"),
+      detail: value(event.detail ? JSON.stringify(event.detail) : null).as("detail"),
+    })
+    .from(tenants)
+    .where(and(eq(tenants.id, event.tenantId), condition));
+  return db.insert(auditEvents).select(row);
 }
 
 export interface AuditFilter {

@@ -5,7 +5,7 @@
  * claimed row, so an already-used, revoked or expired link leaves it NULL and the NOT NULL constraint
  * rolls the whole batch back.
  */
-import { and, asc, count, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, inArray, isNull, sql, lt } from "drizzle-orm";
 import type { Db } from "./db";
 import { invitations, ownerSetupTokens, signInThrottles, users, type InvitationRow, type Role, type UserRow } from "./schema-console";
 
@@ -39,13 +39,27 @@ export function insertClaimedUser(db: Db, row: Omit<UserRow, "tenantId">, claim:
   return db.insert(users).values({ ...row, tenantId });
 }
 
+/** True, inside a statement on `users`, while the row is not its tenant's last owner. */
+const notLastOwner = (tenantId: string) =>
+  sql`(${users.role} <> 'owner' or (select count(*) from users as others where others.tenant_id = ${tenantId} and others.role = 'owner') > 1)`;
+
+/** Changes a role, unless that would demote the tenant's last owner (checked in the same statement). */
 export function setUserRole(db: Db, tenantId: string, id: string, role: Role) {
-  return db.update(users).set({ role }).where(and(eq(users.tenantId, tenantId), eq(users.id, id)));
+  return db.update(users).set({ role }).where(and(eq(users.tenantId, tenantId), eq(users.id, id), notLastOwner(tenantId)));
 }
 
+/** Deletes a user, unless they are the tenant's last owner (checked in the same statement). */
 export function deleteUser(db: Db, tenantId: string, id: string) {
-  return db.delete(users).where(and(eq(users.tenantId, tenantId), eq(users.id, id)));
+  return db.delete(users).where(and(eq(users.tenantId, tenantId), eq(users.id, id), notLastOwner(tenantId)));
 }
+
+/** SQL true while the user exists and is not the tenant's last owner: the guard for removing them. */
+export const userRemovable = (tenantId: string, id: string) =>
+  sql`exists (select 1 from ${users} where ${users.id} = ${id} and ${notLastOwner(tenantId)})`;
+/** SQL true when the user now has `role`: the condition for auditing a guarded role change. */
+export const userHasRole = (id: string, role: Role) => sql`exists (select 1 from ${users} where ${users.id} = ${id} and ${users.role} = ${role})`;
+/** SQL true when the user no longer exists: the condition for the steps that follow a guarded removal. */
+export const userGone = (id: string) => sql`not exists (select 1 from ${users} where ${users.id} = ${id})`;
 
 export function markSignedIn(db: Db, id: string, at: number) {
   return db.update(users).set({ lastSignInAt: at }).where(eq(users.id, id));
@@ -121,6 +135,11 @@ export function recordFailure(db: Db, key: string, at: number, windowMs: number)
         windowStart: sql`case when ${expired} then ${at} else ${signInThrottles.windowStart} end`,
       },
     });
+}
+
+/** Deletes throttle rows whose window ended before `cutoff` (the hourly cron). */
+export function pruneThrottles(db: Db, cutoff: number) {
+  return db.delete(signInThrottles).where(lt(signInThrottles.windowStart, cutoff)).run();
 }
 
 export function clearThrottle(db: Db, key: string) {

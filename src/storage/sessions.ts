@@ -1,5 +1,6 @@
 /** Repository for console sessions. Rows are looked up by the keyed hash of the cookie value, on the primary. */
 import { and, asc, eq, lt, or } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
 import type { Db } from "./db";
 import { sessions, users, type SessionRow, type UserRow } from "./schema-console";
 
@@ -30,8 +31,8 @@ export function deleteSession(db: Db, tenantId: string, id: string) {
   return db.delete(sessions).where(and(eq(sessions.tenantId, tenantId), eq(sessions.id, id)));
 }
 
-export function deleteUserSessions(db: Db, tenantId: string, userId: string) {
-  return db.delete(sessions).where(and(eq(sessions.tenantId, tenantId), eq(sessions.userId, userId)));
+export function deleteUserSessions(db: Db, tenantId: string, userId: string, onlyIf?: SQL) {
+  return db.delete(sessions).where(and(eq(sessions.tenantId, tenantId), eq(sessions.userId, userId), onlyIf));
 }
 
 /** Sessions of a tenant (or of one of its users) with their person's email and name, oldest first. */

@@ -242,6 +242,31 @@ describe("roles", () => {
     expect((await owner.send("PATCH", "/members/usr_missing", { role: "admin" })).status).toBe(404);
   });
 
+  it("never leaves a tenant without an owner, even when two owners demote each other at once", async () => {
+    const second = await invite(owner, "otto@example.com", "owner");
+    const members = (await json(await owner.send("GET", "/members"))).members;
+    const ownerRow = members.find((m: any) => m.email === "owner@example.com");
+    const ottoRow = members.find((m: any) => m.email === "otto@example.com");
+    const [a, b] = await Promise.all([
+      owner.send("PATCH", `/members/${ottoRow.id}`, { role: "viewer" }),
+      second.send("PATCH", `/members/${ownerRow.id}`, { role: "viewer" }),
+    ]);
+    const statuses = [a.status, b.status].sort();
+    // Either one demotion wins and the other finds the last owner (409), or the loser was already demoted
+    // before its own request was authorized (403): never two demotions.
+    expect(statuses[0]).toBe(200);
+    expect([403, 409]).toContain(statuses[1]);
+    const after = (await json(await (a.status === 200 ? owner : second).send("GET", "/members"))).members;
+    expect(after.filter((m: any) => m.role === "owner")).toHaveLength(1);
+    const changes = (await auditActions(machine, "member.role.change")).filter((e: any) => e.detail.after === "viewer" && e.detail.before === "owner");
+    expect(changes).toHaveLength(1);
+    // Restore the original owner for the tests that follow.
+    const winner = a.status === 200 ? owner : second;
+    const demoted = a.status === 200 ? ottoRow : ownerRow;
+    expect((await winner.send("PATCH", `/members/${demoted.id}`, { role: "owner" })).status).toBe(200);
+    expect((await winner.send("DELETE", `/members/${ottoRow.id}`)).status).toBe(204);
+  });
+
   it("machine credentials keep working through scopes, and never hold people-management scopes", async () => {
     const res = await machine.admin("POST", "/credentials", { label: "by-machine", grants });
     expect(res.status).toBe(201);
