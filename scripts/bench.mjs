@@ -5,7 +5,7 @@
 // The server runs from a generated copy of wrangler.toml whose rate limits are raised, so the load
 // (one client, one IP) measures minting rather than 429s; everything else is the real configuration.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
 import autocannon from "autocannon";
@@ -32,10 +32,16 @@ function run(opts) {
   });
 }
 
-function workerdRssMiB() {
+/** Resident memory of the workerd processes in the bench server's process group, in MiB. */
+function workerdRssMiB(groupId) {
   try {
-    const out = execFileSync("ps", ["-C", "workerd", "-o", "rss="], { encoding: "utf8" });
-    return Math.round(out.split("\n").filter(Boolean).reduce((sum, kb) => sum + Number(kb), 0) / 1024);
+    const out = execFileSync("ps", ["-eo", "pgid=,rss=,comm="], { encoding: "utf8" });
+    const kb = out
+      .split("\n")
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([pgid, , comm]) => Number(pgid) === groupId && comm === "workerd")
+      .reduce((sum, [, rss]) => sum + Number(rss), 0);
+    return Math.round(kb / 1024);
   } catch {
     return null;
   }
@@ -93,10 +99,11 @@ const vars = ensureDevVars();
 const persistTo = mkdtempSync(path.join(tmpdir(), "latchkey-bench-"));
 const config = benchConfig();
 applyLocalMigrations(persistTo, { quiet: true, config });
-const server = await startDevServer({ port: PORT, persistTo, config, quiet: true });
+const server = await startDevServer({ port: PORT, persistTo, config, quiet: true, vars: { ISSUER: `http://127.0.0.1:${PORT}` } });
 try {
   const ctx = await prepare(server.url, vars);
   console.log(`Latchkey bench: ${CONNECTIONS} connections, ${SECONDS} s per endpoint, loopback ${server.url}, load tool on the same cores.`);
+  console.log(`Load average before the runs: ${loadavg().map((l) => l.toFixed(2)).join(" ")} on ${cpus().length} cores (other work on the machine skews the figures).`);
   const health = await run({ url: `${server.url}/healthz` });
   const secretMint = await run({
     url: `${server.url}/oauth/token`,
@@ -110,7 +117,7 @@ try {
     url: `${server.url}/oauth/token`,
     requests: [{ method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
   });
-  const rss = workerdRssMiB();
+  const rss = workerdRssMiB(server.child.pid);
   const rows = [row("GET /healthz", health), row("mint client_secret_basic", secretMint), row("mint private_key_jwt", keyMint)];
   console.table(rows);
   const ratio = (r) => (r.requests.average / health.requests.average) * 100;
@@ -118,7 +125,10 @@ try {
   console.log(`mint (private_key_jwt) / healthz throughput: ${ratio(keyMint).toFixed(1)}%`);
   if (rss !== null) console.log(`workerd resident memory after the runs: ${rss} MiB`);
   const failed = [secretMint, keyMint].some((r) => r.non2xx > 0 || r.errors > 0);
-  if (failed) console.log("WARNING: some mints did not answer 200 (see non-2xx / errors above).");
+  if (failed) {
+    console.log("FAILED: some mints did not answer 200 (see non-2xx / errors above).");
+    process.exitCode = 1;
+  }
 } finally {
   server.stop();
   rmSync(persistTo, { recursive: true, force: true });
