@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import type { Env } from "./config";
 import { adminAuth, type Principal } from "./middleware/admin-auth";
+import { jsonBodyLimit } from "./middleware/body-limit";
 import { problemResponse, renderError } from "./middleware/error-handler";
 import { problems } from "./domain/errors";
 import { auditRoutes } from "./routes/admin/audit";
@@ -36,6 +37,8 @@ admin.route("/sessions", sessionRoutes);
 admin.route("/signing-keys", signingKeyRoutes);
 
 export const app = new Hono<AppEnv>();
+// Before every route under /api: no JSON body is parsed before its size is known to be within the cap.
+app.use("/api/*", jsonBodyLimit());
 app.route("/", healthRoutes);
 app.route("/", tokenRoutes);
 app.route("/", wellKnownRoutes);

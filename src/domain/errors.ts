@@ -87,6 +87,10 @@ export const problems = {
   forbidden: (detail = "You are not allowed to do this.") => new ProblemError(403, "forbidden", "Forbidden", detail),
   notFound: (what: string) => new ProblemError(404, "not_found", "Not found", `No such ${what}.`),
   conflict: (detail: string) => new ProblemError(409, "conflict", "Conflict", detail),
+  methodNotAllowed: (allow: string) =>
+    new ProblemError(405, "method_not_allowed", "Method not allowed", "This endpoint does not accept this method.", { allow }),
+  payloadTooLarge: (maxBytes: number) =>
+    new ProblemError(413, "payload_too_large", "Payload too large", "The request body is too large.", { max_bytes: maxBytes }),
   rateLimited: (retryAfterSeconds: number) =>
     new ProblemError(429, "rate_limited", "Too many requests", "Retry later.", { retry_after: retryAfterSeconds }),
 };

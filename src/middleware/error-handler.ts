@@ -33,6 +33,7 @@ export function problemResponse(err: ProblemError): Response {
   if (err.status === 401) headers.set("WWW-Authenticate", 'Bearer realm="latchkey"');
   const retryAfter = err.extra?.retry_after;
   if (typeof retryAfter === "number") headers.set("Retry-After", String(retryAfter));
+  if (err.status === 405 && typeof err.extra?.allow === "string") headers.set("Allow", err.extra.allow);
   return new Response(JSON.stringify(body), { status: err.status, headers });
 }
 

@@ -11,6 +11,7 @@ import { problems } from "../domain/errors";
 import { serviceName } from "../domain/token-claims";
 import { toClientPublicKey } from "../crypto/client-assertion";
 import { isWellFormedSetupCode } from "../crypto/secrets";
+import { jsonBodyLimit } from "../middleware/body-limit";
 import { clientIp, withinLimit } from "../middleware/rate-limit";
 import { validate } from "../middleware/validate";
 import { invalidSetupCode } from "../services/setup-codes";
@@ -18,7 +19,7 @@ import { redeemSetupCode } from "../services/setup-redemption";
 import { redeemSetupCodeSchema } from "./admin/schemas";
 
 const REDEEM_RETRY_AFTER_SECONDS = 60;
-const MAX_BODY_BYTES = 8192;
+const MAX_BODY_BYTES = 8 * 1024;
 
 export const setupRoutes = new Hono<AppEnv>();
 
@@ -26,9 +27,9 @@ setupRoutes.post(
   "/setup/redeem",
   async (c, next) => {
     if (!(await withinLimit(c.env.REDEEM_IP_LIMITER, clientIp(c)))) throw problems.rateLimited(REDEEM_RETRY_AFTER_SECONDS);
-    if (Number(c.req.header("content-length") ?? 0) > MAX_BODY_BYTES) throw problems.badRequest("The request body is too large.");
     await next();
   },
+  jsonBodyLimit(MAX_BODY_BYTES),
   validate("json", redeemSetupCodeSchema),
   async (c) => {
     const body = c.req.valid("json");
@@ -60,3 +61,7 @@ setupRoutes.post(
     );
   },
 );
+
+setupRoutes.all("/setup/redeem", () => {
+  throw problems.methodNotAllowed("POST");
+});

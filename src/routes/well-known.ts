@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app";
 import { getConfig, JWKS_MAX_AGE_SECONDS } from "../config";
 import { CLIENT_KEY_ALGS } from "../crypto/client-assertion";
+import { problems } from "../domain/errors";
 import { isPublished, keyRing } from "../services/signing-key-ring";
 
 const PUBLIC_MEMBERS = ["kty", "crv", "x", "y", "n", "e", "kid", "alg", "use"] as const;
@@ -31,6 +32,12 @@ wellKnownRoutes.get("/.well-known/oauth-authorization-server", (c) => {
   c.header("Cache-Control", "public, max-age=3600");
   return c.json(authorizationServerMetadata(issuer));
 });
+
+for (const path of ["/.well-known/jwks.json", "/.well-known/oauth-authorization-server"]) {
+  wellKnownRoutes.all(path, () => {
+    throw problems.methodNotAllowed("GET, HEAD");
+  });
+}
 
 /** RFC 8414 metadata for this deployment. */
 export function authorizationServerMetadata(issuer: string) {
