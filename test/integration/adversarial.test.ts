@@ -1,0 +1,640 @@
+/**
+ * The adversarial battery: malformed and hostile input at every public and admin endpoint, asserting the
+ * exact error kind (status plus `error` or `code`), that nothing is ever a 500, that nothing the caller sent
+ * comes back in an error, and that a refused write leaves nothing behind (no row, no audit event).
+ */
+import { SignJWT } from "jose";
+import { beforeAll, describe, expect, it } from "vitest";
+import { newSetupCode } from "../../src/crypto/secrets";
+import { call, freshIp, ISSUER, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
+import { createOwner, postJson, type Person } from "../support/console";
+import { JWT_BEARER, newClientKey, redeem, signAssertion, uniqueIp } from "../support/client-keys";
+
+const API = "https://api.example.com/adversarial";
+const MARKER = "zz<script>alert(1)</script>zz";
+const KiB = 1024;
+
+let t: TestTenant;
+let client: { id: string; secret: string; label: string };
+let owner: Person;
+
+type Json = Record<string, any>;
+
+/** An OAuth error from the token endpoint: the whole RFC 6749 section 5.2 shape, never a 500, nothing echoed. */
+async function expectOAuth(res: Response, status: number, error: string, opts: { basic?: boolean } = {}): Promise<Json> {
+  const text = await res.text();
+  expect(res.status, text).toBe(status);
+  expect(res.headers.get("content-type")).toBe("application/json");
+  expect(res.headers.get("cache-control")).toBe("no-store");
+  const body = JSON.parse(text) as Json;
+  expect(body.error).toBe(error);
+  expect(Object.keys(body).sort()).toEqual(["error", "error_description"]);
+  expect(body.error_description).toMatch(/^[ -~]+$/);
+  expect(text).not.toContain("zz<");
+  if (opts.basic !== undefined) {
+    expect(res.headers.get("www-authenticate")).toBe(opts.basic ? 'Basic realm="latchkey", charset="UTF-8"' : null);
+  }
+  return body;
+}
+
+/** An RFC 9457 problem: status, code, content type; never a 500; the marker never echoed. */
+async function expectProblem(res: Response, status: number, code: string): Promise<Json> {
+  const text = await res.text();
+  expect(res.status, text.slice(0, 500)).toBe(status);
+  expect(res.headers.get("content-type")).toBe("application/problem+json");
+  const body = JSON.parse(text) as Json;
+  expect(body).toMatchObject({ status, code, type: `https://latchkey.dev/problems/${code}` });
+  expect(text).not.toContain("zz<");
+  expect(text.length).toBeLessThan(4 * KiB);
+  return body;
+}
+
+/** A body stream of `size` bytes of `fill`, sent without a Content-Length. */
+function stream(size: number, fill = "a"): ReadableStream<Uint8Array> {
+  const chunk = new TextEncoder().encode(fill.repeat(16 * KiB));
+  let sent = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (sent >= size) return controller.close();
+      const n = Math.min(chunk.byteLength, size - sent);
+      controller.enqueue(chunk.slice(0, n));
+      sent += n;
+    },
+  });
+}
+
+const rawToken = (body: BodyInit | null, headers: Record<string, string> = {}, method = "POST", query = "") =>
+  call(`/oauth/token${query}`, { method, headers, body, ip: freshIp() });
+const FORM = { "content-type": "application/x-www-form-urlencoded" };
+
+const bearer = (extra: Record<string, string> = {}) => ({ authorization: `Bearer ${t.adminToken}`, ...extra });
+const adminRaw = (method: string, path: string, body?: BodyInit | null, headers: Record<string, string> = {}) =>
+  call(`/api/v1${path}`, { method, headers: bearer(headers), body });
+
+async function auditCount(): Promise<number> {
+  const res = await t.admin("GET", "/audit?limit=500");
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { events: unknown[] }).events.length;
+}
+
+beforeAll(async () => {
+  t = await setupTenant("adversarial");
+  const res = await t.admin("POST", "/resources", { uri: API, name: "Adversarial", scopes: [{ name: "things:read" }, { name: "things:write", write: true }] });
+  expect(res.status).toBe(201);
+  const created = await t.admin("POST", "/credentials", { label: "adv-client", grants: [{ resource: API, scopes: ["things:read"] }] });
+  expect(created.status).toBe(201);
+  const json = (await created.json()) as Json;
+  client = { id: json.client_id, secret: json.client_secret, label: json.label };
+  owner = await createOwner("adv-owner@example.com", "Ada Owner");
+});
+
+describe("token endpoint: methods and content types", () => {
+  it("answers every method but POST with 405 invalid_request and Allow: POST", async () => {
+    for (const method of ["GET", "PUT", "DELETE", "PATCH", "OPTIONS"]) {
+      const res = await rawToken(null, {}, method);
+      expect(res.headers.get("allow"), method).toBe("POST");
+      await expectOAuth(res, 405, "invalid_request");
+    }
+    const head = await rawToken(null, {}, "HEAD");
+    expect(head.status).toBe(405);
+    expect(head.headers.get("allow")).toBe("POST");
+    expect(await head.text()).toBe("");
+  });
+
+  it("refuses every body that is not form-urlencoded", async () => {
+    const body = `grant_type=client_credentials&client_id=${client.id}&client_secret=${client.secret}`;
+    for (const type of [
+      undefined,
+      "",
+      "application/json",
+      "text/plain",
+      "multipart/form-data; boundary=x",
+      "application/x-www-form-urlencodedx",
+      "application/x-www-form-urlencoded-evil",
+      "x-www-form-urlencoded",
+      ";application/x-www-form-urlencoded",
+    ]) {
+      const res = await rawToken(body, type === undefined ? {} : { "content-type": type });
+      await expectOAuth(res, 400, "invalid_request");
+    }
+    const json = await rawToken(JSON.stringify({ grant_type: "client_credentials", client_id: client.id, client_secret: client.secret }), { "content-type": "application/json" });
+    await expectOAuth(json, 400, "invalid_request");
+  });
+
+  it("accepts the form type in any case and with any charset parameter, always decoding UTF-8", async () => {
+    const body = `grant_type=client_credentials&client_id=${client.id}&client_secret=${client.secret}`;
+    for (const type of [
+      "APPLICATION/X-WWW-FORM-URLENCODED",
+      "application/x-www-form-urlencoded; charset=UTF-8",
+      "application/x-www-form-urlencoded;charset=utf-8",
+      'application/x-www-form-urlencoded; charset="utf-8"',
+      "application/x-www-form-urlencoded; charset=ISO-8859-1",
+      " application/x-www-form-urlencoded ; foo=bar",
+    ]) {
+      const res = await rawToken(body, { "content-type": type });
+      expect(res.status, type).toBe(200);
+    }
+    const latin1 = new Uint8Array([...new TextEncoder().encode(`grant_type=client_credentials&client_id=${client.id}&client_secret=`), 0xe9]);
+    await expectOAuth(await rawToken(latin1, { "content-type": "application/x-www-form-urlencoded; charset=ISO-8859-1" }), 400, "invalid_request");
+  });
+
+  it("refuses a body that is not UTF-8, and survives percent-encoding garbage", async () => {
+    const bad = new Uint8Array([...new TextEncoder().encode("grant_type=client_credentials&client_id="), 0xff, 0xfe, 0xc3, 0x28]);
+    await expectOAuth(await rawToken(bad, FORM), 400, "invalid_request");
+    for (const body of [
+      "grant_type=%ZZ",
+      "grant_type=client_credentials&client_id=%E0%A4%A&client_secret=%",
+      "%%%%=%%%%",
+      "grant_type=client_credentials&%00=%00",
+      "grant_type=client%00_credentials",
+      "&&&&&&",
+      "=",
+      "grant_type",
+      `grant_type=client_credentials&client_id=${MARKER}&client_secret=${MARKER}`,
+      "grant_type=client_credentials&client_id=%F0%9F%92%A9&client_secret=%ED%A0%80",
+    ]) {
+      const res = await rawToken(body, FORM);
+      expect(res.status, body).toBeGreaterThanOrEqual(400);
+      expect(res.status, body).toBeLessThan(500);
+      await expectOAuth(res, res.status, ((await res.clone().json()) as Json).error);
+    }
+    await expectOAuth(await rawToken("grant_type=%ZZ", FORM), 401, "invalid_client");
+  });
+
+  it("caps the body at 8 KiB with and without Content-Length, before parsing", async () => {
+    const pad = `grant_type=client_credentials&pad=${"a".repeat(9 * KiB)}`;
+    await expectOAuth(await rawToken(pad, FORM), 400, "invalid_request");
+    await expectOAuth(await rawToken(stream(1024 * KiB), FORM), 400, "invalid_request");
+    await expectOAuth(await rawToken(stream(9 * KiB), FORM), 400, "invalid_request");
+    const big = await rawToken(`grant_type=client_credentials&scope=${"x".repeat(8 * KiB - 40)}`, FORM);
+    expect(big.status).toBe(401);
+  });
+
+  it("refuses repeated parameters and treats empty values as omitted", async () => {
+    for (const body of [
+      "grant_type=client_credentials&grant_type=client_credentials",
+      `grant_type=client_credentials&client_id=${client.id}&client_id=${client.id}&client_secret=${client.secret}`,
+      `grant_type=client_credentials&scope=a&scope=b&client_id=${client.id}&client_secret=${client.secret}`,
+      "grant_type=client_credentials&grant_type=",
+      "resource=a&resource=a&grant_type=client_credentials",
+    ]) {
+      await expectOAuth(await rawToken(body, FORM), 400, "invalid_request");
+    }
+    await expectOAuth(await tokenRequest({ grant_type: "", client_id: client.id, client_secret: client.secret }, { ip: freshIp() }), 400, "invalid_request");
+    await expectOAuth(await tokenRequest({ grant_type: "client_credentials", client_id: "", client_secret: "" }, { ip: freshIp() }), 401, "invalid_client", { basic: false });
+    const ok = await tokenRequest({ grant_type: "client_credentials", client_id: client.id, client_secret: client.secret, scope: "", resource: "" }, { ip: freshIp() });
+    expect(ok.status).toBe(200);
+  });
+
+  it("gives grant_type errors their exact kinds", async () => {
+    const auth = { client_id: client.id, client_secret: client.secret };
+    for (const grant_type of ["password", "authorization_code", "refresh_token", "CLIENT_CREDENTIALS", "client_credentials ", MARKER, "urn:ietf:params:oauth:grant-type:jwt-bearer"]) {
+      await expectOAuth(await tokenRequest({ grant_type, ...auth }, { ip: freshIp() }), 400, "unsupported_grant_type");
+    }
+    await expectOAuth(await tokenRequest(auth, { ip: freshIp() }), 400, "invalid_request");
+  });
+});
+
+describe("token endpoint: client authentication abuse", () => {
+  it("treats every malformed Basic header as invalid_client with the Basic challenge", async () => {
+    const good = btoa(`${client.id}:${client.secret}`);
+    for (const authorization of [
+      "Basic",
+      "Basic ",
+      "Basic ===",
+      "Basic =",
+      `Basic ${good}====`,
+      "Basic abcde",
+      "Basic !!!!",
+      `Basic\t${good}`,
+      `Basic ${btoa("no-colon-here")}`,
+      `Basic ${btoa(":")}`,
+      `Basic ${btoa(`${client.id}:`)}`,
+      `Basic ${btoa(`:${client.secret}`)}`,
+      `Basic ${btoa("%ZZ:%ZZ")}`,
+      `Basic ${btoa("\xff\xfe:\xff")}`,
+      `Basic ${btoa(`${client.id}:${client.secret}x`)}`,
+      `Basic ${btoa(`${client.id}\u0000:${client.secret}`)}`,
+      `Basic ${btoa(`${MARKER}:${MARKER}`)}`,
+      `Basic ${good} extra`,
+      `Basic ${"QUFB".repeat(2000)}`,
+      "Basic \xe9\xe9\xe9\xe9",
+      "BASIC",
+    ]) {
+      const res = await tokenRequest({ grant_type: "client_credentials" }, { headers: { authorization }, ip: freshIp() });
+      expect(res.status, authorization.slice(0, 80)).toBe(401);
+      await expectOAuth(res, 401, "invalid_client", { basic: true });
+    }
+  });
+
+  it("tolerates the harmless Basic variants: case, extra spaces, trailing space, body client_id equal to Basic", async () => {
+    const good = btoa(`${client.id}:${client.secret}`);
+    // Unpadded base64 decodes the same (forgiving base64), so it is the same credentials, not a malformed header.
+    for (const authorization of [`BASIC ${good}`, `Basic   ${good}`, `Basic ${good}  `, `Basic ${good.replace(/=+$/, "")}`]) {
+      const res = await tokenRequest({ grant_type: "client_credentials" }, { headers: { authorization }, ip: freshIp() });
+      expect(res.status, authorization.slice(0, 10)).toBe(200);
+    }
+  });
+
+  it("answers other Authorization schemes as no credentials (invalid_client, no challenge)", async () => {
+    for (const authorization of ["Bearer abc", "Digest username=x", "Basicabc", MARKER, "x".repeat(16 * KiB)]) {
+      const res = await tokenRequest({ grant_type: "client_credentials" }, { headers: { authorization }, ip: freshIp() });
+      await expectOAuth(res, 401, "invalid_client", { basic: false });
+    }
+  });
+
+  it("refuses credentials in the query string, even alongside valid body credentials", async () => {
+    for (const query of [`?client_id=${client.id}`, `?client_secret=${client.secret}`, "?client_assertion=x", "?client_assertion_type=x", "?client_id=&x=1"]) {
+      const res = await rawToken(`grant_type=client_credentials&client_id=${client.id}&client_secret=${client.secret}`, FORM, "POST", query);
+      await expectOAuth(res, 400, "invalid_request");
+    }
+    const other = await rawToken(`grant_type=client_credentials&client_id=${client.id}&client_secret=${client.secret}`, FORM, "POST", "?foo=%ZZ&grant_type=password");
+    expect(other.status).toBe(200);
+  });
+
+  it("refuses two authentication methods together", async () => {
+    const res = await tokenRequest({ grant_type: "client_credentials", client_secret: client.secret }, { basic: [client.id, client.secret], ip: freshIp() });
+    await expectOAuth(res, 400, "invalid_request");
+    const both = await tokenRequest({ grant_type: "client_credentials", client_id: client.id, client_secret: client.secret, client_assertion: "a.b.c", client_assertion_type: JWT_BEARER }, { ip: freshIp() });
+    await expectOAuth(both, 400, "invalid_request");
+  });
+
+  it("fails unknown client and wrong secret identically", async () => {
+    const wrong = await tokenRequest({ grant_type: "client_credentials", client_id: client.id, client_secret: `lks_${"A".repeat(49)}` }, { ip: freshIp() });
+    const unknown = await tokenRequest({ grant_type: "client_credentials", client_id: `lkc_${"A".repeat(22)}`, client_secret: client.secret }, { ip: freshIp() });
+    expect(await expectOAuth(wrong, 401, "invalid_client")).toEqual(await expectOAuth(unknown, 401, "invalid_client"));
+  });
+
+  it("answers junk client assertions with invalid_client", async () => {
+    const key = await newClientKey();
+    const b64 = (v: unknown) => btoa(JSON.stringify(v)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { iss: client.id, sub: client.id, aud: `${ISSUER}/oauth/token`, exp: now + 60, jti: crypto.randomUUID() };
+    const none = `${b64({ alg: "none" })}.${b64(claims)}.`;
+    const nested = await new SignJWT({}).setProtectedHeader({ alg: "ES256", cty: "JWT", kid: key.thumbprint }).sign(key.privateKey);
+    const hs256 = await new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode("k".repeat(32)));
+    for (const assertion of [
+      "a.b.c",
+      "....",
+      "x",
+      none,
+      `${b64({ alg: "none" })}.${b64(claims)}`,
+      `${b64({ alg: "ES256", kid: "x".repeat(4000) })}.${b64(claims)}.AAAA`,
+      `${b64({ alg: "ES256" })}.${b64({ ...claims, iss: 42 })}.AAAA`,
+      `${b64({ alg: "ES256" })}.${b64({ ...claims, iss: ["a"] })}.AAAA`,
+      `${b64({ alg: "ES256" })}.${b64("just a string")}.AAAA`,
+      `${b64(null)}.${b64(null)}.AAAA`,
+      `${b64({ alg: "ES256", crit: ["b64"], b64: false })}.${b64(claims)}.AAAA`,
+      `${b64({ alg: "ES256", jku: "https://evil.example/jwks", kid: key.thumbprint })}.${b64(claims)}.AAAA`,
+      `${b64({ alg: "ES256", jwk: key.publicJwk })}.${b64(claims)}.AAAA`,
+      `${nested}.${nested}`,
+      hs256,
+      await signAssertion(key, client.id),
+      MARKER,
+      "a".repeat(7 * KiB),
+    ]) {
+      const res = await tokenRequest({ grant_type: "client_credentials", client_assertion_type: JWT_BEARER, client_assertion: assertion }, { ip: freshIp() });
+      await expectOAuth(res, 401, "invalid_client", { basic: false });
+    }
+    for (const type of ["urn:ietf:params:oauth:client-assertion-type:saml2-bearer", MARKER]) {
+      const res = await tokenRequest({ grant_type: "client_credentials", client_assertion_type: type, client_assertion: "a.b.c" }, { ip: freshIp() });
+      await expectOAuth(res, 401, "invalid_client");
+    }
+    await expectOAuth(await tokenRequest({ grant_type: "client_credentials", client_assertion_type: JWT_BEARER }, { ip: freshIp() }), 401, "invalid_client");
+  });
+
+  it("answers hostile scope and resource values with invalid_scope and invalid_target", async () => {
+    const mint = (extra: Record<string, string>) =>
+      tokenRequest({ grant_type: "client_credentials", ...extra }, { basic: [client.id, client.secret], ip: freshIp() });
+    for (const scope of ["things:read  things:read", " things:read", "things:read\tthings:read", "\u00e9", '"', "\\", MARKER, "things:write", "x".repeat(7 * KiB)]) {
+      await expectOAuth(await mint({ scope }), 400, "invalid_scope");
+    }
+    for (const resource of ["not a uri", "/relative", `${API}#frag`, "http://[::1", "https://api.example.com/other", MARKER, "javascript:alert(1)", `${API}/`]) {
+      await expectOAuth(await mint({ resource }), 400, "invalid_target");
+    }
+    await expectOAuth(await mint({ resource: API, audience: "https://other.example" }), 400, "invalid_target");
+    const ok = await mint({ resource: API, audience: API, scope: "things:read" });
+    expect(ok.status).toBe(200);
+  });
+});
+
+describe("/setup/redeem", () => {
+  it("answers non-JSON, arrays, nulls and wrong types with 400 invalid_request", async () => {
+    for (const body of ["", "not json", "{", "[]", "null", "42", '"string"', "true", '{"code": null, "mode": "secret"}', '{"code": 1, "mode": "secret"}', '{"code": "x", "mode": ["secret"]}', '{"code": "x"}', `{"code": "x", "mode": "secret", "${MARKER}": 1}`, '{"code":"x","mode":"secret","__proto__":{"admin":true}}']) {
+      await expectProblem(await redeem(body), 400, "invalid_request");
+    }
+    for (const type of ["text/plain", "application/x-www-form-urlencoded", "application/jsonx"]) {
+      const res = await call("/setup/redeem", { method: "POST", headers: { "content-type": type }, body: JSON.stringify({ code: await newSetupCode(), mode: "secret" }), ip: uniqueIp() });
+      await expectProblem(res, 400, "invalid_request");
+    }
+  });
+
+  it("answers a well-formed body with a bad code with invalid_setup_code", async () => {
+    const good = await newSetupCode();
+    const flipped = good.slice(0, -1) + (good.endsWith("A") ? "B" : "A");
+    for (const code of [good, flipped, "lksc_", "", MARKER, "lksc_" + "\u00e9".repeat(27), good.toUpperCase()]) {
+      await expectProblem(await redeem({ code, mode: "secret" }), 400, "invalid_setup_code");
+    }
+  });
+
+  it("refuses private JWK members, odd keys and bad hostnames with 400 invalid_request", async () => {
+    const key = await newClientKey();
+    const code = await newSetupCode();
+    for (const public_jwk of [
+      { ...key.publicJwk, d: "A".repeat(43) },
+      { ...key.publicJwk, k: "secret" },
+      { ...key.publicJwk, x5u: "https://evil.example" },
+      { ...key.publicJwk, kty: "RSA" },
+      { ...key.publicJwk, crv: "P-384" },
+      { ...key.publicJwk, x: "A".repeat(43) },
+      { ...key.publicJwk, alg: "none" },
+      { kty: "oct", k: "AAAA" },
+      null,
+      [],
+      "jwk",
+    ]) {
+      await expectProblem(await redeem({ code, mode: "key", public_jwk }), 400, "invalid_request");
+    }
+    await expectProblem(await redeem({ code, mode: "secret", public_jwk: key.publicJwk }), 400, "invalid_request");
+    await expectProblem(await redeem({ code, mode: "key" }), 400, "invalid_request");
+    for (const hostname of ["", "a\nb", "a\u0000b", "h".repeat(256), 42, null]) {
+      await expectProblem(await redeem({ code, mode: "secret", hostname }), 400, "invalid_request");
+    }
+  });
+
+  it("caps the body with and without Content-Length (413 payload_too_large)", async () => {
+    const huge = JSON.stringify({ code: await newSetupCode(), mode: "secret", hostname: "h".repeat(64 * KiB) });
+    await expectProblem(await redeem(huge), 413, "payload_too_large");
+    const res = await call("/setup/redeem", { method: "POST", headers: { "content-type": "application/json" }, body: stream(2048 * KiB, " "), ip: uniqueIp() });
+    await expectProblem(res, 413, "payload_too_large");
+  });
+
+  it("answers GET with 404 (POST only) and never a 500", async () => {
+    for (const method of ["GET", "PUT", "DELETE"]) {
+      const res = await call("/setup/redeem", { method, ip: uniqueIp() });
+      expect(res.status).toBeLessThan(500);
+      expect(res.status).toBeGreaterThanOrEqual(400);
+    }
+  });
+});
+
+describe("admin API with a valid management token", () => {
+  it("answers invalid JSON, null, arrays, scalars and wrong types with 400 invalid_request and writes nothing", async () => {
+    const before = await auditCount();
+    const json = { "content-type": "application/json" };
+    for (const [path, method] of [["/credentials", "POST"], ["/resources", "POST"], [`/credentials/${client.id}`, "PATCH"], [`/credentials/${client.id}/revoke`, "POST"], [`/credentials/${client.id}/secrets`, "POST"], [`/credentials/${client.id}/setup-codes`, "POST"]] as const) {
+      for (const body of ["{", "{'a':1}", "null", "[]", "[{}]", "42", '"x"', "\u0000", '{"a":1}{"b":2}']) {
+        const res = await adminRaw(method, path, body, json);
+        await expectProblem(res, 400, "invalid_request");
+      }
+    }
+    for (const body of [
+      { label: 42, grants: [] },
+      { label: "x", grants: null },
+      { label: "x", grants: {} },
+      { label: "x", grants: [{ resource: API, scopes: "things:read" }] },
+      { label: "x", grants: [{ resource: API, scopes: [42] }] },
+      { label: "x", grants: [{ resource: API, scopes: ["things:read"] }], groups: "ops" },
+      { label: "x", grants: [{ resource: API, scopes: ["things:read"] }], token_lifetime: "600" },
+      { label: "x", grants: [{ resource: API, scopes: ["things:read"] }], token_lifetime: 1e308 },
+      { label: "x", grants: [{ resource: API, scopes: ["things:read"] }], token_lifetime: 600.5 },
+      { label: "x", grants: [{ resource: API, scopes: ["things:read"] }], expires_at: "tomorrow" },
+      { label: "x", grants: [{ resource: API, scopes: ["things:read"] }], expires_at: "2099-02-30T00:00:00Z" },
+      { label: "x", grants: [{ resource: API, scopes: ["things:read"] }], expires_at: "+275760-09-13T00:00:00Z" },
+      { label: "x", grants: [{ resource: API, scopes: ["things:read"] }], delivery: "email" },
+      { label: "x", grants: [{ resource: API, scopes: ["things:read"] }], [MARKER]: true },
+      { label: "x\u0000y", grants: [{ resource: API, scopes: ["things:read"] }] },
+      { label: " padded ", grants: [{ resource: API, scopes: ["things:read"] }] },
+      { label: "l".repeat(65), grants: [{ resource: API, scopes: ["things:read"] }] },
+      { label: "x", grants: [{ resource: `${API}#f`, scopes: ["things:read"] }] },
+      { label: "x", grants: [{ resource: API, scopes: ["things read"] }] },
+      { label: "x", grants: Array.from({ length: 21 }, () => ({ resource: API, scopes: ["things:read"] })) },
+    ]) {
+      await expectProblem(await t.admin("POST", "/credentials", body), 400, "invalid_request");
+    }
+    expect(await auditCount()).toBe(before);
+  });
+
+  it("never echoes an unknown field's name", async () => {
+    const res = await t.admin("POST", "/credentials", { label: "x", grants: [{ resource: API, scopes: ["things:read"] }], [MARKER]: 1, ["k".repeat(10 * KiB)]: 2 });
+    const body = await expectProblem(res, 400, "invalid_request");
+    expect(JSON.stringify(body)).not.toContain("kkkkkkkk");
+  });
+
+  it("answers semantic refusals with their kinds and writes nothing", async () => {
+    const before = await auditCount();
+    await expectProblem(await t.admin("POST", "/credentials", { label: "y", grants: [{ resource: "https://unknown.example", scopes: ["a"] }] }), 400, "invalid_request");
+    await expectProblem(await t.admin("POST", "/credentials", { label: "y", grants: [{ resource: API, scopes: ["nope"] }] }), 400, "invalid_request");
+    await expectProblem(await t.admin("POST", "/credentials", { label: "y", grants: [{ resource: API, scopes: ["things:read"] }], expires_at: "2000-01-01T00:00:00Z" }), 400, "invalid_request");
+    await expectProblem(await t.admin("POST", "/credentials", { label: client.label, grants: [{ resource: API, scopes: ["things:read"] }] }), 409, "conflict");
+    await expectProblem(await t.admin("PATCH", `/credentials/${client.id}`, {}), 400, "invalid_request");
+    await expectProblem(await t.admin("PATCH", `/credentials/${client.id}`, { grants: [{ resource: API, scopes: ["things:read", "things:write"] }] }), 400, "invalid_request");
+    await expectProblem(await t.admin("POST", `/credentials/${client.id}/revoke`, { confirm_label: "wrong" }), 400, "invalid_request");
+    await expectProblem(await t.admin("POST", `/credentials/${client.id}/secrets`, { grace_period_seconds: -1 }), 400, "invalid_request");
+    await expectProblem(await t.admin("POST", "/resources", { uri: API, name: "dup", scopes: [{ name: "a" }] }), 409, "conflict");
+    await expectProblem(await t.admin("POST", "/resources", { uri: "https://r.example", name: "r", scopes: [{ name: "a" }, { name: "a" }] }), 400, "invalid_request");
+    await expectProblem(await t.admin("POST", "/resources", { uri: "https://r.example", name: "   ", scopes: [{ name: "a" }] }), 400, "invalid_request");
+    expect(await auditCount()).toBe(before);
+  });
+
+  it("survives deeply nested and huge JSON: 400 or 413, never a 500", async () => {
+    const deep = "[".repeat(100_000) + "]".repeat(100_000);
+    await expectProblem(await adminRaw("POST", "/credentials", deep, { "content-type": "application/json" }), 413, "payload_too_large");
+    const deepSmall = `{"label":"x","grants":${"[".repeat(20_000)}${"]".repeat(20_000)}}`;
+    await expectProblem(await adminRaw("POST", "/credentials", deepSmall, { "content-type": "application/json" }), 400, "invalid_request");
+    const nestedObj = `{"label":"x","grants":[{"resource":"${API}","scopes":["things:read"]}],"groups":[],"x":${'{"a":'.repeat(5000)}1${"}".repeat(5000)}}`;
+    await expectProblem(await adminRaw("POST", "/credentials", nestedObj, { "content-type": "application/json" }), 400, "invalid_request");
+    const huge = JSON.stringify({ label: "x", grants: [{ resource: API, scopes: ["things:read"] }], groups: Array.from({ length: 20_000 }, (_, i) => `g${i}`) });
+    await expectProblem(await adminRaw("POST", "/credentials", huge, { "content-type": "application/json" }), 413, "payload_too_large");
+    await expectProblem(await adminRaw("POST", "/resources", stream(4096 * KiB, " "), { "content-type": "application/json" }), 413, "payload_too_large");
+  });
+
+  it("answers odd path parameters with 404 not_found", async () => {
+    for (const id of ["%ZZ", "%", "%E0%A4%A", "x".repeat(8 * KiB), "%F0%9F%92%A9", "\u00e9t\u00e9", "..%2F..%2Fetc", "lkc_AAAAAAAAAAAAAAAAAAAAAA", "%00", encodeURIComponent(MARKER)]) {
+      await expectProblem(await t.admin("GET", `/credentials/${id}`), 404, "not_found");
+      await expectProblem(await t.admin("PATCH", `/credentials/${id}`, { groups: ["a"] }), 404, "not_found");
+      await expectProblem(await t.admin("POST", `/credentials/${id}/secrets`, {}), 404, "not_found");
+      await expectProblem(await t.admin("DELETE", `/credentials/${client.id}/secrets/${id}`), 404, "not_found");
+      await expectProblem(await t.admin("DELETE", `/credentials/${client.id}/keys/${id}`), 404, "not_found");
+    }
+  });
+
+  it("answers query parameter abuse with 400 invalid_request", async () => {
+    for (const q of ["limit=abc", "limit=0", "limit=-1", "limit=501", "limit=1e400", "limit=1.5", "limit=", "status=deleted", "status=active&status=revoked", `group=${encodeURIComponent("a b")}`, `x=${encodeURIComponent(MARKER)}`, "limit=99999999999999999999"]) {
+      await expectProblem(await t.admin("GET", `/credentials?${q}`), 400, "invalid_request");
+    }
+    for (const q of ["since=yesterday", "until=2020-13-01T00:00:00Z", "before=-5", "before=abc", "before=1e400", "before=99999999999999999999", "limit=0", `actor=${"a".repeat(201)}`, "action=a&action=b", "unknown=1"]) {
+      await expectProblem(await t.admin("GET", `/audit?${q}`), 400, "invalid_request");
+    }
+    for (const q of ["%ZZ=1", "limit=%ZZ", "status=%E0%A4%A"]) {
+      const res = await t.admin("GET", `/credentials?${q}`);
+      expect(res.status, q).toBe(400);
+    }
+    const ok = await t.admin("GET", `/audit?actor=${encodeURIComponent("\u00e9\u0000'; drop table audit_events;--")}`);
+    expect(ok.status).toBe(200);
+  });
+
+  it("answers unknown paths and methods under /api/v1 with 404, and without auth with 401", async () => {
+    await expectProblem(await t.admin("GET", "/nope"), 404, "not_found");
+    await expectProblem(await t.admin("PUT", "/credentials"), 404, "not_found");
+    await expectProblem(await t.admin("DELETE", "/resources"), 404, "not_found");
+    await expectProblem(await call("/api/v1/nope"), 401, "unauthorized");
+    await expectProblem(await call("/api/v1/credentials"), 401, "unauthorized");
+  });
+
+  it("refuses bad bearer tokens with 401 unauthorized", async () => {
+    const none = `${btoa(JSON.stringify({ alg: "none", typ: "at+jwt" })).replace(/=+$/, "")}.${t.adminToken.split(".")[1]}.`;
+    for (const authorization of ["Bearer", "Bearer ", "Bearer a.b.c", `Bearer ${t.adminToken}x`, `Bearer ${none}`, `Basic ${btoa(`${t.adminClientId}:${t.adminSecret}`)}`, `Bearer ${"a".repeat(16 * KiB)}`, `bearer  ${t.adminToken} extra`, MARKER]) {
+      await expectProblem(await call("/api/v1/credentials", { headers: { authorization } }), 401, "unauthorized");
+    }
+  });
+
+  it("checks scopes on every admin route (a read-only token cannot write; a machine never manages people)", async () => {
+    const reader = await setupTenant("adversarial-reader", ["credentials:read"]);
+    await expectProblem(await reader.admin("POST", "/credentials", { label: "z", grants: [{ resource: API, scopes: ["things:read"] }] }), 403, "forbidden");
+    await expectProblem(await reader.admin("POST", "/resources", { uri: "https://z.example", name: "z", scopes: [{ name: "a" }] }), 403, "forbidden");
+    await expectProblem(await reader.admin("GET", "/audit"), 403, "forbidden");
+    await expectProblem(await reader.admin("GET", "/resources"), 403, "forbidden");
+    await expectProblem(await t.admin("GET", "/members"), 403, "forbidden");
+    await expectProblem(await t.admin("POST", "/invitations", { email: "x@example.com", role: "owner" }), 403, "forbidden");
+    await expectProblem(await t.admin("GET", "/sessions"), 403, "forbidden");
+  });
+
+  it("keeps tenants apart: another tenant's credential is 404 and never listed", async () => {
+    const other = await setupTenant("adversarial-other");
+    await expectProblem(await other.admin("GET", `/credentials/${client.id}`), 404, "not_found");
+    await expectProblem(await other.admin("POST", `/credentials/${client.id}/revoke`, { confirm_label: client.label }), 404, "not_found");
+    await expectProblem(await other.admin("POST", `/credentials/${client.id}/secrets`, {}), 404, "not_found");
+    const list = (await (await other.admin("GET", "/credentials")).json()) as { credentials: { id: string }[] };
+    expect(list.credentials.map((c) => c.id)).not.toContain(client.id);
+  });
+});
+
+describe("console auth endpoints", () => {
+  it("answers wrong types and shapes on sign-in with 400 invalid_request", async () => {
+    for (const body of [null, [], "x", { email: 1, password: "p" }, { email: "a@example.com" }, { email: "not-an-email", password: "p" }, { email: "a@example.com", password: "" }, { email: "a@example.com", password: ["p"] }, { email: "a@example.com", password: "p", [MARKER]: 1 }]) {
+      await expectProblem(await postJson("/auth/login", body, {}, freshIp()), 400, "invalid_request");
+    }
+    await expectProblem(await call("/api/v1/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: "{", ip: freshIp() }), 400, "invalid_request");
+  });
+
+  it("caps the password length (no PBKDF2 over a long password) and the body size", async () => {
+    const long = await postJson("/auth/login", { email: "adv-owner@example.com", password: "p".repeat(257) }, {}, freshIp());
+    await expectProblem(long, 400, "invalid_request");
+    const started = Date.now();
+    const mega = await postJson("/auth/login", { email: "adv-owner@example.com", password: "p".repeat(1024 * KiB) }, {}, freshIp());
+    await expectProblem(mega, 413, "payload_too_large");
+    expect(Date.now() - started).toBeLessThan(2000);
+    for (const path of ["/auth/setup-owner", "/auth/accept-invite"]) {
+      await expectProblem(await postJson(path, { token: "t", name: "n", password: "p".repeat(257), email: "a@example.com" }, {}, freshIp()), 400, "invalid_request");
+    }
+    const ok = await postJson("/auth/login", { email: "adv-owner@example.com", password: "correct horse battery staple" }, {}, freshIp());
+    expect(ok.status).toBe(200);
+  });
+
+  // An empty Origin is no Origin (no browser sends one): the request is judged like curl's.
+  it("refuses cross-site sign-in (login CSRF) in every spelling", async () => {
+    const body = { email: "adv-owner@example.com", password: "correct horse battery staple" };
+    for (const headers of [
+      { origin: "https://evil.example" },
+      { origin: "null" },
+      { origin: `${ISSUER}/` },
+      { origin: ISSUER.toUpperCase() },
+      { origin: `${ISSUER}.evil.example` },
+      { origin: "http://latchkey.test" },
+      { origin: undefined as unknown as string, "sec-fetch-site": "cross-site" },
+      { origin: undefined as unknown as string, "sec-fetch-site": "same-site" },
+    ]) {
+      const h: Record<string, string> = { "content-type": "application/json", "user-agent": "x" };
+      for (const [k, v] of Object.entries(headers)) if (v !== undefined) h[k] = v;
+      const res = await call("/api/v1/auth/login", { method: "POST", headers: h, body: JSON.stringify(body), ip: freshIp() });
+      expect(res.status, JSON.stringify(headers)).toBe(403);
+      await expectProblem(res, 403, "csrf");
+    }
+  });
+
+  it("refuses cookie-authenticated writes without the console's own origin", async () => {
+    const spellings: Record<string, string>[] = [{ origin: "https://evil.example" }, { origin: "null" }, { origin: `${ISSUER}/` }, { "sec-fetch-site": "cross-site", origin: "" }];
+    for (const headers of spellings) {
+      const res = await owner.send("POST", "/invitations", { email: "csrf@example.com", role: "viewer" }, headers);
+      await expectProblem(res, 403, "csrf");
+    }
+    const noOrigin = await call("/api/v1/invitations", { method: "POST", headers: { cookie: `__Host-latchkey_session=${owner.cookie}`, "content-type": "application/json" }, body: JSON.stringify({ email: "csrf@example.com", role: "viewer" }) });
+    await expectProblem(noOrigin, 403, "csrf");
+  });
+
+  it("answers a signed-in owner's odd ids and bodies on members, invitations and sessions with their kinds", async () => {
+    for (const id of ["%ZZ", "x".repeat(4 * KiB), encodeURIComponent(MARKER), "%F0%9F%92%A9"]) {
+      await expectProblem(await owner.send("PATCH", `/members/${id}`, { role: "viewer" }), 404, "not_found");
+      await expectProblem(await owner.send("DELETE", `/members/${id}`), 404, "not_found");
+      await expectProblem(await owner.send("DELETE", `/invitations/${id}`), 404, "not_found");
+      await expectProblem(await owner.send("DELETE", `/sessions/${id}`), 404, "not_found");
+    }
+    for (const body of [{ role: "god" }, { role: null }, {}, { role: "viewer", [MARKER]: 1 }, []]) {
+      await expectProblem(await owner.send("PATCH", "/members/usr_x", body), 400, "invalid_request");
+    }
+    for (const body of [{ email: "not-an-email", role: "viewer" }, { email: `${"a".repeat(250)}@example.com`, role: "viewer" }, { email: "x@example.com", role: "root" }, { email: ["x@example.com"], role: "viewer" }]) {
+      await expectProblem(await owner.send("POST", "/invitations", body), 400, "invalid_request");
+    }
+    await expectProblem(await owner.send("POST", "/invitations", { email: "adv-owner@example.com", role: "viewer" }), 409, "email_taken");
+  });
+
+  it("answers bad invitation, owner-link and cookie input with their kinds", async () => {
+    await expectProblem(await call(`/api/v1/auth/invitation?token=${encodeURIComponent(MARKER)}`), 400, "invalid_invitation");
+    await expectProblem(await call("/api/v1/auth/invitation"), 400, "invalid_invitation");
+    await expectProblem(await call(`/api/v1/auth/invitation?token=${"t".repeat(201)}`), 400, "invalid_request");
+    await expectProblem(await call("/api/v1/auth/invitation?token=%ZZ"), 400, "invalid_invitation");
+    await expectProblem(await postJson("/auth/accept-invite", { token: MARKER, name: "n", password: "p".repeat(12) }, {}, freshIp()), 400, "invalid_invitation");
+    await expectProblem(await postJson("/auth/setup-owner", { token: MARKER, email: "b@example.com", name: "n", password: "p".repeat(12) }, {}, freshIp()), 400, "invalid_setup_token");
+    await expectProblem(await call("/api/v1/bootstrap/owner-link", { method: "POST", headers: { authorization: `Bearer ${MARKER}` }, ip: freshIp() }), 401, "unauthorized");
+    for (const cookie of ["__Host-latchkey_session=%ZZ", `__Host-latchkey_session=${"a".repeat(43)}`, `__Host-latchkey_session=${MARKER}`, "__Host-latchkey_session", "=;=;=", `__Host-latchkey_session=${"a".repeat(8 * KiB)}`]) {
+      await expectProblem(await call("/api/v1/me", { headers: { cookie } }), 401, "unauthorized");
+    }
+    const out = await call("/api/v1/auth/logout", { method: "POST", headers: { cookie: "__Host-latchkey_session=%ZZ" } });
+    expect(out.status).toBe(204);
+  });
+});
+
+describe("metadata and unknown paths", () => {
+  it("serves /.well-known documents to GET and HEAD and refuses other methods", async () => {
+    for (const path of ["/.well-known/jwks.json", "/.well-known/oauth-authorization-server"]) {
+      expect((await call(path)).status).toBe(200);
+      const head = await call(path, { method: "HEAD" });
+      expect(head.status).toBe(200);
+      expect(await head.text()).toBe("");
+      for (const method of ["POST", "PUT", "DELETE"]) {
+        const res = await call(path, { method, body: method === "DELETE" ? null : "x" });
+        expect(res.headers.get("allow"), `${method} ${path}`).toBe("GET, HEAD");
+        await expectProblem(res, 405, "method_not_allowed");
+      }
+    }
+    const jwks = (await (await call("/.well-known/jwks.json")).json()) as { keys: Json[] };
+    for (const key of jwks.keys) for (const member of ["d", "p", "q", "dp", "dq", "qi", "k"]) expect(key[member]).toBeUndefined();
+  });
+
+  it("answers unknown paths with 404 problem+json, whatever their shape", async () => {
+    for (const path of ["/.well-known/openid-configuration", "/.well-known/%ZZ", "/oauth/authorize", "/oauth/token/extra", "/oauth/introspect", "/%ZZ", `/${"x".repeat(8 * KiB)}`, `/${encodeURIComponent(MARKER)}`, "/setup/other", "/healthz/x"]) {
+      await expectProblem(await call(path), 404, "not_found");
+    }
+    expect((await call("/healthz", { method: "HEAD" })).status).toBe(200);
+  });
+
+  it("never answers a 500 to a barrage of odd requests", async () => {
+    const paths = ["/oauth/token", "/setup/redeem", "/api/v1/credentials", "/api/v1/auth/login", "/api/v1/bootstrap", "/.well-known/jwks.json", "/api/v1/openapi.json"];
+    const bodies: [string, BodyInit][] = [
+      ["application/json", "{"],
+      ["application/json", new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])],
+      ["application/x-www-form-urlencoded", "a=b&a=c&%ZZ"],
+      ["text/plain", "\u0000"],
+    ];
+    for (const path of paths) {
+      for (const method of ["GET", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]) {
+        for (const [type, body] of method === "GET" || method === "OPTIONS" ? [["", null] as const] : bodies) {
+          const res = await call(path, { method, headers: { "content-type": type, authorization: `Bearer ${t.adminToken}` }, body, ip: freshIp() });
+          expect(res.status, `${method} ${path} ${type}`).toBeLessThan(500);
+          await res.arrayBuffer();
+        }
+      }
+    }
+  }, 60_000);
+});
