@@ -189,3 +189,9 @@ export function openDialog(title, body, confirm) {
 export function emptyState(title, paragraphs, action) {
   return h("section", { class: "empty" }, h("h2", {}, title), paragraphs.map((p) => h("p", {}, p)), action ?? null);
 }
+
+/** An audit actor such as `user:ana@example.com`, allowed to wrap only after ":" and "@" (text nodes only). */
+export function actor(value) {
+  const parts = String(value ?? "").split(/(?<=[:@])/);
+  return h("span", { class: "actor" }, parts.map((part, i) => (i ? [h("wbr"), part] : part)));
+}

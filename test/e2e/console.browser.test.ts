@@ -342,6 +342,16 @@ describe.skipIf(!hasChromium)("console in Chromium", () => {
     expect(viewer.url()).toContain("#/login?ended=1");
   });
 
+  it("lists the signing keys read only", async () => {
+    await go(page, "keys");
+    expect(await heading(page)).toBe("Signing keys");
+    const rows = page.locator("main tbody tr");
+    expect(await rows.count()).toBeGreaterThan(0);
+    expect(await page.locator("main tbody .badge-current").count()).toBe(1);
+    expect(await rows.first().locator("td[data-label='Algorithm']").textContent()).toBe("ES256");
+    expect(await page.locator("main button").count()).toBe(0);
+  });
+
   it("turns tables into cards on a narrow screen", async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: "light" });
     await phone.addCookies(await owner.cookies());
@@ -354,6 +364,15 @@ describe.skipIf(!hasChromium)("console in Chromium", () => {
     expect(before).toBe('"Label"');
     await screenshot(p, "credentials-mobile");
     await phone.close();
+
+    const dark = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: "dark" });
+    await dark.addCookies(await owner.cookies());
+    const d = await dark.newPage();
+    watch(d);
+    await go(d, `credentials/${created.nightly!.id}`);
+    expect(await d.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe("rgb(17, 20, 24)");
+    await screenshot(d, "credential-detail-dark");
+    await dark.close();
     await go(page, "credentials");
     await screenshot(page, "credentials-list");
   });

@@ -4,13 +4,13 @@
  */
 import { h, replace, time } from "../dom.js";
 import { get, query } from "../api.js";
-import { button, errorBox, field, pageHeader, table } from "../ui.js";
+import { actor, button, errorBox, field, pageHeader, table } from "../ui.js";
 
 /** The events table, shared with the credential page's activity section. */
 export function auditTable(events, { compact = false } = {}) {
   const columns = [
     { label: "When", cell: (e) => time(e.at) },
-    { label: "Actor", cell: (e) => h("span", { class: "actor" }, e.actor) },
+    { label: "Actor", cell: (e) => actor(e.actor) },
     { label: "Action", cell: (e) => h("code", { class: "action" }, e.action) },
     compact ? null : { label: "Target", cell: (e) => target(e) },
     { label: "IP", cell: (e) => (e.ip ? h("code", {}, e.ip) : h("span", { class: "muted" }, "—")) },
@@ -47,7 +47,7 @@ const toLocal = (iso) => {
 export async function render(ctx) {
   const q = ctx.query;
   const filters = { actor: q.get("actor") ?? "", target: q.get("target") ?? "", action: q.get("action") ?? "", since: q.get("since") ?? "", until: q.get("until") ?? "" };
-  const actor = h("input", { type: "text", value: filters.actor, placeholder: "user:ana@example.com or svc:deploy-bot", spellcheck: "false" });
+  const actorInput = h("input", { type: "text", value: filters.actor, placeholder: "user:ana@example.com or svc:deploy-bot", spellcheck: "false" });
   const target = h("input", { type: "text", value: filters.target, placeholder: "Client ID", spellcheck: "false" });
   const action = h("input", { type: "text", value: filters.action, placeholder: "credential.revoke", spellcheck: "false" });
   const since = h("input", { type: "datetime-local", value: toLocal(filters.since) });
@@ -59,10 +59,10 @@ export async function render(ctx) {
       role: "search",
       onsubmit: (e) => {
         e.preventDefault();
-        ctx.navigate(`#/audit${query({ actor: actor.value.trim(), target: target.value.trim(), action: action.value.trim(), since: toIso(since.value), until: toIso(until.value) })}`);
+        ctx.navigate(`#/audit${query({ actor: actorInput.value.trim(), target: target.value.trim(), action: action.value.trim(), since: toIso(since.value), until: toIso(until.value) })}`);
       },
     },
-    field("Actor", actor),
+    field("Actor", actorInput),
     field("Credential", target),
     field("Action", action),
     field("From", since),

@@ -5,7 +5,7 @@
  */
 import { h, replace, time } from "../dom.js";
 import { get, patch, post, del, query } from "../api.js";
-import { announce, badge, button, chips, details, errorBox, field, notice, openDialog, pageHeader, table, toast } from "../ui.js";
+import { actor, announce, badge, button, chips, details, errorBox, field, notice, openDialog, pageHeader, table, toast } from "../ui.js";
 import { claimDetails, secretOnce, setupCodePanel } from "./delivery.js";
 import { auditTable } from "./audit.js";
 
@@ -136,7 +136,7 @@ function view(ctx, c, resources, { fresh, reload }) {
       "Overview",
       details([
         ["Client ID", h("code", { class: "mono" }, c.client_id)],
-        ["Created", h("span", {}, time(c.created_at), " by ", h("span", { class: "actor" }, c.created_by))],
+        ["Created", h("span", {}, time(c.created_at), " by ", actor(c.created_by))],
         ["Last used", time(c.last_used_at, "Never")],
         ["Tokens minted", String(c.mint_count ?? 0)],
         ["Expires", time(c.expires_at, "Never")],

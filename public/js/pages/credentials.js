@@ -4,7 +4,7 @@
  */
 import { h, replace, time } from "../dom.js";
 import { get, query } from "../api.js";
-import { badge, chips, emptyState, field, pageHeader, table } from "../ui.js";
+import { actor, badge, chips, emptyState, field, pageHeader, table } from "../ui.js";
 
 export async function render(ctx) {
   const status = ctx.query.get("status") ?? "";
@@ -67,11 +67,11 @@ export async function render(ctx) {
       shown.length
         ? table(
             [
-              { label: "Label", cell: (c) => h("a", { href: `#/credentials/${encodeURIComponent(c.id)}`, class: "strong-link" }, c.label) },
+              { label: "Label", class: "col-main", cell: (c) => h("a", { href: `#/credentials/${encodeURIComponent(c.id)}`, class: "strong-link" }, c.label) },
               { label: "Client ID", cell: (c) => h("code", { class: "mono" }, c.client_id) },
               { label: "Scopes", cell: (c) => chips(c.scopes) },
               { label: "Created", cell: (c) => time(c.created_at) },
-              { label: "Created by", cell: (c) => h("span", { class: "actor" }, c.created_by) },
+              { label: "Created by", cell: (c) => actor(c.created_by) },
               { label: "Last used", cell: (c) => time(c.last_used_at, "Never") },
               { label: "Status", cell: (c) => badge(c.status) },
             ],

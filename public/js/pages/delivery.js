@@ -74,7 +74,8 @@ export function setupCodePanel(ctx, credentialId, setupCode, { onNewCode } = {})
   };
   ctx.cleanup(stop);
 
-  const showWaiting = () => replace(state, h("p", { class: "waiting" }, h("span", { class: "spinner", "aria-hidden": "true" }), " Waiting for the machine to redeem the code…"), badge("pending"));
+  const showWaiting = () =>
+    replace(state, h("p", { class: "waiting" }, h("span", { class: "spinner", "aria-hidden": "true" }), "Waiting for the machine to redeem the code…", badge("pending")));
   const showClaimed = (setup) => {
     stop();
     panel.classList.add("panel-claimed");

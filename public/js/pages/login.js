@@ -73,6 +73,6 @@ export async function render(ctx) {
     "The console is for people. Machines get their own service credentials.",
     banner,
     form,
-    h("p", { class: "fine" }, "New here? An owner sends you an invitation link. Setting up a new Latchkey? `npm start` prints a one-time link for the first owner."),
+    h("p", { class: "fine" }, "New here? An owner sends you an invitation link. Setting up a new Latchkey? ", h("code", {}, "npm start"), " prints a one-time link for the first owner."),
   );
 }

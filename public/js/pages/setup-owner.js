@@ -8,7 +8,7 @@ import { authCard, MIN_PASSWORD, passwordProblem } from "./auth-shared.js";
 export async function render(ctx) {
   const token = ctx.query.get("token") ?? "";
   if (!token) {
-    return authCard("Set up the first owner", null, notice("danger", "This page needs the one-time link that `npm start` (or POST /api/v1/bootstrap/owner-link) prints. Open that link exactly as printed."));
+    return authCard("Set up the first owner", null, notice("danger", "This page needs the one-time link that ", h("code", {}, "npm start"), " (or POST /api/v1/bootstrap/owner-link) prints. Open that link exactly as printed."));
   }
   const name = h("input", { type: "text", autocomplete: "name", required: true, maxlength: "100" });
   const email = h("input", { type: "email", autocomplete: "username", required: true, spellcheck: "false" });
@@ -35,7 +35,7 @@ export async function render(ctx) {
           if (err instanceof ApiError && err.code === "owner_exists") {
             replace(status, notice("warn", "An owner already exists. ", h("a", { href: "#/login" }, "Sign in"), " instead, or ask an owner for an invitation."));
           } else if (err instanceof ApiError && (err.status === 400 || err.status === 401 || err.status === 404)) {
-            replace(status, notice("danger", err.detail ?? "This setup link is invalid, expired or already used. Run `npm start` again for a fresh link."));
+            replace(status, notice("danger", "This setup link is invalid, expired or already used. Restart ", h("code", {}, "npm start"), " (or ask for a new owner link) and open the fresh link."));
           } else replace(status, errorBox(err));
         }
       },

@@ -84,7 +84,12 @@ export async function launchChromium(): Promise<{ browser: Browser; close(): Pro
 export async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
   const dir = process.env.UPDATE_SCREENSHOTS === "1" ? SCREENSHOT_DIR : path.join(tmpdir(), "latchkey-console-screenshots");
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-  await page.evaluate(() => document.fonts.ready);
+  // Passing toasts would cover the page in the docs; the page itself is captured as it is.
+  await page.evaluate(() => {
+    document.getElementById("toasts")?.replaceChildren();
+    window.scrollTo(0, 0);
+    return document.fonts.ready;
+  });
   await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage, animations: "disabled", caret: "hide" });
 }
 
