@@ -94,6 +94,7 @@ export function copyField(labelText, value, { secret = false, multiline = false 
   const id = uid("copy");
   const box = h(multiline ? "textarea" : "input", {
     id,
+    type: multiline ? null : "text",
     class: `copy-value${secret ? " copy-secret" : ""}`,
     readonly: true,
     spellcheck: "false",
