@@ -104,6 +104,7 @@ try {
   const ctx = await prepare(server.url, vars);
   console.log(`Latchkey bench: ${CONNECTIONS} connections, ${SECONDS} s per endpoint, loopback ${server.url}, load tool on the same cores.`);
   console.log(`Load average before the runs: ${loadavg().map((l) => l.toFixed(2)).join(" ")} on ${cpus().length} cores (other work on the machine skews the figures).`);
+  const rssBefore = workerdRssMiB(server.child.pid);
   const health = await run({ url: `${server.url}/healthz` });
   const secretMint = await run({
     url: `${server.url}/oauth/token`,
@@ -123,7 +124,7 @@ try {
   const ratio = (r) => (r.requests.average / health.requests.average) * 100;
   console.log(`mint (secret) / healthz throughput: ${ratio(secretMint).toFixed(1)}% (target >= 40%)`);
   console.log(`mint (private_key_jwt) / healthz throughput: ${ratio(keyMint).toFixed(1)}%`);
-  if (rss !== null) console.log(`workerd resident memory after the runs: ${rss} MiB`);
+  if (rss !== null) console.log(`workerd resident memory (all workerd processes of the dev server): ${rssBefore} MiB before the runs, ${rss} MiB after`);
   const failed = [secretMint, keyMint].some((r) => r.non2xx > 0 || r.errors > 0);
   if (failed) {
     console.log("FAILED: some mints did not answer 200 (see non-2xx / errors above).");

@@ -2,7 +2,8 @@
 // local secrets in .dev.vars, applying migrations, and running `wrangler dev` as a process group.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -55,15 +56,20 @@ export function applyLocalMigrations(persistTo, { quiet = false, config } = {}) 
  * Returns { url, stop() }; stop() ends the whole group (workerd included).
  */
 export async function startDevServer({ port = 8787, persistTo, envFile, vars = {}, config, quiet = false, timeoutMs = 90_000 } = {}) {
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false", "--log-level", quiet ? "warn" : "info"];
+  if (await answers(`http://127.0.0.1:${port}/healthz`)) {
+    throw new Error(`Something already answers on 127.0.0.1:${port}: stop it first (or set another port).`);
+  }
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false", "--log-level", process.env.WRANGLER_DEV_LOG_LEVEL ?? (quiet ? "warn" : "info")];
   if (persistTo) args.push("--persist-to", persistTo);
   if (envFile) args.push("--env-file", envFile);
   if (config) args.push("--config", config);
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
-  const child = spawn(WRANGLER, args, { cwd: ROOT, detached: true, stdio: quiet ? ["ignore", "pipe", "pipe"] : ["ignore", "inherit", "inherit"] });
-  let output = "";
-  child.stdout?.on("data", (d) => (output += d));
-  child.stderr?.on("data", (d) => (output += d));
+  // Quiet servers write to a log file, not a pipe, so this process never spends time reading their output.
+  const logFile = quiet ? path.join(mkdtempSync(path.join(tmpdir(), "latchkey-dev-")), "wrangler-dev.log") : null;
+  const logFd = logFile ? openSync(logFile, "w") : null;
+  const child = spawn(WRANGLER, args, { cwd: ROOT, detached: true, stdio: logFd !== null ? ["ignore", logFd, logFd] : ["ignore", "inherit", "inherit"] });
+  if (logFd !== null) closeSync(logFd);
+  const output = () => (logFile ? readFileSync(logFile, "utf8").slice(-20_000) : "(see above)");
   const url = `http://127.0.0.1:${port}`;
   const stop = () => {
     try {
@@ -71,20 +77,38 @@ export async function startDevServer({ port = 8787, persistTo, envFile, vars = {
     } catch {
       /* already gone */
     }
+    if (logFile) rmSync(path.dirname(logFile), { recursive: true, force: true });
   };
+  // Never leave a server behind: stop the group when this process exits or is told to stop.
+  process.once("exit", stop);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+    process.once(signal, () => {
+      stop();
+      process.exit(130);
+    });
+  }
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited early (${child.exitCode}):\n${output}`);
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited early (${child.exitCode}):\n${output()}`);
     try {
       const res = await fetch(`${url}/healthz`);
-      if (res.ok) return { url, stop, child };
+      if (res.ok) return { url, stop, child, logFile };
     } catch {
       /* not up yet */
     }
     await new Promise((r) => setTimeout(r, 250));
   }
   stop();
-  throw new Error(`wrangler dev did not answer on ${url} within ${timeoutMs} ms:\n${output}`);
+  throw new Error(`wrangler dev did not answer on ${url} within ${timeoutMs} ms:\n${output()}`);
+}
+
+async function answers(url) {
+  try {
+    await fetch(url, { signal: AbortSignal.timeout(1000) });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Calls POST /api/v1/bootstrap and returns the management credential. */

@@ -56,11 +56,31 @@ const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
-let cached: { env: Env; config: Config } | undefined;
+let cached: { env: Env; raw: string; config: Config } | undefined;
 
-/** Parses the Worker's vars and secrets once per isolate (re-parsed if the env object changes). */
+const RAW_FIELDS = [
+  "ISSUER",
+  "TOKEN_LIFETIME_SECONDS",
+  "SIGNING_ALG",
+  "SIGNING_KEY_ROTATION_DAYS",
+  "SECRET_PEPPER",
+  "KEY_ENCRYPTION_KEY",
+  "BOOTSTRAP_TOKEN",
+  "ACCESS_TEAM_DOMAIN",
+  "ACCESS_AUD",
+] as const;
+
+/**
+ * Parses the Worker's vars and secrets once per isolate. The cache holds while the env object is the same,
+ * or carries the same values (workerd may hand a request a fresh env object with identical bindings).
+ */
 export function getConfig(env: Env): Config {
   if (cached?.env === env) return cached.config;
+  const raw = RAW_FIELDS.map((name) => env[name] ?? "").join("\n");
+  if (cached?.raw === raw) {
+    cached.env = env;
+    return cached.config;
+  }
   const parsed = configSchema.safeParse({
     issuer: env.ISSUER,
     tokenLifetimeSeconds: env.TOKEN_LIFETIME_SECONDS ?? "3600",
@@ -75,7 +95,7 @@ export function getConfig(env: Env): Config {
     const fields = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new Error(`Latchkey is misconfigured: ${fields}`);
   }
-  cached = { env, config: parsed.data };
+  cached = { env, raw, config: parsed.data };
   return parsed.data;
 }
 

@@ -39,7 +39,7 @@ interface LoadedClient {
 
 /** The client as the token endpoint sees it: KV revocation entry, then the isolate cache or one D1 read. */
 async function loadClient(env: Env, clientId: string, nowMs: number): Promise<LoadedClient> {
-  const revocation = await readRevocation(env.REVOCATIONS, clientId);
+  const revocation = await readRevocation(env.REVOCATIONS, clientId, nowMs);
   const found = await cachedCredential(clientId, nowMs, revocation?.updatedAt ?? 0, () =>
     findForAuthentication(replicaDb(env.DB), clientId),
   );

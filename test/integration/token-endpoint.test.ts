@@ -224,8 +224,11 @@ describe("client authentication failures are indistinguishable", () => {
     const c = await newCredential();
     const mint = () => tokenRequest({ grant_type: "client_credentials" }, { basic: [c.id, c.secret], ip: freshIp() });
     expect((await mint()).status).toBe(200);
-    // Another location revoked it: only the KV entry has arrived here.
+    // Another location revoked it: only the KV entry has arrived here. This isolate re-reads KV within
+    // 10 s (its memo of KV reads) and must refuse even though its cached credential says active.
     await env.REVOCATIONS.put(`revocation:${c.id}`, JSON.stringify({ revoked: true, retired: [], updatedAt: Date.now() }));
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 10_001);
     await expectError(await mint(), 401, "invalid_client", true);
   });
 });
