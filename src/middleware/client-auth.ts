@@ -79,8 +79,8 @@ export async function authenticateWithSecret(
 
 /**
  * Authenticates a private_key_jwt request (RFC 7523 sections 2.2 and 3). The assertion's `iss` names the
- * client (a body client_id must agree), its `kid` one of the credential's live keys, whose stored alg is the
- * only one accepted. An unknown client or kid is verified against a decoy key, so both cost the same. The
+ * client (a body client_id must agree), its `kid` (when present) one of the credential's keys, whose stored
+ * alg is the only one accepted. An unknown client or kid is verified against a decoy key, so both cost the same. The
  * jti goes to the client's replay object last, once everything else holds.
  */
 export async function authenticateWithKey(
@@ -94,9 +94,19 @@ export async function authenticateWithKey(
   if (presented.clientId !== undefined && presented.clientId !== clientId) throw failure("client_id differs from assertion iss", presented);
   const client = await loadClient(env, clientId, nowMs);
   const { found } = client;
-  const key = found?.keys.find((k) => k.thumbprint === hints.kid && k.alg === hints.alg) ?? null;
+  // RFC 7523 does not require a kid: without one, each live key of the assertion's algorithm is tried (two at most).
+  const candidates =
+    found?.keys.filter((k) => k.alg === hints.alg && (hints.kid === undefined ? isLive(k, nowMs) : k.thumbprint === hints.kid)) ?? [];
   const { issuer } = getConfig(env);
-  const verdict = await verifyClientAssertion(presented.assertion, key, { clientId, audiences: [`${issuer}/oauth/token`, issuer], nowMs });
+  const expectations = { clientId, audiences: [`${issuer}/oauth/token`, issuer], nowMs };
+  let key: (typeof candidates)[number] | null = null;
+  let verdict = await verifyClientAssertion(presented.assertion, candidates[0] ?? null, expectations);
+  if (verdict.ok) key = candidates[0] ?? null;
+  for (const candidate of candidates.slice(1)) {
+    if (verdict.ok) break;
+    verdict = await verifyClientAssertion(presented.assertion, candidate, expectations);
+    if (verdict.ok) key = candidate;
+  }
   if (!verdict.ok) throw failure(verdict.reason, presented);
   if (!found || !key) throw failure("unknown client or kid", presented);
   if (!isLive(key, nowMs)) throw failure("key retired or expired", presented);

@@ -85,6 +85,10 @@ describe("a valid assertion", () => {
     expect((await assertionRequest(await signAssertion(keyA, clientId, { claims: { aud: ["https://other.example", TOKEN_ENDPOINT] } }))).status).toBe(200);
     expect((await assertionRequest(await signAssertion(keyA, clientId, { claims: { iat: undefined } }))).status).toBe(200);
   });
+
+  it("accepts an assertion without kid (RFC 7523 does not require one) when a live key of the client verifies it", async () => {
+    expect((await assertionRequest(await signAssertion(keyA, clientId, { header: { kid: undefined } }))).status).toBe(200);
+  });
 });
 
 describe("a bad assertion", () => {
@@ -103,7 +107,7 @@ describe("a bad assertion", () => {
       ["signed by another key under A's kid", signAssertion({ ...otherKey, thumbprint: keyA.thumbprint }, clientId)],
       ["a kid no key of this client has", signAssertion(otherKey, clientId)],
       ["EdDSA under A's kid", signAssertion({ ...edKey, thumbprint: keyA.thumbprint }, clientId)],
-      ["no kid", signAssertion(keyA, clientId, { header: { kid: undefined } })],
+      ["no kid, signed by a key this client does not hold", signAssertion(otherKey, clientId, { header: { kid: undefined } })],
       ["wrong aud", signAssertion(keyA, clientId, { claims: { aud: "https://evil.example/oauth/token" } })],
       ["expired", signAssertion(keyA, clientId, { claims: { iat: now - 200, exp: now - 100 } })],
       ["lives longer than five minutes", signAssertion(keyA, clientId, { claims: { exp: now + 600 } })],
@@ -149,6 +153,8 @@ describe("key rotation and revocation", () => {
     ]);
     expect((await assertionRequest(await signAssertion(keyA, clientId))).status).toBe(200);
     expect((await assertionRequest(await signAssertion(keyB, clientId))).status).toBe(200);
+    // Without kid, whichever live key signed it is found.
+    expect((await assertionRequest(await signAssertion(keyB, clientId, { header: { kid: undefined } }))).status).toBe(200);
 
     const idA = (await keysOf(clientId)).find((k) => k.thumbprint === keyA.thumbprint)?.id as string;
     const retired = await t.admin("DELETE", `/credentials/${clientId}/keys/${idA}`);
@@ -156,6 +162,7 @@ describe("key rotation and revocation", () => {
     const view = (await retired.json()) as { keys: { id: string; status: string; retired_at: string | null }[] };
     expect(view.keys.find((k) => k.id === idA)).toMatchObject({ status: "retired", retired_at: expect.any(String) });
     await expectInvalidClient(await assertionRequest(await signAssertion(keyA, clientId)), "retired key");
+    await expectInvalidClient(await assertionRequest(await signAssertion(keyA, clientId, { header: { kid: undefined } })), "retired key, no kid");
     expect((await assertionRequest(await signAssertion(keyB, clientId))).status).toBe(200);
     expect((await t.admin("DELETE", `/credentials/${clientId}/keys/${idA}`)).status).toBe(409);
     expect((await t.admin("DELETE", `/credentials/${clientId}/keys/key_nope`)).status).toBe(404);
