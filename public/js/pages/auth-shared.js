@@ -1,5 +1,7 @@
-/** Pieces shared by the sign-in, first-owner and accept-invitation pages: the centred card and password rules. */
+/** Pieces shared by the sign-in, first-owner and accept-invitation pages: the centred card, password rules and the new-account form. */
 import { h } from "../dom.js";
+import { statusRegion, submitForm } from "../forms.js";
+import { button, field } from "../ui.js";
 
 export const MIN_PASSWORD = 12;
 
@@ -20,6 +22,39 @@ export function passwordProblem(password, confirm) {
   if (password.length < MIN_PASSWORD) return `Use at least ${MIN_PASSWORD} characters. A few unrelated words make a good one.`;
   if (password !== confirm) return "The two passwords are different.";
   return null;
+}
+
+/**
+ * The form that creates an account: name, an Email field when `askEmail`, password twice. `username` fills a hidden
+ * username input for password managers. `save({ name, email, password })` posts the trimmed values;
+ * `onError(err, status)` may explain a failure better than the default error box.
+ */
+export function newAccountForm({ submitText, askEmail = false, username, save, onError }) {
+  const name = h("input", { type: "text", autocomplete: "name", required: true, maxlength: "100" });
+  const email = askEmail ? h("input", { type: "email", autocomplete: "username", required: true, spellcheck: "false" }) : null;
+  const password = h("input", { type: "password", autocomplete: "new-password", required: true, minlength: String(MIN_PASSWORD) });
+  const confirm = h("input", { type: "password", autocomplete: "new-password", required: true });
+  const status = statusRegion("form-status");
+  const submit = button(submitText, null, { kind: "primary", type: "submit" });
+  return submitForm(
+    {
+      status,
+      submit,
+      onError,
+      check: () => {
+        if (!email) return !name.value.trim() ? "Enter your name." : passwordProblem(password.value, confirm.value);
+        return !name.value.trim() || !email.value.trim() ? "Enter your name and email." : passwordProblem(password.value, confirm.value);
+      },
+      action: () => save({ name: name.value.trim(), email: email?.value.trim(), password: password.value }),
+    },
+    username ? h("input", { type: "email", autocomplete: "username", value: username, hidden: true, readonly: true }) : null,
+    field("Your name", name),
+    email ? field("Email", email, { hint: "You sign in with this address." }) : null,
+    field("Password", password, { hint: `At least ${MIN_PASSWORD} characters.` }),
+    field("Password again", confirm),
+    status,
+    submit,
+  );
 }
 
 /** Where to go after signing in: the `next` route if it is a safe in-app hash, else the home route. */

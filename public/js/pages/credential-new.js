@@ -5,8 +5,12 @@
  */
 import { h, replace } from "../dom.js";
 import { get, post } from "../api.js";
-import { button, chips, details, errorBox, field, notice, pageHeader } from "../ui.js";
+import { button, chips, details, field, notice, pageHeader } from "../ui.js";
+import { statusRegion, submitForm } from "../forms.js";
 import { secretOnce, setupCodePanel } from "./delivery.js";
+
+/** One step of the wizard: a checked form (see submitForm) laid out as a step. */
+const stepForm = (options, ...children) => submitForm({ ...options, class: "form step-form" }, ...children);
 
 const STEPS = ["Name", "Access", "Review", "Finish"];
 const EXPIRY = [
@@ -36,21 +40,18 @@ export async function render(ctx) {
 
   const nameStep = () => {
     const label = h("input", { type: "text", value: draft.label, maxlength: "64", autocomplete: "off", spellcheck: "false", required: true });
-    const status = h("div", { "aria-live": "assertive" });
+    const status = statusRegion();
     go(
       0,
-      h(
-        "form",
+      stepForm(
         {
-          class: "form step-form",
-          novalidate: true,
-          onsubmit: (e) => {
-            e.preventDefault();
+          status,
+          check: () => {
             const v = label.value;
-            if (!v || v.trim() !== v || v.length > 64 || /\p{Cc}/u.test(v)) {
-              return void replace(status, notice("danger", "Give it a label of 1 to 64 characters, without leading or trailing spaces."));
-            }
-            draft.label = v;
+            return !v || v.trim() !== v || v.length > 64 || /\p{Cc}/u.test(v) ? "Give it a label of 1 to 64 characters, without leading or trailing spaces." : null;
+          },
+          action: () => {
+            draft.label = label.value;
             accessStep();
           },
         },
@@ -120,7 +121,8 @@ export async function render(ctx) {
     const expiry = h("select", {}, EXPIRY.map(([v, t]) => h("option", { value: v, selected: v === draft.expiry }, t)));
     const date = h("input", { type: "date", value: draft.expiryDate, min: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10) });
     const dateField = field("Expiry date", date);
-    const status = h("div", { "aria-live": "assertive" });
+    const status = statusRegion();
+    const groupList = () => groups.value.split(/[,\n]/).map((g) => g.trim()).filter(Boolean);
     const paintAck = () => {
       const writes = selectedWrites();
       if (!writes.length) {
@@ -148,25 +150,21 @@ export async function render(ctx) {
     paintGrants();
     go(
       1,
-      h(
-        "form",
+      stepForm(
         {
-          class: "form step-form",
-          novalidate: true,
-          onsubmit: (e) => {
-            e.preventDefault();
-            const groupList = groups.value.split(/[,\n]/).map((g) => g.trim()).filter(Boolean);
-            const problem = draft.grants.some((g) => !g.scopes.length)
+          status,
+          check: () =>
+            draft.grants.some((g) => !g.scopes.length)
               ? "Choose at least one scope for each resource."
               : selectedWrites().length && !draft.writeAcknowledged
                 ? "Confirm the write access, or untick the write scopes."
-                : groupList.some((g) => /\s/.test(g) || g.length > 64)
+                : groupList().some((g) => /\s/.test(g) || g.length > 64)
                   ? "Group names have no spaces and at most 64 characters."
                   : expiry.value === "custom" && !(Date.parse(date.value) > Date.now())
                     ? "Pick an expiry date in the future."
-                    : null;
-            if (problem) return void replace(status, notice("danger", problem));
-            draft.groups = [...new Set(groupList)];
+                    : null,
+          action: () => {
+            draft.groups = [...new Set(groupList())];
             draft.expiry = expiry.value;
             draft.expiryDate = date.value;
             reviewStep();
@@ -207,27 +205,20 @@ export async function render(ctx) {
         h("input", { type: "radio", name: "delivery", value, checked: draft.delivery === value, onchange: () => (draft.delivery = value) }),
         h("span", { class: "choice-text" }, h("strong", {}, title), h("span", { class: "muted" }, text)),
       );
-    const status = h("div", { "aria-live": "assertive" });
+    const status = statusRegion();
     const create = button("Create credential", null, { kind: "primary", type: "submit" });
     const expires = expiresAt();
     go(
       2,
-      h(
-        "form",
+      stepForm(
         {
-          class: "form step-form",
-          onsubmit: async (e) => {
-            e.preventDefault();
-            create.disabled = true;
-            replace(status);
-            try {
-              const body = { label: draft.label, grants: draft.grants, groups: draft.groups, delivery: draft.delivery };
-              if (expires) body.expires_at = expires;
-              finishStep(await post("/credentials", body));
-            } catch (err) {
-              create.disabled = false;
-              replace(status, errorBox(err));
-            }
+          status,
+          submit: create,
+          clearStatus: true,
+          action: async () => {
+            const body = { label: draft.label, grants: draft.grants, groups: draft.groups, delivery: draft.delivery };
+            if (expires) body.expires_at = expires;
+            finishStep(await post("/credentials", body));
           },
         },
         h("h2", {}, "Review"),

@@ -3,6 +3,7 @@ import { h, mmss, replace } from "../dom.js";
 import { ApiError, post } from "../api.js";
 import { currentMe, homeRoute, loadMe } from "../session.js";
 import { button, errorBox, field, notice } from "../ui.js";
+import { statusRegion, submitForm } from "../forms.js";
 import { authCard, safeNext } from "./auth-shared.js";
 
 export async function render(ctx) {
@@ -13,7 +14,7 @@ export async function render(ctx) {
   const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true, spellcheck: "false" });
   const password = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true });
   const submit = button("Sign in", null, { kind: "primary", type: "submit" });
-  const status = h("div", { class: "form-status", "aria-live": "assertive" });
+  const status = statusRegion("form-status");
   let timer = null;
   ctx.cleanup(() => clearInterval(timer));
 
@@ -32,30 +33,25 @@ export async function render(ctx) {
     }, 1000);
   };
 
-  const form = h(
-    "form",
+  const form = submitForm(
     {
-      class: "form",
-      novalidate: true,
-      onsubmit: async (event) => {
-        event.preventDefault();
-        replace(status);
-        if (!email.value.trim() || !password.value) return void replace(status, notice("danger", "Enter your email and password."));
-        submit.disabled = true;
-        try {
-          await post("/auth/login", { email: email.value.trim(), password: password.value }, { quiet401: true });
-          password.value = "";
-          await loadMe();
-          ctx.navigate(safeNext(ctx.query.get("next"), homeRoute()));
-        } catch (err) {
-          password.value = "";
-          submit.disabled = false;
-          if (err instanceof ApiError && err.status === 429) return void throttle(err.retryAfter ?? 60);
-          if (err instanceof ApiError && err.status === 401) {
-            replace(status, notice("danger", "That email and password do not match an account here."));
-          } else replace(status, errorBox(err));
-          password.focus();
-        }
+      status,
+      submit,
+      clearStatus: true,
+      check: () => (!email.value.trim() || !password.value ? "Enter your email and password." : null),
+      action: async () => {
+        await post("/auth/login", { email: email.value.trim(), password: password.value }, { quiet401: true });
+        password.value = "";
+        await loadMe();
+        ctx.navigate(safeNext(ctx.query.get("next"), homeRoute()));
+      },
+      onError: (err) => {
+        password.value = "";
+        if (err instanceof ApiError && err.status === 429) return void throttle(err.retryAfter ?? 60);
+        if (err instanceof ApiError && err.status === 401) {
+          replace(status, notice("danger", "That email and password do not match an account here."));
+        } else replace(status, errorBox(err));
+        password.focus();
       },
     },
     field("Email", email),

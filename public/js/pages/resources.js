@@ -1,7 +1,8 @@
 /** #/resources: the APIs tokens can be for, with their scope catalogs; people with resources:write add new ones. */
-import { h, replace, time } from "../dom.js";
+import { h, time } from "../dom.js";
 import { get, post } from "../api.js";
-import { badge, button, errorBox, field, notice, pageHeader, table, toast } from "../ui.js";
+import { badge, button, field, pageHeader, table, toast } from "../ui.js";
+import { statusRegion, submitForm } from "../forms.js";
 
 export async function render(ctx) {
   const { resources } = await get("/resources");
@@ -35,7 +36,7 @@ function createForm(ctx) {
   const uri = h("input", { type: "url", placeholder: "https://api.example.com", spellcheck: "false", required: true });
   const name = h("input", { type: "text", placeholder: "Orders API", required: true, maxlength: "100" });
   const rows = h("div", { class: "scope-rows" });
-  const status = h("div", { "aria-live": "assertive" });
+  const status = statusRegion();
   const addRow = (preset = {}) => {
     const n = h("input", { type: "text", value: preset.name ?? "", placeholder: "orders:read", spellcheck: "false" });
     const d = h("input", { type: "text", value: preset.description ?? "", placeholder: "Read orders", maxlength: "200" });
@@ -52,22 +53,15 @@ function createForm(ctx) {
     rows.append(row);
   };
   addRow({ name: "", write: false });
-  const form = h(
-    "form",
+  const scopes = () => [...rows.children].map((r) => r.read()).filter((s) => s.name);
+  const form = submitForm(
     {
-      class: "form",
-      novalidate: true,
-      onsubmit: async (e) => {
-        e.preventDefault();
-        const scopes = [...rows.children].map((r) => r.read()).filter((s) => s.name);
-        if (!uri.value.trim() || !name.value.trim() || !scopes.length) return void replace(status, notice("danger", "Give the resource a URI, a name and at least one scope."));
-        try {
-          await post("/resources", { uri: uri.value.trim(), name: name.value.trim(), scopes });
-          toast(`${name.value.trim()} was added.`);
-          ctx.rerender();
-        } catch (err) {
-          replace(status, errorBox(err));
-        }
+      status,
+      check: () => (!uri.value.trim() || !name.value.trim() || !scopes().length ? "Give the resource a URI, a name and at least one scope." : null),
+      action: async () => {
+        await post("/resources", { uri: uri.value.trim(), name: name.value.trim(), scopes: scopes() });
+        toast(`${name.value.trim()} was added.`);
+        ctx.rerender();
       },
     },
     field("Resource URI", uri, { hint: "The API's base URL or a URN. Tokens for it carry this as their audience (aud)." }),
