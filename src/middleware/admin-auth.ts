@@ -61,12 +61,14 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
     if (!claims) throw problems.unauthorized();
     const credential = await getCredential(primaryDb(c.env.DB), claims.tenant, claims.client_id);
     if (!credential || credentialStatus(credential, nowMs) !== "active") throw problems.unauthorized();
+    // The token's scopes, as far as the credential still holds them: a narrowed grant binds tokens already issued.
+    const held = new Set(credential.grants.find((g) => g.resource === MANAGEMENT_RESOURCE)?.scopes ?? []);
     c.set("principal", {
       tenantId: credential.tenantId,
       actor: serviceName(credential.label),
       kind: "credential",
       clientId: credential.id,
-      scopes: new Set(claims.scope.split(" ")),
+      scopes: new Set(claims.scope.split(" ").filter((s) => held.has(s))),
     });
     await next();
   };

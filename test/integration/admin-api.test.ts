@@ -64,6 +64,21 @@ describe("authorization", () => {
     expect((await t.admin("POST", `/credentials/${other.adminClientId}/revoke`, { confirm_label: view.label })).status).toBe(200);
     await expectProblem(await other.admin("GET", "/credentials"), 401, "unauthorized");
   });
+  it("applies a narrowed management grant to tokens already issued, on their very next call", async () => {
+    const other = await setupTenant("admin-tests");
+    expect((await other.admin("POST", "/credentials", { label: `n-${crypto.randomUUID().slice(0, 8)}`, grants: [{ resource: DOCS, scopes: ["docs:read"] }] })).status).toBe(201);
+    const narrowed = await t.admin("PATCH", `/credentials/${other.adminClientId}`, {
+      grants: [{ resource: "urn:latchkey:management", scopes: ["credentials:read"] }],
+    });
+    expect(narrowed.status).toBe(200);
+    // The old token still says credentials:write, but the credential no longer holds it.
+    await expectProblem(
+      await other.admin("POST", "/credentials", { label: `n-${crypto.randomUUID().slice(0, 8)}`, grants: [{ resource: DOCS, scopes: ["docs:read"] }] }),
+      403,
+      "forbidden",
+    );
+    expect((await other.admin("GET", "/credentials")).status).toBe(200);
+  });
 });
 
 describe("resources", () => {
