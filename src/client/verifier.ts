@@ -27,7 +27,7 @@ export interface LatchkeyClaims extends JWTPayload {
 
 /** Options of {@link createVerifier}. */
 export interface VerifierOptions {
-  /** The issuer URL; tokens must carry exactly this `iss`. */
+  /** The issuer URL (trailing slashes ignored); tokens must carry it as `iss` without a trailing slash, as Latchkey issues it. */
   issuer: string;
   /** This resource server's URI; tokens must carry it in `aud`. */
   audience: string | string[];
@@ -100,7 +100,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       try {
         ({ payload } = await jwtVerify(token, keySet, {
           typ: 'at+jwt',
-          issuer: options.issuer,
+          issuer,
           audience: options.audience,
           algorithms: options.algorithms ?? ['ES256', 'EdDSA', 'RS256'],
           clockTolerance: options.clockTolerance ?? 30,

@@ -43,6 +43,13 @@ describe('createVerifier', () => {
     expect(claims).toMatchObject({ iss: fake.url, sub: 'lkc_c', aud: AUD, client_id: 'lkc_c', svc: 'svc:bot' });
   });
 
+  it('accepts tokens when the issuer option has a trailing slash (iss compared normalised)', async () => {
+    const verifier = createVerifier({ issuer: `${fake.url}/`, audience: AUD });
+    const claims = await verifier.verify(await sign());
+    expect(claims.iss).toBe(fake.url);
+    expect(fake.url.endsWith('/')).toBe(false);
+  });
+
   it.each([
     ['typ JWT instead of at+jwt', () => sign({}, { typ: 'JWT' })],
     ['another audience', () => sign({ aud: 'https://other' })],
