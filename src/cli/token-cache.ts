@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { refreshDeadline } from '../client/token-source.js';
 import { ensurePrivateDir, readJson, writeJsonAtomic } from './store.js';
 import { withLock, type LockOptions } from './lock.js';
 
@@ -31,11 +32,13 @@ export function cachePath(dir: string, profile: string, key: { issuer: string; c
   return join(dir, 'cache', `${profile}-${hash}.json`);
 }
 
-/** True when the token may still be handed out: before `ratio` of its lifetime and not about to expire. */
+/**
+ * True when the token may still be handed out: before the SDK's refresh deadline (`ratio` of its lifetime,
+ * no jitter: one CLI run is not a fleet), not about to expire, and not obtained in the future (clock moved back).
+ */
 export function isFresh(entry: CachedToken, now: number, ratio = 0.8): boolean {
-  const lifetime = entry.expires_at - entry.obtained_at;
-  if (lifetime <= 0 || now < entry.obtained_at - 60_000) return false;
-  return now < entry.obtained_at + lifetime * ratio && now < entry.expires_at - 5_000;
+  if (entry.expires_at <= entry.obtained_at || now < entry.obtained_at - 60_000) return false;
+  return now < refreshDeadline(entry.obtained_at, entry.expires_at, ratio, 0) && now < entry.expires_at - 5_000;
 }
 
 /** Reads a cache file; undefined when absent or malformed. */
@@ -47,16 +50,10 @@ export async function readCache(path: string): Promise<CachedToken | undefined> 
   return data as CachedToken;
 }
 
-/** Writes a cache file atomically (0600), creating the cache directory (0700). */
-export async function writeCache(path: string, entry: CachedToken): Promise<void> {
-  await ensurePrivateDir(join(path, '..', '..'));
-  await ensurePrivateDir(join(path, '..'));
-  await writeJsonAtomic(path, entry);
-}
-
 /**
  * Returns a fresh cached token or mints one. At most one process mints for a given cache file at a time:
- * the others wait on the lock, then find the new token in the cache.
+ * the others wait on the lock, then find the new token in the cache. Creates the config and cache
+ * directories (0700) once, before the lock file goes in; the cache file is written atomically (0600).
  */
 export async function cachedOrMint(
   path: string,
@@ -73,7 +70,7 @@ export async function cachedOrMint(
       const again = await readCache(path);
       if (again && isFresh(again, options.now(), options.ratio)) return { entry: again, fromCache: true };
       const entry = await mint();
-      await writeCache(path, entry);
+      await writeJsonAtomic(path, entry);
       return { entry, fromCache: false };
     },
     options.lock,

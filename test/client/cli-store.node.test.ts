@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { configDir, writeJsonAtomic } from '../../src/cli/store.js';
 import { deleteProfile, listProfiles, loadProfile, publicView, saveProfile, type Profile } from '../../src/cli/profiles.js';
 import { cachePath, cachedOrMint, clearCache, isFresh, type CachedToken } from '../../src/cli/token-cache.js';
+import { refreshDeadline } from '../../src/client/token-source.js';
 import { acquire, withLock } from '../../src/cli/lock.js';
 import { removeTempDirs, tempConfigDir } from './cli-helpers.js';
 
@@ -91,6 +92,15 @@ describe('token cache', () => {
     expect(isFresh(entry(t0), t0 + 2881_000)).toBe(false);
     expect(isFresh(entry(t0, 20), t0 + 15_500)).toBe(false);
     expect(isFresh(entry(t0), t0 - 3600_000)).toBe(false);
+  });
+
+  it('goes stale exactly at the SDK refresh deadline without jitter', () => {
+    const t0 = 1_800_000_000_000;
+    const deadline = refreshDeadline(t0, t0 + 3600_000, 0.5, 0);
+    expect(deadline).toBe(t0 + 1800_000);
+    expect(isFresh(entry(t0), deadline - 1, 0.5)).toBe(true);
+    expect(isFresh(entry(t0), deadline, 0.5)).toBe(false);
+    expect(isFresh(entry(t0, 0), t0)).toBe(false);
   });
 
   it('keys files by profile, canonical scope and resource', () => {

@@ -13,7 +13,7 @@ import { checkServer, redeemCode } from '../redeem.js';
 import { configDir } from '../store.js';
 import { clearCache } from '../token-cache.js';
 import { describeToken, mintForCredential } from './token.js';
-import { profileCredential } from '../credentials.js';
+import { profileCredential, publicPart } from '../credentials.js';
 
 export const SETUP_HELP = `Usage: latchkey setup <server> <code> [options]
 
@@ -121,7 +121,7 @@ async function profileExists(dir: string, name: string): Promise<boolean> {
 export async function generateKeyPair(): Promise<{ privateJwk: JWK; publicJwk: JWK; thumbprint: string }> {
   const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
   const full = (await crypto.subtle.exportKey('jwk', pair.privateKey)) as JWK;
-  const publicJwk: JWK = { kty: 'EC', crv: 'P-256', x: full.x!, y: full.y! };
+  const publicJwk = publicPart(full);
   const privateJwk: JWK = { ...publicJwk, d: full.d! };
   return { privateJwk, publicJwk, thumbprint: await calculateJwkThumbprint(publicJwk, 'sha256') };
 }
