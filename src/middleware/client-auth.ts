@@ -8,19 +8,20 @@ import { getConfig, type Env } from "../config";
 import { credentialStatus, isLive } from "../domain/credential-rules";
 import { OAUTH_DESCRIPTIONS as D, OAuthError } from "../domain/errors";
 import { digestsEqual, isClientIdShape, isWellFormedSecret, keyedHash } from "../crypto/secrets";
-import { cachedCredential } from "../services/credential-cache";
+import { freshCredential, hasCachedCredential, rememberCredential } from "../services/credential-cache";
 import { ASSERTION_CLOCK_SKEW_SECONDS, peekAssertion, verifyClientAssertion } from "../crypto/client-assertion";
 import { rememberAssertion } from "../durable-objects/assertion-replay";
 import { findForAuthentication, type CredentialWithSecrets } from "../storage/credentials";
-import { replicaDb } from "../storage/db";
+import { primaryDb, replicaDb } from "../storage/db";
 import { readRevocation, type RevocationEntry } from "../storage/revocation-list";
 import type { CredentialRow } from "../storage/schema";
 import type { PresentedCredentials } from "./client-credentials";
 
 export interface AuthenticatedClient {
   credential: CredentialRow;
-  /** The secret (or key) that authenticated, for per-secret last-used times. */
+  /** The secret (or key) that authenticated, for per-secret and per-key last-used times. */
   authenticatorId: string;
+  authenticatorKind: "secret" | "key";
   method: PresentedCredentials["method"];
 }
 
@@ -37,12 +38,30 @@ interface LoadedClient {
   revocation: RevocationEntry | null;
 }
 
-/** The client as the token endpoint sees it: KV revocation entry, then the isolate cache or one D1 read. */
+/**
+ * A credential changed this recently is read from the D1 primary: a read replica may not have the change yet
+ * (a new secret or key, a narrowed grant). Older changes, and unknown clients, are read from a replica.
+ */
+const REPLICA_LAG_ALLOWANCE_MS = 5 * 60_000;
+
+/**
+ * The client as the token endpoint sees it: its KV revocation entry, and the credential from the isolate cache
+ * or one D1 read. With nothing cached, the replica read starts alongside the KV read and is used unless KV
+ * shows a recent change.
+ */
 async function loadClient(env: Env, clientId: string, nowMs: number): Promise<LoadedClient> {
-  const revocation = await readRevocation(env.REVOCATIONS, clientId, nowMs);
-  const found = await cachedCredential(clientId, nowMs, revocation?.updatedAt ?? 0, () =>
-    findForAuthentication(replicaDb(env.DB), clientId),
-  );
+  const revocationRead = readRevocation(env.REVOCATIONS, clientId, nowMs);
+  const speculative = hasCachedCredential(clientId, nowMs) ? null : findForAuthentication(replicaDb(env.DB), clientId);
+  speculative?.catch(() => undefined);
+  const revocation = await revocationRead;
+  const changedAt = revocation?.updatedAt ?? 0;
+  const cached = freshCredential(clientId, nowMs, changedAt);
+  if (cached) return { found: cached, revocation };
+  const found =
+    nowMs - changedAt < REPLICA_LAG_ALLOWANCE_MS
+      ? await findForAuthentication(primaryDb(env.DB), clientId)
+      : await (speculative ?? findForAuthentication(replicaDb(env.DB), clientId));
+  rememberCredential(clientId, found, nowMs);
   return { found, revocation };
 }
 
@@ -66,15 +85,16 @@ export async function authenticateWithSecret(
   if (!isClientIdShape(clientId) || !(await isWellFormedSecret(secret))) throw failure("malformed id or secret", presented);
   const [presentedHash, client] = await Promise.all([keyedHash(getConfig(env).secretPepper, secret), loadClient(env, clientId, nowMs)]);
   const { found } = client;
-  let matched: string | undefined;
-  for (const candidate of found?.secrets ?? [{ id: "", secretHash: DUMMY_HASH }]) {
-    if (digestsEqual(candidate.secretHash, presentedHash)) matched = candidate.id;
+  // Every stored hash is compared (a decoy when the client is unknown), so the work does not depend on which matches.
+  const candidates = found?.secrets ?? [{ id: "", secretHash: DUMMY_HASH, retiredAt: null, expiresAt: null }];
+  let matched: (typeof candidates)[number] | undefined;
+  for (const candidate of candidates) {
+    if (digestsEqual(candidate.secretHash, presentedHash)) matched = candidate;
   }
   if (!found || !matched) throw failure(found ? "wrong secret" : "unknown client", presented);
-  const secretRow = found.secrets.find((s) => s.id === matched);
-  if (!secretRow || !isLive(secretRow, nowMs)) throw failure("secret retired or expired", presented);
-  assertInGoodStanding({ ...client, found }, matched, nowMs, presented);
-  return { credential: found.credential, authenticatorId: matched, method: presented.method };
+  if (!isLive(matched, nowMs)) throw failure("secret retired or expired", presented);
+  assertInGoodStanding({ ...client, found }, matched.id, nowMs, presented);
+  return { credential: found.credential, authenticatorId: matched.id, authenticatorKind: "secret", method: presented.method };
 }
 
 /**
@@ -94,18 +114,20 @@ export async function authenticateWithKey(
   if (presented.clientId !== undefined && presented.clientId !== clientId) throw failure("client_id differs from assertion iss", presented);
   const client = await loadClient(env, clientId, nowMs);
   const { found } = client;
-  // RFC 7523 does not require a kid: without one, each live key of the assertion's algorithm is tried (two at most).
+  // RFC 7523 does not require a kid: without one, each live key of the assertion's algorithm is tried.
   const candidates =
     found?.keys.filter((k) => k.alg === hints.alg && (hints.kid === undefined ? isLive(k, nowMs) : k.thumbprint === hints.kid)) ?? [];
   const { issuer } = getConfig(env);
   const expectations = { clientId, audiences: [`${issuer}/oauth/token`, issuer], nowMs };
+  // An unknown client or kid is verified against a decoy (null), so it costs what a real key does.
+  let verdict: Awaited<ReturnType<typeof verifyClientAssertion>> = { ok: false, reason: "no candidate key" };
   let key: (typeof candidates)[number] | null = null;
-  let verdict = await verifyClientAssertion(presented.assertion, candidates[0] ?? null, expectations);
-  if (verdict.ok) key = candidates[0] ?? null;
-  for (const candidate of candidates.slice(1)) {
-    if (verdict.ok) break;
+  for (const candidate of candidates.length > 0 ? candidates : [null]) {
     verdict = await verifyClientAssertion(presented.assertion, candidate, expectations);
-    if (verdict.ok) key = candidate;
+    if (verdict.ok) {
+      key = candidate;
+      break;
+    }
   }
   if (!verdict.ok) throw failure(verdict.reason, presented);
   if (!found || !key) throw failure("unknown client or kid", presented);
@@ -113,7 +135,7 @@ export async function authenticateWithKey(
   assertInGoodStanding({ ...client, found }, key.id, nowMs, presented);
   const keepUntil = verdict.expMs + ASSERTION_CLOCK_SKEW_SECONDS * 1000;
   if (!(await rememberAssertion(env.ASSERTION_REPLAY, clientId, verdict.jti, keepUntil))) throw failure("assertion jti replayed", presented);
-  return { credential: found.credential, authenticatorId: key.id, method: presented.method };
+  return { credential: found.credential, authenticatorId: key.id, authenticatorKind: "key", method: presented.method };
 }
 
 /** Authenticates whichever method the request presented. */

@@ -12,7 +12,6 @@ import { presentedCredentials } from "../middleware/client-credentials";
 import { NO_STORE_HEADERS } from "../middleware/error-handler";
 import { readOAuthForm } from "../middleware/form-body";
 import { AUTH_FAILURE_RETRY_AFTER_SECONDS, authFailures, clientIp, withinLimit } from "../middleware/rate-limit";
-import { primaryDb } from "../storage/db";
 import { noteMint } from "../services/usage-recorder";
 
 const RATE_LIMIT_RETRY_AFTER_SECONDS = 10;
@@ -51,7 +50,7 @@ tokenRoutes.post("/oauth/token", async (c) => {
   }
 
   const issued = await issueClientCredentialsToken(c.env, client.credential, params, nowMs);
-  const flush = noteMint(primaryDb(c.env.DB), client.credential.id, client.authenticatorId, nowMs);
+  const flush = noteMint(c.env.DB, client.credential.id, { id: client.authenticatorId, kind: client.authenticatorKind }, nowMs);
   if (flush) c.executionCtx.waitUntil(flush);
   console.log(
     JSON.stringify({

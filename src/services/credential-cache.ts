@@ -1,8 +1,8 @@
 /**
  * An isolate-local cache of what the token endpoint needs to authenticate a client (the credential and
- * its unretired secret hashes and public keys), so a busy client costs one D1 read per 30 s per isolate, not one per mint.
- * Admin changes made in this isolate drop the entry at once; other isolates see them through the KV
- * revocation list, checked on every mint, and within the TTL at worst.
+ * its unretired secret hashes and public keys), so a busy client costs one D1 read per 30 s per isolate,
+ * not one per mint. Admin changes made in this isolate drop the entry at once; other isolates see them
+ * through the KV revocation entry, whose `updatedAt` makes any older copy stale.
  */
 import type { CredentialWithSecrets } from "../storage/credentials";
 
@@ -11,25 +11,28 @@ const MAX_ENTRIES = 10_000;
 
 const entries = new Map<string, { value: CredentialWithSecrets; fetchedAt: number }>();
 
-/**
- * The cached entry, or the loader's answer (cached when found; unknown clients are never cached).
- * `changedAt` is when an admin last changed the credential (from the KV entry): an older copy is reloaded.
- */
-export async function cachedCredential(
-  clientId: string,
-  nowMs: number,
-  changedAt: number,
-  load: () => Promise<CredentialWithSecrets | null>,
-): Promise<CredentialWithSecrets | null> {
+function youngEntry(clientId: string, nowMs: number) {
   const hit = entries.get(clientId);
-  if (hit && nowMs - hit.fetchedAt < TTL_MS && hit.fetchedAt <= nowMs && hit.fetchedAt > changedAt) return hit.value;
-  const value = await load();
+  return hit && hit.fetchedAt <= nowMs && nowMs - hit.fetchedAt < TTL_MS ? hit : undefined;
+}
+
+/** True when a young entry exists (it may still turn out older than the last admin change). */
+export function hasCachedCredential(clientId: string, nowMs: number): boolean {
+  return youngEntry(clientId, nowMs) !== undefined;
+}
+
+/** The cached entry when it is younger than the TTL and fetched after `changedAt` (the last admin change). */
+export function freshCredential(clientId: string, nowMs: number, changedAt: number): CredentialWithSecrets | undefined {
+  const hit = youngEntry(clientId, nowMs);
+  return hit && hit.fetchedAt > changedAt ? hit.value : undefined;
+}
+
+/** Caches what was just read from D1; unknown clients are never cached. */
+export function rememberCredential(clientId: string, value: CredentialWithSecrets | null, nowMs: number): void {
   entries.delete(clientId);
-  if (value) {
-    if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
-    entries.set(clientId, { value, fetchedAt: nowMs });
-  }
-  return value;
+  if (!value) return;
+  if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
+  entries.set(clientId, { value, fetchedAt: nowMs });
 }
 
 /** Forgets a client after an admin change in this isolate. */
