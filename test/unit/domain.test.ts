@@ -1,0 +1,329 @@
+/**
+ * The pure policy functions with fixed inputs and a fixed clock: the RFC 6749 scope grammar, RFC 8707
+ * resource shape and grant selection, credential rules at their exact boundaries, token claims, and the
+ * secret/setup-code format (prefix, length, alphabet, checksum) and keyed hashing against fixed vectors.
+ * One file for the whole domain, so the "workers" project has a fast suite that needs no bindings.
+ */
+import { describe, expect, it } from "vitest";
+import {
+  checkGrants,
+  credentialStatus,
+  isLive,
+  isNarrowing,
+  isValidGroup,
+  isValidLabel,
+  writeScopesOf,
+  type CatalogResource,
+} from "../../src/domain/credential-rules";
+import { isValidResourceUri, isValidScopeName, parseScopeParam, selectGrant } from "../../src/domain/scopes";
+import { buildAccessTokenClaims } from "../../src/domain/token-claims";
+import {
+  digestsEqual,
+  isWellFormedSecret,
+  isWellFormedSetupCode,
+  keyedHash,
+  newClientSecret,
+  newSetupCode,
+} from "../../src/crypto/secrets";
+import type { Grant } from "../../src/storage/schema";
+
+const NOW = 1_800_000_000_000;
+const A = "https://a.example.com";
+const B = "https://b.example.com";
+
+const GRANTS: Grant[] = [
+  { resource: A, scopes: ["read", "write"] },
+  { resource: B, scopes: ["list"] },
+];
+const CATALOG: CatalogResource[] = [
+  {
+    uri: A,
+    scopes: [
+      { name: "read", description: "Read", write: false },
+      { name: "write", description: "Write", write: true },
+    ],
+  },
+  {
+    uri: B,
+    scopes: [
+      { name: "list", description: "List", write: false },
+      { name: "delete", description: "Delete", write: true },
+    ],
+  },
+];
+
+describe("parseScopeParam (RFC 6749 section 3.3)", () => {
+  it.each([
+    ["read", ["read"]],
+    ["read write", ["read", "write"]],
+    ["write read write", ["write", "read"]],
+    ["!#[]~ a:b/c", ["!#[]~", "a:b/c"]],
+  ])("splits %j into %j", (input, expected) => {
+    expect(parseScopeParam(input)).toEqual(expected);
+  });
+
+  it.each([
+    ["empty", ""],
+    ["a double space", "read  write"],
+    ["a leading space", " read"],
+    ["a trailing space", "read "],
+    ["a tab", "read\twrite"],
+    ["a double quote", 'say"hi'],
+    ["a backslash", "a\\b"],
+    ["non-ASCII", "café"],
+    ["DEL", "read\x7f"],
+  ])("refuses %s", (_name, input) => {
+    expect(parseScopeParam(input)).toBeNull();
+  });
+
+  it("limits scope names to 128 grammar characters", () => {
+    expect(isValidScopeName("x".repeat(128))).toBe(true);
+    expect(isValidScopeName("x".repeat(129))).toBe(false);
+    expect(isValidScopeName("a b")).toBe(false);
+  });
+});
+
+describe("isValidResourceUri (RFC 8707 section 2)", () => {
+  const long = (length: number) => "https://a.example/" + "x".repeat(length - "https://a.example/".length);
+
+  it.each([
+    ["https", "https://api.example.com/v1?x=1", true],
+    ["upper-case scheme", "HTTPS://API.example.com", true],
+    ["urn", "urn:example:resource", true],
+    ["2048 characters", long(2048), true],
+    ["2049 characters", long(2049), false],
+    ["a fragment", "https://api.example.com/v1#part", false],
+    ["an empty fragment", "https://api.example.com/#", false],
+    ["a relative path", "/v1/things", false],
+    ["a host without scheme", "api.example.com", false],
+    ["leading whitespace (URL would trim it)", " https://api.example.com", false],
+    ["empty", "", false],
+  ])("%s -> %s", (_name, value, expected) => {
+    expect(isValidResourceUri(value)).toBe(expected);
+  });
+});
+
+describe("selectGrant", () => {
+  it("defaults to the first grant and all its scopes, as a copy", () => {
+    const selection = selectGrant(GRANTS, undefined, undefined);
+    expect(selection).toEqual({ ok: true, resource: A, scopes: ["read", "write"] });
+    if (selection.ok) expect(selection.scopes).not.toBe(GRANTS[0]!.scopes);
+  });
+
+  it("defaults to every scope of a named resource", () => {
+    expect(selectGrant(GRANTS, B, undefined)).toEqual({ ok: true, resource: B, scopes: ["list"] });
+  });
+
+  it("narrows to the requested scopes", () => {
+    expect(selectGrant(GRANTS, undefined, ["write"])).toEqual({ ok: true, resource: A, scopes: ["write"] });
+    expect(selectGrant(GRANTS, A, ["read"])).toEqual({ ok: true, resource: A, scopes: ["read"] });
+  });
+
+  it("answers invalid_target for a resource not granted (exact match) or no grant at all", () => {
+    expect(selectGrant(GRANTS, "https://c.example.com", undefined)).toEqual({ ok: false, error: "invalid_target" });
+    expect(selectGrant(GRANTS, `${A}/`, ["read"])).toEqual({ ok: false, error: "invalid_target" });
+    expect(selectGrant([], undefined, undefined)).toEqual({ ok: false, error: "invalid_target" });
+  });
+
+  it("answers invalid_scope for any scope not granted on that resource, never dropping it", () => {
+    expect(selectGrant(GRANTS, undefined, ["read", "admin"])).toEqual({ ok: false, error: "invalid_scope" });
+    expect(selectGrant(GRANTS, B, ["read"])).toEqual({ ok: false, error: "invalid_scope" });
+  });
+});
+
+describe("labels and groups", () => {
+  it.each([
+    ["deploy-bot", true],
+    ["Déploiement nocturne 🚀", true],
+    ["x".repeat(64), true],
+    ["x".repeat(65), false],
+    ["", false],
+    [" bot", false],
+    ["bot ", false],
+    ["a\nb", false],
+    ["a\u0000b", false],
+    ["a\u007fb", false],
+  ])("label %j -> %s", (label, expected) => {
+    expect(isValidLabel(label)).toBe(expected);
+  });
+
+  it.each([
+    ["platform", true],
+    ["équipe-données", true],
+    ["g".repeat(64), true],
+    ["g".repeat(65), false],
+    ["", false],
+    ["two words", false],
+    ["a\tb", false],
+    ["a\u00a0b", false],
+    ["a\u0001b", false],
+  ])("group %j -> %s", (group, expected) => {
+    expect(isValidGroup(group)).toBe(expected);
+  });
+});
+
+describe("checkGrants", () => {
+  it("accepts grants within the catalog, and no grants", () => {
+    expect(checkGrants(GRANTS, CATALOG)).toBeNull();
+    expect(checkGrants([], CATALOG)).toBeNull();
+  });
+
+  it.each([
+    [[{ resource: "https://c.example.com", scopes: [] }], "A grant names a resource that does not exist in this tenant."],
+    [[{ resource: A, scopes: ["read"] }, { resource: A, scopes: ["write"] }], "A resource appears in more than one grant."],
+    [[{ resource: A, scopes: ["list"] }], "A grant names a scope its resource does not define."],
+    [[{ resource: A, scopes: ["read", "read"] }], "A grant repeats a scope."],
+  ])("refuses %j", (grants, problem) => {
+    expect(checkGrants(grants, CATALOG)).toBe(problem);
+  });
+});
+
+describe("isNarrowing", () => {
+  it.each([
+    ["the same grants", GRANTS, true],
+    ["fewer scopes", [{ resource: A, scopes: ["read"] }], true],
+    ["an empty scope list", [{ resource: A, scopes: [] }], true],
+    ["no grants", [], true],
+    ["an added scope", [{ resource: A, scopes: ["read", "admin"] }], false],
+    ["a scope moved to another resource", [{ resource: B, scopes: ["read"] }], false],
+    ["an added resource", [{ resource: "https://c.example.com", scopes: ["read"] }], false],
+  ])("%s -> %s", (_name, next, expected) => {
+    expect(isNarrowing(GRANTS, next)).toBe(expected);
+  });
+});
+
+describe("writeScopesOf", () => {
+  it("lists write scopes by their resource's definition", () => {
+    expect(writeScopesOf([{ resource: A, scopes: ["read", "write"] }, { resource: B, scopes: ["list", "delete"] }], CATALOG)).toEqual([
+      "write",
+      "delete",
+    ]);
+    expect(writeScopesOf([{ resource: A, scopes: ["read"] }, { resource: B, scopes: ["list"] }], CATALOG)).toEqual([]);
+    expect(writeScopesOf([{ resource: B, scopes: ["write"] }], CATALOG)).toEqual([]);
+  });
+});
+
+describe("credentialStatus and isLive at the boundary", () => {
+  it.each([
+    [{ status: "active", expiresAt: null }, "active"],
+    [{ status: "active", expiresAt: NOW + 1 }, "active"],
+    [{ status: "active", expiresAt: NOW }, "expired"],
+    [{ status: "active", expiresAt: NOW - 1 }, "expired"],
+    [{ status: "revoked", expiresAt: null }, "revoked"],
+    [{ status: "revoked", expiresAt: NOW - 1 }, "revoked"],
+  ])("%j -> %s", (credential, expected) => {
+    expect(credentialStatus(credential, NOW)).toBe(expected);
+  });
+
+  it.each([
+    [{ retiredAt: null, expiresAt: null }, true],
+    [{ retiredAt: null, expiresAt: NOW + 1 }, true],
+    [{ retiredAt: null, expiresAt: NOW }, false],
+    [{ retiredAt: NOW + 60_000, expiresAt: null }, false],
+    [{ retiredAt: 0, expiresAt: null }, false],
+  ])("isLive %j -> %s", (secret, expected) => {
+    expect(isLive(secret, NOW)).toBe(expected);
+  });
+});
+
+describe("buildAccessTokenClaims", () => {
+  it("builds the exact RFC 9068 claim set from a fixed clock (iat floors the milliseconds)", () => {
+    const claims = buildAccessTokenClaims({
+      issuer: "https://latchkey.test",
+      clientId: "lkc_AAAAAAAAAAAAAAAAAAAAAA",
+      label: "deploy-bot",
+      tenantId: "tnt_1",
+      groups: ["platform"],
+      resource: A,
+      scopes: ["read", "write"],
+      lifetimeSeconds: 300,
+      jti: "jti-1",
+      nowMs: NOW + 999,
+    });
+    expect(claims).toStrictEqual({
+      iss: "https://latchkey.test",
+      sub: "lkc_AAAAAAAAAAAAAAAAAAAAAA",
+      aud: A,
+      client_id: "lkc_AAAAAAAAAAAAAAAAAAAAAA",
+      scope: "read write",
+      iat: 1_800_000_000,
+      exp: 1_800_000_300,
+      jti: "jti-1",
+      svc: "svc:deploy-bot",
+      tenant: "tnt_1",
+      groups: ["platform"],
+    });
+  });
+});
+
+/** Every single-character substitution of `value` from `from` on (to another alphabet character). */
+function flips(value: string, from: number): string[] {
+  return Array.from({ length: value.length - from }, (_, i) => {
+    const at = from + i;
+    const swapped = value[at] === "A" ? "B" : "A";
+    return value.slice(0, at) + swapped + value.slice(at + 1);
+  });
+}
+
+describe("client secrets and setup codes", () => {
+  const SECRET = "lks_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAd_eIHd";
+  const SECRET_ALPHABET = "lks_0123456789abcdefghijklmnopqrstuvwxyzABCDE-_F3nsRB";
+  const CODE = "lksc_BBBBBBBBBBBBBBBBBBBBBBKokRn4";
+
+  it("accepts fixed vectors with their checksum", async () => {
+    expect(await isWellFormedSecret(SECRET)).toBe(true);
+    expect(await isWellFormedSecret(SECRET_ALPHABET)).toBe(true);
+    expect(await isWellFormedSetupCode(CODE)).toBe(true);
+  });
+
+  it("mints secrets as lks_ + 43 + 6 base64url characters that check", async () => {
+    const [one, two] = [await newClientSecret(), await newClientSecret()];
+    expect(one).toMatch(/^lks_[A-Za-z0-9_-]{49}$/);
+    expect(one).toHaveLength(53);
+    expect(one).not.toBe(two);
+    expect(await isWellFormedSecret(one)).toBe(true);
+    expect(await isWellFormedSetupCode(one)).toBe(false);
+  });
+
+  it("mints setup codes as lksc_ + 22 + 6 base64url characters that check", async () => {
+    const code = await newSetupCode();
+    expect(code).toMatch(/^lksc_[A-Za-z0-9_-]{28}$/);
+    expect(code).toHaveLength(33);
+    expect(await isWellFormedSetupCode(code)).toBe(true);
+    expect(await isWellFormedSecret(code)).toBe(false);
+  });
+
+  it("refuses any single flipped character, in the body or the checksum", async () => {
+    for (const bad of flips(SECRET, 4)) expect(await isWellFormedSecret(bad), bad).toBe(false);
+    for (const bad of flips(CODE, 5)) expect(await isWellFormedSetupCode(bad), bad).toBe(false);
+  });
+
+  it.each([
+    ["another prefix", "lkx_" + SECRET.slice(4)],
+    ["a character outside the alphabet", SECRET.slice(0, 10) + "+" + SECRET.slice(11)],
+    ["one character short", SECRET.slice(0, -1)],
+    ["one character long", SECRET + "A"],
+    ["empty", ""],
+  ])("refuses a secret with %s", async (_name, value) => {
+    expect(await isWellFormedSecret(value)).toBe(false);
+  });
+});
+
+describe("keyedHash and digestsEqual", () => {
+  const PEPPER = "dGVzdC1wZXBwZXItdGVzdC1wZXBwZXItdGVzdC1wZXA";
+  const OTHER_PEPPER = "b3RoZXItcGVwcGVyLW90aGVyLXBlcHBlci1vdGhlcg";
+
+  it("is HMAC-SHA256 under the pepper, base64url: deterministic per pepper, different across peppers", async () => {
+    expect(await keyedHash(PEPPER, "lks_example")).toBe("vvD-0lyUcGgSfgveQmsAMrw1lcCDII0cMYZSz_R1Z_o");
+    expect(await keyedHash(PEPPER, "lks_example")).toBe("vvD-0lyUcGgSfgveQmsAMrw1lcCDII0cMYZSz_R1Z_o");
+    expect(await keyedHash(OTHER_PEPPER, "lks_example")).toBe("lsVaKWTYolrUd_gkiwOMrxUAGbIUuj8stsYZSJdvRQk");
+  });
+
+  it("compares digests exactly", () => {
+    const digest = "vvD-0lyUcGgSfgveQmsAMrw1lcCDII0cMYZSz_R1Z_o";
+    expect(digestsEqual(digest, digest)).toBe(true);
+    expect(digestsEqual(digest, `${digest.slice(0, -1)}p`)).toBe(false);
+    expect(digestsEqual(digest, digest.slice(0, -1))).toBe(false);
+    expect(digestsEqual(digest, "lsVaKWTYolrUd_gkiwOMrxUAGbIUuj8stsYZSJdvRQk")).toBe(false);
+  });
+});
