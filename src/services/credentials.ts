@@ -1,14 +1,15 @@
 /**
- * Creating, revoking and rotating credentials: the admin API and bootstrap share these, so the rules
- * (grants checked against the catalog, one live label per tenant, at most two live secrets) and the audit
- * event are applied the same way whoever asks. Each change is one atomic db.batch with its audit event.
+ * Creating, revoking and rotating credentials and retiring secrets: the admin API and bootstrap share these,
+ * so the rules (grants checked against the catalog, one live label per tenant, at most two live secrets) and
+ * the audit event are applied the same way whoever asks. Each change is one atomic db.batch with its audit
+ * event; revoking and retiring are guarded in their UPDATE, so of two racing requests one wins.
  */
 import type { Env } from "../config";
 import { checkGrants, isLive, MAX_LIVE_SECRETS, writeScopesOf } from "../domain/credential-rules";
 import { problems } from "../domain/errors";
 import { keyedHash, newClientId, newClientSecret, newId, secretHint } from "../crypto/secrets";
 import { getConfig } from "../config";
-import { auditInsert } from "../storage/audit";
+import { auditInsert, auditInsertIf, previousStatementChanged } from "../storage/audit";
 import {
   capSecretExpiry,
   findActiveByLabel,
@@ -17,7 +18,8 @@ import {
   insertSecret,
   listSecrets,
   retireAllSecrets,
-  updateCredential,
+  retireSecret,
+  revokeActiveCredential,
 } from "../storage/credentials";
 import { retireAllKeys } from "../storage/client-keys";
 import { primaryDb } from "../storage/db";
@@ -138,20 +140,36 @@ export async function requireCredential(env: Env, tenantId: string, id: string):
 
 /**
  * Revokes a credential, retires every secret and key it has and cancels its pending setup codes; effective
- * for minting as soon as this returns.
+ * for minting as soon as this returns. 409 when it is already revoked (also when a concurrent revoke won).
  */
 export async function revokeCredential(env: Env, who: Actor, credential: CredentialRow, nowMs: number): Promise<void> {
   const db = primaryDb(env.DB);
   const pending = (await pendingSetupCodes(db, who.tenantId, credential.id)).map((p) => p.codeHash);
   const detail = { label: credential.label, cancelled_setup_codes: pending.length };
-  await db.batch([
-    updateCredential(db, who.tenantId, credential.id, { status: "revoked", revokedAt: nowMs, revokedBy: who.actor }),
+  // The status guard lives in the UPDATE and the event follows it directly: of two racing revokes, one
+  // writes the event and the other gets 409 (its remaining statements find nothing left to retire).
+  const [revoked] = await db.batch([
+    revokeActiveCredential(db, who.tenantId, credential.id, nowMs, who.actor),
+    auditInsertIf(db, { ...who, at: nowMs, action: "credential.revoke", targetType: "credential", targetId: credential.id, detail }, previousStatementChanged()),
     retireAllSecrets(db, credential.id, nowMs),
     retireAllKeys(db, credential.id, nowMs),
     ...(pending.length > 0 ? [cancelSetupCodes(db, pending, nowMs)] : []),
-    auditInsert(db, { ...who, at: nowMs, action: "credential.revoke", targetType: "credential", targetId: credential.id, detail }),
   ]);
+  if (revoked.meta.changes === 0) throw problems.conflict("This credential is already revoked.");
   await cancelSetupCodeObjects(env.SETUP_CODES, pending);
+  await publishCredentialChange(env, who.tenantId, credential.id, nowMs);
+}
+
+/** Retires one secret now; 404 when the credential has no such secret, 409 when it is already retired (also when a concurrent retirement won). */
+export async function retireCredentialSecret(env: Env, who: Actor, credential: CredentialRow, secretId: string, nowMs: number): Promise<void> {
+  const db = primaryDb(env.DB);
+  const secret = (await listSecrets(db, who.tenantId, credential.id)).find((s) => s.id === secretId);
+  if (!secret) throw problems.notFound("secret");
+  const alreadyRetired = () => problems.conflict("This secret is already retired.");
+  if (secret.retiredAt !== null) throw alreadyRetired();
+  const event = { ...who, at: nowMs, action: "credential.secret.retire", targetType: "credential", targetId: credential.id, detail: { secret: secret.id, hint: secret.hint } };
+  const [retired] = await db.batch([retireSecret(db, credential.id, secret.id, nowMs), auditInsertIf(db, event, previousStatementChanged())]);
+  if (retired.meta.changes === 0) throw alreadyRetired();
   await publishCredentialChange(env, who.tenantId, credential.id, nowMs);
 }
 

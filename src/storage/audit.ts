@@ -56,6 +56,13 @@ export function auditInsertIf(db: Db, event: AuditInput, condition: SQL) {
   return db.insert(auditEvents).select(row);
 }
 
+/**
+ * SQL true when the statement just before this one in the same batch changed a row (SQLite `changes()`).
+ * Place an `auditInsertIf` with this condition right after a guarded UPDATE, so a refused change (a lost
+ * race) leaves no event behind.
+ */
+export const previousStatementChanged = (): SQL => sql`changes() > 0`;
+
 export interface AuditFilter {
   actor?: string;
   action?: string;

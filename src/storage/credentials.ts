@@ -116,12 +116,20 @@ export function updateCredential(
   db: Db,
   tenantId: string,
   id: string,
-  patch: Partial<Pick<CredentialRow, "groups" | "grants" | "status" | "revokedAt" | "revokedBy">>,
+  patch: Partial<Pick<CredentialRow, "groups" | "grants">>,
 ) {
   return db
     .update(credentials)
     .set(patch)
     .where(and(eq(credentials.tenantId, tenantId), eq(credentials.id, id)));
+}
+
+/** Revokes a credential unless it is already revoked (checked in the same statement, so one of two racing revokes wins). */
+export function revokeActiveCredential(db: Db, tenantId: string, id: string, nowMs: number, by: string) {
+  return db
+    .update(credentials)
+    .set({ status: "revoked", revokedAt: nowMs, revokedBy: by })
+    .where(and(eq(credentials.tenantId, tenantId), eq(credentials.id, id), eq(credentials.status, "active")));
 }
 
 /** Shortens the life of the given secrets to `expiresAt` (never lengthens it): the rotation grace period. */

@@ -4,6 +4,8 @@
  * only at creation, revoke by label), the audit log, tenant isolation, bootstrap, and the OpenAPI document.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { requireCredential, retireCredentialSecret, revokeCredential } from "../../src/services/credentials";
+import { newClientKey, redeem } from "../support/client-keys";
 import { call, env, freshIp, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
 
 const DOCS = "https://api.example.com/docs";
@@ -177,6 +179,50 @@ describe("credential lifecycle", () => {
     expect((await createCredential({ label: "to-revoke" })).status).toBe(201);
     const revokedList = (await (await t.admin("GET", "/credentials?status=revoked")).json()) as { credentials: { id: string }[] };
     expect(revokedList.credentials.map((c) => c.id)).toContain(created.id);
+  });
+
+  it("lets one of two racing revokes and retirements win: one 200, one 409, one audit event each", async () => {
+    const created = (await (await createCredential({ label: "raced" })).json()) as { id: string };
+    const rotated = (await (await t.admin("POST", `/credentials/${created.id}/secrets`, {})).json()) as { secret: { id: string } };
+    const code = ((await (await t.admin("POST", `/credentials/${created.id}/setup-codes`, {})).json()) as { setup_code: { code: string } }).setup_code.code;
+    const key = await newClientKey();
+    expect((await redeem({ code, mode: "key", public_jwk: key.publicJwk })).status).toBe(200);
+    const eventsOf = async (action: string) =>
+      ((await (await t.admin("GET", `/audit?target=${created.id}&action=${action}`)).json()) as { events: unknown[] }).events;
+    const race = async (method: string, path: string, body?: unknown) => {
+      const results = await Promise.all([1, 2, 3, 4].map(() => t.admin(method, path, body)));
+      expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409, 409]);
+      for (const r of results.filter((r) => r.status === 409)) await expectProblem(r, 409, "conflict");
+    };
+
+    await race("DELETE", `/credentials/${created.id}/secrets/${rotated.secret.id}`);
+    expect(await eventsOf("credential.secret.retire")).toHaveLength(1);
+    await race("DELETE", `/credentials/${created.id}/keys/${key.thumbprint}`);
+    expect(await eventsOf("credential.key.retire")).toHaveLength(1);
+    await race("POST", `/credentials/${created.id}/revoke`, { confirm_label: "raced" });
+    expect(await eventsOf("credential.revoke")).toHaveLength(1);
+    const after = (await (await t.admin("GET", `/credentials/${created.id}`)).json()) as { status: string; secrets: { status: string }[]; keys: { status: string }[] };
+    expect(after).toMatchObject({ status: "revoked", secrets: [{ status: "retired" }, { status: "retired" }], keys: [{ status: "retired" }] });
+  });
+
+  it("writes one event and answers 409 to the loser even when both read the credential before either wrote", async () => {
+    const created = (await (await createCredential({ label: "stale-read" })).json()) as { id: string };
+    const rotated = (await (await t.admin("POST", `/credentials/${created.id}/secrets`, {})).json()) as { secret: { id: string } };
+    const who = { tenantId: t.tenantId, actor: "test:race", ip: null, userAgent: null };
+    const stale = await requireCredential(env, t.tenantId, created.id);
+    const settle = async (runs: Promise<void>[]) => {
+      const outcomes = await Promise.allSettled(runs);
+      expect(outcomes.map((o) => o.status).sort()).toEqual(["fulfilled", "rejected"]);
+      const lost = outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult;
+      expect(lost.reason).toMatchObject({ status: 409, code: "conflict" });
+    };
+    const eventsOf = async (action: string) =>
+      ((await (await t.admin("GET", `/audit?target=${created.id}&action=${action}`)).json()) as { events: unknown[] }).events;
+    await settle([1, 2].map(() => retireCredentialSecret(env, who, stale, rotated.secret.id, Date.now())));
+    expect(await eventsOf("credential.secret.retire")).toHaveLength(1);
+    await settle([1, 2].map(() => revokeCredential(env, who, stale, Date.now())));
+    expect(await eventsOf("credential.revoke")).toHaveLength(1);
+    expect(await requireCredential(env, t.tenantId, created.id)).toMatchObject({ status: "revoked", revokedBy: "test:race" });
   });
 });
 

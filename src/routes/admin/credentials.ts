@@ -10,14 +10,14 @@ import { auditContext, requireScope } from "../../middleware/admin-auth";
 import { validate } from "../../middleware/validate";
 import { publishCredentialChange } from "../../services/credential-changes";
 import { retireCredentialKey } from "../../services/client-keys";
-import { createCredential, requireCredential, revokeCredential, rotateSecret } from "../../services/credentials";
+import { createCredential, requireCredential, retireCredentialSecret, revokeCredential, rotateSecret } from "../../services/credentials";
 import { createCredentialWithSetupCode, issueSetupCode, type IssuedSetupCode } from "../../services/setup-codes";
 import { listKeys } from "../../storage/client-keys";
 import { latestSetupCode } from "../../storage/setup-codes";
 import type { Env } from "../../config";
 import type { CredentialRow } from "../../storage/schema";
 import { auditInsert } from "../../storage/audit";
-import { listCredentials, listSecrets, retireSecret, updateCredential } from "../../storage/credentials";
+import { listCredentials, listSecrets, updateCredential } from "../../storage/credentials";
 import { primaryDb } from "../../storage/db";
 import { listResources } from "../../storage/resources";
 import { credentialView, iso, secretView } from "./views";
@@ -142,17 +142,9 @@ credentialRoutes.post("/:id/secrets", write, validate("json", rotateSecretSchema
 credentialRoutes.delete("/:id/secrets/:secretId", write, async (c) => {
   const who = auditContext(c);
   const nowMs = Date.now();
-  const db = primaryDb(c.env.DB);
   const credential = await requireCredential(c.env, who.tenantId, c.req.param("id"));
-  const secret = (await listSecrets(db, who.tenantId, credential.id)).find((s) => s.id === c.req.param("secretId"));
-  if (!secret) throw problems.notFound("secret");
-  if (secret.retiredAt !== null) throw problems.conflict("This secret is already retired.");
-  await db.batch([
-    retireSecret(db, credential.id, secret.id, nowMs),
-    auditInsert(db, { ...who, at: nowMs, action: "credential.secret.retire", targetType: "credential", targetId: credential.id, detail: { secret: secret.id, hint: secret.hint } }),
-  ]);
-  await publishCredentialChange(c.env, who.tenantId, credential.id, nowMs);
-  return c.json(credentialView(credential, nowMs, await listSecrets(db, who.tenantId, credential.id)), 200, NO_STORE);
+  await retireCredentialSecret(c.env, who, credential, c.req.param("secretId"), nowMs);
+  return c.json(await detailView(c.env, credential, nowMs), 200, NO_STORE);
 });
 
 credentialRoutes.post("/:id/setup-codes", write, validate("json", createSetupCodeSchema), async (c) => {
