@@ -34,7 +34,10 @@ const NO_STORE = { "Cache-Control": "no-store" };
 const read = requireScope("credentials:read");
 const write = requireScope("credentials:write");
 
-/** The full view of one credential: secrets, public keys and the state of its latest setup code. */
+/**
+ * The full view of one credential, re-read after any change: secrets, public keys and the state of its
+ * latest setup code. Every response that returns an existing credential uses it, so there is one shape.
+ */
 async function detailView(env: Env, credential: CredentialRow, nowMs: number) {
   const db = primaryDb(env.DB);
   const [fresh, secrets, keys, setup] = await Promise.all([
@@ -107,8 +110,7 @@ credentialRoutes.patch("/:id", write, validate("json", patchCredentialSchema), a
     auditInsert(db, { ...who, at: nowMs, action: "credential.update", targetType: "credential", targetId: credential.id, detail }),
   ]);
   await publishCredentialChange(c.env, who.tenantId, credential.id, nowMs);
-  const updated = await requireCredential(c.env, who.tenantId, credential.id);
-  return c.json(credentialView(updated, nowMs, await listSecrets(db, who.tenantId, credential.id)), 200, NO_STORE);
+  return c.json(await detailView(c.env, credential, nowMs), 200, NO_STORE);
 });
 
 credentialRoutes.post("/:id/revoke", write, validate("json", revokeSchema), async (c) => {
@@ -120,8 +122,7 @@ credentialRoutes.post("/:id/revoke", write, validate("json", revokeSchema), asyn
   }
   if (credential.status === "revoked") throw problems.conflict("This credential is already revoked.");
   await revokeCredential(c.env, who, credential, nowMs);
-  const updated = await requireCredential(c.env, who.tenantId, credential.id);
-  return c.json(credentialView(updated, nowMs, await listSecrets(primaryDb(c.env.DB), who.tenantId, credential.id)), 200, NO_STORE);
+  return c.json(await detailView(c.env, credential, nowMs), 200, NO_STORE);
 });
 
 credentialRoutes.post("/:id/secrets", write, validate("json", rotateSecretSchema), async (c) => {
@@ -131,12 +132,8 @@ credentialRoutes.post("/:id/secrets", write, validate("json", rotateSecretSchema
   if (credential.status === "revoked") throw problems.conflict("A revoked credential cannot get a new secret.");
   const grace = c.req.valid("json").grace_period_seconds ?? DEFAULT_ROTATION_GRACE_SECONDS;
   const rotated = await rotateSecret(c.env, who, credential, grace, nowMs);
-  const secrets = await listSecrets(primaryDb(c.env.DB), who.tenantId, credential.id);
-  return c.json(
-    { secret: secretView(rotated.secret, nowMs), client_secret: rotated.clientSecret, credential: credentialView(credential, nowMs, secrets) },
-    201,
-    NO_STORE,
-  );
+  const view = await detailView(c.env, credential, nowMs);
+  return c.json({ secret: secretView(rotated.secret, nowMs), client_secret: rotated.clientSecret, credential: view }, 201, NO_STORE);
 });
 
 credentialRoutes.delete("/:id/secrets/:secretId", write, async (c) => {
