@@ -6,10 +6,8 @@
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../app";
 import { getConfig } from "../config";
-import { digestsEqual, keyedHash } from "../crypto/secrets";
-import { problems } from "../domain/errors";
 import { assertNotCrossSite, assertSameOrigin } from "../middleware/csrf";
-import { clientIp, withinLimit } from "../middleware/rate-limit";
+import { bootstrapAuth } from "../middleware/bootstrap-auth";
 import { personFromSession } from "../middleware/session-auth";
 import { validate } from "../middleware/validate";
 import { acceptInvitation, createOwnerLink, invalidInvitation, pendingInvitation, setupOwner } from "../services/people";
@@ -69,13 +67,7 @@ authRoutes.post("/auth/accept-invite", validate("json", acceptInviteSchema), asy
   return c.json({ user: userView(result.user) }, 201, withCookie(c, result.token));
 });
 
-authRoutes.post("/bootstrap/owner-link", async (c) => {
-  const config = getConfig(c.env);
-  if (!config.bootstrapToken) throw problems.notFound("endpoint");
-  if (!(await withinLimit(c.env.AUTH_FAILURE_LIMITER, `bootstrap|${clientIp(c)}`))) throw problems.rateLimited(60);
-  const presented = /^Bearer +(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? "";
-  const [expected, given] = await Promise.all([keyedHash(config.secretPepper, config.bootstrapToken), keyedHash(config.secretPepper, presented)]);
-  if (!digestsEqual(expected, given)) throw problems.unauthorized();
+authRoutes.post("/bootstrap/owner-link", bootstrapAuth(), async (c) => {
   const link = await createOwnerLink(c.env, facts(c), Date.now());
   return c.json({ url: link.url, expires_at: iso(link.expiresAt) }, 201, NO_STORE);
 });

@@ -1,14 +1,14 @@
 /**
  * POST /api/v1/bootstrap: creates (or, with `recreate`, replaces) the first management credential in the
  * default tenant. Enabled only when the BOOTSTRAP_TOKEN secret is set; the caller presents it as a Bearer
- * token, compared in constant time. `npm run bootstrap` calls it; docs/deploy.md tells how for production.
+ * token (middleware/bootstrap-auth.ts). `npm run bootstrap` calls it; docs/deploy.md tells how for production.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app";
 import { getConfig } from "../config";
-import { digestsEqual, keyedHash } from "../crypto/secrets";
 import { problems } from "../domain/errors";
-import { clientIp, withinLimit } from "../middleware/rate-limit";
+import { bootstrapAuth } from "../middleware/bootstrap-auth";
+import { clientIp } from "../middleware/rate-limit";
 import { validate } from "../middleware/validate";
 import { createCredential, revokeCredential, type Actor } from "../services/credentials";
 import { findActiveByLabel } from "../storage/credentials";
@@ -20,17 +20,8 @@ export const BOOTSTRAP_LABEL = "latchkey-admin";
 
 export const bootstrapRoutes = new Hono<AppEnv>();
 
-bootstrapRoutes.post("/api/v1/bootstrap", validate("json", bootstrapSchema), async (c) => {
+bootstrapRoutes.post("/api/v1/bootstrap", bootstrapAuth(), validate("json", bootstrapSchema), async (c) => {
   const config = getConfig(c.env);
-  if (!config.bootstrapToken) throw problems.notFound("endpoint");
-  if (!(await withinLimit(c.env.AUTH_FAILURE_LIMITER, `bootstrap|${clientIp(c)}`))) throw problems.rateLimited(60);
-  const presented = /^Bearer +(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? "";
-  const [expected, given] = await Promise.all([
-    keyedHash(config.secretPepper, config.bootstrapToken),
-    keyedHash(config.secretPepper, presented),
-  ]);
-  if (!digestsEqual(expected, given)) throw problems.unauthorized();
-
   const nowMs = Date.now();
   const db = primaryDb(c.env.DB);
   await ensureTenant(db, DEFAULT_TENANT_ID, "Default", nowMs);

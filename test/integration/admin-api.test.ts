@@ -3,10 +3,13 @@
  * resources, the credential lifecycle and its rules (secret shown once, grants only shrink, write scopes
  * only at creation, revoke by label), the audit log, tenant isolation, bootstrap, and the OpenAPI document.
  */
+import { createExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { app } from "../../src/app";
+import type { Env } from "../../src/config";
 import { requireCredential, retireCredentialSecret, revokeCredential } from "../../src/services/credentials";
 import { newClientKey, redeem } from "../support/client-keys";
-import { call, env, freshIp, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
+import { call, env, freshIp, ISSUER, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
 
 const DOCS = "https://api.example.com/docs";
 let t: TestTenant;
@@ -286,6 +289,22 @@ describe("bootstrap", () => {
     expect(oldMint.status).toBe(401);
     const newMint = await tokenRequest({ grant_type: "client_credentials", resource: "urn:latchkey:management" }, { basic: [again.client_id, again.client_secret], ip: freshIp() });
     expect(newMint.status).toBe(200);
+  });
+
+  it("checks the token before the body: 401 for a wrong token, 404 for every request when disabled", async () => {
+    await expectProblem(await bootstrap("wrong-token-wrong-token-wrong-token", { recreate: "not a boolean" }), 401, "unauthorized");
+    await expectProblem(await bootstrap(null, "not json"), 401, "unauthorized");
+    const disabled: Env = { ...env, BOOTSTRAP_TOKEN: "" };
+    for (const path of ["/api/v1/bootstrap", "/api/v1/bootstrap/owner-link"]) {
+      for (const body of ["{}", "not json", JSON.stringify({ recreate: "not a boolean" })]) {
+        const req = new Request(`${ISSUER}${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${env.BOOTSTRAP_TOKEN}`, "cf-connecting-ip": freshIp() },
+          body,
+        });
+        await expectProblem(await app.fetch(req, disabled, createExecutionContext()), 404, "not_found");
+      }
+    }
   });
 });
 
