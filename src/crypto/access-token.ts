@@ -5,6 +5,7 @@
 import { jwtVerify, SignJWT, type JWTPayload } from "jose";
 import type { AccessTokenClaims } from "../domain/token-claims";
 
+/** A key of the ring with its `kid` and `alg`: the private key to sign, or a public key to verify. */
 export interface SigningKey {
   kid: string;
   alg: string;
@@ -18,19 +19,13 @@ export function signAccessToken(claims: AccessTokenClaims, signer: SigningKey): 
     .sign(signer.key);
 }
 
-export interface VerificationKey {
-  kid: string;
-  alg: string;
-  key: CryptoKey;
-}
-
 /**
  * Verifies one of Latchkey's own access tokens against its published keys.
  * Returns the claims, or null for any failure: the caller decides the error.
  */
 export async function verifyAccessToken(
   token: string,
-  keys: ReadonlyMap<string, VerificationKey>,
+  keys: ReadonlyMap<string, SigningKey>,
   expected: { issuer: string; audience: string },
 ): Promise<AccessTokenClaims | null> {
   try {

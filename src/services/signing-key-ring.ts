@@ -6,7 +6,7 @@
  */
 import { CLOCK_SKEW_SECONDS, getConfig, JWKS_MAX_AGE_SECONDS, MAX_TOKEN_LIFETIME_SECONDS, type Env } from "../config";
 import type { SigningAlg } from "../crypto/algorithms";
-import type { SigningKey, VerificationKey } from "../crypto/access-token";
+import type { SigningKey } from "../crypto/access-token";
 import { generateSigningKey, importPublicKey, openPrivateKey, sealPrivateJwk } from "../crypto/signing-keys";
 import { primaryDb } from "../storage/db";
 import type { SigningKeyRow } from "../storage/schema";
@@ -19,7 +19,7 @@ const RETIRED_KEEP_MS = (MAX_TOKEN_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) * 1000
 interface RingSnapshot {
   rows: SigningKeyRow[];
   signer: SigningKey;
-  verifiers: Map<string, VerificationKey>;
+  verifiers: Map<string, SigningKey>;
   validUntil: number;
 }
 
@@ -61,7 +61,7 @@ async function loadSnapshot(env: Env, nowMs: number): Promise<RingSnapshot> {
     current = await createKey(env, config.signingAlg, nowMs, nowMs);
     rows = [...rows, current];
   }
-  const verifiers = new Map<string, VerificationKey>();
+  const verifiers = new Map<string, SigningKey>();
   for (const row of rows.filter((r) => isPublished(r, nowMs))) {
     verifiers.set(row.kid, { kid: row.kid, alg: row.alg, key: await importPublicKey(row.publicJwk, row.alg) });
   }
