@@ -8,6 +8,7 @@ import type { AppEnv } from "../app";
 import { getConfig } from "../config";
 import { assertNotCrossSite, assertSameOrigin } from "../middleware/csrf";
 import { bootstrapAuth } from "../middleware/bootstrap-auth";
+import { NO_STORE_HEADERS } from "../middleware/error-handler";
 import { personFromSession } from "../middleware/session-auth";
 import { validate } from "../middleware/validate";
 import { acceptInvitation, createOwnerLink, invalidInvitation, pendingInvitation, setupOwner } from "../services/people";
@@ -17,14 +18,12 @@ import { iso } from "./admin/views";
 import { userView } from "./admin/people-views";
 import { acceptInviteSchema, invitationQuery, loginSchema, setupOwnerSchema } from "./admin/people-schemas";
 
-const NO_STORE = { "Cache-Control": "no-store" };
-
 function facts(c: Context<AppEnv>): RequestFacts {
   return { ip: c.req.header("cf-connecting-ip") ?? null, userAgent: c.req.header("user-agent") ?? null };
 }
 
 function withCookie(c: Context<AppEnv>, token: string) {
-  return { ...NO_STORE, "Set-Cookie": sessionCookie(getConfig(c.env).issuer, token, SESSION_ABSOLUTE_MS / 1000) };
+  return { ...NO_STORE_HEADERS, "Set-Cookie": sessionCookie(getConfig(c.env).issuer, token, SESSION_ABSOLUTE_MS / 1000) };
 }
 
 export const authRoutes = new Hono<AppEnv>();
@@ -43,7 +42,7 @@ authRoutes.post("/auth/logout", async (c) => {
     assertSameOrigin(c);
     await signOut(c.env, person.session, person.user, facts(c), nowMs);
   }
-  return c.body(null, 204, { ...NO_STORE, "Set-Cookie": sessionCookie(getConfig(c.env).issuer, "", 0) });
+  return c.body(null, 204, { ...NO_STORE_HEADERS, "Set-Cookie": sessionCookie(getConfig(c.env).issuer, "", 0) });
 });
 
 authRoutes.post("/auth/setup-owner", validate("json", setupOwnerSchema), async (c) => {
@@ -57,7 +56,7 @@ authRoutes.get("/auth/invitation", validate("query", invitationQuery), async (c)
   const token = c.req.valid("query").token;
   if (!token) throw invalidInvitation();
   const inv = await pendingInvitation(c.env, token, Date.now());
-  return c.json({ email: inv.email, role: inv.role, expires_at: iso(inv.expiresAt) }, 200, NO_STORE);
+  return c.json({ email: inv.email, role: inv.role, expires_at: iso(inv.expiresAt) }, 200, NO_STORE_HEADERS);
 });
 
 authRoutes.post("/auth/accept-invite", validate("json", acceptInviteSchema), async (c) => {
@@ -69,7 +68,7 @@ authRoutes.post("/auth/accept-invite", validate("json", acceptInviteSchema), asy
 
 authRoutes.post("/bootstrap/owner-link", bootstrapAuth(), async (c) => {
   const link = await createOwnerLink(c.env, facts(c), Date.now());
-  return c.json({ url: link.url, expires_at: iso(link.expiresAt) }, 201, NO_STORE);
+  return c.json({ url: link.url, expires_at: iso(link.expiresAt) }, 201, NO_STORE_HEADERS);
 });
 
 /** GET /me: who the caller is, in any of the three ways one can be authenticated. */
@@ -79,8 +78,8 @@ meRoutes.get("/me", (c) => {
   const p = c.var.principal;
   const scopes = [...p.scopes].sort();
   if (p.kind === "credential") {
-    return c.json({ user: null, credential: { client_id: p.clientId, name: p.actor }, session: null, scopes, auth: "bearer" }, 200, NO_STORE);
+    return c.json({ user: null, credential: { client_id: p.clientId, name: p.actor }, session: null, scopes, auth: "bearer" }, 200, NO_STORE_HEADERS);
   }
   const session = p.session ? { id: p.session.id, expires_at: iso(sessionExpiry(p.session)) } : null;
-  return c.json({ user: userView(p.user), session, scopes, auth: p.auth }, 200, NO_STORE);
+  return c.json({ user: userView(p.user), session, scopes, auth: p.auth }, 200, NO_STORE_HEADERS);
 });

@@ -8,6 +8,7 @@ import type { AppEnv } from "../app";
 import { getConfig } from "../config";
 import { problems } from "../domain/errors";
 import { bootstrapAuth } from "../middleware/bootstrap-auth";
+import { NO_STORE_HEADERS } from "../middleware/error-handler";
 import { clientIp } from "../middleware/rate-limit";
 import { validate } from "../middleware/validate";
 import { createCredential, revokeCredential, type Actor } from "../services/credentials";
@@ -48,6 +49,6 @@ bootstrapRoutes.post("/api/v1/bootstrap", bootstrapAuth(), validate("json", boot
   return c.json(
     { issuer: config.issuer, client_id: created.credential.id, client_secret: created.clientSecret, resource: MANAGEMENT_RESOURCE },
     201,
-    { "Cache-Control": "no-store" },
+    NO_STORE_HEADERS,
   );
 });

@@ -12,6 +12,7 @@ import { serviceName } from "../domain/token-claims";
 import { toClientPublicKey } from "../crypto/client-assertion";
 import { isWellFormedSetupCode } from "../crypto/secrets";
 import { jsonBodyLimit } from "../middleware/body-limit";
+import { NO_STORE_HEADERS } from "../middleware/error-handler";
 import { clientIp, withinLimit } from "../middleware/rate-limit";
 import { validate } from "../middleware/validate";
 import { invalidSetupCode } from "../services/setup-codes";
@@ -57,7 +58,7 @@ setupRoutes.post(
         ...(redeemed.keyId ? { key_id: redeemed.keyId } : {}),
       },
       200,
-      { "Cache-Control": "no-store", Pragma: "no-cache" },
+      NO_STORE_HEADERS,
     );
   },
 );

@@ -7,6 +7,7 @@ import type { AppEnv } from "../../app";
 import { checkGrants, DEFAULT_ROTATION_GRACE_SECONDS, isNarrowing } from "../../domain/credential-rules";
 import { problems } from "../../domain/errors";
 import { auditContext, requireScope } from "../../middleware/admin-auth";
+import { NO_STORE_HEADERS } from "../../middleware/error-handler";
 import { validate } from "../../middleware/validate";
 import { publishCredentialChange } from "../../services/credential-changes";
 import { retireCredentialKey } from "../../services/client-keys";
@@ -30,7 +31,6 @@ import {
   rotateSecretSchema,
 } from "./schemas";
 
-const NO_STORE = { "Cache-Control": "no-store" };
 const read = requireScope("credentials:read");
 const write = requireScope("credentials:write");
 
@@ -64,7 +64,7 @@ credentialRoutes.post("/", write, validate("json", createCredentialSchema), asyn
     expiresAt: body.expires_at ? Date.parse(body.expires_at) : null,
     tokenLifetime: body.token_lifetime ?? null,
   };
-  const headers = (id: string) => ({ ...NO_STORE, Location: `/api/v1/credentials/${id}` });
+  const headers = (id: string) => ({ ...NO_STORE_HEADERS, Location: `/api/v1/credentials/${id}` });
   if (body.delivery === "setup_code") {
     const created = await createCredentialWithSetupCode(c.env, auditContext(c), input, nowMs);
     const view = credentialView(created.credential, nowMs, [], { keys: [], setup: created.setupRow });
@@ -81,12 +81,12 @@ credentialRoutes.get("/", read, validate("query", listCredentialsQuery), async (
   const storedStatus = q.status === "expired" ? "active" : q.status;
   const rows = await listCredentials(primaryDb(c.env.DB), c.var.principal.tenantId, { status: storedStatus, group: q.group, limit: q.limit });
   const views = rows.map((r) => credentialView(r, nowMs)).filter((v) => !q.status || v.status === q.status);
-  return c.json({ credentials: views }, 200, NO_STORE);
+  return c.json({ credentials: views }, 200, NO_STORE_HEADERS);
 });
 
 credentialRoutes.get("/:id", read, async (c) => {
   const credential = await requireCredential(c.env, c.var.principal.tenantId, c.req.param("id"));
-  return c.json(await detailView(c.env, credential, Date.now()), 200, NO_STORE);
+  return c.json(await detailView(c.env, credential, Date.now()), 200, NO_STORE_HEADERS);
 });
 
 credentialRoutes.patch("/:id", write, validate("json", patchCredentialSchema), async (c) => {
@@ -110,7 +110,7 @@ credentialRoutes.patch("/:id", write, validate("json", patchCredentialSchema), a
     auditInsert(db, { ...who, at: nowMs, action: "credential.update", targetType: "credential", targetId: credential.id, detail }),
   ]);
   await publishCredentialChange(c.env, who.tenantId, credential.id, nowMs);
-  return c.json(await detailView(c.env, credential, nowMs), 200, NO_STORE);
+  return c.json(await detailView(c.env, credential, nowMs), 200, NO_STORE_HEADERS);
 });
 
 credentialRoutes.post("/:id/revoke", write, validate("json", revokeSchema), async (c) => {
@@ -122,7 +122,7 @@ credentialRoutes.post("/:id/revoke", write, validate("json", revokeSchema), asyn
   }
   if (credential.status === "revoked") throw problems.conflict("This credential is already revoked.");
   await revokeCredential(c.env, who, credential, nowMs);
-  return c.json(await detailView(c.env, credential, nowMs), 200, NO_STORE);
+  return c.json(await detailView(c.env, credential, nowMs), 200, NO_STORE_HEADERS);
 });
 
 credentialRoutes.post("/:id/secrets", write, validate("json", rotateSecretSchema), async (c) => {
@@ -133,7 +133,7 @@ credentialRoutes.post("/:id/secrets", write, validate("json", rotateSecretSchema
   const grace = c.req.valid("json").grace_period_seconds ?? DEFAULT_ROTATION_GRACE_SECONDS;
   const rotated = await rotateSecret(c.env, who, credential, grace, nowMs);
   const view = await detailView(c.env, credential, nowMs);
-  return c.json({ secret: secretView(rotated.secret, nowMs), client_secret: rotated.clientSecret, credential: view }, 201, NO_STORE);
+  return c.json({ secret: secretView(rotated.secret, nowMs), client_secret: rotated.clientSecret, credential: view }, 201, NO_STORE_HEADERS);
 });
 
 credentialRoutes.delete("/:id/secrets/:secretId", write, async (c) => {
@@ -141,7 +141,7 @@ credentialRoutes.delete("/:id/secrets/:secretId", write, async (c) => {
   const nowMs = Date.now();
   const credential = await requireCredential(c.env, who.tenantId, c.req.param("id"));
   await retireCredentialSecret(c.env, who, credential, c.req.param("secretId"), nowMs);
-  return c.json(await detailView(c.env, credential, nowMs), 200, NO_STORE);
+  return c.json(await detailView(c.env, credential, nowMs), 200, NO_STORE_HEADERS);
 });
 
 credentialRoutes.post("/:id/setup-codes", write, validate("json", createSetupCodeSchema), async (c) => {
@@ -149,7 +149,7 @@ credentialRoutes.post("/:id/setup-codes", write, validate("json", createSetupCod
   const nowMs = Date.now();
   const credential = await requireCredential(c.env, who.tenantId, c.req.param("id"));
   const issued = await issueSetupCode(c.env, who, credential, nowMs);
-  return c.json({ setup_code: setupCodeView(issued.setupCode), credential: await detailView(c.env, credential, nowMs) }, 201, NO_STORE);
+  return c.json({ setup_code: setupCodeView(issued.setupCode), credential: await detailView(c.env, credential, nowMs) }, 201, NO_STORE_HEADERS);
 });
 
 credentialRoutes.delete("/:id/keys/:keyId", write, async (c) => {
@@ -157,5 +157,5 @@ credentialRoutes.delete("/:id/keys/:keyId", write, async (c) => {
   const nowMs = Date.now();
   const credential = await requireCredential(c.env, who.tenantId, c.req.param("id"));
   await retireCredentialKey(c.env, who, credential, c.req.param("keyId"), nowMs);
-  return c.json(await detailView(c.env, credential, nowMs), 200, NO_STORE);
+  return c.json(await detailView(c.env, credential, nowMs), 200, NO_STORE_HEADERS);
 });

@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../app";
 import { auditContext, requireScope } from "../../middleware/admin-auth";
+import { NO_STORE_HEADERS } from "../../middleware/error-handler";
 import { validate } from "../../middleware/validate";
 import { createInvitation, revokeInvitation } from "../../services/people";
 import { primaryDb } from "../../storage/db";
@@ -10,7 +11,6 @@ import { createInvitationSchema } from "./people-schemas";
 import { iso } from "./views";
 import { invitationView } from "./people-views";
 
-const NO_STORE = { "Cache-Control": "no-store" };
 const owner = requireScope("members:write");
 
 export const invitationRoutes = new Hono<AppEnv>();
@@ -18,16 +18,16 @@ export const invitationRoutes = new Hono<AppEnv>();
 invitationRoutes.post("/", owner, validate("json", createInvitationSchema), async (c) => {
   const { email, role } = c.req.valid("json");
   const { invitation, url } = await createInvitation(c.env, auditContext(c), email, role, Date.now());
-  return c.json({ id: invitation.id, email, role, expires_at: iso(invitation.expiresAt), url }, 201, NO_STORE);
+  return c.json({ id: invitation.id, email, role, expires_at: iso(invitation.expiresAt), url }, 201, NO_STORE_HEADERS);
 });
 
 invitationRoutes.get("/", owner, async (c) => {
   const nowMs = Date.now();
   const rows = await listInvitations(primaryDb(c.env.DB), c.var.principal.tenantId);
-  return c.json({ invitations: rows.map((r) => invitationView(r, nowMs)) }, 200, NO_STORE);
+  return c.json({ invitations: rows.map((r) => invitationView(r, nowMs)) }, 200, NO_STORE_HEADERS);
 });
 
 invitationRoutes.delete("/:id", owner, async (c) => {
   await revokeInvitation(c.env, auditContext(c), c.req.param("id"), Date.now());
-  return c.body(null, 204, NO_STORE);
+  return c.body(null, 204, NO_STORE_HEADERS);
 });

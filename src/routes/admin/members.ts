@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../app";
 import { auditContext, requireScope } from "../../middleware/admin-auth";
+import { NO_STORE_HEADERS } from "../../middleware/error-handler";
 import { validate } from "../../middleware/validate";
 import { changeRole, removeMember } from "../../services/people";
 import { primaryDb } from "../../storage/db";
@@ -9,21 +10,19 @@ import { listUsers } from "../../storage/people";
 import { patchMemberSchema } from "./people-schemas";
 import { memberView } from "./people-views";
 
-const NO_STORE = { "Cache-Control": "no-store" };
-
 export const memberRoutes = new Hono<AppEnv>();
 
 memberRoutes.get("/", requireScope("members:read"), async (c) => {
   const rows = await listUsers(primaryDb(c.env.DB), c.var.principal.tenantId);
-  return c.json({ members: rows.map(memberView) }, 200, NO_STORE);
+  return c.json({ members: rows.map(memberView) }, 200, NO_STORE_HEADERS);
 });
 
 memberRoutes.patch("/:id", requireScope("members:write"), validate("json", patchMemberSchema), async (c) => {
   const updated = await changeRole(c.env, auditContext(c), c.req.param("id"), c.req.valid("json").role, Date.now());
-  return c.json(memberView(updated), 200, NO_STORE);
+  return c.json(memberView(updated), 200, NO_STORE_HEADERS);
 });
 
 memberRoutes.delete("/:id", requireScope("members:write"), async (c) => {
   await removeMember(c.env, auditContext(c), c.req.param("id"), Date.now());
-  return c.body(null, 204, NO_STORE);
+  return c.body(null, 204, NO_STORE_HEADERS);
 });

@@ -2,12 +2,11 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../app";
 import { auditContext, requirePerson, type PersonPrincipal } from "../../middleware/admin-auth";
+import { NO_STORE_HEADERS } from "../../middleware/error-handler";
 import { endSession } from "../../services/people";
 import { primaryDb } from "../../storage/db";
 import { listSessions } from "../../storage/sessions";
 import { sessionView } from "./people-views";
-
-const NO_STORE = { "Cache-Control": "no-store" };
 
 export const sessionRoutes = new Hono<AppEnv>();
 sessionRoutes.use("*", requirePerson());
@@ -17,12 +16,12 @@ sessionRoutes.get("/", async (c) => {
   const all = p.scopes.has("sessions:read:all");
   const rows = await listSessions(primaryDb(c.env.DB), p.tenantId, all ? undefined : p.user.id);
   const currentId = p.session?.id ?? null;
-  return c.json({ sessions: rows.map((r) => sessionView(r.session, r, currentId)) }, 200, NO_STORE);
+  return c.json({ sessions: rows.map((r) => sessionView(r.session, r, currentId)) }, 200, NO_STORE_HEADERS);
 });
 
 sessionRoutes.delete("/:id", async (c) => {
   const p = c.var.principal as PersonPrincipal;
   const who = { ...auditContext(c), userId: p.user.id, anyone: p.scopes.has("sessions:write:all") };
   await endSession(c.env, who, c.req.param("id"), Date.now());
-  return c.body(null, 204, NO_STORE);
+  return c.body(null, 204, NO_STORE_HEADERS);
 });

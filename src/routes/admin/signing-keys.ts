@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../app";
 import { requireScope } from "../../middleware/admin-auth";
+import { NO_STORE_HEADERS } from "../../middleware/error-handler";
 import { currentKeyRow } from "../../services/signing-key-ring";
 import { primaryDb } from "../../storage/db";
 import { listSigningKeys } from "../../storage/signing-keys";
@@ -13,5 +14,5 @@ signingKeyRoutes.get("/", requireScope("credentials:read"), async (c) => {
   const nowMs = Date.now();
   const rows = await listSigningKeys(primaryDb(c.env.DB));
   const current = currentKeyRow(rows, nowMs)?.kid;
-  return c.json({ keys: rows.map((k) => signingKeyView(k, current, nowMs)) }, 200, { "Cache-Control": "no-store" });
+  return c.json({ keys: rows.map((k) => signingKeyView(k, current, nowMs)) }, 200, NO_STORE_HEADERS);
 });
