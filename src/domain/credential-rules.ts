@@ -68,3 +68,28 @@ export function credentialStatus(c: { status: string; expiresAt: number | null }
 export function isLive(s: { retiredAt: number | null; expiresAt: number | null }, nowMs: number): boolean {
   return s.retiredAt === null && (s.expiresAt === null || s.expiresAt > nowMs);
 }
+
+/** How many earlier live secrets (or keys) a setup-code redemption leaves without an end date. */
+export const REDEMPTION_KEEPS_OPEN = MAX_LIVE_SECRETS - 1;
+
+/**
+ * The rotation grace policy, one rule for secrets and public keys alike: when one is added, the live ones it
+ * replaces keep working until the grace period ends (never longer than their own end; callers cap with
+ * capSecretExpiry / capKeyExpiry). Replaced are all live ones but the newest `keepOpen`, so at most
+ * MAX_LIVE_SECRETS stay live without an end date:
+ * - an admin rotation replaces every live secret (`keepOpen` 0; it is refused while two are live);
+ * - a setup-code redemption provisions one more machine next to the others (`keepOpen` MAX_LIVE_SECRETS - 1).
+ * `rows` come newest first; `addedId`, the row being added (already present when a redemption is retried), is
+ * never replaced. Returns the ids to cap.
+ */
+export function replacedOnAdd<T extends { id: string; retiredAt: number | null; expiresAt: number | null }>(
+  rows: T[],
+  nowMs: number,
+  keepOpen: number,
+  addedId?: string,
+): string[] {
+  return rows
+    .filter((r) => r.id !== addedId && isLive(r, nowMs))
+    .slice(keepOpen)
+    .map((r) => r.id);
+}

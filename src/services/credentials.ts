@@ -5,7 +5,7 @@
  * event; revoking and retiring are guarded in their UPDATE, so of two racing requests one wins.
  */
 import type { Env } from "../config";
-import { checkGrants, isLive, MAX_LIVE_SECRETS, writeScopesOf } from "../domain/credential-rules";
+import { checkGrants, isLive, MAX_LIVE_SECRETS, replacedOnAdd, writeScopesOf } from "../domain/credential-rules";
 import { problems } from "../domain/errors";
 import { keyedHash, newClientId, newClientSecret, newId, secretHint } from "../crypto/secrets";
 import { getConfig } from "../config";
@@ -175,12 +175,12 @@ export async function retireCredentialSecret(env: Env, who: Actor, credential: C
 
 /**
  * Adds a secret for zero-downtime rotation. The secrets already live keep working until the grace period
- * ends (or their own earlier expiry); a credential holds at most two live secrets.
+ * ends (or their own earlier expiry), per replacedOnAdd; a credential holds at most two live secrets.
  */
 export async function rotateSecret(env: Env, who: Actor, credential: CredentialRow, graceSeconds: number, nowMs: number) {
   const db = primaryDb(env.DB);
-  const live = (await listSecrets(db, who.tenantId, credential.id)).filter((s) => isLive(s, nowMs));
-  if (live.length >= MAX_LIVE_SECRETS) {
+  const secrets = await listSecrets(db, who.tenantId, credential.id);
+  if (secrets.filter((s) => isLive(s, nowMs)).length >= MAX_LIVE_SECRETS) {
     throw problems.conflict("This credential already has two live secrets. Retire one before rotating again.");
   }
   const { secret, row } = await newSecretRow(env, credential.id, who.tenantId, who.actor, nowMs);
@@ -196,8 +196,9 @@ export async function rotateSecret(env: Env, who: Actor, credential: CredentialR
       detail: { new_secret: row.id, hint: row.hint, previous_secrets_expire_at: new Date(graceEnds).toISOString() },
     }),
   ] as const;
-  if (live.length > 0) {
-    await db.batch([...writes, capSecretExpiry(db, credential.id, live.map((s) => s.id), graceEnds)]);
+  const replaced = replacedOnAdd(secrets, nowMs, 0);
+  if (replaced.length > 0) {
+    await db.batch([...writes, capSecretExpiry(db, credential.id, replaced, graceEnds)]);
   } else {
     await db.batch(writes);
   }

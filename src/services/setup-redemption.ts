@@ -4,11 +4,11 @@
  * all at once. That batch is idempotent (the new row's id derives from the code's hash, and is upserted),
  * so when it fails the code is released in its object and the holder retries without leaving half a setup.
  * Limit: a credential keeps two live secrets and two live keys without an end date; when a redemption
- * adds a third of a kind, the oldest live ones get the default 24 h rotation grace, as a rotation would.
+ * adds a third of a kind, the oldest live ones get the default 24 h grace (the policy: replacedOnAdd).
  */
 import type { BatchItem } from "drizzle-orm/batch";
 import { getConfig, type Env } from "../config";
-import { credentialStatus, DEFAULT_ROTATION_GRACE_SECONDS, isLive, MAX_LIVE_SECRETS } from "../domain/credential-rules";
+import { credentialStatus, DEFAULT_ROTATION_GRACE_SECONDS, REDEMPTION_KEEPS_OPEN, replacedOnAdd } from "../domain/credential-rules";
 import { ProblemError } from "../domain/errors";
 import { serviceName } from "../domain/token-claims";
 import type { ClientPublicKey } from "../crypto/client-assertion";
@@ -89,8 +89,6 @@ async function provision(env: Env, codeHash: string, record: SetupCodeRecord, re
 
   const provisionedId = `${req.mode === "key" ? "key" : "sec"}_${codeHash.slice(0, 16)}`;
   const graceEnds = nowMs + DEFAULT_ROTATION_GRACE_SECONDS * 1000;
-  const oldest = <T extends { id: string; retiredAt: number | null; expiresAt: number | null }>(rows: T[]) =>
-    rows.filter((r) => r.id !== provisionedId && isLive(r, nowMs)).slice(MAX_LIVE_SECRETS - 1).map((r) => r.id);
   let result: Redeemed;
   let writes: BatchItem<"sqlite">[];
   if (req.mode === "key") {
@@ -111,12 +109,12 @@ async function provision(env: Env, codeHash: string, record: SetupCodeRecord, re
       retiredAt: null,
       lastUsedAt: null,
     };
-    const capped = oldest(keys);
+    const capped = replacedOnAdd(keys, nowMs, REDEMPTION_KEEPS_OPEN, provisionedId);
     writes = [upsertKey(db, row), ...(capped.length > 0 ? [capKeyExpiry(db, credential.id, capped, graceEnds)] : [])];
     result = { credential, mode: "key", keyId: key.thumbprint };
   } else {
     const { secret, row } = await newSecretRow(env, credential.id, credential.tenantId, record.createdBy, nowMs, provisionedId);
-    const capped = oldest(secrets);
+    const capped = replacedOnAdd(secrets, nowMs, REDEMPTION_KEEPS_OPEN, provisionedId);
     writes = [upsertSecret(db, row), ...(capped.length > 0 ? [capSecretExpiry(db, credential.id, capped, graceEnds)] : [])];
     result = { credential, mode: "secret", clientSecret: secret };
   }
