@@ -54,7 +54,6 @@ export const OAUTH_DESCRIPTIONS = {
   duplicateParameter: "A request parameter was sent more than once.",
   credentialsInQuery: "Client credentials must not be sent in the query string.",
   twoAuthMethods: "The request used more than one client authentication method.",
-  malformedBasic: "The Authorization header is malformed.",
   missingGrantType: "The grant_type parameter is required.",
   unsupportedGrantType: "The grant_type is not supported.",
   malformedScope: "The scope parameter is malformed.",

@@ -1,5 +1,4 @@
 /** Tenants (organisations) and the built-in management resource each one is given. */
-import { eq } from "drizzle-orm";
 import type { Db } from "./db";
 import { resources, tenants, type ScopeDefinition } from "./schema";
 
@@ -33,9 +32,4 @@ export async function ensureTenant(db: Db, id: string, name: string, nowMs: numb
       })
       .onConflictDoNothing(),
   ]);
-}
-
-export async function tenantExists(db: Db, id: string): Promise<boolean> {
-  const row = await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, id)).get();
-  return row !== undefined;
 }
