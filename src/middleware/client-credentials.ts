@@ -1,7 +1,8 @@
 /**
  * Extracting client credentials from a token request (RFC 6749 section 2.3): HTTP Basic with the
- * form-urlencoding of section 2.3.1, or client_secret_post. Exactly one method per request; credentials in
- * the query string are refused. Nothing here touches storage: authentication happens in client-auth.ts.
+ * form-urlencoding of section 2.3.1, client_secret_post, or private_key_jwt (a client_assertion of type
+ * jwt-bearer, RFC 7523 section 2.2). Exactly one method per request; credentials in the query string are
+ * refused. Nothing here touches storage or verifies a signature: authentication happens in client-auth.ts.
  */
 import { OAUTH_DESCRIPTIONS as D, OAuthError } from "../domain/errors";
 

@@ -26,12 +26,12 @@ interface RingSnapshot {
 let snapshot: Promise<RingSnapshot> | undefined;
 let snapshotValidUntil = 0;
 
-/** The key that signs at `nowMs`: the newest one whose activation time has come. */
 /** True while a key is published: not retired, or retired so recently that its tokens may still be live. */
 export function isPublished(row: SigningKeyRow, nowMs: number): boolean {
   return row.retiredAt === null || row.retiredAt > nowMs - RETIRED_KEEP_MS;
 }
 
+/** The key that signs at `nowMs`: the newest one whose activation time has come. */
 export function currentKeyRow(rows: SigningKeyRow[], nowMs: number): SigningKeyRow | undefined {
   return rows.filter((r) => r.activatesAt <= nowMs).sort((a, b) => b.activatesAt - a.activatesAt)[0];
 }
@@ -102,7 +102,7 @@ export function forgetKeyRing(): void {
  * Cron step: publish a successor when the current key is due, retire keys a newer one has replaced,
  * and delete retired keys whose tokens have all expired.
  */
-export async function rotateSigningKeys(env: Env, nowMs: number): Promise<{ created?: string; pruned: boolean }> {
+export async function rotateSigningKeys(env: Env, nowMs: number): Promise<{ created?: string }> {
   const config = getConfig(env);
   const db = primaryDb(env.DB);
   const rows = await listSigningKeys(db);
@@ -121,5 +121,5 @@ export async function rotateSigningKeys(env: Env, nowMs: number): Promise<{ crea
     created = (await createKey(env, config.signingAlg, nowMs, current ? nowMs + PUBLISH_LEAD_MS : nowMs)).kid;
   }
   forgetKeyRing();
-  return { created, pruned: true };
+  return { created };
 }
