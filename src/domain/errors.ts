@@ -29,26 +29,50 @@ const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   server_error: 500,
 };
 
-/** An OAuth error response. `reason` is logged, never sent. */
+export interface OAuthErrorOptions {
+  /** Logged, never sent. */
+  reason?: string;
+  /** The client authenticated with HTTP Basic: a 401 then carries WWW-Authenticate (RFC 6749 section 5.2). */
+  basicChallenge?: boolean;
+  /** Sent as Retry-After with a 429. */
+  retryAfterSeconds?: number;
+  /** Overrides the status the code implies (405 for a wrong method). */
+  status?: number;
+  /** Sent as Allow with a 405. */
+  allow?: string;
+}
+
+/** An OAuth error response (RFC 6749 section 5.2). */
 export class OAuthError extends Error {
   readonly status: number;
-  retryAfterSeconds?: number;
-  /** Set when the client authenticated with HTTP Basic: the 401 then carries WWW-Authenticate (RFC 6749 5.2). */
-  basicChallenge = false;
+  readonly reason?: string;
+  readonly basicChallenge: boolean;
+  readonly retryAfterSeconds?: number;
+  readonly allow?: string;
 
   constructor(
     readonly code: OAuthErrorCode,
     readonly description: string,
-    readonly reason?: string,
+    options: OAuthErrorOptions = {},
   ) {
     super(`${code}: ${description}`);
-    this.status = OAUTH_STATUS[code];
+    this.status = options.status ?? OAUTH_STATUS[code];
+    this.reason = options.reason;
+    this.basicChallenge = options.basicChallenge ?? false;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.allow = options.allow;
   }
+}
+
+/** The one invalid_client every failed client authentication ends in; `reason` goes to the log only. */
+export function invalidClient(reason: string, basicChallenge: boolean): OAuthError {
+  return new OAuthError("invalid_client", OAUTH_DESCRIPTIONS.invalidClient, { reason, basicChallenge });
 }
 
 /** Fixed descriptions, one per failure, so nothing the client sent is echoed back. */
 export const OAUTH_DESCRIPTIONS = {
   invalidClient: "Client authentication failed.",
+  postOnly: "The token endpoint accepts POST only.",
   notForm: "The request body must be application/x-www-form-urlencoded.",
   bodyTooLarge: "The request body is too large.",
   duplicateParameter: "A request parameter was sent more than once.",

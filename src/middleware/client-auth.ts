@@ -6,7 +6,7 @@
  */
 import { getConfig, type Env } from "../config";
 import { credentialStatus, isLive } from "../domain/credential-rules";
-import { OAUTH_DESCRIPTIONS as D, OAuthError } from "../domain/errors";
+import { invalidClient } from "../domain/errors";
 import { digestsEqual, isClientIdShape, isWellFormedSecret, keyedHash } from "../crypto/secrets";
 import { freshCredential, hasCachedCredential, rememberCredential } from "../services/credential-cache";
 import { ASSERTION_CLOCK_SKEW_SECONDS, peekAssertion, verifyClientAssertion } from "../crypto/client-assertion";
@@ -27,11 +27,7 @@ export interface AuthenticatedClient {
 
 const DUMMY_HASH = "A".repeat(43);
 
-function failure(reason: string, presented: PresentedCredentials): OAuthError {
-  const err = new OAuthError("invalid_client", D.invalidClient, reason);
-  err.basicChallenge = presented.method === "client_secret_basic";
-  return err;
-}
+const failure = (reason: string, presented: PresentedCredentials) => invalidClient(reason, presented.method === "client_secret_basic");
 
 interface LoadedClient {
   found: CredentialWithSecrets | null;

@@ -4,7 +4,7 @@
  * jwt-bearer, RFC 7523 section 2.2). Exactly one method per request; credentials in the query string are
  * refused. Nothing here touches storage or verifies a signature: authentication happens in client-auth.ts.
  */
-import { OAUTH_DESCRIPTIONS as D, OAuthError } from "../domain/errors";
+import { invalidClient, OAUTH_DESCRIPTIONS as D, OAuthError } from "../domain/errors";
 
 export type PresentedCredentials =
   | { method: "client_secret_basic" | "client_secret_post"; clientId: string; secret: string }
@@ -20,12 +20,6 @@ function formDecode(value: string): string | null {
   } catch {
     return null;
   }
-}
-
-function invalidClient(reason: string, basic: boolean): OAuthError {
-  const err = new OAuthError("invalid_client", D.invalidClient, reason);
-  err.basicChallenge = basic;
-  return err;
 }
 
 /** Decodes `Authorization: Basic` into client_id and secret, or throws invalid_client with a challenge. */

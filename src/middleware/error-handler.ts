@@ -13,6 +13,7 @@ export function oauthErrorResponse(err: OAuthError): Response {
   const headers = new Headers({ "Content-Type": "application/json", ...NO_STORE_HEADERS });
   if (err.status === 401 && err.basicChallenge) headers.set("WWW-Authenticate", 'Basic realm="latchkey", charset="UTF-8"');
   if (err.retryAfterSeconds !== undefined) headers.set("Retry-After", String(err.retryAfterSeconds));
+  if (err.allow !== undefined) headers.set("Allow", err.allow);
   return new Response(JSON.stringify({ error: err.code, error_description: err.description }), {
     status: err.status,
     headers,

@@ -43,7 +43,7 @@ export async function readOAuthForm(c: Context): Promise<Map<string, string>> {
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
-    throw new OAuthError("invalid_request", D.notForm, "body is not UTF-8");
+    throw new OAuthError("invalid_request", D.notForm, { reason: "body is not UTF-8" });
   }
   const params = new Map<string, string>();
   const seen = new Set<string>();

@@ -16,11 +16,7 @@ import { noteMint } from "../services/usage-recorder";
 
 const RATE_LIMIT_RETRY_AFTER_SECONDS = 10;
 
-function rateLimited(retryAfter: number): OAuthError {
-  const err = new OAuthError("slow_down", D.rateLimited);
-  err.retryAfterSeconds = retryAfter;
-  return err;
-}
+const rateLimited = (retryAfterSeconds: number) => new OAuthError("slow_down", D.rateLimited, { retryAfterSeconds });
 
 export const tokenRoutes = new Hono<AppEnv>();
 
@@ -74,9 +70,5 @@ tokenRoutes.post("/oauth/token", async (c) => {
 
 // RFC 6749 section 3.2: the token endpoint takes POST only.
 tokenRoutes.all("/oauth/token", () => {
-  const response = new OAuthError("invalid_request", "The token endpoint accepts POST only.");
-  return new Response(JSON.stringify({ error: response.code, error_description: response.description }), {
-    status: 405,
-    headers: { Allow: "POST", "Content-Type": "application/json", ...NO_STORE_HEADERS },
-  });
+  throw new OAuthError("invalid_request", D.postOnly, { status: 405, allow: "POST" });
 });

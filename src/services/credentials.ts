@@ -121,6 +121,8 @@ export async function insertNewCredential(
     if (isUniqueViolation(err)) throw problems.conflict("An active credential already has this label.");
     throw err;
   }
+  // Its KV entry marks it as just changed, so the token endpoint reads it from the primary until replicas have it.
+  await publishCredentialChange(env, who.tenantId, row.id, nowMs);
 }
 
 /** Creates a credential with its first secret; the secret is returned once and never stored. */
