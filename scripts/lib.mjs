@@ -111,6 +111,18 @@ async function answers(url) {
   }
 }
 
+/**
+ * Writes `.wrangler-bench.toml` (git-ignored): wrangler.toml with its rate limits raised, for load from one
+ * client and one IP (bench, profile) that should measure minting rather than 429s. Returns its path.
+ */
+export function writeRaisedLimitsConfig() {
+  const source = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
+  const raised = source.replace(/simple = \{ limit = \d+, period = (\d+) \}/g, "simple = { limit = 100000000, period = $1 }");
+  const file = path.join(ROOT, ".wrangler-bench.toml");
+  writeFileSync(file, `# Generated from wrangler.toml with raised rate limits (scripts/lib.mjs). Do not edit.\n${raised}`);
+  return file;
+}
+
 /** Calls POST /api/v1/bootstrap and returns the management credential. */
 export async function bootstrapCredential({ url, bootstrapToken, recreate = false }) {
   const res = await fetch(`${url}/api/v1/bootstrap`, {
