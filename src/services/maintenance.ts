@@ -1,7 +1,7 @@
 /** The hourly cron: signing-key rotation and pruning, deleting ended console sessions and spent sign-in throttles. Failures are logged and retried next hour. */
 import type { Env } from "../config";
 import { primaryDb } from "../storage/db";
-import { pruneThrottles } from "../storage/people";
+import { pruneThrottles } from "../storage/sign-in-throttles";
 import { pruneSessions } from "../storage/sessions";
 import { THROTTLE_WINDOW_MS } from "./sign-in";
 import { SESSION_IDLE_MS } from "./sessions";

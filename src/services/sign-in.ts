@@ -1,24 +1,39 @@
 /**
- * Password sign-in and sign-out. Failed attempts are counted in D1 per account (email, known or not) and per
- * IP in fixed 15-minute windows. The Rate Limiting binding is per location, approximate and cannot be read
- * without counting, so it cannot refuse a correct password during a lockout; D1 has one primary, so the
- * count is global, and it costs one indexed read per attempt plus one batch per failure.
+ * Password sign-in and sign-out, throttled in D1 before any PBKDF2 work: one batch decides and counts each
+ * attempt atomically (src/storage/sign-in-throttles.ts), so concurrent guesses cannot outrun a limit.
+ * Limits, in fixed 15-minute windows: 5 failures per (account, source) and 20 per source refuse that source
+ * (right password included, it is the guesser's); an account's failures from all sources never lock it, but
+ * beyond 10 it admits one attempt per 2-second slot, so a stranger can slow the owner by seconds, not lock
+ * them out. A source is an IPv4 address or an IPv6 /64. The Rate Limiting binding is per location and
+ * approximate; D1's single primary gives one global, exact count for one round trip per attempt.
  */
 import { getConfig, type Env } from "../config";
 import { burnPasswordCheck, verifyPassword } from "../crypto/passwords";
 import { keyedHash } from "../crypto/secrets";
 import { ProblemError, problems } from "../domain/errors";
+import { sourceOf } from "../domain/request-source";
 import { auditInsert } from "../storage/audit";
 import { primaryDb } from "../storage/db";
-import { clearThrottle, findUserByEmail, getThrottles, markSignedIn, recordFailure } from "../storage/people";
+import { findUserByEmail, markSignedIn } from "../storage/people";
 import type { SessionRow, UserRow } from "../storage/schema-console";
 import { deleteSession, insertSession } from "../storage/sessions";
+import { admitAttempt, refundAttempt, type ThrottleKeys, type ThrottleLimits } from "../storage/sign-in-throttles";
 import { DEFAULT_TENANT_ID } from "../storage/tenants";
 import { newSession } from "./sessions";
 
 export const THROTTLE_WINDOW_MS = 15 * 60_000;
-export const MAX_FAILURES_PER_ACCOUNT = 5;
-export const MAX_FAILURES_PER_IP = 20;
+export const MAX_FAILURES_PER_PAIR = 5;
+export const MAX_FAILURES_PER_SOURCE = 20;
+export const ACCOUNT_SLOWDOWN_AFTER = 10;
+export const SLOWDOWN_SLOT_MS = 2_000;
+
+const LIMITS: ThrottleLimits = {
+  windowMs: THROTTLE_WINDOW_MS,
+  pair: MAX_FAILURES_PER_PAIR,
+  source: MAX_FAILURES_PER_SOURCE,
+  slowAfter: ACCOUNT_SLOWDOWN_AFTER,
+  slotMs: SLOWDOWN_SLOT_MS,
+};
 
 /** Where a request came from, for sessions and the audit log. */
 export interface RequestFacts {
@@ -29,54 +44,44 @@ export interface RequestFacts {
 export const invalidCredentials = () =>
   new ProblemError(401, "invalid_credentials", "Invalid credentials", "The email or password is incorrect.");
 
-async function throttleKeys(env: Env, email: string, ip: string | null) {
+async function throttleKeys(env: Env, email: string, ip: string | null): Promise<ThrottleKeys> {
   const pepper = getConfig(env).secretPepper;
-  const [account, address] = await Promise.all([keyedHash(pepper, `throttle:account:${email}`), keyedHash(pepper, `throttle:ip:${ip ?? "unknown"}`)]);
-  return { account, address };
-}
-
-/** Seconds until the caller may try again, or 0 when neither counter has reached its limit. */
-async function lockedFor(env: Env, keys: { account: string; address: string }, nowMs: number): Promise<number> {
-  const rows = await getThrottles(primaryDb(env.DB), [keys.account, keys.address]);
-  let retryMs = 0;
-  for (const row of rows) {
-    const limit = row.key === keys.account ? MAX_FAILURES_PER_ACCOUNT : MAX_FAILURES_PER_IP;
-    const windowEnds = row.windowStart + THROTTLE_WINDOW_MS;
-    if (windowEnds > nowMs && row.failures >= limit) retryMs = Math.max(retryMs, windowEnds - nowMs);
-  }
-  return Math.ceil(retryMs / 1000);
+  const source = sourceOf(ip);
+  const [pair, address, account, slot] = await Promise.all(
+    [`pair:${email}|${source}`, `ip:${source}`, `account:${email}`, `slot:${email}`].map((k) => keyedHash(pepper, `throttle:${k}`)),
+  );
+  return { pair: pair!, source: address!, account: account!, slot: slot! };
 }
 
 /**
  * Checks email and password and opens a session. Unknown emails and wrong passwords fail alike, after the
- * same PBKDF2 work; while a counter is at its limit even the right password is refused with 429.
+ * same PBKDF2 work. A refused attempt (429 with Retry-After) is not evaluated, even with the right password.
  */
 export async function signIn(env: Env, email: string, password: string, facts: RequestFacts, nowMs: number) {
   const db = primaryDb(env.DB);
   const keys = await throttleKeys(env, email, facts.ip);
-  const retryAfter = await lockedFor(env, keys, nowMs);
-  if (retryAfter > 0) throw problems.rateLimited(retryAfter);
+  const admission = await admitAttempt(db, keys, LIMITS, nowMs);
+  if (!admission.admitted) {
+    const windowMs = admission.by === "slot" ? SLOWDOWN_SLOT_MS : THROTTLE_WINDOW_MS;
+    throw problems.rateLimited(Math.max(1, Math.ceil((admission.row.windowStart + windowMs - nowMs) / 1000)));
+  }
 
   const user = await findUserByEmail(db, email);
   const check = user?.passwordHash ? await verifyPassword(password, user.passwordHash) : await burnPasswordCheck(password);
   if (check === "unsupported") console.error(JSON.stringify({ event: "password_hash_unsupported", user: user?.id }));
   if (check !== "match" || !user) {
     const reason = !user ? "unknown_account" : !user.passwordHash ? "no_password" : check === "unsupported" ? "unsupported_hash" : "wrong_password";
-    await db.batch([
-      recordFailure(db, keys.account, nowMs, THROTTLE_WINDOW_MS),
-      recordFailure(db, keys.address, nowMs, THROTTLE_WINDOW_MS),
-      auditInsert(db, {
-        tenantId: user?.tenantId ?? DEFAULT_TENANT_ID,
-        actor: `user:${email}`,
-        action: "auth.sign_in.failure",
-        targetType: "user",
-        targetId: user?.id,
-        ip: facts.ip,
-        userAgent: facts.userAgent,
-        detail: { reason },
-        at: nowMs,
-      }),
-    ]);
+    await auditInsert(db, {
+      tenantId: user?.tenantId ?? DEFAULT_TENANT_ID,
+      actor: `user:${email}`,
+      action: "auth.sign_in.failure",
+      targetType: "user",
+      targetId: user?.id,
+      ip: facts.ip,
+      userAgent: facts.userAgent,
+      detail: { reason },
+      at: nowMs,
+    });
     throw invalidCredentials();
   }
 
@@ -84,7 +89,7 @@ export async function signIn(env: Env, email: string, password: string, facts: R
   await db.batch([
     insertSession(db, row),
     markSignedIn(db, user.id, nowMs),
-    clearThrottle(db, keys.account),
+    ...refundAttempt(db, keys.pair, admission.counted),
     auditInsert(db, { tenantId: user.tenantId, actor: `user:${user.email}`, action: "auth.sign_in", targetType: "session", targetId: row.id, ip: facts.ip, userAgent: facts.userAgent, detail: { method: "password" }, at: nowMs }),
   ]);
   return { user: { ...user, lastSignInAt: nowMs }, session: row, token };

@@ -1,13 +1,13 @@
 /**
- * Repository for people: users, invitations, first-owner tokens and sign-in failure counters.
+ * Repository for people: users, invitations and first-owner tokens (sign-in counters: sign-in-throttles.ts).
  * Writes are returned unexecuted so each batches with its audit event. Single use is enforced inside the
  * batch: the claim UPDATE stamps the new user's id, and the user INSERT reads its tenant_id back from the
  * claimed row, so an already-used, revoked or expired link leaves it NULL and the NOT NULL constraint
  * rolls the whole batch back.
  */
-import { and, asc, count, desc, eq, gt, inArray, isNull, sql, lt } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Db } from "./db";
-import { invitations, ownerSetupTokens, signInThrottles, users, type InvitationRow, type Role, type UserRow } from "./schema-console";
+import { invitations, ownerSetupTokens, users, type InvitationRow, type Role, type UserRow } from "./schema-console";
 
 export function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
   return db.select().from(users).where(eq(users.email, email)).get();
@@ -116,32 +116,4 @@ export function claimOwnerToken(db: Db, id: string, tenantId: string, userId: st
     .update(ownerSetupTokens)
     .set({ usedAt: at, usedBy: userId })
     .where(and(eq(ownerSetupTokens.id, id), isNull(ownerSetupTokens.usedAt), gt(ownerSetupTokens.expiresAt, at), noOwner));
-}
-
-export function getThrottles(db: Db, keys: string[]) {
-  return db.select().from(signInThrottles).where(inArray(signInThrottles.key, keys)).all();
-}
-
-/** Counts one failure for `key` in a fixed window that starts at its first failure. */
-export function recordFailure(db: Db, key: string, at: number, windowMs: number) {
-  const expired = sql`${signInThrottles.windowStart} <= ${at - windowMs}`;
-  return db
-    .insert(signInThrottles)
-    .values({ key, windowStart: at, failures: 1 })
-    .onConflictDoUpdate({
-      target: signInThrottles.key,
-      set: {
-        failures: sql`case when ${expired} then 1 else ${signInThrottles.failures} + 1 end`,
-        windowStart: sql`case when ${expired} then ${at} else ${signInThrottles.windowStart} end`,
-      },
-    });
-}
-
-/** Deletes throttle rows whose window ended before `cutoff` (the hourly cron). */
-export function pruneThrottles(db: Db, cutoff: number) {
-  return db.delete(signInThrottles).where(lt(signInThrottles.windowStart, cutoff)).run();
-}
-
-export function clearThrottle(db: Db, key: string) {
-  return db.delete(signInThrottles).where(eq(signInThrottles.key, key));
 }

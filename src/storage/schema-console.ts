@@ -2,7 +2,7 @@
  * The console's tables: people (users), their sessions, invitations and the one-time first-owner links.
  * Session ids and link tokens are stored only as keyed hashes. An email names one person in the whole
  * deployment (sign-in sends no tenant), so `users.email` is unique globally, not per tenant.
- * `sign_in_throttles` is deployment-wide abuse state (keyed by account or IP), so it has no tenant_id.
+ * `sign_in_throttles` is deployment-wide abuse state (keyed by account and source), so it has no tenant_id.
  */
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { tenants } from "./schema";
@@ -84,9 +84,11 @@ export const ownerSetupTokens = sqliteTable(
 );
 
 export const signInThrottles = sqliteTable("sign_in_throttles", {
-  /** HMAC of `account:<email>` or `ip:<address>`: neither is stored in the clear. */
+  /** HMAC of `throttle:<kind>:...` (pair, source, account or slot; src/services/sign-in.ts): no email or address in the clear. */
   key: text("key").primaryKey(),
+  /** First counted attempt of the current window. */
   windowStart: integer("window_start").notNull(),
+  /** Attempts counted in the window and not (yet) refunded by a success. */
   failures: integer("failures").notNull(),
 });
 
@@ -94,3 +96,4 @@ export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
 export type InvitationRow = typeof invitations.$inferSelect;
 export type OwnerSetupTokenRow = typeof ownerSetupTokens.$inferSelect;
+export type SignInThrottleRow = typeof signInThrottles.$inferSelect;

@@ -1,4 +1,4 @@
-// Sign-in in workerd: throttling per account and per IP, idle and absolute session expiry (with a moved
+// Sign-in in workerd: throttling per (account, source), per source and the per-account slowdown, idle and absolute session expiry (with a moved
 // clock), Cloudflare Access assertions (own keys through the injectable key source) and the PBKDF2 cap.
 import { createExecutionContext } from "cloudflare:test";
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey as JoseKey } from "jose";
@@ -23,6 +23,14 @@ const login = (email: string, password: string, ip: string) => postJson("/auth/l
 let owner: Person;
 let machine: TestTenant;
 
+async function member(email: string): Promise<string> {
+  await insertUser(primaryDb(env.DB), {
+    id: `usr_${email.split("@")[0]}`, tenantId: "default", email, name: email, role: "viewer",
+    passwordHash: await hashPassword(PASSWORD), createdAt: Date.now(), createdBy: "test", lastSignInAt: null,
+  }).run();
+  return email;
+}
+
 beforeAll(async () => {
   owner = await createOwner("root@example.com", "Rita Root");
   machine = await setupTenant("default");
@@ -45,32 +53,95 @@ describe("sign-in throttling", () => {
     ]);
   });
 
-  it("locks an account after 5 failures in 15 minutes, refusing even the right password, from any IP", async () => {
+  it("counts 40 concurrent wrong passwords from one source before verifying: exactly 5 are evaluated", async () => {
     const t0 = Date.now();
     vi.setSystemTime(t0);
-    const victim = "victim@example.com";
-    await insertUser(primaryDb(env.DB), {
-      id: "usr_victim", tenantId: "default", email: victim, name: "Victor", role: "viewer",
-      passwordHash: await hashPassword(PASSWORD), createdAt: t0, createdBy: "test", lastSignInAt: null,
-    }).run();
-    for (let i = 0; i < 5; i++) expect((await login(victim, `guess-${i}`, `198.18.1.${i}`)).status).toBe(401);
+    const victim = await member("racer@example.com");
+    const ip = "198.18.1.1";
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => login(victim, `guess-${i}`, ip)));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(35);
+    for (const res of results.filter((r) => r.status === 429)) {
+      expect(res.headers.get("retry-after")).toBe("900");
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      expect(await json(res)).toMatchObject({ status: 429, code: "rate_limited", retry_after: 900 });
+    }
+    const failures = (await json(await machine.admin("GET", `/audit?action=auth.sign_in.failure&actor=user:${victim}`))).events;
+    expect(failures).toHaveLength(5);
 
-    const locked = await login(victim, PASSWORD, "198.18.1.99");
+    const locked = await login(victim, PASSWORD, ip);
     expect(locked.status).toBe(429);
     expect(locked.headers.get("retry-after")).toBe("900");
-    expect(locked.headers.get("content-type")).toBe("application/problem+json");
-    expect(await json(locked)).toMatchObject({ status: 429, code: "rate_limited", retry_after: 900 });
     expect(locked.headers.get("set-cookie")).toBeNull();
-
     vi.setSystemTime(t0 + 10 * 60_000);
-    const still = await login(victim, PASSWORD, "198.18.1.100");
-    expect(still.status).toBe(429);
-    expect(still.headers.get("retry-after")).toBe("300");
-
+    expect((await login(victim, PASSWORD, ip)).headers.get("retry-after")).toBe("300");
     vi.setSystemTime(t0 + 15 * 60_000 + 1);
-    const ok = await login(victim, PASSWORD, "198.18.1.101");
-    expect(ok.status).toBe(200);
-    expect((await json(ok)).user.email).toBe(victim);
+    expect((await login(victim, PASSWORD, ip)).status).toBe(200);
+  });
+
+  it("a stranger's failures from one source never stop the owner signing in from another", async () => {
+    const t0 = Date.now();
+    vi.setSystemTime(t0);
+    const victim = await member("victim@example.com");
+    for (let i = 0; i < 5; i++) expect((await login(victim, `guess-${i}`, "198.18.1.10")).status).toBe(401);
+    expect((await login(victim, PASSWORD, "198.18.1.10")).status).toBe(429);
+    for (let i = 0; i < 4; i++) expect((await login(victim, `guess-${i}`, `198.18.1.${20 + i}`)).status).toBe(401);
+
+    const owner = await login(victim, PASSWORD, "198.18.1.99");
+    expect(owner.status).toBe(200);
+    expect((await json(owner)).user.email).toBe(victim);
+    sessionCookieOf(owner);
+  });
+
+  it("a success from a source clears that source's failures for the account", async () => {
+    const typist = await member("typist@example.com");
+    for (let i = 0; i < 4; i++) expect((await login(typist, "typo", "198.18.1.30")).status).toBe(401);
+    expect((await login(typist, PASSWORD, "198.18.1.30")).status).toBe(200);
+    for (let i = 0; i < 4; i++) expect((await login(typist, "typo", "198.18.1.30")).status).toBe(401);
+    expect((await login(typist, PASSWORD, "198.18.1.30")).status).toBe(200);
+  });
+
+  it("counts an IPv6 /64 as one source", async () => {
+    const victim = await member("six@example.com");
+    for (let i = 1; i <= 5; i++) expect((await login(victim, "guess", `2001:db8:7:7::${i}`)).status).toBe(401);
+    expect((await login(victim, PASSWORD, "2001:DB8:7:7:abcd:ef01:2345:6789")).status).toBe(429);
+    expect((await login(victim, PASSWORD, "2001:db8:7:8::1")).status).toBe(200);
+  });
+
+  it("slows an account failed from many sources to one attempt per 2 s, without counting the refusals", async () => {
+    const t0 = Date.now();
+    vi.setSystemTime(t0);
+    const victim = await member("slowed@example.com");
+    for (let i = 0; i < 10; i++) expect((await login(victim, `guess-${i}`, `198.18.6.${i}`)).status).toBe(401);
+
+    vi.setSystemTime(t0 + 1_000);
+    expect((await login(victim, "guess", "198.18.6.50")).status).toBe(401);
+    for (let i = 0; i < 6; i++) {
+      const slowed = await login(victim, PASSWORD, "198.18.6.99");
+      expect(slowed.status).toBe(429);
+      expect(slowed.headers.get("retry-after")).toBe("2");
+      expect(await json(slowed)).toMatchObject({ code: "rate_limited", retry_after: 2 });
+    }
+    vi.setSystemTime(t0 + 2_500);
+    expect((await login(victim, PASSWORD, "198.18.6.99")).headers.get("retry-after")).toBe("1");
+    vi.setSystemTime(t0 + 3_000);
+    const owner = await login(victim, PASSWORD, "198.18.6.99");
+    expect(owner.status).toBe(200);
+    expect((await login(victim, PASSWORD, "198.18.6.98")).status).toBe(429);
+    vi.setSystemTime(t0 + 15 * 60_000 + 1);
+    expect((await login(victim, PASSWORD, "198.18.6.98")).status).toBe(200);
+    expect((await login(victim, PASSWORD, "198.18.6.97")).status).toBe(200);
+  });
+
+  it("the hourly maintenance prunes spent throttles", async () => {
+    const t0 = Date.now();
+    vi.setSystemTime(t0);
+    await login("pruned@example.com", "guess", "198.18.7.1");
+    const rows = () => env.DB.prepare("select count(*) as n from sign_in_throttles where window_start <= ?").bind(t0).first<{ n: number }>();
+    expect((await rows())!.n).toBeGreaterThan(0);
+    await runMaintenance(env, t0 + 15 * 60_000 + 1);
+    expect((await rows())!.n).toBe(0);
   });
 
   it("locks an IP after 20 failures, whatever the accounts; other IPs still sign in", async () => {

@@ -16,6 +16,7 @@ import {
   type CatalogResource,
 } from "../../src/domain/credential-rules";
 import { isValidResourceUri, isValidScopeName, parseScopeParam, selectGrant } from "../../src/domain/scopes";
+import { sourceOf } from "../../src/domain/request-source";
 import { buildAccessTokenClaims } from "../../src/domain/token-claims";
 import {
   digestsEqual,
@@ -325,5 +326,22 @@ describe("keyedHash and digestsEqual", () => {
     expect(digestsEqual(digest, `${digest.slice(0, -1)}p`)).toBe(false);
     expect(digestsEqual(digest, digest.slice(0, -1))).toBe(false);
     expect(digestsEqual(digest, "lsVaKWTYolrUd_gkiwOMrxUAGbIUuj8stsYZSJdvRQk")).toBe(false);
+  });
+});
+
+describe("request sources", () => {
+  it("keeps IPv4 addresses, folds IPv6 to its /64 and IPv4-mapped IPv6 to its IPv4 address", () => {
+    expect(sourceOf("203.0.113.7")).toBe("203.0.113.7");
+    expect(sourceOf("2001:db8:7:7::1")).toBe("2001:db8:7:7::/64");
+    expect(sourceOf("2001:0DB8:0007:0007:abcd:ef01:2345:6789")).toBe("2001:db8:7:7::/64");
+    expect(sourceOf("2001:db8::7:7:1")).toBe("2001:db8:0:0::/64");
+    expect(sourceOf("fe80::1%eth0")).toBe("fe80:0:0:0::/64");
+    expect(sourceOf("::1")).toBe("0:0:0:0::/64");
+    expect(sourceOf("::ffff:198.51.100.4")).toBe("198.51.100.4");
+    expect(sourceOf("::ffff:c633:6404")).toBe("198.51.100.4");
+    expect(sourceOf(null)).toBe("unknown");
+    expect(sourceOf("")).toBe("unknown");
+    expect(sourceOf("not-an-ip")).toBe("not-an-ip");
+    expect(sourceOf("1:2:3:4:5:6:7:8:9")).toBe("1:2:3:4:5:6:7:8:9");
   });
 });
