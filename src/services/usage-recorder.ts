@@ -1,14 +1,18 @@
 /**
  * Coalesced usage accounting for the token endpoint, which writes nothing synchronously. Each isolate keeps
- * per-credential counts and last-used times and flushes them in the background at most once per credential
- * per minute, with the last-used time of each secret and public key (the first mint after a quiet minute flushes at once, so sporadic jobs show fresh times).
- * Trade-off: counts pending in an isolate that is evicted before its next flush are lost (at most a minute's).
+ * per-credential counts and last-used times (per credential and per secret or public key) and writes them in
+ * the background: a mint more than one window after the credential's last write flushes at once; a mint inside
+ * the window schedules one trailing flush, through waitUntil, for when the window ends. So pending usage
+ * reaches D1 within one window (20 s) of the mint whatever happens next, and each credential costs at most one
+ * write per window per isolate. The window stays under waitUntil's ~30 s grace after the response.
+ * Trade-off: an isolate evicted before its trailing flush runs loses that window's pending usage.
  */
 import { primaryDb, type Db } from "../storage/db";
 import { recordKeyUsage } from "../storage/client-keys";
 import { recordCredentialUsage, recordSecretUsage } from "../storage/credentials";
 
-const FLUSH_INTERVAL_MS = 60_000;
+const DEFAULT_FLUSH_WINDOW_MS = 20_000;
+let flushWindowMs = DEFAULT_FLUSH_WINDOW_MS;
 
 interface Pending {
   count: number;
@@ -16,31 +20,19 @@ interface Pending {
   /** Last use per authenticator id, with whether it is a secret or a public key. */
   authenticators: Map<string, { kind: "secret" | "key"; at: number }>;
   flushedAt: number;
+  trailing: boolean;
 }
 
 const pending = new Map<string, Pending>();
 
-/**
- * Notes one mint by the secret or key `authenticatorId`. Returns a flush to hand to waitUntil when this
- * credential is due, else null (the database handle is only built then).
- */
-export function noteMint(
-  d1: D1Database,
-  credentialId: string,
-  authenticator: { id: string; kind: "secret" | "key" },
-  nowMs: number,
-): Promise<void> | null {
-  let entry = pending.get(credentialId);
-  if (!entry) {
-    entry = { count: 0, lastUsedAt: 0, authenticators: new Map(), flushedAt: 0 };
-    pending.set(credentialId, entry);
-  }
-  entry.count += 1;
-  entry.lastUsedAt = Math.max(entry.lastUsedAt, nowMs);
-  entry.authenticators.set(authenticator.id, { kind: authenticator.kind, at: nowMs });
-  if (nowMs - entry.flushedAt < FLUSH_INTERVAL_MS) return null;
+/** Sets the coalescing window (tests); without an argument restores the default. */
+export function setUsageFlushWindow(ms: number = DEFAULT_FLUSH_WINDOW_MS): void {
+  flushWindowMs = ms;
+}
+
+function flush(d1: D1Database, credentialId: string, entry: Pending, nowMs: number): Promise<void> {
   const { count, lastUsedAt, authenticators } = entry;
-  pending.set(credentialId, { count: 0, lastUsedAt: 0, authenticators: new Map(), flushedAt: nowMs });
+  Object.assign(entry, { count: 0, lastUsedAt: 0, authenticators: new Map(), flushedAt: nowMs });
   const db = primaryDb(d1);
   const writes = [
     recordCredentialUsage(db, credentialId, lastUsedAt, count),
@@ -50,4 +42,35 @@ export function noteMint(
     () => undefined,
     (err: unknown) => console.error(JSON.stringify({ event: "usage_flush_failed", credential: credentialId, error: String(err) })),
   );
+}
+
+function flushAtWindowEnd(d1: D1Database, credentialId: string, entry: Pending, nowMs: number): Promise<void> {
+  entry.trailing = true;
+  const delay = Math.min(flushWindowMs, Math.max(0, entry.flushedAt + flushWindowMs - nowMs));
+  return new Promise<void>((resolve) => setTimeout(resolve, delay)).then(() => {
+    entry.trailing = false;
+    return entry.count > 0 ? flush(d1, credentialId, entry, Date.now()) : undefined;
+  });
+}
+
+/**
+ * Notes one mint by the secret or key `authenticatorId`. Returns a write to hand to waitUntil (at once, or
+ * at the end of the window), or null when one is already scheduled for this credential.
+ */
+export function noteMint(
+  d1: D1Database,
+  credentialId: string,
+  authenticator: { id: string; kind: "secret" | "key" },
+  nowMs: number,
+): Promise<void> | null {
+  let entry = pending.get(credentialId);
+  if (!entry) {
+    entry = { count: 0, lastUsedAt: 0, authenticators: new Map(), flushedAt: 0, trailing: false };
+    pending.set(credentialId, entry);
+  }
+  entry.count += 1;
+  entry.lastUsedAt = Math.max(entry.lastUsedAt, nowMs);
+  entry.authenticators.set(authenticator.id, { kind: authenticator.kind, at: nowMs });
+  if (nowMs - entry.flushedAt >= flushWindowMs) return flush(d1, credentialId, entry, nowMs);
+  return entry.trailing ? null : flushAtWindowEnd(d1, credentialId, entry, nowMs);
 }

@@ -5,6 +5,7 @@
  */
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from "jose";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { setUsageFlushWindow } from "../../src/services/usage-recorder";
 import { call, env, encodeForm, freshIp, ISSUER, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
 
 const ORDERS = "https://api.example.com/orders";
@@ -349,5 +350,34 @@ describe("usage accounting", () => {
     expect(view!.mint_count).toBe(1);
     expect(view!.last_used_at).not.toBeNull();
     expect(view!.secrets[0]!.last_used_at).not.toBeNull();
+  });
+
+  it("writes a mint inside the coalescing window when the window ends, with no further mint", async () => {
+    setUsageFlushWindow(1_000);
+    try {
+      const c = await newCredential();
+      const rotated = await t.admin("POST", `/credentials/${c.id}/secrets`, { grace_period_seconds: 3600 });
+      const { client_secret: second, secret } = (await rotated.json()) as { client_secret: string; secret: { id: string } };
+      const mint = (s: string) => tokenRequest({ grant_type: "client_credentials" }, { basic: [c.id, s], ip: freshIp() });
+      expect((await mint(c.secret)).status).toBe(200);
+      expect((await mint(second)).status).toBe(200);
+
+      type View = { last_used_at: string | null; mint_count: number; secrets: { id: string; last_used_at: string | null }[] };
+      const view = await vi.waitFor(
+        async () => {
+          const v = (await (await t.admin("GET", `/credentials/${c.id}`)).json()) as View;
+          expect(v.mint_count).toBe(2);
+          return v;
+        },
+        { timeout: 4_000, interval: 50 },
+      );
+      const lastUsed = Object.fromEntries(view.secrets.map((s) => [s.id, s.last_used_at]));
+      expect(lastUsed[c.secretId]).not.toBeNull();
+      expect(lastUsed[secret.id]).not.toBeNull();
+      expect(Date.parse(lastUsed[secret.id]!)).toBeGreaterThanOrEqual(Date.parse(lastUsed[c.secretId]!));
+      expect(view.last_used_at).toBe(lastUsed[secret.id]);
+    } finally {
+      setUsageFlushWindow();
+    }
   });
 });
