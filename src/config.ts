@@ -58,9 +58,7 @@ const configSchema = z.object({
   access: z
     .object({ teamDomain: z.string().regex(/^(https:\/\/)?[A-Za-z0-9.-]+\/?$/, "a team name or host"), audience: z.string().min(1) })
     .optional(),
-})
-  .refine((c) => c.secretPepperPrevious !== c.secretPepper, { path: ["secretPepperPrevious"], message: "must differ from SECRET_PEPPER" })
-  .refine((c) => c.keyEncryptionKeyPrevious !== c.keyEncryptionKey, { path: ["keyEncryptionKeyPrevious"], message: "must differ from KEY_ENCRYPTION_KEY" });
+});
 
 export type Config = z.infer<typeof configSchema>;
 

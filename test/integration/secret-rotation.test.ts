@@ -90,10 +90,12 @@ describe("first signing key", () => {
 });
 
 describe("configuration of previous secrets", () => {
-  it("fails loudly on a malformed previous secret or one equal to the current secret", () => {
+  it("fails loudly on a malformed previous secret; an empty one is absent, one equal to the current is harmless", () => {
     expect(() => getConfig(withEnv({ SECRET_PEPPER_PREVIOUS: "short" }))).toThrow(/secretPepperPrevious: must be 32 random bytes/);
-    expect(() => getConfig(withEnv({ KEY_ENCRYPTION_KEY_PREVIOUS: OLD_KEK }))).toThrow(/keyEncryptionKeyPrevious: must differ/);
+    expect(() => getConfig(withEnv({ KEY_ENCRYPTION_KEY_PREVIOUS: "not base64url!".padEnd(43, "x") }))).toThrow(/keyEncryptionKeyPrevious: must be 32 random bytes/);
     expect(getConfig(withEnv({ SECRET_PEPPER_PREVIOUS: "" })).secretPepperPrevious).toBeUndefined();
+    // The first step of a rotation (previous set to the value current still has) must not take the Worker down.
+    expect(getConfig(withEnv({ KEY_ENCRYPTION_KEY_PREVIOUS: OLD_KEK })).keyEncryptionKeyPrevious).toBe(OLD_KEK);
   });
 });
 
