@@ -27,6 +27,10 @@ export interface Env {
   SECRET_PEPPER: string;
   /** Secret: AES-256-GCM key (base64url, 32 bytes) that encrypts signing keys at rest. */
   KEY_ENCRYPTION_KEY: string;
+  /** Secret, optional, during a rotation only: the pepper before SECRET_PEPPER, still accepted until each hash is renewed. */
+  SECRET_PEPPER_PREVIOUS?: string;
+  /** Secret, optional, during a rotation only: the key-encryption key before KEY_ENCRYPTION_KEY, until the cron reseals. */
+  KEY_ENCRYPTION_KEY_PREVIOUS?: string;
   /** Secret, optional: enables POST /api/v1/bootstrap for the first management credential. */
   BOOTSTRAP_TOKEN?: string;
   /** Optional: Cloudflare Access team (`acme` or `acme.cloudflareaccess.com`); with ACCESS_AUD, enables Access sign-in. */
@@ -48,6 +52,8 @@ const configSchema = z.object({
   signingKeyRotationDays: z.coerce.number().int().min(1).max(365),
   secretPepper: base64urlKey,
   keyEncryptionKey: base64urlKey,
+  secretPepperPrevious: base64urlKey.optional(),
+  keyEncryptionKeyPrevious: base64urlKey.optional(),
   bootstrapToken: z.string().min(32).optional(),
   access: z
     .object({ teamDomain: z.string().regex(/^(https:\/\/)?[A-Za-z0-9.-]+\/?$/, "a team name or host"), audience: z.string().min(1) })
@@ -65,6 +71,8 @@ const RAW_FIELDS = [
   "SIGNING_KEY_ROTATION_DAYS",
   "SECRET_PEPPER",
   "KEY_ENCRYPTION_KEY",
+  "SECRET_PEPPER_PREVIOUS",
+  "KEY_ENCRYPTION_KEY_PREVIOUS",
   "BOOTSTRAP_TOKEN",
   "ACCESS_TEAM_DOMAIN",
   "ACCESS_AUD",
@@ -88,6 +96,8 @@ export function getConfig(env: Env): Config {
     signingKeyRotationDays: env.SIGNING_KEY_ROTATION_DAYS ?? "30",
     secretPepper: env.SECRET_PEPPER,
     keyEncryptionKey: env.KEY_ENCRYPTION_KEY,
+    secretPepperPrevious: env.SECRET_PEPPER_PREVIOUS || undefined,
+    keyEncryptionKeyPrevious: env.KEY_ENCRYPTION_KEY_PREVIOUS || undefined,
     bootstrapToken: env.BOOTSTRAP_TOKEN || undefined,
     access: env.ACCESS_TEAM_DOMAIN && env.ACCESS_AUD ? { teamDomain: env.ACCESS_TEAM_DOMAIN, audience: env.ACCESS_AUD } : undefined,
   });

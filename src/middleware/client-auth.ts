@@ -7,14 +7,15 @@
 import { getConfig, type Env } from "../config";
 import { credentialStatus, isLive } from "../domain/credential-rules";
 import { invalidClient } from "../domain/errors";
-import { digestsEqual, isClientIdShape, isWellFormedSecret, keyedHash } from "../crypto/secrets";
+import { isClientIdShape, isWellFormedSecret, keyedHash } from "../crypto/secrets";
 import { freshCredential, hasCachedCredential, rememberCredential } from "../services/credential-cache";
+import { matchSecret, type SecretRehash } from "../services/pepper-rotation";
 import { ASSERTION_CLOCK_SKEW_SECONDS, peekAssertion, verifyClientAssertion } from "../crypto/client-assertion";
 import { rememberAssertion } from "../durable-objects/assertion-replay";
 import { findForAuthentication, type CredentialWithSecrets } from "../storage/credentials";
 import { primaryDb, replicaDb } from "../storage/db";
 import { readRevocation, type RevocationEntry } from "../storage/revocation-list";
-import type { CredentialRow } from "../storage/schema";
+import type { CredentialRow, CredentialSecretRow } from "../storage/schema";
 import type { PresentedCredentials } from "./client-credentials";
 
 export interface AuthenticatedClient {
@@ -23,6 +24,8 @@ export interface AuthenticatedClient {
   authenticatorId: string;
   authenticatorKind: "secret" | "key";
   method: PresentedCredentials["method"];
+  /** Set when the secret matched a hash that should be renewed under the current pepper (in the background). */
+  secretRehash?: SecretRehash;
 }
 
 const DUMMY_HASH = "A".repeat(43);
@@ -82,15 +85,14 @@ export async function authenticateWithSecret(
   const [presentedHash, client] = await Promise.all([keyedHash(getConfig(env).secretPepper, secret), loadClient(env, clientId, nowMs)]);
   const { found } = client;
   // Every stored hash is compared (a decoy when the client is unknown), so the work does not depend on which matches.
-  const candidates = found?.secrets ?? [{ id: "", secretHash: DUMMY_HASH, retiredAt: null, expiresAt: null }];
-  let matched: (typeof candidates)[number] | undefined;
-  for (const candidate of candidates) {
-    if (digestsEqual(candidate.secretHash, presentedHash)) matched = candidate;
-  }
+  const candidates: Pick<CredentialSecretRow, "id" | "secretHash" | "pepperId" | "retiredAt" | "expiresAt">[] = found?.secrets ?? [
+    { id: "", secretHash: DUMMY_HASH, pepperId: null, retiredAt: null, expiresAt: null },
+  ];
+  const { matched, rehash } = await matchSecret(getConfig(env), clientId, candidates, secret, presentedHash);
   if (!found || !matched) throw failure(found ? "wrong secret" : "unknown client", presented);
   if (!isLive(matched, nowMs)) throw failure("secret retired or expired", presented);
   assertInGoodStanding({ ...client, found }, matched.id, nowMs, presented);
-  return { credential: found.credential, authenticatorId: matched.id, authenticatorKind: "secret", method: presented.method };
+  return { credential: found.credential, authenticatorId: matched.id, authenticatorKind: "secret", method: presented.method, secretRehash: rehash };
 }
 
 /**

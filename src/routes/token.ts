@@ -1,7 +1,8 @@
 /**
  * POST /oauth/token, as a visible chain of small steps: per-IP limit, parse the form, find the presented
  * credentials, check the grant type, per-client limit, authenticate, issue. The mint writes nothing
- * synchronously: usage is coalesced in the background and one structured log line records the mint.
+ * synchronously: usage is coalesced in the background (as is the renewal of a secret hash made under the
+ * previous pepper) and one structured log line records the mint.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app";
@@ -12,6 +13,7 @@ import { presentedCredentials } from "../middleware/client-credentials";
 import { NO_STORE_HEADERS } from "../middleware/error-handler";
 import { readOAuthForm } from "../middleware/form-body";
 import { AUTH_FAILURE_RETRY_AFTER_SECONDS, authFailures, clientIp, withinLimit } from "../middleware/rate-limit";
+import { renewSecretHashLater } from "../services/pepper-rotation";
 import { noteMint } from "../services/usage-recorder";
 
 const RATE_LIMIT_RETRY_AFTER_SECONDS = 10;
@@ -48,6 +50,8 @@ tokenRoutes.post("/oauth/token", async (c) => {
   const issued = await issueClientCredentialsToken(c.env, client.credential, params, nowMs);
   const flush = noteMint(c.env.DB, client.credential.id, { id: client.authenticatorId, kind: client.authenticatorKind }, nowMs);
   if (flush) c.executionCtx.waitUntil(flush);
+  const renewal = renewSecretHashLater(c.env, client.secretRehash);
+  if (renewal) c.executionCtx.waitUntil(renewal);
   console.log(
     JSON.stringify({
       event: "token_minted",

@@ -9,6 +9,7 @@ import { checkGrants, isLive, MAX_LIVE_SECRETS, replacedOnAdd, writeScopesOf } f
 import { problems } from "../domain/errors";
 import { keyedHash, newClientId, newClientSecret, newId, secretHint } from "../crypto/secrets";
 import { getConfig } from "../config";
+import { keyId } from "../crypto/key-id";
 import { auditInsert, auditInsertIf, previousStatementChanged } from "../storage/audit";
 import {
   capSecretExpiry,
@@ -48,11 +49,13 @@ export interface NewCredentialInput {
 /** A new secret and its row (hash only); `id` is fixed by callers that must be able to retry idempotently. */
 export async function newSecretRow(env: Env, credentialId: string, tenantId: string, by: string, nowMs: number, id = newId("sec")) {
   const secret = await newClientSecret();
+  const pepper = getConfig(env).secretPepper;
   const row: CredentialSecretRow = {
     id,
     credentialId,
     tenantId,
-    secretHash: await keyedHash(getConfig(env).secretPepper, secret),
+    secretHash: await keyedHash(pepper, secret),
+    pepperId: await keyId(pepper),
     hint: secretHint(secret),
     createdAt: nowMs,
     createdBy: by,

@@ -1,8 +1,9 @@
-/** The hourly cron: signing-key rotation and pruning, deleting ended console sessions and spent sign-in throttles. Failures are logged and retried next hour. */
+/** The hourly cron: signing-key rotation and pruning, resealing signing keys after a key-encryption-key rotation, deleting ended console sessions and spent sign-in throttles. Failures are logged and retried next hour. */
 import type { Env } from "../config";
 import { primaryDb } from "../storage/db";
 import { pruneThrottles } from "../storage/sign-in-throttles";
 import { pruneSessions } from "../storage/sessions";
+import { reportKeyRotation } from "./secret-rotation-cron";
 import { THROTTLE_WINDOW_MS } from "./sign-in";
 import { SESSION_IDLE_MS } from "./sessions";
 import { rotateSigningKeys } from "./signing-key-ring";
@@ -13,6 +14,11 @@ export async function runMaintenance(env: Env, nowMs: number): Promise<void> {
     console.log(JSON.stringify({ event: "maintenance", signing_key_created: result.created ?? null }));
   } catch (err) {
     console.error(JSON.stringify({ event: "maintenance_failed", error: String(err) }));
+  }
+  try {
+    await reportKeyRotation(env, nowMs);
+  } catch (err) {
+    console.error(JSON.stringify({ event: "key_rotation_step_failed", error: String(err) }));
   }
   try {
     await pruneSessions(primaryDb(env.DB), nowMs, SESSION_IDLE_MS);

@@ -17,6 +17,7 @@ import type { InvitationRow, Role, UserRow } from "../storage/schema-console";
 import { deleteSession, deleteUserSessions, getSession, insertSession } from "../storage/sessions";
 import { DEFAULT_TENANT_ID, ensureTenant } from "../storage/tenants";
 import type { Actor } from "./credentials";
+import { acceptedHashes } from "./pepper-rotation";
 import { newSession } from "./sessions";
 import type { RequestFacts } from "./sign-in";
 
@@ -69,7 +70,7 @@ async function personRow(input: NewPerson & { email: string }, role: Role, creat
 /** Creates the first owner with a setup link and signs them in. */
 export async function setupOwner(env: Env, token: string, input: NewPerson & { email: string }, facts: RequestFacts, nowMs: number) {
   const db = primaryDb(env.DB);
-  const link = await people.findOwnerToken(db, await tokenHash(env, "owner", token));
+  const link = await people.findOwnerToken(db, await acceptedHashes(env, `owner:${token}`));
   if (!link || link.usedAt !== null || link.expiresAt <= nowMs) throw invalidSetupToken();
   if ((await people.countOwners(db, link.tenantId)) > 0) throw ownerExists();
   if (await people.findUserByEmail(db, input.email)) throw emailTaken();
@@ -93,7 +94,7 @@ export async function setupOwner(env: Env, token: string, input: NewPerson & { e
 
 /** A pending invitation named by its link token, or 400 invalid_invitation. */
 export async function pendingInvitation(env: Env, token: string, nowMs: number): Promise<InvitationRow> {
-  const inv = await people.findInvitationByHash(primaryDb(env.DB), await tokenHash(env, "invite", token));
+  const inv = await people.findInvitationByHash(primaryDb(env.DB), await acceptedHashes(env, `invite:${token}`));
   if (!inv || invitationStatus(inv, nowMs) !== "pending") throw invalidInvitation();
   return inv;
 }

@@ -2,6 +2,7 @@
  * Console sessions: a random 256-bit id in an HttpOnly cookie, stored only as its keyed hash. A session
  * ends after 30 idle minutes (last_seen_at slides, written at most once a minute) or 12 hours in all.
  * It is read from the D1 primary on every request with no cache, so ending one takes effect at once.
+ * During a SECRET_PEPPER rotation the lookup also accepts the hash under the previous pepper (same query).
  */
 import { getConfig, type Env } from "../config";
 import { randomToken } from "../crypto/encoding";
@@ -9,6 +10,7 @@ import { keyedHash, newId } from "../crypto/secrets";
 import { primaryDb } from "../storage/db";
 import type { SessionRow, UserRow } from "../storage/schema-console";
 import { deleteSession, findSession, touchSession } from "../storage/sessions";
+import { acceptedHashes } from "./pepper-rotation";
 
 export const SESSION_IDLE_MS = 30 * 60_000;
 export const SESSION_ABSOLUTE_MS = 12 * 3_600_000;
@@ -53,7 +55,7 @@ export async function newSession(env: Env, user: Pick<UserRow, "id" | "tenantId"
 export async function resolveSession(env: Env, token: string, nowMs: number): Promise<{ session: SessionRow; user: UserRow } | null> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
   const db = primaryDb(env.DB);
-  const found = await findSession(db, await hashSessionToken(env, token));
+  const found = await findSession(db, await acceptedHashes(env, `session:${token}`));
   if (!found) return null;
   if (nowMs >= sessionExpiry(found.session)) {
     await deleteSession(db, found.session.tenantId, found.session.id).run();

@@ -3,14 +3,16 @@
  * A new key is published at least two JWKS cache lifetimes before it signs; a retired key stays published
  * until every token it signed has expired (max lifetime + skew). The current signer and the published set
  * are cached in the isolate for a few minutes, so the token endpoint reads no key material per request.
+ * The first key of a fresh database is inserted only if none exists and then read back (D1 decides which
+ * isolate's key wins), so concurrent isolates never sign with keys the others do not publish.
  */
 import { CLOCK_SKEW_SECONDS, getConfig, JWKS_MAX_AGE_SECONDS, MAX_TOKEN_LIFETIME_SECONDS, type Env } from "../config";
 import type { SigningAlg } from "../crypto/algorithms";
 import type { SigningKey } from "../crypto/access-token";
-import { generateSigningKey, importPublicKey, openPrivateKey, sealPrivateJwk } from "../crypto/signing-keys";
+import { generateSigningKey, importPublicKey, openPrivateKey, sealPrivateJwk, type WrappingSecrets } from "../crypto/signing-keys";
 import { primaryDb } from "../storage/db";
 import type { SigningKeyRow } from "../storage/schema";
-import { insertSigningKey, listSigningKeys, markRetired, pruneRetired } from "../storage/signing-keys";
+import { insertFirstSigningKey, insertSigningKey, listSigningKeys, markRetired, pruneRetired } from "../storage/signing-keys";
 
 const CACHE_MS = 5 * 60_000;
 const PUBLISH_LEAD_MS = 2 * JWKS_MAX_AGE_SECONDS * 1000;
@@ -36,36 +38,52 @@ export function currentKeyRow(rows: SigningKeyRow[], nowMs: number): SigningKeyR
   return rows.filter((r) => r.activatesAt <= nowMs).sort((a, b) => b.activatesAt - a.activatesAt)[0];
 }
 
-async function createKey(env: Env, alg: SigningAlg, nowMs: number, activatesAt: number): Promise<SigningKeyRow> {
+/** The key-encryption keys of this deployment: the current one seals, the previous one (mid-rotation) still opens. */
+export function wrappingSecrets(env: Env): WrappingSecrets {
   const config = getConfig(env);
+  return { current: config.keyEncryptionKey, previous: config.keyEncryptionKeyPrevious };
+}
+
+async function newKeyRow(env: Env, alg: SigningAlg, nowMs: number, activatesAt: number): Promise<SigningKeyRow> {
   const key = await generateSigningKey(alg);
-  const row: SigningKeyRow = {
+  return {
     kid: key.kid,
     alg,
     publicJwk: key.publicJwk,
-    privateJwkEnvelope: await sealPrivateJwk(config.keyEncryptionKey, key.kid, key.privateJwk),
+    privateJwkEnvelope: await sealPrivateJwk(getConfig(env).keyEncryptionKey, key.kid, key.privateJwk),
     createdAt: nowMs,
     activatesAt,
     retiredAt: null,
   };
-  await insertSigningKey(primaryDb(env.DB), row);
-  return row;
+}
+
+/**
+ * The first key of a fresh database. Isolates that start together each try to insert one, but the insert
+ * only lands while no unretired key exists, so exactly one wins; everyone then signs with what D1 holds.
+ */
+export async function ensureFirstKey(env: Env, nowMs: number): Promise<{ rows: SigningKeyRow[]; created: string | undefined }> {
+  const db = primaryDb(env.DB);
+  const row = await newKeyRow(env, getConfig(env).signingAlg, nowMs, nowMs);
+  const inserted = await insertFirstSigningKey(db, row);
+  return { rows: await listSigningKeys(db), created: inserted ? row.kid : undefined };
+}
+
+/** The signer: the current key, or on a fresh database (another isolate's clock a little ahead) the first unretired one. */
+function signerRow(rows: SigningKeyRow[], nowMs: number): SigningKeyRow | undefined {
+  return currentKeyRow(rows, nowMs) ?? rows.find((r) => r.retiredAt === null);
 }
 
 async function loadSnapshot(env: Env, nowMs: number): Promise<RingSnapshot> {
-  const config = getConfig(env);
   let rows = await listSigningKeys(primaryDb(env.DB));
-  let current = currentKeyRow(rows, nowMs);
-  if (!current) {
-    // First start: no token has been signed yet, so the first key may sign at once.
-    current = await createKey(env, config.signingAlg, nowMs, nowMs);
-    rows = [...rows, current];
-  }
+  // First start: no token has been signed yet, so the first key may sign at once.
+  if (!currentKeyRow(rows, nowMs)) rows = (await ensureFirstKey(env, nowMs)).rows;
+  const current = signerRow(rows, nowMs);
+  if (!current) throw new Error("no signing key after first-key creation");
   const verifiers = new Map<string, SigningKey>();
   for (const row of rows.filter((r) => isPublished(r, nowMs))) {
     verifiers.set(row.kid, { kid: row.kid, alg: row.alg, key: await importPublicKey(row.publicJwk, row.alg) });
   }
-  const key = await openPrivateKey(config.keyEncryptionKey, current.kid, current.alg as SigningAlg, current.privateJwkEnvelope);
+  const key = await openPrivateKey(wrappingSecrets(env), current.kid, current.alg as SigningAlg, current.privateJwkEnvelope);
   const nextActivation = rows.map((r) => r.activatesAt).filter((t) => t > nowMs);
   return {
     rows,
@@ -114,11 +132,13 @@ export async function rotateSigningKeys(env: Env, nowMs: number): Promise<{ crea
   }
   await pruneRetired(db, nowMs - RETIRED_KEEP_MS);
   const pending = rows.some((r) => r.activatesAt > nowMs);
-  const due = !current || nowMs - current.activatesAt >= config.signingKeyRotationDays * 86_400_000;
-  const algChanged = current !== undefined && current.alg !== config.signingAlg;
   let created: string | undefined;
-  if (!pending && (due || algChanged)) {
-    created = (await createKey(env, config.signingAlg, nowMs, current ? nowMs + PUBLISH_LEAD_MS : nowMs)).kid;
+  if (!current) {
+    created = (await ensureFirstKey(env, nowMs)).created;
+  } else if (!pending && (nowMs - current.activatesAt >= config.signingKeyRotationDays * 86_400_000 || current.alg !== config.signingAlg)) {
+    const row = await newKeyRow(env, config.signingAlg, nowMs, nowMs + PUBLISH_LEAD_MS);
+    await insertSigningKey(db, row);
+    created = row.kid;
   }
   forgetKeyRing();
   return { created };

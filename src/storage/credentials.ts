@@ -108,8 +108,34 @@ export function upsertSecret(db: Db, row: CredentialSecretRow) {
     .values(row)
     .onConflictDoUpdate({
       target: credentialSecrets.id,
-      set: { secretHash: row.secretHash, hint: row.hint, createdAt: row.createdAt, retiredAt: null },
+      set: { secretHash: row.secretHash, pepperId: row.pepperId, hint: row.hint, createdAt: row.createdAt, retiredAt: null },
     });
+}
+
+/** Replaces a secret's hash with its hash under the current pepper, unless the stored hash changed meanwhile. */
+export async function renewSecretHash(db: Db, secretId: string, storedHash: string, currentHash: string, pepperId: string): Promise<boolean> {
+  const result = await db
+    .update(credentialSecrets)
+    .set({ secretHash: currentHash, pepperId })
+    .where(and(eq(credentialSecrets.id, secretId), eq(credentialSecrets.secretHash, storedHash)))
+    .run();
+  return result.meta.changes > 0;
+}
+
+/** Live secrets whose hash is not (known to be) under the pepper `pepperId`: what a pepper rotation still waits for. */
+export async function countSecretsNotUnderPepper(db: Db, pepperId: string, nowMs: number): Promise<number> {
+  const row = await db
+    .select({ n: sql<number>`count(*)` })
+    .from(credentialSecrets)
+    .where(
+      and(
+        isNull(credentialSecrets.retiredAt),
+        sql`coalesce(${credentialSecrets.expiresAt}, ${nowMs + 1}) > ${nowMs}`,
+        sql`coalesce(${credentialSecrets.pepperId}, '') != ${pepperId}`,
+      ),
+    )
+    .get();
+  return row?.n ?? 0;
 }
 
 export function updateCredential(

@@ -77,8 +77,9 @@ export function getInvitation(db: Db, tenantId: string, id: string): Promise<Inv
   return db.select().from(invitations).where(and(eq(invitations.tenantId, tenantId), eq(invitations.id, id))).get();
 }
 
-export function findInvitationByHash(db: Db, tokenHash: string): Promise<InvitationRow | undefined> {
-  return db.select().from(invitations).where(eq(invitations.tokenHash, tokenHash)).get();
+/** The invitation whose token hash is one of `tokenHashes` (one per accepted pepper). */
+export function findInvitationByHash(db: Db, tokenHashes: string[]): Promise<InvitationRow | undefined> {
+  return db.select().from(invitations).where(inArray(invitations.tokenHash, tokenHashes)).get();
 }
 
 export function revokeInvitation(db: Db, tenantId: string, id: string, at: number, by: string) {
@@ -105,8 +106,9 @@ export function deleteUnusedOwnerTokens(db: Db, tenantId: string) {
   return db.delete(ownerSetupTokens).where(and(eq(ownerSetupTokens.tenantId, tenantId), isNull(ownerSetupTokens.usedAt)));
 }
 
-export function findOwnerToken(db: Db, tokenHash: string) {
-  return db.select().from(ownerSetupTokens).where(eq(ownerSetupTokens.tokenHash, tokenHash)).get();
+/** The first-owner link whose token hash is one of `tokenHashes` (one per accepted pepper). */
+export function findOwnerToken(db: Db, tokenHashes: string[]) {
+  return db.select().from(ownerSetupTokens).where(inArray(ownerSetupTokens.tokenHash, tokenHashes)).get();
 }
 
 /** Stamps an unused, unexpired link as used by `userId`, only while the tenant still has no owner. */

@@ -73,6 +73,8 @@ export const credentialSecrets = sqliteTable(
     tenantId: text("tenant_id").notNull(),
     /** HMAC-SHA256(pepper, secret), base64url. The secret itself is never stored. */
     secretHash: text("secret_hash").notNull(),
+    /** Id of the pepper secret_hash was made with (src/crypto/key-id.ts); null for hashes older than pepper ids. */
+    pepperId: text("pepper_id"),
     /** The secret's first characters after its prefix, so an admin can tell secrets apart. */
     hint: text("hint").notNull(),
     createdAt: integer("created_at").notNull(),
@@ -140,7 +142,7 @@ export const signingKeys = sqliteTable("signing_keys", {
   kid: text("kid").primaryKey(),
   alg: text("alg").notNull(),
   publicJwk: text("public_jwk", { mode: "json" }).$type<JWK>().notNull(),
-  /** The private JWK in a versioned AES-GCM envelope under KEY_ENCRYPTION_KEY. */
+  /** The private JWK in a versioned AES-GCM envelope ("v2.<key id>.<iv>.<ciphertext>") under KEY_ENCRYPTION_KEY. */
   privateJwkEnvelope: text("private_jwk_envelope").notNull(),
   createdAt: integer("created_at").notNull(),
   /** When it starts signing: at least one JWKS cache lifetime after it is published. */

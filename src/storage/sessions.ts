@@ -1,5 +1,5 @@
 /** Repository for console sessions. Rows are looked up by the keyed hash of the cookie value, on the primary. */
-import { and, asc, eq, lt, or } from "drizzle-orm";
+import { and, asc, eq, inArray, lt, or } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import type { Db } from "./db";
 import { sessions, users, type SessionRow, type UserRow } from "./schema-console";
@@ -8,13 +8,13 @@ export function insertSession(db: Db, row: SessionRow) {
   return db.insert(sessions).values(row);
 }
 
-/** The session with this token hash and its user, if both exist. */
-export async function findSession(db: Db, tokenHash: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
+/** The session whose token hash is one of `tokenHashes` (one per accepted pepper) and its user, if both exist. */
+export async function findSession(db: Db, tokenHashes: string[]): Promise<{ session: SessionRow; user: UserRow } | undefined> {
   const row = await db
     .select({ session: sessions, user: users })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(sessions.tokenHash, tokenHash))
+    .where(inArray(sessions.tokenHash, tokenHashes))
     .get();
   return row ?? undefined;
 }

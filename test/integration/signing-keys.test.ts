@@ -76,7 +76,7 @@ describe("signing key rotation", () => {
     const rows = await env.DB.prepare("select kid, public_jwk, private_jwk_envelope from signing_keys").all<{ kid: string; public_jwk: string; private_jwk_envelope: string }>();
     expect(rows.results.length).toBeGreaterThan(0);
     for (const row of rows.results) {
-      expect(row.private_jwk_envelope).toMatch(/^v1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+$/);
+      expect(row.private_jwk_envelope).toMatch(/^v2\.[A-Za-z0-9_-]{8}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+$/);
       expect(JSON.parse(row.public_jwk).d).toBeUndefined();
       expect(row.private_jwk_envelope).not.toContain('"d"');
     }

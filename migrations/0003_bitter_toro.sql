@@ -1,0 +1,1 @@
+ALTER TABLE `credential_secrets` ADD `pepper_id` text;
