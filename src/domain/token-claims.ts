@@ -1,7 +1,11 @@
 /**
  * The claims of a Latchkey access token (RFC 9068), built by a pure function with the clock passed in.
- * `sub` is the client_id, whose `lkc_` prefix keeps it apart from any person's subject.
+ * `sub` is the client_id, whose `lkc_` prefix keeps it apart from any person's subject. Management tokens
+ * also name the secret or key that minted them (`authenticator`, an id, not secret), so the admin API refuses
+ * them once it is retired or expired; other audiences never see it.
  */
+import { MANAGEMENT_RESOURCE } from "../storage/tenants";
+
 
 export interface AccessTokenClaims {
   iss: string;
@@ -16,6 +20,8 @@ export interface AccessTokenClaims {
   svc: string;
   tenant: string;
   groups: string[];
+  /** Management tokens only: the id of the secret or key that authenticated the mint. */
+  authenticator?: string;
 }
 
 export interface ClaimsInput {
@@ -28,6 +34,8 @@ export interface ClaimsInput {
   scopes: string[];
   lifetimeSeconds: number;
   jti: string;
+  /** The secret or key that authenticated; carried only by tokens for the management resource. */
+  authenticatorId: string;
   nowMs: number;
 }
 
@@ -51,5 +59,6 @@ export function buildAccessTokenClaims(input: ClaimsInput): AccessTokenClaims {
     svc: serviceName(input.label),
     tenant: input.tenantId,
     groups: input.groups,
+    ...(input.resource === MANAGEMENT_RESOURCE ? { authenticator: input.authenticatorId } : {}),
   };
 }

@@ -38,10 +38,14 @@ function requestedScopes(params: Map<string, string>): string[] | undefined {
   return scopes;
 }
 
-/** Issues an access token for an authenticated credential, or throws invalid_target / invalid_scope. */
+/**
+ * Issues an access token for a credential authenticated by `authenticatorId` (a secret or key id, which
+ * management tokens carry), or throws invalid_target / invalid_scope.
+ */
 export async function issueClientCredentialsToken(
   env: Env,
   credential: CredentialRow,
+  authenticatorId: string,
   params: Map<string, string>,
   nowMs: number,
 ): Promise<IssuedToken> {
@@ -62,6 +66,7 @@ export async function issueClientCredentialsToken(
     scopes: selection.scopes,
     lifetimeSeconds: expiresIn,
     jti: randomToken(16),
+    authenticatorId,
     nowMs,
   });
   const { signer } = await keyRing(env, nowMs);

@@ -1,8 +1,9 @@
 /**
  * Authentication and authorization for the admin API. A caller presents `Authorization: Bearer <token>`
  * minted by Latchkey for the management resource; the token is verified against Latchkey's own keys, and
- * the credential behind it is re-read from the D1 primary on every call, so revoking an admin credential
- * takes effect at once here even though its tokens stay valid elsewhere until they expire.
+ * the credential behind it is re-read from the D1 primary on every call, with the secret or key that minted
+ * the token (its `authenticator` claim), in one query: revoking an admin credential, or retiring (or letting
+ * expire) the authenticator, takes effect at once here even though its tokens stay valid elsewhere.
  * Without a bearer token, a person may call the same endpoints with the console session cookie or a
  * Cloudflare Access assertion (middleware/session-auth.ts); their role maps to scopes, and their
  * state-changing requests must pass the CSRF check.
@@ -11,11 +12,11 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app";
 import { getConfig } from "../config";
 import { verifyAccessToken } from "../crypto/access-token";
-import { credentialStatus } from "../domain/credential-rules";
+import { credentialStatus, isLive } from "../domain/credential-rules";
 import { problems } from "../domain/errors";
 import { serviceName } from "../domain/token-claims";
 import { keyRing } from "../services/signing-key-ring";
-import { getCredential } from "../storage/credentials";
+import { getCredentialWithAuthenticator } from "../storage/credentials";
 import { primaryDb } from "../storage/db";
 import { MANAGEMENT_RESOURCE } from "../storage/tenants";
 import { assertSameOrigin } from "./csrf";
@@ -58,9 +59,11 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
       issuer: getConfig(c.env).issuer,
       audience: MANAGEMENT_RESOURCE,
     });
-    if (!claims) throw problems.unauthorized();
-    const credential = await getCredential(primaryDb(c.env.DB), claims.tenant, claims.client_id);
-    if (!credential || credentialStatus(credential, nowMs) !== "active") throw problems.unauthorized();
+    if (!claims || typeof claims.authenticator !== "string") throw problems.unauthorized();
+    const found = await getCredentialWithAuthenticator(primaryDb(c.env.DB), claims.tenant, claims.client_id, claims.authenticator);
+    if (!found || credentialStatus(found.credential, nowMs) !== "active") throw problems.unauthorized();
+    if (!found.authenticator || !isLive(found.authenticator, nowMs)) throw problems.unauthorized();
+    const { credential } = found;
     // The token's scopes, as far as the credential still holds them: a narrowed grant binds tokens already issued.
     const held = new Set(credential.grants.find((g) => g.resource === MANAGEMENT_RESOURCE)?.scopes ?? []);
     c.set("principal", {
@@ -90,7 +93,7 @@ export function requireScope(scope: string): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Request facts every audit event records. */
+/** Request facts every audit event records, and the caller's scopes for the authority rule (domain/authority.ts). */
 export function auditContext(c: Context<AppEnv>) {
   const principal = c.var.principal;
   return {
@@ -98,5 +101,6 @@ export function auditContext(c: Context<AppEnv>) {
     actor: principal.actor,
     ip: c.req.header("cf-connecting-ip") ?? null,
     userAgent: c.req.header("user-agent") ?? null,
+    authority: principal.scopes,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The console's unauthenticated edge: sign-in and sign-out, the first-owner link (behind BOOTSTRAP_TOKEN) and
- * its use, invitation lookup and acceptance; plus GET /me for any authenticated caller. Sign-in style POSTs
+ * its use, invitation lookup (POST: the token stays out of URLs) and acceptance; plus GET /me for any
+ * authenticated caller. Sign-in style POSTs
  * refuse cross-site browsers (login CSRF); everything that sets a cookie answers no-store.
  */
 import { Hono, type Context } from "hono";
@@ -11,12 +12,13 @@ import { bootstrapAuth } from "../middleware/bootstrap-auth";
 import { NO_STORE_HEADERS } from "../middleware/error-handler";
 import { personFromSession } from "../middleware/session-auth";
 import { validate } from "../middleware/validate";
-import { acceptInvitation, createOwnerLink, invalidInvitation, pendingInvitation, setupOwner } from "../services/people";
+import { problems } from "../domain/errors";
+import { acceptInvitation, createOwnerLink, pendingInvitation, setupOwner } from "../services/people";
 import { SESSION_ABSOLUTE_MS, sessionCookie, sessionExpiry } from "../services/sessions";
 import { signIn, signOut, type RequestFacts } from "../services/sign-in";
 import { iso } from "./admin/views";
 import { userView } from "./admin/people-views";
-import { acceptInviteSchema, invitationQuery, loginSchema, setupOwnerSchema } from "./admin/people-schemas";
+import { acceptInviteSchema, invitationLookupSchema, loginSchema, setupOwnerSchema } from "./admin/people-schemas";
 
 function facts(c: Context<AppEnv>): RequestFacts {
   return { ip: c.req.header("cf-connecting-ip") ?? null, userAgent: c.req.header("user-agent") ?? null };
@@ -52,11 +54,14 @@ authRoutes.post("/auth/setup-owner", validate("json", setupOwnerSchema), async (
   return c.json({ user: userView(result.user) }, 201, withCookie(c, result.token));
 });
 
-authRoutes.get("/auth/invitation", validate("query", invitationQuery), async (c) => {
-  const token = c.req.valid("query").token;
-  if (!token) throw invalidInvitation();
-  const inv = await pendingInvitation(c.env, token, Date.now());
+authRoutes.post("/auth/invitation", validate("json", invitationLookupSchema), async (c) => {
+  const inv = await pendingInvitation(c.env, c.req.valid("json").token, Date.now());
   return c.json({ email: inv.email, role: inv.role, expires_at: iso(inv.expiresAt) }, 200, NO_STORE_HEADERS);
+});
+
+// The lookup used to be a GET with ?token=; no other method takes the token, so it never lands in a URL.
+authRoutes.all("/auth/invitation", () => {
+  throw problems.methodNotAllowed("POST");
 });
 
 authRoutes.post("/auth/accept-invite", validate("json", acceptInviteSchema), async (c) => {

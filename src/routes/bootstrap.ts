@@ -26,7 +26,9 @@ bootstrapRoutes.post("/api/v1/bootstrap", bootstrapAuth(), validate("json", boot
   const nowMs = Date.now();
   const db = primaryDb(c.env.DB);
   await ensureTenant(db, DEFAULT_TENANT_ID, "Default", nowMs);
-  const who: Actor = { tenantId: DEFAULT_TENANT_ID, actor: "system:bootstrap", ip: clientIp(c), userAgent: c.req.header("user-agent") ?? null };
+  // The operator, holder of BOOTSTRAP_TOKEN, holds every management scope.
+  const authority = new Set(MANAGEMENT_SCOPES.map((s) => s.name));
+  const who: Actor = { tenantId: DEFAULT_TENANT_ID, actor: "system:bootstrap", ip: clientIp(c), userAgent: c.req.header("user-agent") ?? null, authority };
   const existing = await findActiveByLabel(db, DEFAULT_TENANT_ID, BOOTSTRAP_LABEL);
   if (existing) {
     if (!c.req.valid("json").recreate) {

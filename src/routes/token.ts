@@ -47,7 +47,7 @@ tokenRoutes.post("/oauth/token", async (c) => {
     throw err;
   }
 
-  const issued = await issueClientCredentialsToken(c.env, client.credential, params, nowMs);
+  const issued = await issueClientCredentialsToken(c.env, client.credential, client.authenticatorId, params, nowMs);
   const flush = noteMint(c.env.DB, client.credential.id, { id: client.authenticatorId, kind: client.authenticatorKind }, nowMs);
   if (flush) c.executionCtx.waitUntil(flush);
   const renewal = renewSecretHashLater(c.env, client.secretRehash);

@@ -1,10 +1,12 @@
 /**
  * Creating, revoking and rotating credentials and retiring secrets: the admin API and bootstrap share these,
- * so the rules (grants checked against the catalog, one live label per tenant, at most two live secrets) and
- * the audit event are applied the same way whoever asks. Each change is one atomic db.batch with its audit
- * event; revoking and retiring are guarded in their UPDATE, so of two racing requests one wins.
+ * so the rules (grants checked against the catalog and the caller's authority, one live label per tenant, at
+ * most two live secrets) and the audit event are applied the same way whoever asks. Each change is one atomic
+ * db.batch with its audit event; revoking and retiring are guarded in their UPDATE, so of two racing requests
+ * one wins.
  */
 import type { Env } from "../config";
+import { assertAuthority } from "../domain/authority";
 import { checkGrants, isLive, MAX_LIVE_SECRETS, replacedOnAdd, writeScopesOf } from "../domain/credential-rules";
 import { problems } from "../domain/errors";
 import { keyedHash, newClientId, newClientSecret, newId, secretHint } from "../crypto/secrets";
@@ -30,12 +32,14 @@ import { listResources } from "../storage/resources";
 import type { CredentialRow, CredentialSecretRow, Grant } from "../storage/schema";
 import { publishCredentialChange } from "./credential-changes";
 
-/** Who is acting, for created_by and the audit log. */
+/** Who is acting, for created_by and the audit log, and what they hold (domain/authority.ts). */
 export interface Actor {
   tenantId: string;
   actor: string;
   ip: string | null;
   userAgent: string | null;
+  /** The caller's scopes: a machine's token scopes it still holds, a person's role scopes; the operator holds all. */
+  authority: ReadonlySet<string>;
 }
 
 export interface NewCredentialInput {
@@ -80,6 +84,7 @@ export async function prepareCredential(env: Env, who: Actor, input: NewCredenti
   const catalog = await listResources(db, who.tenantId);
   const grantProblem = checkGrants(input.grants, catalog);
   if (grantProblem) throw problems.badRequest(grantProblem);
+  assertAuthority(who.authority, input.grants, "grant");
   if (await findActiveByLabel(db, who.tenantId, input.label)) throw problems.conflict("An active credential already has this label.");
 
   const row: CredentialRow = {
@@ -181,8 +186,10 @@ export async function retireCredentialSecret(env: Env, who: Actor, credential: C
 /**
  * Adds a secret for zero-downtime rotation. The secrets already live keep working until the grace period
  * ends (or their own earlier expiry), per replacedOnAdd; a credential holds at most two live secrets.
+ * 403 unless the caller holds every management scope the credential holds (domain/authority.ts).
  */
 export async function rotateSecret(env: Env, who: Actor, credential: CredentialRow, graceSeconds: number, nowMs: number) {
+  assertAuthority(who.authority, credential.grants, "actFor");
   const db = primaryDb(env.DB);
   const secrets = await listSecrets(db, who.tenantId, credential.id);
   if (secrets.filter((s) => isLive(s, nowMs)).length >= MAX_LIVE_SECRETS) {

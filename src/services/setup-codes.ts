@@ -6,6 +6,7 @@
  * the older unredeemed ones of the same credential. Only the keyed hash of a code is ever stored.
  */
 import { getConfig, type Env } from "../config";
+import { assertAuthority } from "../domain/authority";
 import { credentialStatus } from "../domain/credential-rules";
 import { problems, ProblemError } from "../domain/errors";
 import { keyedHash, newSetupCode } from "../crypto/secrets";
@@ -89,6 +90,8 @@ export async function createCredentialWithSetupCode(env: Env, who: Actor, input:
  */
 export async function issueSetupCode(env: Env, who: Actor, credential: CredentialRow, nowMs: number) {
   if (credentialStatus(credential, nowMs) !== "active") throw problems.conflict("Only an active credential can get a setup code.");
+  // Redemption adds a secret or key without asking again, so the authority rule is applied here.
+  assertAuthority(who.authority, credential.grants, "actFor");
   const db = primaryDb(env.DB);
   const replaced = (await pendingSetupCodes(db, who.tenantId, credential.id)).map((r) => r.codeHash);
   const { row, issued } = await createCodeObject(env, who, credential.id, nowMs);

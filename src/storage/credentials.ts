@@ -56,6 +56,35 @@ export function getCredential(db: Db, tenantId: string, id: string): Promise<Cre
     .get();
 }
 
+/** When a secret or key stops authenticating. */
+export interface AuthenticatorLife {
+  id: string;
+  retiredAt: number | null;
+  expiresAt: number | null;
+}
+
+/**
+ * A credential of the tenant with the secret or key of id `authenticatorId` it owns (null when it owns none
+ * by that id), in one query: the admin API's per-request check of a management token.
+ */
+export async function getCredentialWithAuthenticator(
+  db: Db,
+  tenantId: string,
+  id: string,
+  authenticatorId: string,
+): Promise<{ credential: CredentialRow; authenticator: AuthenticatorLife | null } | undefined> {
+  const secret = { id: credentialSecrets.id, retiredAt: credentialSecrets.retiredAt, expiresAt: credentialSecrets.expiresAt };
+  const key = { id: credentialKeys.id, retiredAt: credentialKeys.retiredAt, expiresAt: credentialKeys.expiresAt };
+  const row = await db
+    .select({ credential: credentials, secret, key })
+    .from(credentials)
+    .leftJoin(credentialSecrets, and(eq(credentialSecrets.credentialId, credentials.id), eq(credentialSecrets.id, authenticatorId)))
+    .leftJoin(credentialKeys, and(eq(credentialKeys.credentialId, credentials.id), eq(credentialKeys.id, authenticatorId)))
+    .where(and(eq(credentials.tenantId, tenantId), eq(credentials.id, id)))
+    .get();
+  return row && { credential: row.credential, authenticator: row.secret ?? row.key ?? null };
+}
+
 /** All secrets of a credential, retired ones included, newest first (for the admin view). */
 export function listSecrets(db: Db, tenantId: string, credentialId: string): Promise<CredentialSecretRow[]> {
   return db

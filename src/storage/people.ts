@@ -5,7 +5,7 @@
  * claimed row, so an already-used, revoked or expired link leaves it NULL and the NOT NULL constraint
  * rolls the whole batch back.
  */
-import { and, asc, count, desc, eq, gt, isNull, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "./db";
 import { invitations, ownerSetupTokens, users, type InvitationRow, type Role, type UserRow } from "./schema-console";
 

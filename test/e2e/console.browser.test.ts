@@ -307,8 +307,15 @@ describe.skipIf(!hasChromium)("console in Chromium", () => {
 
     viewerContext = await newContext();
     const viewer = await viewerContext.newPage();
+    const apiCalls: string[] = [];
+    viewer.on("request", (r) => {
+      if (r.url().includes("/api/")) apiCalls.push(`${r.method()} ${r.url()}`);
+    });
     await viewer.goto(link);
     await viewer.getByRole("heading", { name: "Join Latchkey" }).waitFor();
+    // The invitation token is looked up in a POST body, never in a URL the server (or its logs) sees.
+    expect(apiCalls).toContain(`POST ${server.url}/api/v1/auth/invitation`);
+    expect(apiCalls.filter((c) => c.includes("token="))).toEqual([]);
     expect(await viewer.locator(".invite-summary").textContent()).toContain("with the role viewer");
     await viewer.getByLabel("Your name").fill(VIEWER.name);
     await viewer.getByLabel("Password", { exact: true }).fill(VIEWER.password);

@@ -211,7 +211,7 @@ describe("credential lifecycle", () => {
   it("writes one event and answers 409 to the loser even when both read the credential before either wrote", async () => {
     const created = (await (await createCredential({ label: "stale-read" })).json()) as { id: string };
     const rotated = (await (await t.admin("POST", `/credentials/${created.id}/secrets`, {})).json()) as { secret: { id: string } };
-    const who = { tenantId: t.tenantId, actor: "test:race", ip: null, userAgent: null };
+    const who = { tenantId: t.tenantId, actor: "test:race", ip: null, userAgent: null, authority: new Set<string>() };
     const stale = await requireCredential(env, t.tenantId, created.id);
     const settle = async (runs: Promise<void>[]) => {
       const outcomes = await Promise.allSettled(runs);

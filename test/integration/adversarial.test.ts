@@ -580,10 +580,12 @@ describe("console auth endpoints", () => {
   });
 
   it("answers bad invitation, owner-link and cookie input with their kinds", async () => {
-    await expectProblem(await call(`/api/v1/auth/invitation?token=${encodeURIComponent(MARKER)}`), 400, "invalid_invitation");
-    await expectProblem(await call("/api/v1/auth/invitation"), 400, "invalid_invitation");
-    await expectProblem(await call(`/api/v1/auth/invitation?token=${"t".repeat(201)}`), 400, "invalid_request");
-    await expectProblem(await call("/api/v1/auth/invitation?token=%ZZ"), 400, "invalid_invitation");
+    await expectProblem(await postJson("/auth/invitation", { token: MARKER }), 400, "invalid_invitation");
+    await expectProblem(await postJson("/auth/invitation", { token: "%ZZ" }), 400, "invalid_invitation");
+    for (const body of [{}, { token: "" }, { token: "t".repeat(201) }, { token: 7 }, { token: MARKER, extra: 1 }, null, "x"]) {
+      await expectProblem(await postJson("/auth/invitation", body), 400, "invalid_request");
+    }
+    await expectProblem(await call(`/api/v1/auth/invitation?token=${encodeURIComponent(MARKER)}`), 405, "method_not_allowed");
     await expectProblem(await postJson("/auth/accept-invite", { token: MARKER, name: "n", password: "p".repeat(12) }, {}, freshIp()), 400, "invalid_invitation");
     await expectProblem(await postJson("/auth/setup-owner", { token: MARKER, email: "b@example.com", name: "n", password: "p".repeat(12) }, {}, freshIp()), 400, "invalid_setup_token");
     await expectProblem(await call("/api/v1/bootstrap/owner-link", { method: "POST", headers: { authorization: `Bearer ${MARKER}` }, ip: freshIp() }), 401, "unauthorized");

@@ -105,9 +105,18 @@ describe("invitations", () => {
     expect(Date.parse(inv.expires_at) - Date.now()).toBeGreaterThan(7 * 86_400_000 - 60_000);
     const token = tokenOf(inv.url);
 
-    const lookup = await call(`/api/v1/auth/invitation?token=${token}`);
+    const lookup = await postJson("/auth/invitation", { token });
     expect(lookup.status).toBe(200);
+    expect(lookup.headers.get("cache-control")).toBe("no-store");
     expect(await json(lookup)).toEqual({ email: "ada@example.com", role: "admin", expires_at: inv.expires_at });
+    // The token never travels in a URL: the old GET ?token= lookup is gone, for every method but POST.
+    for (const method of ["GET", "HEAD", "PUT"]) {
+      const old = await call(`/api/v1/auth/invitation?token=${token}`, { method });
+      expect(old.status).toBe(405);
+      expect(old.headers.get("allow")).toBe("POST");
+      expect(old.headers.get("content-type")).toBe("application/problem+json");
+      if (method !== "HEAD") expect(await json(old)).toMatchObject({ status: 405, code: "method_not_allowed", allow: "POST" });
+    }
 
     const accepted = await postJson("/auth/accept-invite", { token, name: "Ada Admin", password: PASSWORD });
     expect(accepted.status).toBe(201);
@@ -117,8 +126,8 @@ describe("invitations", () => {
     const twice = await postJson("/auth/accept-invite", { token, name: "Mallory", password: PASSWORD });
     expect(twice.status).toBe(400);
     expect(await json(twice)).toMatchObject({ code: "invalid_invitation", status: 400 });
-    expect((await json(await call(`/api/v1/auth/invitation?token=${token}`))).code).toBe("invalid_invitation");
-    expect((await json(await call("/api/v1/auth/invitation"))).code).toBe("invalid_invitation");
+    expect((await json(await postJson("/auth/invitation", { token }))).code).toBe("invalid_invitation");
+    expect((await json(await postJson("/auth/invitation", {}))).code).toBe("invalid_request");
 
     const list = (await json(await owner.send("GET", "/invitations"))).invitations;
     expect(list[0]).toEqual({ id: inv.id, email: "ada@example.com", role: "admin", created_at: expect.any(String), created_by: "user:owner@example.com", expires_at: inv.expires_at, status: "accepted" });

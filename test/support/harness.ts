@@ -53,7 +53,7 @@ export async function setupTenant(tenantId: string, scopes = MANAGEMENT_SCOPES.m
   await ensureTenant(primaryDb(env.DB), tenantId, tenantId, nowMs);
   const created = await createCredential(
     env,
-    { tenantId, actor: "test:setup", ip: null, userAgent: null },
+    { tenantId, actor: "test:setup", ip: null, userAgent: null, authority: new Set(scopes) },
     { label: `admin-${crypto.randomUUID().slice(0, 8)}`, grants: [{ resource: MANAGEMENT_RESOURCE, scopes }], groups: [], expiresAt: null, tokenLifetime: null },
     nowMs,
   );

@@ -15,8 +15,11 @@ import {
   writeScopesOf,
   type CatalogResource,
 } from "../../src/domain/credential-rules";
+import { assertAuthority, authorityShortfall, managementScopesOf } from "../../src/domain/authority";
+import { scopesOfRole } from "../../src/domain/roles";
 import { isValidResourceUri, isValidScopeName, parseScopeParam, selectGrant } from "../../src/domain/scopes";
 import { sourceOf } from "../../src/domain/request-source";
+import { MANAGEMENT_RESOURCE, MANAGEMENT_SCOPES } from "../../src/storage/tenants";
 import { buildAccessTokenClaims } from "../../src/domain/token-claims";
 import {
   digestsEqual,
@@ -239,6 +242,7 @@ describe("buildAccessTokenClaims", () => {
       scopes: ["read", "write"],
       lifetimeSeconds: 300,
       jti: "jti-1",
+      authenticatorId: "sec_1",
       nowMs: NOW + 999,
     });
     expect(claims).toStrictEqual({
@@ -255,6 +259,12 @@ describe("buildAccessTokenClaims", () => {
       groups: ["platform"],
     });
   });
+
+  it("names the authenticator in management tokens only", () => {
+    const input = { issuer: "https://latchkey.test", clientId: "lkc_A", label: "a", tenantId: "t", groups: [], scopes: ["x"], lifetimeSeconds: 60, jti: "j", authenticatorId: "sec_1", nowMs: NOW };
+    expect(buildAccessTokenClaims({ ...input, resource: MANAGEMENT_RESOURCE }).authenticator).toBe("sec_1");
+    expect("authenticator" in buildAccessTokenClaims({ ...input, resource: A })).toBe(false);
+  });
 });
 
 /** Every single-character substitution of `value` from `from` on (to another alphabet character). */
@@ -265,6 +275,35 @@ function flips(value: string, from: number): string[] {
     return value.slice(0, at) + swapped + value.slice(at + 1);
   });
 }
+
+describe("the authority rule", () => {
+  const grants: Grant[] = [
+    { resource: A, scopes: ["read", "write"] },
+    { resource: MANAGEMENT_RESOURCE, scopes: ["resources:write", "credentials:write"] },
+  ];
+
+  it("counts only management scopes: tenant API scopes are never a shortfall", () => {
+    expect(managementScopesOf(grants)).toEqual(["credentials:write", "resources:write"]);
+    expect(authorityShortfall(new Set(["credentials:write"]), grants)).toEqual(["resources:write"]);
+    expect(authorityShortfall(new Set(["credentials:write", "resources:write"]), grants)).toEqual([]);
+    expect(authorityShortfall(new Set(), [{ resource: A, scopes: ["write"] }])).toEqual([]);
+  });
+
+  it("throws 403 forbidden naming the missing scopes, or nothing when the caller holds them all", () => {
+    expect(() => assertAuthority(new Set(["credentials:write", "resources:write"]), grants, "grant")).not.toThrow();
+    expect(() => assertAuthority(new Set(["credentials:write"]), grants, "actFor")).toThrow(
+      expect.objectContaining({ status: 403, code: "forbidden", extra: { missing_scopes: ["resources:write"] } }),
+    );
+  });
+
+  it("gives every role that can write credentials every management scope, so people never hit a shortfall", () => {
+    const everything = [{ resource: MANAGEMENT_RESOURCE, scopes: MANAGEMENT_SCOPES.map((s) => s.name) }];
+    for (const role of ["owner", "admin", "viewer"] as const) {
+      const held = new Set(scopesOfRole(role));
+      if (held.has("credentials:write")) expect(authorityShortfall(held, everything)).toEqual([]);
+    }
+  });
+});
 
 describe("client secrets and setup codes", () => {
   const SECRET = "lks_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAd_eIHd";

@@ -1,6 +1,9 @@
-/** #/accept-invite?token=: shows who invited you as what role, then creates your account. */
+/**
+ * #/accept-invite?token=: shows who invited you as what role, then creates your account. The token is in
+ * the URL fragment, which browsers never send; the lookup POSTs it, so it stays out of request logs.
+ */
 import { h, time } from "../dom.js";
-import { ApiError, get, post } from "../api.js";
+import { ApiError, post } from "../api.js";
 import { forget, homeRoute, loadMe, ROLE_TEXT } from "../session.js";
 import { badge, errorBox, notice } from "../ui.js";
 import { authCard, newAccountForm } from "./auth-shared.js";
@@ -10,7 +13,7 @@ export async function render(ctx) {
   let invitation;
   try {
     if (!token) throw new ApiError(400, { code: "invalid_invitation" });
-    invitation = await get(`/auth/invitation?token=${encodeURIComponent(token)}`, { quiet401: true });
+    invitation = await post("/auth/invitation", { token }, { quiet401: true });
   } catch (err) {
     if (err instanceof ApiError && err.status >= 400 && err.status < 500) {
       return authCard(

@@ -4,23 +4,21 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../../app";
-import { checkGrants, DEFAULT_ROTATION_GRACE_SECONDS, isNarrowing } from "../../domain/credential-rules";
+import { DEFAULT_ROTATION_GRACE_SECONDS } from "../../domain/credential-rules";
 import { problems } from "../../domain/errors";
 import { auditContext, requireScope } from "../../middleware/admin-auth";
 import { NO_STORE_HEADERS } from "../../middleware/error-handler";
 import { validate } from "../../middleware/validate";
-import { publishCredentialChange } from "../../services/credential-changes";
 import { retireCredentialKey } from "../../services/client-keys";
+import { changeCredential } from "../../services/credential-update";
 import { createCredential, requireCredential, retireCredentialSecret, revokeCredential, rotateSecret } from "../../services/credentials";
 import { createCredentialWithSetupCode, issueSetupCode, type IssuedSetupCode } from "../../services/setup-codes";
 import { listKeys } from "../../storage/client-keys";
 import { latestSetupCode } from "../../storage/setup-codes";
 import type { Env } from "../../config";
 import type { CredentialRow } from "../../storage/schema";
-import { auditInsert } from "../../storage/audit";
-import { listCredentials, listSecrets, updateCredential } from "../../storage/credentials";
+import { listCredentials, listSecrets } from "../../storage/credentials";
 import { primaryDb } from "../../storage/db";
-import { listResources } from "../../storage/resources";
 import { credentialView, iso, secretView } from "./views";
 import {
   createCredentialSchema,
@@ -93,23 +91,8 @@ credentialRoutes.patch("/:id", write, validate("json", patchCredentialSchema), a
   const body = c.req.valid("json");
   const who = auditContext(c);
   const nowMs = Date.now();
-  const db = primaryDb(c.env.DB);
   const credential = await requireCredential(c.env, who.tenantId, c.req.param("id"));
-  if (credential.status === "revoked") throw problems.conflict("A revoked credential cannot be changed.");
-  if (body.grants) {
-    const grantProblem = checkGrants(body.grants, await listResources(db, who.tenantId));
-    if (grantProblem) throw problems.badRequest(grantProblem);
-    if (!isNarrowing(credential.grants, body.grants)) {
-      throw problems.badRequest("Grants may only shrink after creation; a scope can be granted only when a credential is created.");
-    }
-  }
-  const patch = { groups: body.groups ? [...new Set(body.groups)] : undefined, grants: body.grants };
-  const detail = { before: { groups: credential.groups, grants: credential.grants }, after: patch };
-  await db.batch([
-    updateCredential(db, who.tenantId, credential.id, patch),
-    auditInsert(db, { ...who, at: nowMs, action: "credential.update", targetType: "credential", targetId: credential.id, detail }),
-  ]);
-  await publishCredentialChange(c.env, who.tenantId, credential.id, nowMs);
+  await changeCredential(c.env, who, credential, { groups: body.groups ? [...new Set(body.groups)] : undefined, grants: body.grants }, nowMs);
   return c.json(await detailView(c.env, credential, nowMs), 200, NO_STORE_HEADERS);
 });
 

@@ -38,11 +38,11 @@ export const consolePaths = {
     post: { summary: "Create the first owner with a one-time owner link", ...open, requestBody: json(schemas.setupOwnerSchema), responses: { "201": { ...ok("Owner created and signed in"), ...setsCookie }, ...errors } },
   },
   "/auth/invitation": {
-    get: {
-      summary: "Look up an invitation link: email, role, expiry",
+    post: {
+      summary: "Look up an invitation link by its token (in the body, never the URL): email, role, expiry",
       ...open,
-      parameters: [{ name: "token", in: "query", required: true, schema: { type: "string" } }],
-      responses: { "200": ok("Invitation"), "400": problem },
+      requestBody: json(schemas.invitationLookupSchema),
+      responses: { "200": ok("Invitation"), "400": problem, "405": problem },
     },
   },
   "/auth/accept-invite": {

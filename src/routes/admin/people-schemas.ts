@@ -12,6 +12,7 @@ const role = z.enum(ROLES);
 export const loginSchema = z.strictObject({ email, password: z.string().min(1).max(256) });
 export const setupOwnerSchema = z.strictObject({ token: linkToken, email, name, password: newPassword });
 export const acceptInviteSchema = z.strictObject({ token: linkToken, name, password: newPassword });
-export const invitationQuery = z.object({ token: z.string().max(200).optional() });
+/** The invitation link's token travels in a POST body, never a query string that request logs keep. */
+export const invitationLookupSchema = z.strictObject({ token: linkToken });
 export const createInvitationSchema = z.strictObject({ email, role });
 export const patchMemberSchema = z.strictObject({ role });

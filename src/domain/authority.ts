@@ -1,0 +1,37 @@
+/**
+ * The authority rule: nobody confers or takes over more of Latchkey's own powers than they hold. Latchkey's
+ * powers are the scopes of the management resource; `credentials:write` alone would otherwise let a caller
+ * mint itself a full administrator, or take over one by rotating its secret or giving it a setup code.
+ * Scopes of a tenant's own APIs are not powers over Latchkey and stay governed by `credentials:write`.
+ * The same rule serves machines (their token's scopes) and people (their role's scopes).
+ */
+import type { Grant } from "../storage/schema";
+import { ProblemError } from "./errors";
+import { MANAGEMENT_RESOURCE } from "../storage/tenants";
+
+/** The management scopes a grant set holds, sorted. */
+export function managementScopesOf(grants: readonly Grant[]): string[] {
+  return [...new Set(grants.filter((g) => g.resource === MANAGEMENT_RESOURCE).flatMap((g) => g.scopes))].sort();
+}
+
+/**
+ * The management scopes of `grants` that a caller holding `held` lacks, sorted; empty when the caller may
+ * confer these grants (create, change) or act for a credential holding them (rotate, setup code, add a key).
+ */
+export function authorityShortfall(held: ReadonlySet<string>, grants: readonly Grant[]): string[] {
+  return managementScopesOf(grants).filter((s) => !held.has(s));
+}
+
+const REFUSALS = {
+  grant: "You can grant only the management scopes you hold yourself.",
+  actFor: "This credential holds management scopes you do not hold: only a caller holding all of them can give it a new secret, key or setup code.",
+} as const;
+
+/**
+ * Throws 403 problem+json (with the `missing_scopes`) unless `held` covers every management scope of
+ * `grants`: `grant` when conferring them, `actFor` when provisioning an authenticator for their holder.
+ */
+export function assertAuthority(held: ReadonlySet<string>, grants: readonly Grant[], act: keyof typeof REFUSALS): void {
+  const missing = authorityShortfall(held, grants);
+  if (missing.length > 0) throw new ProblemError(403, "forbidden", "Forbidden", REFUSALS[act], { missing_scopes: missing });
+}
