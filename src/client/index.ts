@@ -18,6 +18,7 @@ export {
   toAssertionKey,
   algorithmForJwk,
   JWT_BEARER_ASSERTION_TYPE,
+  CLIENT_ASSERTION_TYP,
 } from './client-auth.js';
 export type { AssertionAlgorithm, AssertionKey } from './client-auth.js';
 export { requestToken } from './token-request.js';

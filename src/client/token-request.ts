@@ -26,6 +26,8 @@ export type ClientCredential =
 /** Parameters of one token request. */
 export interface TokenRequest {
   tokenEndpoint: string;
+  /** The issuer identifier: the `aud` of private_key_jwt assertions (RFC 10070). Required for that method. */
+  issuer?: string;
   credential: ClientCredential;
   scope?: string;
   resource?: string;
@@ -51,9 +53,10 @@ export async function requestToken(req: TokenRequest): Promise<AccessToken> {
   if (cred.method === 'client_secret_basic') {
     headers.authorization = basicAuthorization(cred.clientId, cred.clientSecret);
   } else {
+    if (!req.issuer) throw new TypeError('private_key_jwt needs the issuer: it is the assertion audience (RFC 10070)');
     const assertion = await createClientAssertion({
       clientId: cred.clientId,
-      audience: req.tokenEndpoint,
+      issuer: req.issuer,
       key: cred.key,
       now: Math.floor(now / 1000),
     });

@@ -101,6 +101,7 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
     const obtainedAt = now();
     const token = await requestToken({
       tokenEndpoint: await getEndpoint(),
+      issuer: options.issuer,
       credential: await getCredential(),
       ...(scope ? { scope } : {}),
       ...(options.resource ? { resource: options.resource } : {}),

@@ -85,6 +85,7 @@ async function mintOnce(cred: ResolvedCredential, io: Io, scope?: string, resour
   try {
     const token = await requestToken({
       tokenEndpoint,
+      issuer: cred.issuer,
       credential: cred.credential,
       fetch: io.fetch,
       now: obtainedAt,
