@@ -17,6 +17,7 @@ import {
 } from "../../src/domain/credential-rules";
 import { isValidResourceUri, isValidScopeName, parseScopeParam, selectGrant } from "../../src/domain/scopes";
 import { buildAccessTokenClaims } from "../../src/domain/token-claims";
+import { requestSource } from "../../src/domain/request-source";
 import {
   digestsEqual,
   isWellFormedSecret,
@@ -325,5 +326,22 @@ describe("keyedHash and digestsEqual", () => {
     expect(digestsEqual(digest, `${digest.slice(0, -1)}p`)).toBe(false);
     expect(digestsEqual(digest, digest.slice(0, -1))).toBe(false);
     expect(digestsEqual(digest, "lsVaKWTYolrUd_gkiwOMrxUAGbIUuj8stsYZSJdvRQk")).toBe(false);
+  });
+});
+
+describe("requestSource", () => {
+  it("is the IPv4 address, the IPv6 /64 in any spelling, IPv4-mapped as IPv4, and one 'other' for junk", () => {
+    expect(requestSource("203.0.113.7")).toBe("4:203.0.113.7");
+    expect(requestSource("::ffff:203.0.113.7")).toBe("4:203.0.113.7");
+    expect(requestSource("::ffff:cb00:7107")).toBe("4:203.0.113.7");
+    const slash64 = "6:2001:db8:0:7";
+    for (const ip of ["2001:db8::7:0:0:0:1", "2001:DB8:0:7::ffff", "2001:0db8:0000:0007:1:2:3:4", "[2001:db8:0:7::1]", "2001:db8:0:7::1%eth0"]) {
+      expect(requestSource(ip), ip).toBe(slash64);
+    }
+    expect(requestSource("2001:db8:0:8::1")).not.toBe(slash64);
+    expect(requestSource("::1")).toBe("6:0:0:0:0");
+    for (const junk of [undefined, "", "unknown", "256.1.1.1", "1:2:3", "1::2::3", "2001:db8:0:7:1:2:3:4:5", "gggg::1"]) {
+      expect(requestSource(junk), String(junk)).toBe("other");
+    }
   });
 });
