@@ -3,7 +3,7 @@
  * a verifier and hono middleware for resource servers. Depends on fetch and jose only, so it runs on
  * Node >= 20, Cloudflare Workers, Deno and Bun.
  */
-export { createTokenSource, refreshDeadline, isTransient } from './token-source.js';
+export { createTokenSource, refreshDeadline, isTransient, backoffUntil, DEFAULT_REJECTION_BACKOFF_MS } from './token-source.js';
 export type { TokenSource, TokenSourceOptions, AccessToken } from './token-source.js';
 export { createVerifier, parseScope } from './verifier.js';
 export type { Verifier, VerifierOptions, VerifyOptions, LatchkeyClaims } from './verifier.js';

@@ -3,6 +3,9 @@
  * One refresh in flight at a time: concurrent callers share its promise. A token is refreshed once
  * ~80% of its lifetime has passed (minus a little jitter so fleets do not refresh in lockstep); if that
  * refresh fails for a transient reason while the old token is still valid, the old token is served.
+ * A refusal is remembered in memory so a loop of callers cannot hammer the server: after a 429 (or 503) no
+ * request is sent until its Retry-After has passed, and after `invalid_client`/`unauthorized_client` (a dead
+ * credential) none for `rejectionBackoffMs`; meanwhile callers get the same error at once.
  */
 import type { CryptoKey, JWK } from 'jose';
 import { toAssertionKey, type AssertionAlgorithm } from './client-auth.js';
@@ -36,6 +39,8 @@ export interface TokenSourceOptions {
   earlyRefreshRatio?: number;
   /** Largest fraction of the lifetime subtracted at random from the refresh point. Default 0.05. */
   jitter?: number;
+  /** How long an `invalid_client`/`unauthorized_client` refusal is remembered before asking again (ms). Default 30000. */
+  rejectionBackoffMs?: number;
   /** Clock in milliseconds (tests). */
   now?: () => number;
 }
@@ -44,7 +49,7 @@ export interface TokenSourceOptions {
 export interface TokenSource {
   /** Returns a valid access token, from cache when fresh enough. */
   getToken(): Promise<AccessToken>;
-  /** Drops the cached token (e.g. after a resource server answered 401). */
+  /** Drops the cached token (e.g. after a resource server answered 401); a remembered refusal stays. */
   invalidate(): void;
 }
 
@@ -55,6 +60,19 @@ export interface TokenSource {
 export function refreshDeadline(obtainedAt: number, expiresAt: number, ratio = 0.8, jitter = 0.05, random = Math.random()): number {
   const lifetime = Math.max(0, expiresAt - obtainedAt);
   return obtainedAt + lifetime * Math.max(0, ratio - jitter * random);
+}
+
+/** Default backoff after `invalid_client`: long enough that a dead credential cannot hammer the edge. */
+export const DEFAULT_REJECTION_BACKOFF_MS = 30_000;
+/** Backoff after a 429 or 503 that carried no Retry-After. */
+const DEFAULT_RETRY_AFTER_SECONDS = 10;
+
+/** Until when (ms) no new request should be sent after `error`, or undefined when one may be sent at once. */
+export function backoffUntil(error: unknown, now: number, rejectionBackoffMs = DEFAULT_REJECTION_BACKOFF_MS): number | undefined {
+  if (!(error instanceof LatchkeyError)) return undefined;
+  if (error.code === 'invalid_client' || error.code === 'unauthorized_client') return now + rejectionBackoffMs;
+  if (error.status === 429 || error.status === 503) return now + (error.retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS) * 1000;
+  return undefined;
 }
 
 const TRANSIENT = new Set(['network_error', 'rate_limited', 'temporarily_unavailable', 'server_error']);
@@ -80,6 +98,7 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
   let endpoint: Promise<string> | undefined;
   let cached: { token: AccessToken; refreshAt: number } | undefined;
   let inflight: Promise<AccessToken> | undefined;
+  let refused: { error: unknown; until: number } | undefined;
 
   const getCredential = (): Promise<ClientCredential> =>
     (credential ??= options.clientSecret !== undefined
@@ -99,6 +118,8 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
 
   const refresh = async (): Promise<AccessToken> => {
     const obtainedAt = now();
+    if (refused && obtainedAt < refused.until) throw refused.error;
+    refused = undefined;
     const token = await requestToken({
       tokenEndpoint: await getEndpoint(),
       issuer: options.issuer,
@@ -107,6 +128,10 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
       ...(options.resource ? { resource: options.resource } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
       now: obtainedAt,
+    }).catch((error: unknown) => {
+      const until = backoffUntil(error, obtainedAt, options.rejectionBackoffMs);
+      if (until !== undefined) refused = { error, until };
+      throw error;
     });
     const refreshAt = refreshDeadline(obtainedAt, token.expiresAt, options.earlyRefreshRatio, options.jitter);
     cached = { token, refreshAt };
