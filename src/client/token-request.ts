@@ -5,6 +5,7 @@
 import { JWT_BEARER_ASSERTION_TYPE, basicAuthorization, createClientAssertion, type AssertionKey } from './client-auth.js';
 import type { FetchLike } from './discovery.js';
 import { LatchkeyError, parseRetryAfter } from './errors.js';
+import { requireSecureUrl } from './secure-url.js';
 
 /** An access token as handed to callers. */
 export interface AccessToken {
@@ -38,9 +39,11 @@ export interface TokenRequest {
 
 /**
  * Performs one token request.
- * @throws LatchkeyError with the OAuth `error` code, `network_error` or `invalid_response`.
+ * @throws LatchkeyError with the OAuth `error` code, `network_error` or `invalid_response`; TypeError, before
+ *   any request, when the token endpoint is not https (plain http only for loopback).
  */
 export async function requestToken(req: TokenRequest): Promise<AccessToken> {
+  requireSecureUrl(req.tokenEndpoint, 'tokenEndpoint');
   const now = req.now ?? Date.now();
   const form = new URLSearchParams({ grant_type: 'client_credentials' });
   if (req.scope) form.set('scope', req.scope);

@@ -11,6 +11,7 @@ import type { CryptoKey, JWK } from 'jose';
 import { toAssertionKey, type AssertionAlgorithm } from './client-auth.js';
 import { discover, type FetchLike } from './discovery.js';
 import { LatchkeyError } from './errors.js';
+import { requireSecureUrl } from './secure-url.js';
 import { requestToken, type AccessToken, type ClientCredential } from './token-request.js';
 
 export type { AccessToken } from './token-request.js';
@@ -85,6 +86,7 @@ export function isTransient(error: unknown): boolean {
 /**
  * Creates a token source for a Latchkey client (client_secret_basic or private_key_jwt).
  * Discovers the token endpoint from `${issuer}/.well-known/oauth-authorization-server` on first use.
+ * @throws TypeError at once when `issuer` or `tokenEndpoint` is not https (plain http only for loopback).
  * @throws LatchkeyError from `getToken()`: the OAuth `error` code (e.g. `invalid_client`), `network_error`
  *   or `invalid_response`.
  */
@@ -92,6 +94,8 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
   if ((options.clientSecret === undefined) === (options.privateKey === undefined)) {
     throw new TypeError('Give exactly one of clientSecret and privateKey');
   }
+  requireSecureUrl(options.issuer, 'issuer');
+  if (options.tokenEndpoint !== undefined) requireSecureUrl(options.tokenEndpoint, 'tokenEndpoint');
   const now = options.now ?? Date.now;
   const scope = Array.isArray(options.scope) ? options.scope.join(' ') : (options.scope as string | undefined);
   let credential: Promise<ClientCredential> | undefined;

@@ -13,6 +13,7 @@ import { CliError, ExitCode, fromTokenError } from '../errors.js';
 import { ENV_HELP, EXIT_CODES_HELP } from '../exit-help.js';
 import type { Io } from '../io.js';
 import { chooseProfile } from '../profiles.js';
+import { printable } from '../printable.js';
 import { configDir } from '../store.js';
 import { cachePath, cachedOrMint, canonicalScope, type CachedToken } from '../token-cache.js';
 
@@ -63,7 +64,7 @@ export async function tokenCommand(argv: string[], io: Io): Promise<number> {
     ...(resource ? { resource } : {}),
     noCache: values['no-cache'] === true,
   });
-  io.stdout(`${entry.access_token}\n`);
+  io.stdout(`${printable(entry.access_token)}\n`);
   return ExitCode.ok;
 }
 
@@ -137,6 +138,6 @@ export function describeToken(entry: CachedToken, now: number, extra: Record<str
   ];
   return rows
     .filter(([, v]) => typeof v === 'string' && v.length > 0)
-    .map(([k, v]) => `  ${`${k}:`.padEnd(11)}${v as string}\n`)
+    .map(([k, v]) => `  ${`${k}:`.padEnd(11)}${printable(v as string)}\n`)
     .join('');
 }
