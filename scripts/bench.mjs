@@ -77,8 +77,8 @@ async function assertions(url, clientId, kid, privateKey, count) {
   const out = [];
   for (let i = 0; i < count; i++) {
     const jwt = await new SignJWT({ jti: `bench-${i}-${now}` })
-      .setProtectedHeader({ alg: "ES256", kid, typ: "JWT" })
-      .setIssuer(clientId).setSubject(clientId).setAudience(`${url}/oauth/token`)
+      .setProtectedHeader({ alg: "ES256", kid, typ: "client-authentication+jwt" })
+      .setIssuer(clientId).setSubject(clientId).setAudience(url)
       .setIssuedAt(now).setExpirationTime(now + 240)
       .sign(privateKey);
     out.push(`grant_type=client_credentials&client_assertion_type=${encodeURIComponent("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")}&client_assertion=${jwt}`);

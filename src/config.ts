@@ -14,8 +14,11 @@ export interface Env {
   /** One object per client_id: the jti values of its accepted client assertions (private_key_jwt). */
   ASSERTION_REPLAY: DurableObjectNamespace<AssertionReplay>;
   ASSETS: Fetcher;
-  TOKEN_IP_LIMITER: RateLimit;
+  /** Failed or unauthenticated token requests per source (IPv4 address or IPv6 /64). */
+  TOKEN_SOURCE_LIMITER: RateLimit;
+  /** Verified token requests per credential (client_id), counted after authentication. */
   TOKEN_CLIENT_LIMITER: RateLimit;
+  /** Failed client authentications per (client_id, source); bootstrap attempts per IP. */
   AUTH_FAILURE_LIMITER: RateLimit;
   /** Setup-code redemption attempts per IP, malformed codes included. */
   REDEEM_IP_LIMITER: RateLimit;

@@ -3,6 +3,7 @@
  * error (exit 2) that points at the command's --help. Commands declare their options as plain objects.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { isLoopbackHost } from '../client/secure-url.js';
 import { usage } from './errors.js';
 
 /** Options every command accepts. */
@@ -28,7 +29,7 @@ export function expectPositionals(command: string, positionals: string[], names:
   }
 }
 
-/** Parses a server URL: http(s) only, no query or fragment; trailing slashes removed. */
+/** Parses a server URL: https, or http to loopback only; no query or fragment; trailing slashes removed. */
 export function parseServerUrl(value: string): string {
   let url: URL;
   try {
@@ -36,7 +37,10 @@ export function parseServerUrl(value: string): string {
   } catch {
     throw usage(`"${value.slice(0, 200)}" is not a URL. Give the server's base URL, e.g. https://latchkey.example.com`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw usage('The server URL must start with https:// (or http:// for local development).');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw usage('The server URL must start with https://.');
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw usage('The server URL must use https:// (plain http:// is allowed only for loopback: 127.0.0.0/8, ::1, localhost).');
+  }
   if (url.search || url.hash || url.username || url.password) throw usage('The server URL must not carry a query, fragment or credentials.');
   return url.href.replace(/\/+$/, '');
 }

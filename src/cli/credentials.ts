@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { algorithmForJwk, toAssertionKey } from '../client/client-auth.js';
 import { discover, type FetchLike } from '../client/discovery.js';
+import { insecureUrlProblem } from '../client/secure-url.js';
 import type { ClientCredential } from '../client/token-request.js';
 import { CliError, ExitCode, fromTokenError, usage } from './errors.js';
 import { requireProfile, type Profile } from './profiles.js';
@@ -42,6 +43,9 @@ export async function resolveCredential(
 /** Builds the credential of a stored profile. */
 export async function profileCredential(profile: Profile): Promise<ResolvedCredential> {
   const clientId = profile.client_id;
+  if (insecureUrlProblem(profile.issuer) || insecureUrlProblem(profile.token_endpoint)) {
+    throw new CliError(ExitCode.error, `Profile "${profile.name}" names a server that is not https://; run \`latchkey setup\` again with an https:// URL.`);
+  }
   const credential: ClientCredential =
     profile.auth_method === 'client_secret_basic'
       ? { method: 'client_secret_basic', clientId, clientSecret: profile.client_secret! }
@@ -53,6 +57,8 @@ async function envCredential(env: Record<string, string | undefined>): Promise<R
   const clientId = env.LATCHKEY_CLIENT_ID!;
   const issuer = env.LATCHKEY_URL;
   if (!issuer) throw usage('LATCHKEY_CLIENT_ID is set but LATCHKEY_URL is not.');
+  const problem = insecureUrlProblem(issuer);
+  if (problem) throw usage(`LATCHKEY_URL ${problem}.`);
   const sources = ['LATCHKEY_CLIENT_SECRET', 'LATCHKEY_CLIENT_SECRET_FILE', 'LATCHKEY_PRIVATE_KEY_FILE'].filter((n) => env[n]);
   if (sources.length !== 1) {
     throw usage('With LATCHKEY_CLIENT_ID, set exactly one of LATCHKEY_CLIENT_SECRET, LATCHKEY_CLIENT_SECRET_FILE, LATCHKEY_PRIVATE_KEY_FILE.');

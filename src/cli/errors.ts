@@ -3,6 +3,7 @@
  * Messages are written for people and never contain a secret, a setup code or a token.
  */
 import { LatchkeyError } from '../client/errors.js';
+import { printable } from './printable.js';
 
 /** Process exit codes, documented in `latchkey --help` and docs/cli.md. */
 export const ExitCode = {
@@ -75,6 +76,6 @@ export function fromTokenError(error: unknown, where: string): CliError {
       if (error.status >= 502 && error.status <= 504) {
         return new CliError(ExitCode.unreachable, `${where} is unavailable (HTTP ${error.status}).${retry}`);
       }
-      return new CliError(ExitCode.error, `${where}: ${error.message}`);
+      return new CliError(ExitCode.error, `${where}: ${printable(error.message)}`);
   }
 }

@@ -6,6 +6,7 @@
 import { CliError, ExitCode } from './errors.js';
 import { ENV_HELP, EXIT_CODES_HELP } from './exit-help.js';
 import { processIo, type Io } from './io.js';
+import { printableLines } from './printable.js';
 import { LOGOUT_HELP, logoutCommand } from './commands/logout.js';
 import { SETUP_HELP, setupCommand } from './commands/setup.js';
 import { STATUS_HELP, statusCommand } from './commands/status.js';
@@ -62,12 +63,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return await command.run(rest, io);
   } catch (error) {
     if (error instanceof CliError) {
-      io.stderr(`latchkey: ${error.message}\n`);
+      io.stderr(`latchkey: ${printableLines(error.message)}\n`);
       return error.exitCode;
     }
     const name = error instanceof Error ? error.name : 'Error';
     const code = (error as NodeJS.ErrnoException)?.code;
-    io.stderr(`latchkey: unexpected ${name}${code ? ` (${code})` : ''}: ${error instanceof Error ? error.message : String(error)}\n`);
+    const message = printableLines(`unexpected ${name}${code ? ` (${code})` : ''}: ${error instanceof Error ? error.message : String(error)}`);
+    io.stderr(`latchkey: ${message}\n`);
     return ExitCode.error;
   }
 }

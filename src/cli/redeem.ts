@@ -5,7 +5,9 @@
  */
 import { discover, type AuthorizationServerMetadata, type FetchLike } from '../client/discovery.js';
 import { LatchkeyError, parseRetryAfter } from '../client/errors.js';
+import { insecureUrlProblem } from '../client/secure-url.js';
 import { CliError, ExitCode, describeNetworkError } from './errors.js';
+import { printable } from './printable.js';
 
 /** The body of a successful redeem. */
 export interface RedeemResult {
@@ -30,7 +32,7 @@ export async function checkServer(server: string, fetchImpl: FetchLike, mode: 'k
     }
     const why = error instanceof LatchkeyError && error.status >= 502 && error.status <= 504 ? 'unavailable' : null;
     if (why) throw new CliError(ExitCode.unreachable, `${server} is unavailable (HTTP ${(error as LatchkeyError).status}).`);
-    throw new CliError(ExitCode.error, `${server} does not look like a Latchkey server: ${(error as Error).message}.`);
+    throw new CliError(ExitCode.error, `${server} does not look like a Latchkey server: ${printable((error as Error).message)}.`);
   }
   const grants = meta.grant_types_supported;
   if (Array.isArray(grants) && !grants.includes('client_credentials')) {
@@ -87,8 +89,8 @@ function redeemError(response: Response, data: Record<string, unknown> | undefin
     return new CliError(ExitCode.unreachable, `${server} is unavailable (HTTP ${response.status}).`);
   }
   const detail = typeof data?.detail === 'string' ? data.detail : typeof data?.title === 'string' ? data.title : undefined;
-  const what = code ? `${code}` : `HTTP ${response.status}`;
-  return new CliError(ExitCode.error, `The server refused the setup (${what})${detail ? `: ${detail}` : '.'}`);
+  const what = code ? printable(code) : `HTTP ${response.status}`;
+  return new CliError(ExitCode.error, `The server refused the setup (${what})${detail ? `: ${printable(detail)}` : '.'}`);
 }
 
 function checkResult(data: Record<string, unknown> | undefined, mode: 'key' | 'secret'): RedeemResult {
@@ -99,5 +101,8 @@ function checkResult(data: Record<string, unknown> | undefined, mode: 'key' | 's
     typeof data.client_id === 'string' &&
     (mode === 'key' ? typeof data.key_id === 'string' : typeof data.client_secret === 'string');
   if (!ok) throw new CliError(ExitCode.error, 'The server answered the setup with an unexpected body: is this a Latchkey server?');
+  if (insecureUrlProblem(data.issuer as string) || insecureUrlProblem(data.token_endpoint as string)) {
+    throw new CliError(ExitCode.error, 'The server answered the setup with an issuer or token endpoint that is not https://: refusing to store it.');
+  }
   return { ...(data as unknown as RedeemResult), mode };
 }

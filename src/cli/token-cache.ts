@@ -87,7 +87,7 @@ export async function listCache(dir: string, profile: string): Promise<string[]>
   }
 }
 
-/** Deletes every cache file (and leftover lock or temp file) of a profile; returns how many tokens were removed. */
+/** Deletes every cache and backoff file (and leftover lock or temp file) of a profile; returns how many tokens were removed. */
 export async function clearCache(dir: string, profile: string): Promise<number> {
   const cacheDir = join(dir, 'cache');
   let files: string[];
@@ -97,8 +97,8 @@ export async function clearCache(dir: string, profile: string): Promise<number> 
     return 0;
   }
   const prefix = `${profile}-`;
-  const own = /^[0-9a-f]{16}\.json(\.lock|\.\d+\.[0-9a-f]+\.tmp)?$/;
+  const own = /^[0-9a-f]{16}(\.backoff)?\.json(\.lock|\.\d+\.[0-9a-f]+\.tmp)?$/;
   const mine = files.filter((f) => f.startsWith(prefix) && own.test(f.slice(prefix.length)));
   await Promise.all(mine.map((f) => rm(join(cacheDir, f), { force: true })));
-  return mine.filter((f) => f.endsWith('.json')).length;
+  return mine.filter((f) => f.endsWith('.json') && !f.endsWith('.backoff.json')).length;
 }

@@ -1,6 +1,6 @@
 /**
  * Client authentication at the token endpoint: client_secret_basic (RFC 6749 section 2.3.1) and
- * private_key_jwt (RFC 7523 section 2.2, OIDC Core section 9). Pure functions over WebCrypto via jose,
+ * private_key_jwt (RFC 7523 section 2.2 as updated by RFC 10070). Pure functions over WebCrypto via jose,
  * so they run on Node, Workers, Deno and Bun alike.
  */
 import { SignJWT, importJWK, type CryptoKey, type JWK } from 'jose';
@@ -65,24 +65,29 @@ function isJwk(value: CryptoKey | JWK): value is JWK {
   return typeof (value as JWK).kty === 'string';
 }
 
+/** RFC 10070 section 4: the explicit header type of a client assertion. */
+export const CLIENT_ASSERTION_TYP = 'client-authentication+jwt';
+
 /**
- * Signs an RFC 7523 client assertion: iss = sub = client_id, aud = the token endpoint URL, exp = iat + 60 s,
- * a unique jti, header alg + kid + typ "JWT".
+ * Signs an RFC 7523 client assertion as RFC 10070 requires: iss = sub = client_id, aud = the authorization
+ * server's issuer identifier (its sole value, never the token endpoint URL), exp = iat + 60 s, a unique jti,
+ * header alg + kid + typ `client-authentication+jwt`.
+ * @param issuer the issuer identifier (trailing slashes are removed, as discovery does)
  * @param now seconds since the epoch (injectable for tests)
  */
 export async function createClientAssertion(params: {
   clientId: string;
-  audience: string;
+  issuer: string;
   key: AssertionKey;
   now?: number;
   lifetime?: number;
 }): Promise<string> {
   const iat = params.now ?? Math.floor(Date.now() / 1000);
   return new SignJWT({})
-    .setProtectedHeader({ alg: params.key.alg, kid: params.key.kid, typ: 'JWT' })
+    .setProtectedHeader({ alg: params.key.alg, kid: params.key.kid, typ: CLIENT_ASSERTION_TYP })
     .setIssuer(params.clientId)
     .setSubject(params.clientId)
-    .setAudience(params.audience)
+    .setAudience(params.issuer.replace(/\/+$/, ''))
     .setIssuedAt(iat)
     .setExpirationTime(iat + (params.lifetime ?? 60))
     .setJti(crypto.randomUUID())

@@ -4,6 +4,7 @@
  * setup turns it off because a user may type another spelling of the same server (localhost vs 127.0.0.1).
  */
 import { LatchkeyError } from './errors.js';
+import { insecureUrlProblem, requireSecureUrl } from './secure-url.js';
 
 /** The subset of RFC 8414 metadata the SDK uses. */
 export interface AuthorizationServerMetadata {
@@ -32,12 +33,15 @@ export function metadataUrl(issuer: string): string {
 /**
  * Fetches and checks authorization server metadata.
  * @throws LatchkeyError `network_error` when the server is unreachable, `invalid_response` when the
- *   answer is not Latchkey-style metadata (not 200, not JSON, no token_endpoint, or another issuer).
+ *   answer is not Latchkey-style metadata (not 200, not JSON, no token_endpoint, or another issuer), or names a
+ *   token_endpoint or jwks_uri that is not https; TypeError, before any request, when `issuer` is not https
+ *   (plain http is allowed only for loopback addresses).
  */
 export async function discover(
   issuer: string,
   options: { fetch?: FetchLike; strict?: boolean } = {},
 ): Promise<AuthorizationServerMetadata> {
+  requireSecureUrl(issuer, 'issuer');
   const fetchImpl = options.fetch ?? fetch;
   const url = metadataUrl(issuer);
   let response: Response;
@@ -65,6 +69,12 @@ export async function discover(
     throw new LatchkeyError('invalid_response', `Metadata at ${url} names another issuer (${meta.issuer})`, {
       status: response.status,
     });
+  }
+  for (const field of ['token_endpoint', 'jwks_uri'] as const) {
+    const value = meta[field];
+    if (value !== undefined && (typeof value !== 'string' || insecureUrlProblem(value))) {
+      throw new LatchkeyError('invalid_response', `Metadata at ${url} has a ${field} that is not an https URL`, { status: response.status });
+    }
   }
   return meta as AuthorizationServerMetadata;
 }

@@ -3,7 +3,7 @@
  * a verifier and hono middleware for resource servers. Depends on fetch and jose only, so it runs on
  * Node >= 20, Cloudflare Workers, Deno and Bun.
  */
-export { createTokenSource, refreshDeadline, isTransient } from './token-source.js';
+export { createTokenSource, refreshDeadline, isTransient, backoffUntil, DEFAULT_REJECTION_BACKOFF_MS } from './token-source.js';
 export type { TokenSource, TokenSourceOptions, AccessToken } from './token-source.js';
 export { createVerifier, parseScope } from './verifier.js';
 export type { Verifier, VerifierOptions, VerifyOptions, LatchkeyClaims } from './verifier.js';
@@ -18,6 +18,7 @@ export {
   toAssertionKey,
   algorithmForJwk,
   JWT_BEARER_ASSERTION_TYPE,
+  CLIENT_ASSERTION_TYP,
 } from './client-auth.js';
 export type { AssertionAlgorithm, AssertionKey } from './client-auth.js';
 export { requestToken } from './token-request.js';

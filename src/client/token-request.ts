@@ -5,6 +5,7 @@
 import { JWT_BEARER_ASSERTION_TYPE, basicAuthorization, createClientAssertion, type AssertionKey } from './client-auth.js';
 import type { FetchLike } from './discovery.js';
 import { LatchkeyError, parseRetryAfter } from './errors.js';
+import { requireSecureUrl } from './secure-url.js';
 
 /** An access token as handed to callers. */
 export interface AccessToken {
@@ -26,6 +27,8 @@ export type ClientCredential =
 /** Parameters of one token request. */
 export interface TokenRequest {
   tokenEndpoint: string;
+  /** The issuer identifier: the `aud` of private_key_jwt assertions (RFC 10070). Required for that method. */
+  issuer?: string;
   credential: ClientCredential;
   scope?: string;
   resource?: string;
@@ -36,9 +39,11 @@ export interface TokenRequest {
 
 /**
  * Performs one token request.
- * @throws LatchkeyError with the OAuth `error` code, `network_error` or `invalid_response`.
+ * @throws LatchkeyError with the OAuth `error` code, `network_error` or `invalid_response`; TypeError, before
+ *   any request, when the token endpoint is not https (plain http only for loopback).
  */
 export async function requestToken(req: TokenRequest): Promise<AccessToken> {
+  requireSecureUrl(req.tokenEndpoint, 'tokenEndpoint');
   const now = req.now ?? Date.now();
   const form = new URLSearchParams({ grant_type: 'client_credentials' });
   if (req.scope) form.set('scope', req.scope);
@@ -51,9 +56,10 @@ export async function requestToken(req: TokenRequest): Promise<AccessToken> {
   if (cred.method === 'client_secret_basic') {
     headers.authorization = basicAuthorization(cred.clientId, cred.clientSecret);
   } else {
+    if (!req.issuer) throw new TypeError('private_key_jwt needs the issuer: it is the assertion audience (RFC 10070)');
     const assertion = await createClientAssertion({
       clientId: cred.clientId,
-      audience: req.tokenEndpoint,
+      issuer: req.issuer,
       key: cred.key,
       now: Math.floor(now / 1000),
     });

@@ -3,11 +3,15 @@
  * One refresh in flight at a time: concurrent callers share its promise. A token is refreshed once
  * ~80% of its lifetime has passed (minus a little jitter so fleets do not refresh in lockstep); if that
  * refresh fails for a transient reason while the old token is still valid, the old token is served.
+ * A refusal is remembered in memory so a loop of callers cannot hammer the server: after a 429 (or 503) no
+ * request is sent until its Retry-After has passed, and after `invalid_client`/`unauthorized_client` (a dead
+ * credential) none for `rejectionBackoffMs`; meanwhile callers get the same error at once.
  */
 import type { CryptoKey, JWK } from 'jose';
 import { toAssertionKey, type AssertionAlgorithm } from './client-auth.js';
 import { discover, type FetchLike } from './discovery.js';
 import { LatchkeyError } from './errors.js';
+import { requireSecureUrl } from './secure-url.js';
 import { requestToken, type AccessToken, type ClientCredential } from './token-request.js';
 
 export type { AccessToken } from './token-request.js';
@@ -36,6 +40,8 @@ export interface TokenSourceOptions {
   earlyRefreshRatio?: number;
   /** Largest fraction of the lifetime subtracted at random from the refresh point. Default 0.05. */
   jitter?: number;
+  /** How long an `invalid_client`/`unauthorized_client` refusal is remembered before asking again (ms). Default 30000. */
+  rejectionBackoffMs?: number;
   /** Clock in milliseconds (tests). */
   now?: () => number;
 }
@@ -44,7 +50,7 @@ export interface TokenSourceOptions {
 export interface TokenSource {
   /** Returns a valid access token, from cache when fresh enough. */
   getToken(): Promise<AccessToken>;
-  /** Drops the cached token (e.g. after a resource server answered 401). */
+  /** Drops the cached token (e.g. after a resource server answered 401); a remembered refusal stays. */
   invalidate(): void;
 }
 
@@ -57,6 +63,19 @@ export function refreshDeadline(obtainedAt: number, expiresAt: number, ratio = 0
   return obtainedAt + lifetime * Math.max(0, ratio - jitter * random);
 }
 
+/** Default backoff after `invalid_client`: long enough that a dead credential cannot hammer the edge. */
+export const DEFAULT_REJECTION_BACKOFF_MS = 30_000;
+/** Backoff after a 429 or 503 that carried no Retry-After. */
+const DEFAULT_RETRY_AFTER_SECONDS = 10;
+
+/** Until when (ms) no new request should be sent after `error`, or undefined when one may be sent at once. */
+export function backoffUntil(error: unknown, now: number, rejectionBackoffMs = DEFAULT_REJECTION_BACKOFF_MS): number | undefined {
+  if (!(error instanceof LatchkeyError)) return undefined;
+  if (error.code === 'invalid_client' || error.code === 'unauthorized_client') return now + rejectionBackoffMs;
+  if (error.status === 429 || error.status === 503) return now + (error.retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS) * 1000;
+  return undefined;
+}
+
 const TRANSIENT = new Set(['network_error', 'rate_limited', 'temporarily_unavailable', 'server_error']);
 
 /** True when an error may go away by itself (network, 429, 5xx): the caller may keep using a valid token. */
@@ -67,6 +86,7 @@ export function isTransient(error: unknown): boolean {
 /**
  * Creates a token source for a Latchkey client (client_secret_basic or private_key_jwt).
  * Discovers the token endpoint from `${issuer}/.well-known/oauth-authorization-server` on first use.
+ * @throws TypeError at once when `issuer` or `tokenEndpoint` is not https (plain http only for loopback).
  * @throws LatchkeyError from `getToken()`: the OAuth `error` code (e.g. `invalid_client`), `network_error`
  *   or `invalid_response`.
  */
@@ -74,12 +94,15 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
   if ((options.clientSecret === undefined) === (options.privateKey === undefined)) {
     throw new TypeError('Give exactly one of clientSecret and privateKey');
   }
+  requireSecureUrl(options.issuer, 'issuer');
+  if (options.tokenEndpoint !== undefined) requireSecureUrl(options.tokenEndpoint, 'tokenEndpoint');
   const now = options.now ?? Date.now;
   const scope = Array.isArray(options.scope) ? options.scope.join(' ') : (options.scope as string | undefined);
   let credential: Promise<ClientCredential> | undefined;
   let endpoint: Promise<string> | undefined;
   let cached: { token: AccessToken; refreshAt: number } | undefined;
   let inflight: Promise<AccessToken> | undefined;
+  let refused: { error: unknown; until: number } | undefined;
 
   const getCredential = (): Promise<ClientCredential> =>
     (credential ??= options.clientSecret !== undefined
@@ -99,13 +122,20 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
 
   const refresh = async (): Promise<AccessToken> => {
     const obtainedAt = now();
+    if (refused && obtainedAt < refused.until) throw refused.error;
+    refused = undefined;
     const token = await requestToken({
       tokenEndpoint: await getEndpoint(),
+      issuer: options.issuer,
       credential: await getCredential(),
       ...(scope ? { scope } : {}),
       ...(options.resource ? { resource: options.resource } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
       now: obtainedAt,
+    }).catch((error: unknown) => {
+      const until = backoffUntil(error, obtainedAt, options.rejectionBackoffMs);
+      if (until !== undefined) refused = { error, until };
+      throw error;
     });
     const refreshAt = refreshDeadline(obtainedAt, token.expiresAt, options.earlyRefreshRatio, options.jitter);
     cached = { token, refreshAt };

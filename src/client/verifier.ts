@@ -7,6 +7,7 @@
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload } from 'jose';
 import { discover, normalizeIssuer, type FetchLike } from './discovery.js';
 import { LatchkeyError, TokenVerificationError } from './errors.js';
+import { requireSecureUrl } from './secure-url.js';
 
 /** Claims of a Latchkey access token. */
 export interface LatchkeyClaims extends JWTPayload {
@@ -65,8 +66,13 @@ export function parseScope(scope: unknown): string[] {
   return typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [];
 }
 
-/** Creates a verifier for tokens of one Latchkey issuer addressed to one resource server. */
+/**
+ * Creates a verifier for tokens of one Latchkey issuer addressed to one resource server.
+ * @throws TypeError at once when `issuer` or `jwksUri` is not https (plain http only for loopback).
+ */
 export function createVerifier(options: VerifierOptions): Verifier {
+  requireSecureUrl(options.issuer, 'issuer');
+  if (options.jwksUri !== undefined) requireSecureUrl(options.jwksUri, 'jwksUri');
   const issuer = normalizeIssuer(options.issuer);
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   let jwks: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;

@@ -1,7 +1,9 @@
 /**
- * private_key_jwt (RFC 7523 sections 2.2 and 3): client public keys and the verification of the JWTs
- * clients sign with them. Only ES256 (P-256) and EdDSA (Ed25519) are accepted, and the algorithm is pinned
- * by the stored key, never taken from the assertion, so `none`, HS256-with-the-public-key and RS* all fail.
+ * private_key_jwt (RFC 7523 sections 2.2 and 3, as updated by RFC 10070): client public keys and the
+ * verification of the JWTs clients sign with them. Only ES256 (P-256) and EdDSA (Ed25519) are accepted, and the
+ * algorithm is pinned by the stored key, never taken from the assertion, so `none`, HS256-with-the-public-key
+ * and RS* all fail. RFC 10070: `aud` is the issuer identifier as its sole value (so an assertion made for one
+ * server cannot be replayed at another endpoint of it), and `typ` is `client-authentication+jwt` or absent.
  * Verification returns a verdict; the caller turns any failure into the one invalid_client response.
  */
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK } from "jose";
@@ -86,9 +88,25 @@ function decoyKey(): Promise<ClientPublicKey> {
 
 export interface AssertionExpectations {
   clientId: string;
-  /** RFC 7523 section 3: the token endpoint URL; Latchkey also accepts its issuer identifier. */
-  audiences: string[];
+  /** RFC 10070: the issuer identifier, the assertion's sole `aud` value. */
+  issuer: string;
   nowMs: number;
+}
+
+/** RFC 10070 section 4: the explicit type of a client assertion. */
+export const CLIENT_ASSERTION_TYP = "client-authentication+jwt";
+
+/** RFC 7515 section 4.1.9: `typ` is a media type, compared case-insensitively, `application/` optional. */
+function acceptableTyp(typ: unknown): boolean {
+  if (typ === undefined) return true;
+  if (typeof typ !== "string") return false;
+  const lower = typ.toLowerCase();
+  return lower === CLIENT_ASSERTION_TYP || lower === `application/${CLIENT_ASSERTION_TYP}`;
+}
+
+/** RFC 10070: the issuer is the sole audience, as a string or as an array of exactly that one string. */
+function soleAudience(aud: unknown, issuer: string): boolean {
+  return aud === issuer || (Array.isArray(aud) && aud.length === 1 && aud[0] === issuer);
 }
 
 export type AssertionVerdict = { ok: true; jti: string; expMs: number } | { ok: false; reason: string };
@@ -97,12 +115,13 @@ export type AssertionVerdict = { ok: true; jti: string; expMs: number } | { ok: 
 export async function verifyClientAssertion(assertion: string, key: ClientPublicKey | null, expect: AssertionExpectations): Promise<AssertionVerdict> {
   const used = key ?? (await decoyKey());
   let payload;
+  let protectedHeader;
   try {
-    ({ payload } = await jwtVerify(assertion, await cryptoKeyFor(used), {
+    ({ payload, protectedHeader } = await jwtVerify(assertion, await cryptoKeyFor(used), {
       algorithms: [used.alg],
       issuer: expect.clientId,
       subject: expect.clientId,
-      audience: expect.audiences,
+      audience: expect.issuer,
       requiredClaims: ["exp", "jti"],
       currentDate: new Date(expect.nowMs),
       clockTolerance: ASSERTION_CLOCK_SKEW_SECONDS,
@@ -111,6 +130,8 @@ export async function verifyClientAssertion(assertion: string, key: ClientPublic
     return { ok: false, reason: key ? `assertion rejected: ${(err as Error).message}` : "no live key of this client matches kid and alg" };
   }
   if (!key) return { ok: false, reason: "no live key of this client matches kid and alg" };
+  if (!acceptableTyp(protectedHeader.typ)) return { ok: false, reason: "assertion typ is neither client-authentication+jwt nor absent" };
+  if (!soleAudience(payload.aud, expect.issuer)) return { ok: false, reason: "assertion aud is not the issuer alone" };
   const nowS = Math.floor(expect.nowMs / 1000);
   const exp = payload.exp as number;
   if (exp - nowS > MAX_ASSERTION_LIFETIME_SECONDS + ASSERTION_CLOCK_SKEW_SECONDS) return { ok: false, reason: "assertion lives too long" };

@@ -96,7 +96,7 @@ export async function authenticateWithSecret(
 }
 
 /**
- * Authenticates a private_key_jwt request (RFC 7523 sections 2.2 and 3). The assertion's `iss` names the
+ * Authenticates a private_key_jwt request (RFC 7523 sections 2.2 and 3, RFC 10070). The assertion's `iss` names the
  * client (a body client_id must agree), its `kid` (when present) one of the credential's keys, whose stored
  * alg is the only one accepted. An unknown client or kid is verified against a decoy key, so both cost the same. The
  * jti goes to the client's replay object last, once everything else holds.
@@ -115,8 +115,7 @@ export async function authenticateWithKey(
   // RFC 7523 does not require a kid: without one, each live key of the assertion's algorithm is tried.
   const candidates =
     found?.keys.filter((k) => k.alg === hints.alg && (hints.kid === undefined ? isLive(k, nowMs) : k.thumbprint === hints.kid)) ?? [];
-  const { issuer } = getConfig(env);
-  const expectations = { clientId, audiences: [`${issuer}/oauth/token`, issuer], nowMs };
+  const expectations = { clientId, issuer: getConfig(env).issuer, nowMs };
   // An unknown client or kid is verified against a decoy (null), so it costs what a real key does.
   let verdict: Awaited<ReturnType<typeof verifyClientAssertion>> = { ok: false, reason: "no candidate key" };
   let key: (typeof candidates)[number] | null = null;

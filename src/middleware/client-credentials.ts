@@ -4,6 +4,8 @@
  * jwt-bearer, RFC 7523 section 2.2). Exactly one method per request; credentials in the query string are
  * refused. Nothing here touches storage or verifies a signature: authentication happens in client-auth.ts.
  */
+import { peekAssertion } from "../crypto/client-assertion";
+import { isClientIdShape } from "../crypto/secrets";
 import { invalidClient, OAUTH_DESCRIPTIONS as D, OAuthError } from "../domain/errors";
 
 export type PresentedCredentials =
@@ -72,4 +74,15 @@ export function presentedCredentials(url: URL, authorization: string | undefined
     return { method: "private_key_jwt", clientId: bodyClientId, assertion };
   }
   throw invalidClient("no client credentials", false);
+}
+
+/**
+ * The client_id a request claims, for counting its failures per (client_id, source): the presented id, or a
+ * client assertion's unverified `iss`; null when there is none or it is not shaped like a client id. Whether the
+ * id exists plays no part, so the limits do not reveal which ids exist.
+ */
+export function claimedClientId(presented: PresentedCredentials | undefined): string | null {
+  if (!presented) return null;
+  const id = presented.clientId ?? (presented.method === "private_key_jwt" ? peekAssertion(presented.assertion)?.iss : undefined);
+  return id !== undefined && isClientIdShape(id) ? id : null;
 }

@@ -1,7 +1,11 @@
 /**
  * Rate limiting with the Workers Rate Limiting binding (counted per Cloudflare location, approximately).
- * Keys combine the client IP with what is being limited: keying by client_id alone would let anyone
- * lock a client out by sending bad requests in its name.
+ * On the token endpoint only failures are counted against a caller (RFC 6749 section 2.3.1): every failed or
+ * unauthenticated request against its source (IPv4 address or IPv6 /64), and a failed authentication with a
+ * well-formed client_id also against (client_id, source). A request whose credentials verify never consults
+ * those counters, so a neighbour behind the same NAT cannot lock it out; its volume is limited per credential,
+ * after authentication. The binding cannot be read without counting, so a key found over its limit is
+ * remembered in the isolate until its window ends, and its further failures are refused without a binding call.
  */
 import type { Context } from "hono";
 import type { Env } from "../config";
@@ -17,27 +21,37 @@ export async function withinLimit(limiter: RateLimit, key: string): Promise<bool
   return success;
 }
 
-const blockedUntil = new Map<string, number>();
-const BLOCK_MS = 60_000;
+/** Windows of the token endpoint's limiters, as configured in wrangler.toml (`period`). */
+export const TOKEN_SOURCE_WINDOW_SECONDS = 10;
+export const AUTH_FAILURE_WINDOW_SECONDS = 60;
+export const TOKEN_CLIENT_WINDOW_SECONDS = 10;
+
+const MAX_REMEMBERED = 50_000;
+const overUntil = new Map<string, number>();
+
+/** Counts one failure against `key`; returns the Retry-After in seconds when the key is over its limit. */
+async function countFailure(limiter: RateLimit, key: string, windowSeconds: number, nowMs: number): Promise<number | null> {
+  const until = overUntil.get(key);
+  if (until !== undefined) {
+    if (until > nowMs) return Math.max(1, Math.ceil((until - nowMs) / 1000));
+    overUntil.delete(key);
+  }
+  if (await withinLimit(limiter, key)) return null;
+  if (overUntil.size >= MAX_REMEMBERED) overUntil.clear();
+  overUntil.set(key, nowMs + windowSeconds * 1000);
+  return windowSeconds;
+}
 
 /**
- * Failed client authentications per IP (RFC 6749 section 2.3.1 brute-force protection). The binding cannot
- * be queried without counting, so an IP that trips it is also remembered in the isolate and refused for a
- * minute, successes included: a guess that happens to be right is not told apart from a wrong one.
+ * Records one failed or unauthenticated token request from `source` (and for `clientId`, a well-formed
+ * client_id, or null). Returns the Retry-After in seconds when a key it counts against is over its limit:
+ * the caller then answers 429 instead of the failure.
  */
-export const authFailures = {
-  isBlocked(ip: string, nowMs: number): boolean {
-    const until = blockedUntil.get(ip);
-    if (until === undefined) return false;
-    if (until > nowMs) return true;
-    blockedUntil.delete(ip);
-    return false;
-  },
-  async record(env: Env, ip: string, nowMs: number): Promise<boolean> {
-    if (await withinLimit(env.AUTH_FAILURE_LIMITER, ip)) return false;
-    if (blockedUntil.size > 50_000) blockedUntil.clear();
-    blockedUntil.set(ip, nowMs + BLOCK_MS);
-    return true;
-  },
-};
-export const AUTH_FAILURE_RETRY_AFTER_SECONDS = BLOCK_MS / 1000;
+export async function recordTokenFailure(env: Env, source: string, clientId: string | null, nowMs: number): Promise<number | null> {
+  const [bySource, byClient] = await Promise.all([
+    countFailure(env.TOKEN_SOURCE_LIMITER, source, TOKEN_SOURCE_WINDOW_SECONDS, nowMs),
+    clientId === null ? null : countFailure(env.AUTH_FAILURE_LIMITER, `${clientId}|${source}`, AUTH_FAILURE_WINDOW_SECONDS, nowMs),
+  ]);
+  if (bySource === null && byClient === null) return null;
+  return Math.max(bySource ?? 0, byClient ?? 0);
+}

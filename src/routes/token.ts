@@ -1,50 +1,59 @@
 /**
- * POST /oauth/token, as a visible chain of small steps: per-IP limit, parse the form, find the presented
- * credentials, check the grant type, per-client limit, authenticate, issue. The mint writes nothing
- * synchronously: usage is coalesced in the background (as is the renewal of a secret hash made under the
- * previous pepper) and one structured log line records the mint.
+ * POST /oauth/token, as a visible chain of small steps: parse the form, find the presented credentials, check
+ * the grant type, authenticate, per-credential limit, issue. Nothing before authentication is limited: a
+ * request that fails anywhere up to it is counted against its source (and its client_id), and over that
+ * limit the failure is answered 429 instead (middleware/rate-limit.ts), so a request whose credentials verify
+ * is never refused for others' failures. The mint writes nothing synchronously: usage is coalesced in the
+ * background (as is the renewal of a secret hash made under the previous pepper) and one structured log line
+ * records the mint.
  */
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import type { AppEnv } from "../app";
+import { requestSource } from "../domain/request-source";
 import { OAUTH_DESCRIPTIONS as D, OAuthError } from "../domain/errors";
 import { issueClientCredentialsToken } from "../grants/client-credentials";
-import { authenticateClient } from "../middleware/client-auth";
-import { presentedCredentials } from "../middleware/client-credentials";
+import { authenticateClient, type AuthenticatedClient } from "../middleware/client-auth";
+import { claimedClientId, presentedCredentials, type PresentedCredentials } from "../middleware/client-credentials";
 import { NO_STORE_HEADERS } from "../middleware/error-handler";
 import { readOAuthForm } from "../middleware/form-body";
-import { AUTH_FAILURE_RETRY_AFTER_SECONDS, authFailures, clientIp, withinLimit } from "../middleware/rate-limit";
+import { recordTokenFailure, TOKEN_CLIENT_WINDOW_SECONDS, withinLimit } from "../middleware/rate-limit";
 import { renewSecretHashLater } from "../services/pepper-rotation";
 import { noteMint } from "../services/usage-recorder";
 
-const RATE_LIMIT_RETRY_AFTER_SECONDS = 10;
+const rateLimited = (retryAfterSeconds: number, reason: string) =>
+  new OAuthError("slow_down", D.rateLimited, { retryAfterSeconds, reason });
 
-const rateLimited = (retryAfterSeconds: number) => new OAuthError("slow_down", D.rateLimited, { retryAfterSeconds });
+/**
+ * What a request that failed before or during authentication is answered: its own error, or, when its
+ * source or (client_id, source) is over the failure limit, the same 429 whatever the failure was.
+ */
+async function refusal(c: Context<AppEnv>, err: unknown, presented: PresentedCredentials | undefined, nowMs: number): Promise<unknown> {
+  if (!(err instanceof OAuthError) || err.status >= 500) return err;
+  const source = requestSource(c.req.header("cf-connecting-ip"));
+  const retryAfter = await recordTokenFailure(c.env, source, claimedClientId(presented), nowMs);
+  return retryAfter === null ? err : rateLimited(retryAfter, `failure limit: ${err.reason ?? err.code}`);
+}
 
 export const tokenRoutes = new Hono<AppEnv>();
 
 tokenRoutes.post("/oauth/token", async (c) => {
   const nowMs = Date.now();
-  const ip = clientIp(c);
-  if (authFailures.isBlocked(ip, nowMs)) throw rateLimited(AUTH_FAILURE_RETRY_AFTER_SECONDS);
-  if (!(await withinLimit(c.env.TOKEN_IP_LIMITER, ip))) throw rateLimited(RATE_LIMIT_RETRY_AFTER_SECONDS);
-
-  const params = await readOAuthForm(c);
-  const presented = presentedCredentials(new URL(c.req.url), c.req.header("authorization"), params);
-  const grantType = params.get("grant_type");
-  if (grantType === undefined) throw new OAuthError("invalid_request", D.missingGrantType);
-  if (grantType !== "client_credentials") throw new OAuthError("unsupported_grant_type", D.unsupportedGrantType);
-  if (!(await withinLimit(c.env.TOKEN_CLIENT_LIMITER, `${presented.clientId ?? "?"}|${ip}`))) {
-    throw rateLimited(RATE_LIMIT_RETRY_AFTER_SECONDS);
-  }
-
-  let client;
+  let presented: PresentedCredentials | undefined;
+  let params: Map<string, string>;
+  let client: AuthenticatedClient;
   try {
+    params = await readOAuthForm(c);
+    presented = presentedCredentials(new URL(c.req.url), c.req.header("authorization"), params);
+    const grantType = params.get("grant_type");
+    if (grantType === undefined) throw new OAuthError("invalid_request", D.missingGrantType);
+    if (grantType !== "client_credentials") throw new OAuthError("unsupported_grant_type", D.unsupportedGrantType);
     client = await authenticateClient(c.env, presented, nowMs);
   } catch (err) {
-    if (err instanceof OAuthError && err.code === "invalid_client" && (await authFailures.record(c.env, ip, nowMs))) {
-      throw rateLimited(AUTH_FAILURE_RETRY_AFTER_SECONDS);
-    }
-    throw err;
+    throw await refusal(c, err, presented, nowMs);
+  }
+  // Only verified requests reach this count, so nobody but the credential's holder can spend its budget.
+  if (!(await withinLimit(c.env.TOKEN_CLIENT_LIMITER, client.credential.id))) {
+    throw rateLimited(TOKEN_CLIENT_WINDOW_SECONDS, "per-credential mint limit");
   }
 
   const issued = await issueClientCredentialsToken(c.env, client.credential, client.authenticatorId, params, nowMs);

@@ -11,7 +11,7 @@ import { getConfig, type Env } from "../config";
 import { burnPasswordCheck, verifyPassword } from "../crypto/passwords";
 import { keyedHash } from "../crypto/secrets";
 import { ProblemError, problems } from "../domain/errors";
-import { sourceOf } from "../domain/request-source";
+import { requestSource } from "../domain/request-source";
 import { auditInsert } from "../storage/audit";
 import { primaryDb } from "../storage/db";
 import { findUserByEmail, markSignedIn } from "../storage/people";
@@ -46,7 +46,7 @@ export const invalidCredentials = () =>
 
 async function throttleKeys(env: Env, email: string, ip: string | null): Promise<ThrottleKeys> {
   const pepper = getConfig(env).secretPepper;
-  const source = sourceOf(ip);
+  const source = requestSource(ip ?? undefined);
   const [pair, address, account, slot] = await Promise.all(
     [`pair:${email}|${source}`, `ip:${source}`, `account:${email}`, `slot:${email}`].map((k) => keyedHash(pepper, `throttle:${k}`)),
   );

@@ -164,6 +164,42 @@ describe('token, status, logout', () => {
     expect((await runCli(['logout'], { env })).code).toBe(1);
   });
 
+  it('remembers invalid_client across runs for 30 s and Retry-After of a 429, sending nothing meanwhile', async () => {
+    const { dir, env } = await setUp(['--secret']);
+    const later = (ms: number) => ({ env, io: { now: () => Date.now() + ms } });
+    const saved = new Map(fake.clients);
+    fake.clients.clear();
+    const before = fake.tokenRequests();
+    const first = await runCli(['token', '--no-cache'], { env });
+    expect(first.code).toBe(3);
+    for (const args of [['token', '--no-cache'], ['token', '--scope', 'other']]) {
+      const again = await runCli(args, { env });
+      expect(again.code).toBe(3);
+      expect(again.stderr).toMatch(/not asking the server again for (29|30) s/);
+    }
+    expect(fake.tokenRequests() - before).toBe(1);
+    expect((await runCli(['token', '--no-cache'], later(31_000))).code).toBe(3);
+    expect(fake.tokenRequests() - before).toBe(2);
+
+    for (const [id, client] of saved) fake.clients.set(id, client);
+    await runCli(['logout'], { env });
+    expect(await readdir(join(dir, 'cache'))).toEqual([]);
+    const { env: env2 } = await setUp(['--secret']);
+    fake.override = (r) => (r.path === '/oauth/token' ? { status: 429, body: { error: 'slow_down' }, headers: { 'retry-after': '20' } } : undefined);
+    const limited = await runCli(['token', '--scope', 'read'], { env: env2 });
+    fake.override = undefined;
+    expect(limited.code).toBe(1);
+    expect(limited.stderr).toContain('Retry after 20 s');
+    const count = fake.tokenRequests();
+    const waiting = await runCli(['token', '--scope', 'read'], { env: env2 });
+    expect(waiting.code).toBe(1);
+    expect(waiting.stderr).toMatch(/Retry after (19|20) s/);
+    expect(fake.tokenRequests()).toBe(count);
+    const after = await runCli(['token', '--scope', 'read'], { env: env2, io: { now: () => Date.now() + 21_000 } });
+    expect(after.code).toBe(0);
+    expect(fake.tokenRequests()).toBe(count + 1);
+  });
+
   it('env credentials: secret, secret file, PKCS#8 PEM (kid = thumbprint); exit 2 when incomplete', async () => {
     fake.clients.set('lkc_envsecret', { secret: 'lks_envsecret', label: 'env' });
     const dir = await tempConfigDir();

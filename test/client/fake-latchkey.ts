@@ -131,10 +131,12 @@ async function authenticate(fake: FakeLatchkey, req: RecordedRequest, form: URLS
   if (!client?.publicJwk || form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') return undefined;
   try {
     const kid = await calculateJwkThumbprint(client.publicJwk);
-    await jwtVerify(form.get('client_assertion') ?? '', async (header) => {
+    const { payload } = await jwtVerify(form.get('client_assertion') ?? '', async (header) => {
       if (header.kid !== kid) throw new Error('kid');
       return importJWK(client.publicJwk!, header.alg);
-    }, { issuer: id, subject: id, audience: `${fake.url}/oauth/token`, maxTokenAge: 120 });
+    }, { issuer: id, subject: id, audience: fake.url, typ: 'client-authentication+jwt', maxTokenAge: 120 });
+    // RFC 10070: the issuer is the sole audience.
+    if (payload.aud !== fake.url) throw new Error('aud');
     return id;
   } catch {
     return undefined;

@@ -1,4 +1,4 @@
-/** Client authentication: Basic encoding (RFC 6749 2.3.1) and RFC 7523 client assertions, checked with jose. */
+/** Client authentication: Basic encoding (RFC 6749 2.3.1) and RFC 7523/RFC 10070 client assertions, checked with jose. */
 import { describe, expect, it } from 'vitest';
 import { decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import { basicAuthorization, createClientAssertion, formEncode, toAssertionKey } from '../../src/client/index.js';
@@ -20,18 +20,19 @@ describe('basicAuthorization', () => {
 });
 
 describe('createClientAssertion', () => {
-  it('signs iss = sub = client_id, aud = token endpoint, exp = iat + 60, unique jti, typ JWT', async () => {
+  it('signs iss = sub = client_id, aud = the issuer alone (RFC 10070), exp = iat + 60, unique jti, typ client-authentication+jwt', async () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
     const jwk = { ...(await exportJWK(privateKey)), kid: 'kid-1' };
     const key = await toAssertionKey(jwk);
-    const audience = 'http://127.0.0.1:8790/oauth/token';
+    const issuer = 'http://127.0.0.1:8790';
     const now = 1_800_000_000;
-    const a = await createClientAssertion({ clientId: 'lkc_x', audience, key, now });
-    const b = await createClientAssertion({ clientId: 'lkc_x', audience, key, now });
-    expect(decodeProtectedHeader(a)).toEqual({ alg: 'ES256', kid: 'kid-1', typ: 'JWT' });
+    const a = await createClientAssertion({ clientId: 'lkc_x', issuer: `${issuer}/`, key, now });
+    const b = await createClientAssertion({ clientId: 'lkc_x', issuer, key, now });
+    expect(decodeProtectedHeader(a)).toEqual({ alg: 'ES256', kid: 'kid-1', typ: 'client-authentication+jwt' });
     const { payload } = await jwtVerify(a, publicKey, {
-      issuer: 'lkc_x', subject: 'lkc_x', audience, currentDate: new Date(now * 1000), typ: 'JWT',
+      issuer: 'lkc_x', subject: 'lkc_x', audience: issuer, currentDate: new Date(now * 1000), typ: 'client-authentication+jwt',
     });
+    expect(payload.aud).toBe(issuer);
     expect(payload.exp! - payload.iat!).toBe(60);
     expect(payload.iat).toBe(now);
     const { payload: other } = await jwtVerify(b, publicKey, { currentDate: new Date(now * 1000) });
@@ -43,8 +44,8 @@ describe('createClientAssertion', () => {
     const { privateKey, publicKey } = await generateKeyPair('EdDSA', { extractable: true, crv: 'Ed25519' });
     const key = await toAssertionKey({ ...(await exportJWK(privateKey)), kid: 'ed' });
     expect(key.alg).toBe('EdDSA');
-    const jwt = await createClientAssertion({ clientId: 'lkc_y', audience: 'https://x/oauth/token', key });
-    await expect(jwtVerify(jwt, publicKey, { audience: 'https://x/oauth/token' })).resolves.toBeTruthy();
+    const jwt = await createClientAssertion({ clientId: 'lkc_y', issuer: 'https://x', key });
+    await expect(jwtVerify(jwt, publicKey, { audience: 'https://x' })).resolves.toBeTruthy();
   });
 
   it('refuses a JWK without kid, a public JWK and a CryptoKey without kid/alg', async () => {

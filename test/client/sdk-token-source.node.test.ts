@@ -109,6 +109,42 @@ describe('createTokenSource', () => {
     fake.override = undefined;
   });
 
+  it('after invalid_client sends nothing for 30 s (a dead credential cannot hammer the edge), even across invalidate()', async () => {
+    const { id } = secretClient();
+    let now = Date.now();
+    const source = createTokenSource({ issuer: fake.url, clientId: id, clientSecret: 'lks_dead', tokenEndpoint: `${fake.url}/oauth/token`, now: () => now });
+    const before = fake.tokenRequests();
+    const first = await source.getToken().catch((e: unknown) => e);
+    expect(first).toMatchObject({ code: 'invalid_client', status: 401 });
+    for (let i = 0; i < 5; i++) {
+      source.invalidate();
+      expect(await source.getToken().catch((e: unknown) => e)).toBe(first);
+    }
+    now += 29_000;
+    expect(await source.getToken().catch((e: unknown) => e)).toBe(first);
+    expect(fake.tokenRequests() - before).toBe(1);
+    now += 2_000;
+    await expect(source.getToken()).rejects.toMatchObject({ code: 'invalid_client' });
+    expect(fake.tokenRequests() - before).toBe(2);
+  });
+
+  it('honours Retry-After on 429: no request before it has passed, then a normal mint', async () => {
+    const { id, secret } = secretClient();
+    let now = Date.now();
+    const source = createTokenSource({ issuer: fake.url, clientId: id, clientSecret: secret, tokenEndpoint: `${fake.url}/oauth/token`, now: () => now });
+    fake.override = (r) =>
+      r.path === '/oauth/token' ? { status: 429, body: { error: 'slow_down', error_description: 'Too many requests. Retry later.' }, headers: { 'retry-after': '7' } } : undefined;
+    const before = fake.tokenRequests();
+    await expect(source.getToken()).rejects.toMatchObject({ code: 'slow_down', status: 429, retryAfter: 7 });
+    fake.override = undefined;
+    now += 6_000;
+    await expect(source.getToken()).rejects.toMatchObject({ code: 'slow_down', retryAfter: 7 });
+    expect(fake.tokenRequests() - before).toBe(1);
+    now += 1_500;
+    expect((await source.getToken()).tokenType).toBe('Bearer');
+    expect(fake.tokenRequests() - before).toBe(2);
+  });
+
   it('checks the metadata issuer (RFC 8414 section 3.3)', async () => {
     const source = createTokenSource({ issuer: `${fake.url.replace('127.0.0.1', 'localhost')}`, clientId: 'lkc_x', clientSecret: 'x' });
     await expect(source.getToken()).rejects.toMatchObject({ code: 'invalid_response' });

@@ -269,7 +269,7 @@ describe("token endpoint: client authentication abuse", () => {
     const key = await newClientKey();
     const b64 = (v: unknown) => btoa(JSON.stringify(v)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
     const now = Math.floor(Date.now() / 1000);
-    const claims = { iss: client.id, sub: client.id, aud: `${ISSUER}/oauth/token`, exp: now + 60, jti: crypto.randomUUID() };
+    const claims = { iss: client.id, sub: client.id, aud: ISSUER, exp: now + 60, jti: crypto.randomUUID() };
     const none = `${b64({ alg: "none" })}.${b64(claims)}.`;
     const nested = await new SignJWT({}).setProtectedHeader({ alg: "ES256", cty: "JWT", kid: key.thumbprint }).sign(key.privateKey);
     const hs256 = await new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode("k".repeat(32)));

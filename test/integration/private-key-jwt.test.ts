@@ -1,7 +1,7 @@
 /**
  * private_key_jwt at the real token endpoint (RFC 7523 sections 2.2 and 3): a key registered by setup-code
  * redemption mints, and the token verifies against the served JWKS; every bad assertion (wrong key or kid,
- * wrong aud, expired, too long-lived, replayed jti, alg none, HS256 keyed with the public key, RS256,
+ * an aud other than the issuer alone (RFC 10070), a typ other than client-authentication+jwt, expired, too long-lived, replayed jti, alg none, HS256 keyed with the public key, RS256,
  * missing jti or exp, iss != sub, mismatched client_id) gets the same 401 invalid_client body a wrong secret
  * gets; two live keys rotate with no downtime and a retired key stops at once; revocation stops every key.
  */
@@ -9,7 +9,7 @@ import { createLocalJWKSet, generateKeyPair, jwtVerify, SignJWT, type JSONWebKey
 import { beforeAll, describe, expect, it } from "vitest";
 import { toBase64url, utf8 } from "../../src/crypto/encoding";
 import { call, freshIp, ISSUER, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
-import { INVALID_CLIENT, JWT_BEARER, newClientKey, redeem, signAssertion, TOKEN_ENDPOINT, type ClientKey } from "../support/client-keys";
+import { CLIENT_ASSERTION_TYP, INVALID_CLIENT, JWT_BEARER, newClientKey, redeem, signAssertion, TOKEN_ENDPOINT, type ClientKey } from "../support/client-keys";
 
 const API = "https://api.example.com/reports";
 let t: TestTenant;
@@ -80,10 +80,16 @@ describe("a valid assertion", () => {
     expect(payload).toMatchObject({ sub: clientId, client_id: clientId, scope: "reports:read", svc: `svc:${label}` });
   });
 
-  it("accepts the issuer as aud, or an array holding the token endpoint, and no client_id in the body", async () => {
+  it("accepts the issuer as the sole aud (RFC 10070), as a string or a one-element array, and no client_id in the body", async () => {
     expect((await assertionRequest(await signAssertion(keyA, clientId, { claims: { aud: ISSUER } }))).status).toBe(200);
-    expect((await assertionRequest(await signAssertion(keyA, clientId, { claims: { aud: ["https://other.example", TOKEN_ENDPOINT] } }))).status).toBe(200);
+    expect((await assertionRequest(await signAssertion(keyA, clientId, { claims: { aud: [ISSUER] } }))).status).toBe(200);
     expect((await assertionRequest(await signAssertion(keyA, clientId, { claims: { iat: undefined } }))).status).toBe(200);
+  });
+
+  it("accepts typ client-authentication+jwt (any case, application/ prefix) or no typ (RFC 10070 section 4)", async () => {
+    for (const typ of [CLIENT_ASSERTION_TYP, "Client-Authentication+JWT", `application/${CLIENT_ASSERTION_TYP}`, undefined]) {
+      expect((await assertionRequest(await signAssertion(keyA, clientId, { header: { typ } }))).status, String(typ)).toBe(200);
+    }
   });
 
   it("accepts an assertion without kid (RFC 7523 does not require one) when a live key of the client verifies it", async () => {
@@ -102,13 +108,22 @@ describe("a bad assertion", () => {
     const edKey = await newClientKey("EdDSA");
     const rsa = await generateKeyPair("RS256");
     const header = (h: object) => toBase64url(utf8.encode(JSON.stringify(h)));
-    const claims = { iss: clientId, sub: clientId, aud: TOKEN_ENDPOINT, iat: now, exp: now + 60, jti: crypto.randomUUID() };
+    const claims = { iss: clientId, sub: clientId, aud: ISSUER, iat: now, exp: now + 60, jti: crypto.randomUUID() };
     const cases: [string, string | Promise<string>, Record<string, string>?][] = [
       ["signed by another key under A's kid", signAssertion({ ...otherKey, thumbprint: keyA.thumbprint }, clientId)],
       ["a kid no key of this client has", signAssertion(otherKey, clientId)],
       ["EdDSA under A's kid", signAssertion({ ...edKey, thumbprint: keyA.thumbprint }, clientId)],
       ["no kid, signed by a key this client does not hold", signAssertion(otherKey, clientId, { header: { kid: undefined } })],
       ["wrong aud", signAssertion(keyA, clientId, { claims: { aud: "https://evil.example/oauth/token" } })],
+      ["the token endpoint URL as aud (RFC 10070)", signAssertion(keyA, clientId, { claims: { aud: TOKEN_ENDPOINT } })],
+      ["[token endpoint] as aud", signAssertion(keyA, clientId, { claims: { aud: [TOKEN_ENDPOINT] } })],
+      ["the issuer plus another aud", signAssertion(keyA, clientId, { claims: { aud: [ISSUER, "https://other.example"] } })],
+      ["another aud plus the issuer", signAssertion(keyA, clientId, { claims: { aud: ["https://other.example", ISSUER] } })],
+      ["the issuer twice", signAssertion(keyA, clientId, { claims: { aud: [ISSUER, ISSUER] } })],
+      ["the issuer with a trailing slash", signAssertion(keyA, clientId, { claims: { aud: `${ISSUER}/` } })],
+      ["typ JWT", signAssertion(keyA, clientId, { header: { typ: "JWT" } })],
+      ["typ at+jwt", signAssertion(keyA, clientId, { header: { typ: "at+jwt" } })],
+      ["typ dpop+jwt", signAssertion(keyA, clientId, { header: { typ: "dpop+jwt" } })],
       ["expired", signAssertion(keyA, clientId, { claims: { iat: now - 200, exp: now - 100 } })],
       ["lives longer than five minutes", signAssertion(keyA, clientId, { claims: { exp: now + 600 } })],
       ["exp too far ahead without iat", signAssertion(keyA, clientId, { claims: { iat: undefined, exp: now + 900 } })],

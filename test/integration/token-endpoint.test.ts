@@ -1,10 +1,12 @@
 /**
  * POST /oauth/token against real D1, KV and signing keys in workerd: every STANDARDS.md rule with exact
  * status, body and headers, the Basic encoding matrix, scope and resource rules, rotation, revocation,
- * expiry with an injected clock, rate limits, and tokens verified with jose against the served JWKS.
+ * expiry with an injected clock, failure limits per source and per (client, source) that never refuse a
+ * verifying request, and tokens verified with jose against the served JWKS.
  */
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from "jose";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { newClientSecret } from "../../src/crypto/secrets";
 import { setUsageFlushWindow } from "../../src/services/usage-recorder";
 import { call, env, encodeForm, freshIp, ISSUER, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
 
@@ -317,22 +319,74 @@ describe("request validation", () => {
 });
 
 describe("abuse limits (RFC 6749 section 2.3.1)", () => {
-  it("answers 429 with Retry-After after repeated failures from one IP, successes included, without locking out other IPs", async () => {
-    const c = await newCredential();
-    const ip = freshIp();
-    let limited: Response | undefined;
-    for (let i = 0; i < 30 && !limited; i++) {
-      const res = await tokenRequest({ grant_type: "client_credentials" }, { basic: [c.id, "lks_wrong"], ip });
-      if (res.status === 429) limited = res;
-      else expect(res.status).toBe(401);
+  let net = 0;
+  /** A fresh IPv6 /64 and two addresses in it: one source to the limits. */
+  const freshSlash64 = () => {
+    net += 1;
+    const prefix = `2001:db8:${net.toString(16)}:7e57`;
+    return { ip: `${prefix}::1`, sibling: `${prefix}:ffff:0:0:9`, elsewhere: `2001:db8:${net.toString(16)}:7e58::1` };
+  };
+  const mint = (id: string, secret: string, ip: string) => tokenRequest({ grant_type: "client_credentials" }, { basic: [id, secret], ip });
+  const bogus = (ip: string) =>
+    call("/oauth/token", { method: "POST", ip, headers: { "content-type": "application/x-www-form-urlencoded", authorization: "Basic eDp5" }, body: "grant_type=client_credentials" });
+
+  /** Sends failures until one is answered 429; every earlier one must be the plain failure. */
+  async function floodUntilLimited(send: () => Promise<Response>, failure: number, max: number): Promise<Response> {
+    for (let i = 0; i < max; i++) {
+      const res = await send();
+      if (res.status === 429) return res;
+      expect(res.status).toBe(failure);
+      await res.body?.cancel();
     }
-    expect(limited).toBeDefined();
-    await expectError(limited!, 429, "slow_down");
-    expect(Number(limited!.headers.get("retry-after"))).toBeGreaterThan(0);
-    const blocked = await tokenRequest({ grant_type: "client_credentials" }, { basic: [c.id, c.secret], ip });
-    expect(blocked.status).toBe(429);
-    const elsewhere = await tokenRequest({ grant_type: "client_credentials" }, { basic: [c.id, c.secret], ip: freshIp() });
-    expect(elsewhere.status).toBe(200);
+    throw new Error(`no 429 after ${max} failures`);
+  }
+
+  async function expectLimited(res: Response) {
+    await expectError(res, 429, "slow_down");
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+  }
+
+  it("limits failures with no usable client id per source (an IPv6 /64), and never refuses a request whose credentials verify", async () => {
+    const a = await newCredential();
+    const b = await newCredential();
+    const { ip, sibling, elsewhere } = freshSlash64();
+    await expectLimited(await floodUntilLimited(() => bogus(ip), 401, 350));
+    await expectLimited(await bogus(sibling));
+    await expectLimited(await tokenRequest({ grant_type: "client_credentials" }, { ip: sibling }));
+    await expectLimited(await mint(a.id, "lks_wrong", sibling));
+    await expectError(await bogus(elsewhere), 401, "invalid_client", true);
+    expect((await mint(a.id, a.secret, ip)).status).toBe(200);
+    expect((await mint(b.id, b.secret, sibling)).status).toBe(200);
+  });
+
+  it("limits failures per (client_id, source): the right secret of that client and of another client from the same address still mint", async () => {
+    const victim = await newCredential();
+    const neighbour = await newCredential();
+    const { ip, sibling, elsewhere } = freshSlash64();
+    const wrongButWellFormed = await newClientSecret();
+    let n = 0;
+    const limited = await floodUntilLimited(() => mint(victim.id, n++ % 2 ? wrongButWellFormed : "lks_wrong", ip), 401, 80);
+    await expectLimited(limited);
+    const minted = await mint(victim.id, victim.secret, ip);
+    expect(minted.status).toBe(200);
+    expect(((await minted.json()) as { token_type: string }).token_type).toBe("Bearer");
+    const again = await mint(victim.id, wrongButWellFormed, sibling);
+    await expectLimited(again);
+    expect(again.headers.get("www-authenticate")).toBeNull();
+    await expectError(await mint(victim.id, wrongButWellFormed, elsewhere), 401, "invalid_client", true);
+    await expectError(await mint(neighbour.id, "lks_wrong", ip), 401, "invalid_client", true);
+    expect((await mint(neighbour.id, neighbour.secret, ip)).status).toBe(200);
+    expect((await mint(victim.id, victim.secret, sibling)).status).toBe(200);
+  });
+
+  it("answers an unknown client id over its limit exactly as a known one, so the limits reveal no ids", async () => {
+    const known = await newCredential();
+    const { ip } = freshSlash64();
+    const unknownId = "lkc_AAAAAAAAAAAAAAAAAAAAAA";
+    const knownLimited = await floodUntilLimited(() => mint(known.id, "lks_wrong", ip), 401, 80);
+    const unknownLimited = await floodUntilLimited(() => mint(unknownId, "lks_wrong", ip), 401, 80);
+    expect(await expectError(unknownLimited, 429, "slow_down")).toEqual(await expectError(knownLimited, 429, "slow_down"));
+    expect(unknownLimited.headers.get("retry-after")).toBe(knownLimited.headers.get("retry-after"));
   });
 });
 

@@ -6,6 +6,8 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK }
 import { call, ISSUER } from "./harness";
 
 export const TOKEN_ENDPOINT = `${ISSUER}/oauth/token`;
+/** RFC 10070 section 4: the header type clients built here send. */
+export const CLIENT_ASSERTION_TYP = "client-authentication+jwt";
 export const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 export interface ClientKey {
@@ -21,16 +23,21 @@ export async function newClientKey(alg: "ES256" | "EdDSA" = "ES256"): Promise<Cl
   return { alg, privateKey, publicJwk, thumbprint: await calculateJwkThumbprint(publicJwk, "sha256") };
 }
 
-/** Signs a client assertion; `claims` and `header` override the valid defaults (undefined removes a claim). */
+/**
+ * Signs a client assertion (RFC 10070: aud = the issuer, typ client-authentication+jwt); `claims` and `header`
+ * override the valid defaults (undefined removes a claim or header member).
+ */
 export async function signAssertion(
   key: ClientKey,
   clientId: string,
   opts: { claims?: Record<string, unknown>; header?: Record<string, unknown>; nowS?: number } = {},
 ): Promise<string> {
   const now = opts.nowS ?? Math.floor(Date.now() / 1000);
-  const claims: Record<string, unknown> = { iss: clientId, sub: clientId, aud: TOKEN_ENDPOINT, iat: now, exp: now + 60, jti: crypto.randomUUID(), ...opts.claims };
+  const claims: Record<string, unknown> = { iss: clientId, sub: clientId, aud: ISSUER, iat: now, exp: now + 60, jti: crypto.randomUUID(), ...opts.claims };
   for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
-  return new SignJWT(claims).setProtectedHeader({ alg: key.alg, kid: key.thumbprint, typ: "JWT", ...opts.header }).sign(key.privateKey);
+  const header: Record<string, unknown> = { alg: key.alg, kid: key.thumbprint, typ: CLIENT_ASSERTION_TYP, ...opts.header };
+  for (const [name, value] of Object.entries(header)) if (value === undefined) delete header[name];
+  return new SignJWT(claims).setProtectedHeader(header as { alg: string }).sign(key.privateKey);
 }
 
 let ipCounter = 0;

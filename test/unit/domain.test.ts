@@ -18,9 +18,9 @@ import {
 import { assertAuthority, authorityShortfall, managementScopesOf } from "../../src/domain/authority";
 import { scopesOfRole } from "../../src/domain/roles";
 import { isValidResourceUri, isValidScopeName, parseScopeParam, selectGrant } from "../../src/domain/scopes";
-import { sourceOf } from "../../src/domain/request-source";
 import { MANAGEMENT_RESOURCE, MANAGEMENT_SCOPES } from "../../src/storage/tenants";
 import { buildAccessTokenClaims } from "../../src/domain/token-claims";
+import { requestSource } from "../../src/domain/request-source";
 import {
   digestsEqual,
   isWellFormedSecret,
@@ -368,19 +368,19 @@ describe("keyedHash and digestsEqual", () => {
   });
 });
 
-describe("request sources", () => {
-  it("keeps IPv4 addresses, folds IPv6 to its /64 and IPv4-mapped IPv6 to its IPv4 address", () => {
-    expect(sourceOf("203.0.113.7")).toBe("203.0.113.7");
-    expect(sourceOf("2001:db8:7:7::1")).toBe("2001:db8:7:7::/64");
-    expect(sourceOf("2001:0DB8:0007:0007:abcd:ef01:2345:6789")).toBe("2001:db8:7:7::/64");
-    expect(sourceOf("2001:db8::7:7:1")).toBe("2001:db8:0:0::/64");
-    expect(sourceOf("fe80::1%eth0")).toBe("fe80:0:0:0::/64");
-    expect(sourceOf("::1")).toBe("0:0:0:0::/64");
-    expect(sourceOf("::ffff:198.51.100.4")).toBe("198.51.100.4");
-    expect(sourceOf("::ffff:c633:6404")).toBe("198.51.100.4");
-    expect(sourceOf(null)).toBe("unknown");
-    expect(sourceOf("")).toBe("unknown");
-    expect(sourceOf("not-an-ip")).toBe("not-an-ip");
-    expect(sourceOf("1:2:3:4:5:6:7:8:9")).toBe("1:2:3:4:5:6:7:8:9");
+describe("requestSource", () => {
+  it("is the IPv4 address, the IPv6 /64 in any spelling, IPv4-mapped as IPv4, and one 'other' for junk", () => {
+    expect(requestSource("203.0.113.7")).toBe("4:203.0.113.7");
+    expect(requestSource("::ffff:203.0.113.7")).toBe("4:203.0.113.7");
+    expect(requestSource("::ffff:cb00:7107")).toBe("4:203.0.113.7");
+    const slash64 = "6:2001:db8:0:7";
+    for (const ip of ["2001:db8::7:0:0:0:1", "2001:DB8:0:7::ffff", "2001:0db8:0000:0007:1:2:3:4", "[2001:db8:0:7::1]", "2001:db8:0:7::1%eth0"]) {
+      expect(requestSource(ip), ip).toBe(slash64);
+    }
+    expect(requestSource("2001:db8:0:8::1")).not.toBe(slash64);
+    expect(requestSource("::1")).toBe("6:0:0:0:0");
+    for (const junk of [undefined, "", "unknown", "256.1.1.1", "1:2:3", "1::2::3", "2001:db8:0:7:1:2:3:4:5", "gggg::1"]) {
+      expect(requestSource(junk), String(junk)).toBe("other");
+    }
   });
 });

@@ -10,6 +10,7 @@ import { ENV_HELP, EXIT_CODES_HELP } from '../exit-help.js';
 import type { Io } from '../io.js';
 import { DEFAULT_PROFILE, checkProfileName, loadProfile, saveProfile, type Profile } from '../profiles.js';
 import { checkServer, redeemCode } from '../redeem.js';
+import { printable } from '../printable.js';
 import { configDir } from '../store.js';
 import { clearCache } from '../token-cache.js';
 import { describeToken, mintForCredential } from './token.js';
@@ -103,7 +104,7 @@ async function proveSetup(profile: Profile, dir: string, io: Io): Promise<number
     );
   }
   const auth = profile.auth_method === 'private_key_jwt' ? `private_key_jwt (key id ${profile.private_jwk?.kid})` : 'client_secret_basic';
-  io.stdout(`Setup verified: minted a token for ${profile.service ?? profile.client_id}.\n`);
+  io.stdout(`Setup verified: minted a token for ${printable(profile.service ?? profile.client_id)}.\n`);
   io.stdout(describeToken(token, io.now(), { issuer: profile.issuer, client_id: profile.client_id, auth }));
   io.stdout(`\nUse it: curl -H "Authorization: Bearer $(latchkey token${profile.name === DEFAULT_PROFILE ? '' : ` --profile ${profile.name}`})" ...\n`);
   return ExitCode.ok;

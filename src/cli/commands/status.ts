@@ -8,6 +8,7 @@ import { ExitCode } from '../errors.js';
 import { ENV_HELP, EXIT_CODES_HELP } from '../exit-help.js';
 import type { Io } from '../io.js';
 import { checkProfileName, listProfiles, publicView, requireProfile, type Profile } from '../profiles.js';
+import { printable } from '../printable.js';
 import { configDir } from '../store.js';
 import { listCache, readCache } from '../token-cache.js';
 
@@ -54,7 +55,7 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
     }
     const view = publicView(profile);
     io.stdout(`\nProfile "${name}":\n`);
-    for (const [key, value] of Object.entries(view)) if (key !== 'profile') io.stdout(`  ${`${key}:`.padEnd(13)}${value}\n`);
+    for (const [key, value] of Object.entries(view)) if (key !== 'profile') io.stdout(`  ${`${key}:`.padEnd(13)}${printable(value)}\n`);
     await printCache(dir, name, io);
   }
   return ExitCode.ok;
@@ -69,6 +70,6 @@ async function printCache(dir: string, source: string, io: Io): Promise<void> {
     const left = e.expires_at - now;
     const when = left > 0 ? `expires ${new Date(e.expires_at).toISOString()} (in ${Math.ceil(left / 60_000)} min)` : 'expired';
     const what = [e.scope ? `scope "${e.scope}"` : 'default scope', e.resource ? `resource ${e.resource}` : ''].filter(Boolean).join(', ');
-    io.stdout(`    ${what}: ${when}\n`);
+    io.stdout(`    ${printable(what)}: ${when}\n`);
   }
 }

@@ -1,16 +1,19 @@
 /**
  * `latchkey token`: prints only an access token on stdout, for `$(latchkey token)`. Tokens are cached
  * per profile, scope and resource and reused until ~80% of their lifetime; concurrent runs share one
- * mint through a lock file. A read-only config directory only disables the cache.
+ * mint through a lock file. A refusal is remembered across runs (backoff.ts), with or without --no-cache.
+ * A read-only config directory only disables the cache and that memory.
  */
 import { decodeJwt } from 'jose';
 import { requestToken } from '../../client/token-request.js';
+import { backoffPath, rememberedRefusal, rememberRefusal } from '../backoff.js';
 import { parseCommandArgs, expectPositionals } from '../args.js';
 import { resolveCredential, tokenEndpointOf, type ResolvedCredential } from '../credentials.js';
 import { CliError, ExitCode, fromTokenError } from '../errors.js';
 import { ENV_HELP, EXIT_CODES_HELP } from '../exit-help.js';
 import type { Io } from '../io.js';
 import { chooseProfile } from '../profiles.js';
+import { printable } from '../printable.js';
 import { configDir } from '../store.js';
 import { cachePath, cachedOrMint, canonicalScope, type CachedToken } from '../token-cache.js';
 
@@ -20,6 +23,8 @@ Print an access token (only the token) on stdout, e.g.
   curl -H "Authorization: Bearer $(latchkey token)" https://api.example.com/
 
 Tokens are cached under <config>/cache and reused until 80% of their lifetime.
+After a refusal no request is sent for a while, also from other runs: 30 s after
+invalid_client (exit 3), until Retry-After has passed after a 429.
 
 Options:
   --profile NAME     profile to use (default $LATCHKEY_PROFILE or "default")
@@ -59,14 +64,14 @@ export async function tokenCommand(argv: string[], io: Io): Promise<number> {
     ...(resource ? { resource } : {}),
     noCache: values['no-cache'] === true,
   });
-  io.stdout(`${entry.access_token}\n`);
+  io.stdout(`${printable(entry.access_token)}\n`);
   return ExitCode.ok;
 }
 
 /** Returns a cached token or mints one (see the module header). */
 export async function mintForCredential(cred: ResolvedCredential, dir: string, io: Io, options: MintOptions): Promise<CachedToken> {
   const scope = options.scope ? canonicalScope(options.scope) : undefined;
-  const mint = () => mintOnce(cred, io, scope, options.resource);
+  const mint = () => mintOnce(cred, dir, io, scope, options.resource);
   if (options.noCache) return mint();
   const path = cachePath(dir, cred.source, { issuer: cred.issuer, clientId: cred.clientId, scope, resource: options.resource });
   try {
@@ -79,12 +84,19 @@ export async function mintForCredential(cred: ResolvedCredential, dir: string, i
   }
 }
 
-async function mintOnce(cred: ResolvedCredential, io: Io, scope?: string, resource?: string): Promise<CachedToken> {
+async function mintOnce(cred: ResolvedCredential, dir: string, io: Io, scope?: string, resource?: string): Promise<CachedToken> {
+  const backoff = backoffPath(dir, cred.source, cred.issuer, cred.clientId);
+  const remembered = await rememberedRefusal(backoff, io.now());
+  if (remembered) {
+    const error = fromTokenError(remembered, cred.issuer);
+    throw new CliError(error.exitCode, `${error.message} (Remembered from an earlier refusal: not asking the server again for ${remembered.retryAfter} s.)`);
+  }
   const tokenEndpoint = await tokenEndpointOf(cred, io.fetch);
   const obtainedAt = io.now();
   try {
     const token = await requestToken({
       tokenEndpoint,
+      issuer: cred.issuer,
       credential: cred.credential,
       fetch: io.fetch,
       now: obtainedAt,
@@ -100,6 +112,7 @@ async function mintOnce(cred: ResolvedCredential, io: Io, scope?: string, resour
       expires_at: token.expiresAt,
     };
   } catch (error) {
+    await rememberRefusal(backoff, error, io.now());
     throw fromTokenError(error, new URL(tokenEndpoint).origin);
   }
 }
@@ -125,6 +138,6 @@ export function describeToken(entry: CachedToken, now: number, extra: Record<str
   ];
   return rows
     .filter(([, v]) => typeof v === 'string' && v.length > 0)
-    .map(([k, v]) => `  ${`${k}:`.padEnd(11)}${v as string}\n`)
+    .map(([k, v]) => `  ${`${k}:`.padEnd(11)}${printable(v as string)}\n`)
     .join('');
 }
