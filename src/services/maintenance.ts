@@ -1,10 +1,15 @@
-/** The hourly cron: signing-key rotation and pruning, deleting ended console sessions and spent sign-in throttles. Failures are logged and retried next hour. */
+/**
+ * The hourly cron: signing-key rotation and pruning, retiring expired secrets and keys and republishing KV
+ * revocation entries that are behind D1, deleting ended console sessions and spent sign-in throttles.
+ * Failures are logged and retried next hour.
+ */
 import type { Env } from "../config";
 import { primaryDb } from "../storage/db";
 import { pruneThrottles } from "../storage/people";
 import { pruneSessions } from "../storage/sessions";
 import { THROTTLE_WINDOW_MS } from "./sign-in";
 import { SESSION_IDLE_MS } from "./sessions";
+import { syncRevocations } from "./revocation-sync";
 import { rotateSigningKeys } from "./signing-key-ring";
 
 export async function runMaintenance(env: Env, nowMs: number): Promise<void> {
@@ -13,6 +18,11 @@ export async function runMaintenance(env: Env, nowMs: number): Promise<void> {
     console.log(JSON.stringify({ event: "maintenance", signing_key_created: result.created ?? null }));
   } catch (err) {
     console.error(JSON.stringify({ event: "maintenance_failed", error: String(err) }));
+  }
+  try {
+    console.log(JSON.stringify({ event: "revocation_sync", ...(await syncRevocations(env, nowMs)) }));
+  } catch (err) {
+    console.error(JSON.stringify({ event: "revocation_sync_failed", error: String(err) }));
   }
   try {
     await pruneSessions(primaryDb(env.DB), nowMs, SESSION_IDLE_MS);
