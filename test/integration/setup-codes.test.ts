@@ -436,7 +436,12 @@ describe("delivery mode", () => {
 describe("check-then-act races", () => {
   it("leaves one pending code after concurrent issues: the last to commit wins, the others are cancelled", async () => {
     const created = await createWithCode();
-    const issued = await Promise.all(Array.from({ length: 5 }, () => t.admin("POST", `/credentials/${created.id}/setup-codes`, { mode: "secret" })));
+    const { adminWith, batchBarrier, faultyEnv } = await import("../support/faults");
+    // Every issue has read the pending codes before any of them writes.
+    const racing = faultyEnv({ beforeBatch: batchBarrier(5, 'insert into "setup_codes"') });
+    const issued = await Promise.all(
+      Array.from({ length: 5 }, () => adminWith(racing, t.adminToken, "POST", `/credentials/${created.id}/setup-codes`, { mode: "secret" }).then((r) => r.res)),
+    );
     expect(issued.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
     const codes = await Promise.all(issued.map(async (r) => ((await r.json()) as { setup_code: SetupCodeView }).setup_code.code));
     const pending = await env.DB.prepare("SELECT count(*) AS n FROM setup_codes WHERE credential_id = ? AND status = 'pending'").bind(created.id).first<{ n: number }>();

@@ -12,7 +12,7 @@ import { findForAuthentication } from "../../src/storage/credentials";
 import { primaryDb } from "../../src/storage/db";
 import { env, freshIp, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
 import { uniqueIp } from "../support/client-keys";
-import { adminWith, callWith, failAfterCommit, failCommit, failingTrigger, failKvWrites, faultyEnv, type FaultPlan } from "../support/faults";
+import { adminWith, batchBarrier, callWith, failAfterCommit, failCommit, failingTrigger, failKvWrites, faultyEnv, type FaultPlan } from "../support/faults";
 
 const API = "https://api.example.com/ledger";
 let t: TestTenant;
@@ -230,7 +230,11 @@ describe("a failing D1", () => {
 describe("concurrent rotations", () => {
   it("keep at most two live secrets: one success for the one free slot, the others 409", async () => {
     const created = await create();
-    const results = await Promise.all(Array.from({ length: 6 }, () => t.admin("POST", `/credentials/${created.id}/secrets`, { grace_period_seconds: 3600 })));
+    // Every rotation has read one live secret before any of them writes: the check before the batch cannot decide.
+    const racing = faultyEnv({ beforeBatch: batchBarrier(6, 'insert into "credential_secrets"') });
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => adminWith(racing, t.adminToken, "POST", `/credentials/${created.id}/secrets`, { grace_period_seconds: 3600 }).then((r) => r.res)),
+    );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([201, 409, 409, 409, 409, 409]);
     for (const r of results.filter((x) => x.status === 409)) {

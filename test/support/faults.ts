@@ -19,6 +19,8 @@ export interface D1Call {
 
 export interface FaultPlan {
   d1?: (call: D1Call) => boolean;
+  /** Awaited before each batch runs: lets a test hold racing requests until all of them reached their batch. */
+  beforeBatch?: (call: D1Call) => Promise<void>;
   kv?: (op: "get" | "put" | "delete", key: string) => boolean;
 }
 
@@ -30,7 +32,7 @@ export const failCommit = (call: D1Call) => call.kind === "batch" && !call.after
 export const failAfterCommit = (call: D1Call) => call.afterCommit;
 export const failKvWrites = (op: string) => op === "put" || op === "delete";
 
-function faultyD1(real: D1Database, plan: FaultPlan["d1"]): D1Database {
+function faultyD1(real: D1Database, plan: FaultPlan["d1"], beforeBatch?: FaultPlan["beforeBatch"]): D1Database {
   const unwrap = new WeakMap<object, D1PreparedStatement>();
   const sqlOf = new WeakMap<object, string>();
   let committed = false;
@@ -60,7 +62,9 @@ function faultyD1(real: D1Database, plan: FaultPlan["d1"]): D1Database {
       if (prop === "prepare") return (sql: string) => wrap(target.prepare(sql), sql);
       if (prop === "batch") {
         return async (stmts: D1PreparedStatement[]) => {
-          check({ kind: "batch", sql: stmts.map((s) => sqlOf.get(s) ?? "") });
+          const sql = stmts.map((s) => sqlOf.get(s) ?? "");
+          await beforeBatch?.({ kind: "batch", sql, afterCommit: committed });
+          check({ kind: "batch", sql });
           const result = await target.batch(stmts.map((s) => unwrap.get(s) ?? s));
           committed = true;
           return result;
@@ -90,7 +94,7 @@ function faultyKv(real: KVNamespace, plan: FaultPlan["kv"]): KVNamespace {
 
 /** The real env with D1 and KV behind fault-injecting proxies. */
 export function faultyEnv(plan: FaultPlan): Env {
-  return { ...realEnv, DB: faultyD1(realEnv.DB, plan.d1), REVOCATIONS: faultyKv(realEnv.REVOCATIONS, plan.kv) };
+  return { ...realEnv, DB: faultyD1(realEnv.DB, plan.d1, plan.beforeBatch), REVOCATIONS: faultyKv(realEnv.REVOCATIONS, plan.kv) };
 }
 
 /** Calls the real Worker with `env`; the execution context is returned so a test can wait for its background work. */
@@ -109,6 +113,22 @@ export function adminWith(env: Env, token: string, method: string, path: string,
     headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+}
+
+/**
+ * A beforeBatch hook that holds every batch whose SQL mentions `marker` until `n` of them are waiting, so `n`
+ * racing requests have all done their reads (their check) before any of them writes.
+ */
+export function batchBarrier(n: number, marker: string): NonNullable<FaultPlan["beforeBatch"]> {
+  let arrived = 0;
+  let release!: () => void;
+  const all = new Promise<void>((resolve) => (release = resolve));
+  return async (call) => {
+    if (!call.sql.some((s) => s.includes(marker))) return;
+    arrived += 1;
+    if (arrived === n) release();
+    await all;
+  };
 }
 
 /** Installs a trigger that aborts any `op` on `table` matching `when` (SQL on NEW/OLD); returns its removal. */
