@@ -82,6 +82,15 @@ function redeemError(response: Response, data: Record<string, unknown> | undefin
       'The setup code is invalid, expired or already used (codes work once, for 10 minutes). Ask an admin for a new one.',
     );
   }
+  if (code === 'setup_mode_mismatch') {
+    const secret = data?.expected_mode === 'secret';
+    return new CliError(
+      ExitCode.setupCodeInvalid,
+      secret
+        ? 'This setup code was issued for a client secret: run setup again with --secret. The code is still unused.'
+        : 'This setup code was issued for a key pair: run setup again without --secret. The code is still unused.',
+    );
+  }
   if (response.status === 404 || response.status === 405) {
     return new CliError(ExitCode.error, `${server} has no setup endpoint (HTTP ${response.status}): is this the Latchkey server?`);
   }

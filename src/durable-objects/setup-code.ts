@@ -3,7 +3,8 @@
  * code will provision and consumes it atomically: between the check and the consume there is no await of
  * anything but this object's own storage, and the input gate keeps concurrent redemptions in order, so
  * exactly one wins. A consumed code is kept (as consumed) until it would have expired, so a replay is
- * recognised and can be audited; an alarm then deletes everything.
+ * recognised and can be audited; an alarm then deletes everything. The delivery mode is fixed when the code
+ * is issued: a live code redeemed in another mode is refused without being consumed.
  */
 import { DurableObject } from "cloudflare:workers";
 
@@ -14,11 +15,15 @@ export interface SetupCodeRecord {
   createdAt: number;
   expiresAt: number;
   consumedAt: number | null;
+  /** How the code delivers (set by the admin at issue); absent on records made before modes were fixed: key. */
+  mode?: SetupMode;
 }
+
+export type SetupMode = "key" | "secret";
 
 export type RedeemOutcome =
   | { ok: true; record: SetupCodeRecord }
-  | { ok: false; reason: "unknown" | "expired" | "replayed"; record?: SetupCodeRecord };
+  | { ok: false; reason: "unknown" | "expired" | "replayed" | "mode_mismatch"; record?: SetupCodeRecord };
 
 const RECORD_KEY = "record";
 
@@ -31,12 +36,13 @@ export class SetupCode extends DurableObject<unknown> {
     return true;
   }
 
-  /** Consumes the code if it is live. Exactly one concurrent caller gets `ok: true`. */
-  async redeem(nowMs: number): Promise<RedeemOutcome> {
+  /** Consumes the code if it is live and `mode` is its mode. Exactly one concurrent caller gets `ok: true`. */
+  async redeem(nowMs: number, mode?: SetupMode): Promise<RedeemOutcome> {
     const record = await this.ctx.storage.get<SetupCodeRecord>(RECORD_KEY);
     if (!record) return { ok: false, reason: "unknown" };
     if (record.consumedAt !== null) return { ok: false, reason: "replayed", record };
     if (record.expiresAt <= nowMs) return { ok: false, reason: "expired", record };
+    if (mode !== undefined && mode !== (record.mode ?? "key")) return { ok: false, reason: "mode_mismatch", record };
     const consumed = { ...record, consumedAt: nowMs };
     await this.ctx.storage.put(RECORD_KEY, consumed);
     return { ok: true, record: consumed };

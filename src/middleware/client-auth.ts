@@ -50,7 +50,7 @@ const REPLICA_LAG_ALLOWANCE_MS = 5 * 60_000;
  */
 async function loadClient(env: Env, clientId: string, nowMs: number): Promise<LoadedClient> {
   const revocationRead = readRevocation(env.REVOCATIONS, clientId, nowMs);
-  const speculative = hasCachedCredential(clientId, nowMs) ? null : findForAuthentication(replicaDb(env.DB), clientId);
+  const speculative = hasCachedCredential(clientId, nowMs) ? null : findForAuthentication(replicaDb(env.DB), clientId, nowMs);
   speculative?.catch(() => undefined);
   const revocation = await revocationRead;
   const changedAt = revocation?.updatedAt ?? 0;
@@ -58,8 +58,8 @@ async function loadClient(env: Env, clientId: string, nowMs: number): Promise<Lo
   if (cached) return { found: cached, revocation };
   const found =
     nowMs - changedAt < REPLICA_LAG_ALLOWANCE_MS
-      ? await findForAuthentication(primaryDb(env.DB), clientId)
-      : await (speculative ?? findForAuthentication(replicaDb(env.DB), clientId));
+      ? await findForAuthentication(primaryDb(env.DB), clientId, nowMs)
+      : await (speculative ?? findForAuthentication(replicaDb(env.DB), clientId, nowMs));
   rememberCredential(clientId, found, nowMs);
   return { found, revocation };
 }

@@ -38,6 +38,18 @@ export function problemResponse(err: ProblemError): Response {
   return new Response(JSON.stringify(body), { status: err.status, headers });
 }
 
+/**
+ * A storage outage (D1 unreachable, overloaded, reset), as opposed to a bug: the request did not commit
+ * (a D1 batch is atomic), so the caller may retry. Constraint violations are not outages.
+ */
+function isStorageOutage(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth += 1) {
+    if (/constraint failed/i.test(e.message)) return false;
+    if (/^D1_|D1 DB|Network connection lost|storage is unavailable/i.test(e.message)) return true;
+  }
+  return false;
+}
+
 function isOAuthPath(path: string): boolean {
   return path.startsWith("/oauth/");
 }
@@ -52,6 +64,12 @@ export function renderError(err: Error, c: Context): Response {
   if (err instanceof HTTPException && err.status < 500) {
     // hono's own request errors (e.g. malformed JSON): fixed messages chosen by hono, not client input.
     return problemResponse(new ProblemError(err.status, "invalid_request", "Invalid request", err.message));
+  }
+  if (!isOAuthPath(c.req.path) && isStorageOutage(err)) {
+    console.error(JSON.stringify({ event: "storage_unavailable", path: c.req.path, error: String(err) }));
+    return problemResponse(
+      new ProblemError(503, "temporarily_unavailable", "Service unavailable", "The database is unavailable; nothing was changed. Retry later.", { retry_after: 5 }),
+    );
   }
   console.error(JSON.stringify({ event: "unhandled_error", path: c.req.path, error: String(err), stack: err.stack }));
   if (isOAuthPath(c.req.path)) return oauthErrorResponse(new OAuthError("server_error", OAUTH_DESCRIPTIONS.serverError));

@@ -10,6 +10,7 @@ import { problems } from "../domain/errors";
 import { bootstrapAuth } from "../middleware/bootstrap-auth";
 import { NO_STORE_HEADERS } from "../middleware/error-handler";
 import { clientIp } from "../middleware/rate-limit";
+import { backgroundOf } from "../middleware/background";
 import { validate } from "../middleware/validate";
 import { createCredential, revokeCredential, type Actor } from "../services/credentials";
 import { findActiveByLabel } from "../storage/credentials";
@@ -34,7 +35,7 @@ bootstrapRoutes.post("/api/v1/bootstrap", bootstrapAuth(), validate("json", boot
     if (!c.req.valid("json").recreate) {
       throw problems.conflict("The bootstrap credential already exists. Re-run with --recreate to replace it.");
     }
-    await revokeCredential(c.env, who, existing, nowMs);
+    await revokeCredential(c.env, who, existing, nowMs, backgroundOf(c));
   }
   const created = await createCredential(
     c.env,
@@ -47,6 +48,7 @@ bootstrapRoutes.post("/api/v1/bootstrap", bootstrapAuth(), validate("json", boot
       tokenLifetime: null,
     },
     nowMs,
+    backgroundOf(c),
   );
   return c.json(
     { issuer: config.issuer, client_id: created.credential.id, client_secret: created.clientSecret, resource: MANAGEMENT_RESOURCE },

@@ -14,6 +14,7 @@ import { isWellFormedSetupCode } from "../crypto/secrets";
 import { jsonBodyLimit } from "../middleware/body-limit";
 import { NO_STORE_HEADERS } from "../middleware/error-handler";
 import { clientIp, withinLimit } from "../middleware/rate-limit";
+import { backgroundOf } from "../middleware/background";
 import { validate } from "../middleware/validate";
 import { invalidSetupCode } from "../services/setup-codes";
 import { redeemSetupCode } from "../services/setup-redemption";
@@ -43,6 +44,7 @@ setupRoutes.post(
       c.env,
       { code: body.code, mode: body.mode, key, hostname: body.hostname ?? null, ip, userAgent: c.req.header("user-agent") ?? null },
       nowMs,
+      backgroundOf(c),
     );
     const { issuer } = getConfig(c.env);
     const { credential } = redeemed;

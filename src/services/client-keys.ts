@@ -10,13 +10,14 @@ import { auditInsertIf, previousStatementChanged } from "../storage/audit";
 import { listKeys, retireKey } from "../storage/client-keys";
 import { primaryDb } from "../storage/db";
 import type { CredentialRow } from "../storage/schema";
-import { publishCredentialChange } from "./credential-changes";
+import { publishCredentialChange, type Background } from "./credential-changes";
+import { touchCredential } from "../storage/credential-sync";
 import type { Actor } from "./credentials";
 
 const alreadyRetired = () => problems.conflict("This key is already retired.");
 
 /** Retires a key (named by its id or its thumbprint) at once; it stops authenticating everywhere. */
-export async function retireCredentialKey(env: Env, who: Actor, credential: CredentialRow, keyRef: string, nowMs: number): Promise<void> {
+export async function retireCredentialKey(env: Env, who: Actor, credential: CredentialRow, keyRef: string, nowMs: number, background?: Background): Promise<void> {
   const db = primaryDb(env.DB);
   const key = (await listKeys(db, who.tenantId, credential.id)).find((k) => k.id === keyRef || k.thumbprint === keyRef);
   if (!key) throw problems.notFound("key");
@@ -28,7 +29,8 @@ export async function retireCredentialKey(env: Env, who: Actor, credential: Cred
       { ...who, at: nowMs, action: "credential.key.retire", targetType: "credential", targetId: credential.id, detail: { key: key.id, thumbprint: key.thumbprint } },
       previousStatementChanged(),
     ),
+    touchCredential(db, credential.id, nowMs),
   ]);
   if (retired.meta.changes === 0) throw alreadyRetired();
-  await publishCredentialChange(env, who.tenantId, credential.id, nowMs);
+  await publishCredentialChange(env, who.tenantId, credential.id, nowMs, { background, hint: { retired: [key.id] } });
 }

@@ -3,32 +3,89 @@
  * and write the credential's KV revocation entry (retired secrets and keys) from the D1 primary. Every mint reads that entry, so a
  * revocation or retired secret stops minting here at once and at other locations as KV propagates; its
  * updatedAt also tells other isolates that their cached copy of the credential is stale.
+ * D1 is the source of truth and the change is already committed when this runs, so it never throws: a
+ * failed publish is logged, retried in the background (waitUntil) and reconciled by the hourly cron
+ * (credentials.changed_at ahead of published_at), while this isolate keeps refusing what was revoked.
  */
 import type { Env } from "../config";
 import { listKeys } from "../storage/client-keys";
+import { markPublished } from "../storage/credential-sync";
 import { listSecrets, getCredential } from "../storage/credentials";
 import { primaryDb } from "../storage/db";
-import { writeRevocation } from "../storage/revocation-list";
+import { pinRevocation, writeRevocation, type RevocationEntry } from "../storage/revocation-list";
 import { forgetCredential } from "./credential-cache";
 
 /** Retired ids older than this are dropped from the KV entry: every cache and replica has caught up by then. */
-const RETIRED_MEMORY_MS = 86_400_000;
+export const RETIRED_MEMORY_MS = 86_400_000;
+/** Delays of the background retries of a failed publish: all within waitUntil's 30 s. */
+const RETRY_DELAYS_MS = [200, 1_000, 5_000];
 
-export async function publishCredentialChange(env: Env, tenantId: string, credentialId: string, nowMs: number): Promise<void> {
-  forgetCredential(credentialId);
+/** Hands a promise to the request's waitUntil, so work continues after the response. */
+export type Background = (work: Promise<unknown>) => void;
+
+export interface PublishOptions {
+  background?: Background;
+  /** What the change itself made known (a revocation, retired ids): used in this isolate if D1 cannot be read back. */
+  hint?: { revoked?: boolean; retired?: string[] };
+}
+
+const log = (event: string, fields: Record<string, unknown>) => console.error(JSON.stringify({ event, ...fields }));
+
+/** The entry as the D1 primary has it now; null when the credential does not exist. */
+async function entryFromD1(env: Env, tenantId: string, credentialId: string, nowMs: number): Promise<{ entry: RevocationEntry; changedAt: number } | null> {
   const db = primaryDb(env.DB);
   const [credential, secrets, keys] = await Promise.all([
     getCredential(db, tenantId, credentialId),
     listSecrets(db, tenantId, credentialId),
     listKeys(db, tenantId, credentialId),
   ]);
-  if (!credential) return;
+  if (!credential) return null;
   const retired = [...secrets, ...keys]
-    .filter((s) => (s.retiredAt !== null && s.retiredAt > nowMs - RETIRED_MEMORY_MS) || (s.expiresAt !== null && s.expiresAt <= nowMs))
+    .filter((s) => (s.retiredAt !== null ? s.retiredAt > nowMs - RETIRED_MEMORY_MS : s.expiresAt !== null && s.expiresAt <= nowMs))
     .map((s) => s.id);
-  await writeRevocation(env.REVOCATIONS, credentialId, {
-    revoked: credential.status === "revoked",
-    retired,
-    updatedAt: nowMs,
-  });
+  return { entry: { revoked: credential.status === "revoked", retired, updatedAt: nowMs }, changedAt: credential.changedAt ?? credential.createdAt };
+}
+
+/** One attempt: D1 read, KV write, then published_at. Throws on failure (after pinning what it knows here). */
+async function publishOnce(env: Env, tenantId: string, credentialId: string, nowMs: number, hint: PublishOptions["hint"]): Promise<void> {
+  let read: Awaited<ReturnType<typeof entryFromD1>>;
+  try {
+    read = await entryFromD1(env, tenantId, credentialId, nowMs);
+  } catch (err) {
+    pinRevocation(credentialId, { revoked: hint?.revoked ?? false, retired: hint?.retired ?? [], updatedAt: nowMs }, nowMs);
+    throw err;
+  }
+  if (!read) return;
+  await writeRevocation(env.REVOCATIONS, credentialId, read.entry, nowMs);
+  await markPublished(primaryDb(env.DB), credentialId, read.changedAt);
+}
+
+/**
+ * Publishes a committed change of a credential. Never throws: a failure is logged (no secrets) and retried
+ * in the background when a `background` is given; the cron catches up whatever is still behind.
+ * Resolves true when the change reached KV.
+ */
+export async function publishCredentialChange(env: Env, tenantId: string, credentialId: string, nowMs: number, opts: PublishOptions = {}): Promise<boolean> {
+  forgetCredential(credentialId);
+  try {
+    await publishOnce(env, tenantId, credentialId, nowMs, opts.hint);
+    return true;
+  } catch (err) {
+    log("publish_change_failed", { credential: credentialId, attempt: 0, error: String(err) });
+    opts.background?.(retryInBackground(env, tenantId, credentialId, opts.hint));
+    return false;
+  }
+}
+
+async function retryInBackground(env: Env, tenantId: string, credentialId: string, hint: PublishOptions["hint"]): Promise<void> {
+  for (const [i, delay] of RETRY_DELAYS_MS.entries()) {
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    try {
+      await publishOnce(env, tenantId, credentialId, Date.now(), hint);
+      console.log(JSON.stringify({ event: "publish_change_retried", credential: credentialId, attempt: i + 1 }));
+      return;
+    } catch (err) {
+      log("publish_change_failed", { credential: credentialId, attempt: i + 1, error: String(err) });
+    }
+  }
 }

@@ -8,11 +8,12 @@ import { assertAuthority } from "../domain/authority";
 import { checkGrants, isNarrowing } from "../domain/credential-rules";
 import { problems } from "../domain/errors";
 import { auditInsert } from "../storage/audit";
+import { touchCredential } from "../storage/credential-sync";
 import { updateCredential } from "../storage/credentials";
 import { primaryDb } from "../storage/db";
 import { listResources } from "../storage/resources";
 import type { CredentialRow, Grant } from "../storage/schema";
-import { publishCredentialChange } from "./credential-changes";
+import { publishCredentialChange, type Background } from "./credential-changes";
 import type { Actor } from "./credentials";
 
 export interface CredentialPatch {
@@ -21,7 +22,7 @@ export interface CredentialPatch {
 }
 
 /** Applies a patch to an active credential: 409 when revoked, 400 for bad or widened grants, 403 beyond the caller's authority. */
-export async function changeCredential(env: Env, who: Actor, credential: CredentialRow, patch: CredentialPatch, nowMs: number): Promise<void> {
+export async function changeCredential(env: Env, who: Actor, credential: CredentialRow, patch: CredentialPatch, nowMs: number, background?: Background): Promise<void> {
   const db = primaryDb(env.DB);
   if (credential.status === "revoked") throw problems.conflict("A revoked credential cannot be changed.");
   if (patch.grants) {
@@ -36,6 +37,7 @@ export async function changeCredential(env: Env, who: Actor, credential: Credent
   await db.batch([
     updateCredential(db, who.tenantId, credential.id, patch),
     auditInsert(db, { ...who, at: nowMs, action: "credential.update", targetType: "credential", targetId: credential.id, detail }),
+    touchCredential(db, credential.id, nowMs),
   ]);
-  await publishCredentialChange(env, who.tenantId, credential.id, nowMs);
+  await publishCredentialChange(env, who.tenantId, credential.id, nowMs, { background });
 }

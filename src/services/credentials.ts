@@ -7,22 +7,26 @@
  */
 import type { Env } from "../config";
 import { assertAuthority } from "../domain/authority";
-import { checkGrants, isLive, MAX_LIVE_SECRETS, replacedOnAdd, writeScopesOf } from "../domain/credential-rules";
+import { checkGrants, isLive, MAX_LIVE_SECRETS, writeScopesOf } from "../domain/credential-rules";
 import { problems } from "../domain/errors";
 import { keyedHash, newClientId, newClientSecret, newId, secretHint } from "../crypto/secrets";
 import { getConfig } from "../config";
 import { keyId } from "../crypto/key-id";
 import { auditInsert, auditInsertIf, previousStatementChanged } from "../storage/audit";
+import { touchCredential } from "../storage/credential-sync";
 import {
-  capSecretExpiry,
+  capOtherLiveSecrets,
+  fewerLiveSecretsThan,
   findActiveByLabel,
   getCredential,
   insertCredential,
   insertSecret,
+  insertSecretIf,
   listSecrets,
   retireAllSecrets,
   retireSecret,
   revokeActiveCredential,
+  secretExists,
 } from "../storage/credentials";
 import { retireAllKeys } from "../storage/client-keys";
 import { primaryDb } from "../storage/db";
@@ -30,7 +34,7 @@ import { cancelSetupCodes, pendingSetupCodes } from "../storage/setup-codes";
 import { cancelSetupCodeObjects } from "../durable-objects/setup-code";
 import { listResources } from "../storage/resources";
 import type { CredentialRow, CredentialSecretRow, Grant } from "../storage/schema";
-import { publishCredentialChange } from "./credential-changes";
+import { publishCredentialChange, type Background } from "./credential-changes";
 
 /** Who is acting, for created_by and the audit log, and what they hold (domain/authority.ts). */
 export interface Actor {
@@ -102,6 +106,8 @@ export async function prepareCredential(env: Env, who: Actor, input: NewCredenti
     revokedBy: null,
     lastUsedAt: null,
     mintCount: 0,
+    changedAt: nowMs,
+    publishedAt: null,
   };
   const detail: Record<string, unknown> = { label: row.label, grants: row.grants, groups: row.groups, write_scopes: writeScopesOf(row.grants, catalog) };
   return { row, detail };
@@ -116,6 +122,7 @@ export async function insertNewCredential(
   prepared: { row: CredentialRow; detail: Record<string, unknown> },
   writes: Write[],
   nowMs: number,
+  background?: Background,
 ): Promise<void> {
   const db = primaryDb(env.DB);
   const { row, detail } = prepared;
@@ -130,14 +137,14 @@ export async function insertNewCredential(
     throw err;
   }
   // Its KV entry marks it as just changed, so the token endpoint reads it from the primary until replicas have it.
-  await publishCredentialChange(env, who.tenantId, row.id, nowMs);
+  await publishCredentialChange(env, who.tenantId, row.id, nowMs, { background });
 }
 
 /** Creates a credential with its first secret; the secret is returned once and never stored. */
-export async function createCredential(env: Env, who: Actor, input: NewCredentialInput, nowMs: number) {
+export async function createCredential(env: Env, who: Actor, input: NewCredentialInput, nowMs: number, background?: Background) {
   const prepared = await prepareCredential(env, who, input, nowMs);
   const { secret, row: secretRow } = await newSecretRow(env, prepared.row.id, who.tenantId, who.actor, nowMs);
-  await insertNewCredential(env, who, prepared, [insertSecret(primaryDb(env.DB), secretRow)], nowMs);
+  await insertNewCredential(env, who, prepared, [insertSecret(primaryDb(env.DB), secretRow)], nowMs, background);
   return { credential: prepared.row, secrets: [secretRow], clientSecret: secret };
 }
 
@@ -152,7 +159,7 @@ export async function requireCredential(env: Env, tenantId: string, id: string):
  * Revokes a credential, retires every secret and key it has and cancels its pending setup codes; effective
  * for minting as soon as this returns. 409 when it is already revoked (also when a concurrent revoke won).
  */
-export async function revokeCredential(env: Env, who: Actor, credential: CredentialRow, nowMs: number): Promise<void> {
+export async function revokeCredential(env: Env, who: Actor, credential: CredentialRow, nowMs: number, background?: Background): Promise<void> {
   const db = primaryDb(env.DB);
   const pending = (await pendingSetupCodes(db, who.tenantId, credential.id)).map((p) => p.codeHash);
   const detail = { label: credential.label, cancelled_setup_codes: pending.length };
@@ -164,56 +171,59 @@ export async function revokeCredential(env: Env, who: Actor, credential: Credent
     retireAllSecrets(db, credential.id, nowMs),
     retireAllKeys(db, credential.id, nowMs),
     ...(pending.length > 0 ? [cancelSetupCodes(db, pending, nowMs)] : []),
+    touchCredential(db, credential.id, nowMs),
   ]);
   if (revoked.meta.changes === 0) throw problems.conflict("This credential is already revoked.");
   await cancelSetupCodeObjects(env.SETUP_CODES, pending);
-  await publishCredentialChange(env, who.tenantId, credential.id, nowMs);
+  await publishCredentialChange(env, who.tenantId, credential.id, nowMs, { background, hint: { revoked: true } });
 }
 
 /** Retires one secret now; 404 when the credential has no such secret, 409 when it is already retired (also when a concurrent retirement won). */
-export async function retireCredentialSecret(env: Env, who: Actor, credential: CredentialRow, secretId: string, nowMs: number): Promise<void> {
+export async function retireCredentialSecret(env: Env, who: Actor, credential: CredentialRow, secretId: string, nowMs: number, background?: Background): Promise<void> {
   const db = primaryDb(env.DB);
   const secret = (await listSecrets(db, who.tenantId, credential.id)).find((s) => s.id === secretId);
   if (!secret) throw problems.notFound("secret");
   const alreadyRetired = () => problems.conflict("This secret is already retired.");
   if (secret.retiredAt !== null) throw alreadyRetired();
   const event = { ...who, at: nowMs, action: "credential.secret.retire", targetType: "credential", targetId: credential.id, detail: { secret: secret.id, hint: secret.hint } };
-  const [retired] = await db.batch([retireSecret(db, credential.id, secret.id, nowMs), auditInsertIf(db, event, previousStatementChanged())]);
+  const [retired] = await db.batch([
+    retireSecret(db, credential.id, secret.id, nowMs),
+    auditInsertIf(db, event, previousStatementChanged()),
+    touchCredential(db, credential.id, nowMs),
+  ]);
   if (retired.meta.changes === 0) throw alreadyRetired();
-  await publishCredentialChange(env, who.tenantId, credential.id, nowMs);
+  await publishCredentialChange(env, who.tenantId, credential.id, nowMs, { background, hint: { retired: [secret.id] } });
 }
 
 /**
  * Adds a secret for zero-downtime rotation. The secrets already live keep working until the grace period
- * ends (or their own earlier expiry), per replacedOnAdd; a credential holds at most two live secrets.
+ * ends (or their own earlier expiry); a credential holds at most two live secrets. Both rules are decided in
+ * the batch's statements, so of racing rotations only as many win as there are free slots; the others get 409.
  * 403 unless the caller holds every management scope the credential holds (domain/authority.ts).
  */
-export async function rotateSecret(env: Env, who: Actor, credential: CredentialRow, graceSeconds: number, nowMs: number) {
+export async function rotateSecret(env: Env, who: Actor, credential: CredentialRow, graceSeconds: number, nowMs: number, background?: Background) {
   assertAuthority(who.authority, credential.grants, "actFor");
   const db = primaryDb(env.DB);
+  const full = () => problems.conflict("This credential already has two live secrets. Retire one before rotating again.");
   const secrets = await listSecrets(db, who.tenantId, credential.id);
-  if (secrets.filter((s) => isLive(s, nowMs)).length >= MAX_LIVE_SECRETS) {
-    throw problems.conflict("This credential already has two live secrets. Retire one before rotating again.");
-  }
+  if (secrets.filter((s) => isLive(s, nowMs)).length >= MAX_LIVE_SECRETS) throw full();
   const { secret, row } = await newSecretRow(env, credential.id, who.tenantId, who.actor, nowMs);
   const graceEnds = nowMs + graceSeconds * 1000;
-  const writes = [
-    insertSecret(db, row),
-    auditInsert(db, {
-      ...who,
-      at: nowMs,
-      action: "credential.secret.rotate",
-      targetType: "credential",
-      targetId: credential.id,
-      detail: { new_secret: row.id, hint: row.hint, previous_secrets_expire_at: new Date(graceEnds).toISOString() },
-    }),
-  ] as const;
-  const replaced = replacedOnAdd(secrets, nowMs, 0);
-  if (replaced.length > 0) {
-    await db.batch([...writes, capSecretExpiry(db, credential.id, replaced, graceEnds)]);
-  } else {
-    await db.batch(writes);
-  }
-  await publishCredentialChange(env, who.tenantId, credential.id, nowMs);
+  const event = {
+    ...who,
+    at: nowMs,
+    action: "credential.secret.rotate",
+    targetType: "credential",
+    targetId: credential.id,
+    detail: { new_secret: row.id, hint: row.hint, previous_secrets_expire_at: new Date(graceEnds).toISOString() },
+  };
+  const [inserted] = await db.batch([
+    insertSecretIf(db, row, fewerLiveSecretsThan(credential.id, MAX_LIVE_SECRETS, nowMs)),
+    capOtherLiveSecrets(db, credential.id, row.id, graceEnds, nowMs),
+    auditInsertIf(db, event, secretExists(row.id)),
+    touchCredential(db, credential.id, nowMs, secretExists(row.id)),
+  ]);
+  if (inserted.meta.changes === 0) throw full();
+  await publishCredentialChange(env, who.tenantId, credential.id, nowMs, { background });
   return { secret: row, clientSecret: secret };
 }

@@ -3,18 +3,21 @@
  * an admin can make a new one for an active credential later (re-provision a machine, or rotate into it).
  * The code's object is created first and the D1 rows after, so a failed D1 write leaves only an object that
  * no credential row points to (redemption refuses it) and expires in ten minutes. A newer code cancels
- * the older unredeemed ones of the same credential. Only the keyed hash of a code is ever stored.
+ * the older unredeemed ones of the same credential, decided in its batch, so of concurrent issues the last
+ * to commit stays pending. The admin fixes the delivery mode (key by default) when issuing; it is stored
+ * with the code and redemption refuses any other. Only the keyed hash of a code is ever stored.
  */
 import { getConfig, type Env } from "../config";
 import { assertAuthority } from "../domain/authority";
 import { credentialStatus } from "../domain/credential-rules";
 import { problems, ProblemError } from "../domain/errors";
 import { keyedHash, newSetupCode } from "../crypto/secrets";
-import { cancelSetupCodeObjects, setupCodeObject } from "../durable-objects/setup-code";
+import { cancelSetupCodeObjects, setupCodeObject, type SetupMode } from "../durable-objects/setup-code";
 import { auditInsert } from "../storage/audit";
 import { primaryDb } from "../storage/db";
 import type { CredentialRow, SetupCodeRow } from "../storage/schema";
-import { cancelSetupCodes, insertSetupCode, pendingSetupCodes } from "../storage/setup-codes";
+import { cancelOtherPendingCodes, insertSetupCode } from "../storage/setup-codes";
+import type { Background } from "./credential-changes";
 import { insertNewCredential, prepareCredential, type Actor, type NewCredentialInput } from "./credentials";
 
 /** Setup codes work once, for ten minutes. */
@@ -25,14 +28,22 @@ export function invalidSetupCode(): ProblemError {
   return new ProblemError(400, "invalid_setup_code", "Invalid setup code", "The setup code is invalid, expired or already used.");
 }
 
+/** A live code redeemed in a mode other than the one it was issued for; the code stays unused. */
+export function setupModeMismatch(expected: SetupMode): ProblemError {
+  return new ProblemError(400, "setup_mode_mismatch", "Wrong setup mode", `This setup code was issued for ${expected} delivery; redeem it in ${expected} mode.`, {
+    expected_mode: expected,
+  });
+}
+
 /** What the admin is shown once: the code, when it expires, and the command to run on the machine. */
 export interface IssuedSetupCode {
   code: string;
   expiresAt: number;
   command: string;
+  mode: SetupMode;
 }
 
-async function createCodeObject(env: Env, who: Actor, credentialId: string, nowMs: number) {
+async function createCodeObject(env: Env, who: Actor, credentialId: string, nowMs: number, mode: SetupMode) {
   const code = await newSetupCode();
   const codeHash = await keyedHash(getConfig(env).secretPepper, code);
   const expiresAt = nowMs + SETUP_CODE_TTL_MS;
@@ -42,6 +53,7 @@ async function createCodeObject(env: Env, who: Actor, credentialId: string, nowM
     createdBy: who.actor,
     createdAt: nowMs,
     expiresAt,
+    mode,
   });
   // 128 random bits: a collision means the random source is broken, not bad luck.
   if (!created) throw new Error("setup code object already exists");
@@ -57,11 +69,12 @@ async function createCodeObject(env: Env, who: Actor, credentialId: string, nowM
     claimedAt: null,
     claimedIp: null,
     claimedHostname: null,
-    mode: null,
+    mode,
     keyThumbprint: null,
     provisionedId: null,
   };
-  const issued: IssuedSetupCode = { code, expiresAt, command: `npx latchkey setup ${getConfig(env).issuer} ${code}` };
+  const flag = mode === "secret" ? " --secret" : "";
+  const issued: IssuedSetupCode = { code, expiresAt, mode, command: `npx latchkey setup${flag} ${getConfig(env).issuer} ${code}` };
   return { row, issued };
 }
 
@@ -76,11 +89,18 @@ async function withCodeObject(env: Env, codeHash: string, write: () => Promise<v
 }
 
 /** Creates a credential with no secret and a setup code that provisions its first secret or key. */
-export async function createCredentialWithSetupCode(env: Env, who: Actor, input: NewCredentialInput, nowMs: number) {
+export async function createCredentialWithSetupCode(
+  env: Env,
+  who: Actor,
+  input: NewCredentialInput,
+  mode: SetupMode,
+  nowMs: number,
+  background?: Background,
+) {
   const prepared = await prepareCredential(env, who, input, nowMs);
-  prepared.detail = { ...prepared.detail, delivery: "setup_code" };
-  const { row, issued } = await createCodeObject(env, who, prepared.row.id, nowMs);
-  await withCodeObject(env, row.codeHash, () => insertNewCredential(env, who, prepared, [insertSetupCode(primaryDb(env.DB), row)], nowMs));
+  prepared.detail = { ...prepared.detail, delivery: "setup_code", mode };
+  const { row, issued } = await createCodeObject(env, who, prepared.row.id, nowMs, mode);
+  await withCodeObject(env, row.codeHash, () => insertNewCredential(env, who, prepared, [insertSetupCode(primaryDb(env.DB), row)], nowMs, background));
   return { credential: prepared.row, setupCode: issued, setupRow: row };
 }
 
@@ -88,20 +108,21 @@ export async function createCredentialWithSetupCode(env: Env, who: Actor, input:
  * A new code for an existing active credential; older unredeemed codes stop working. Redemption adds a
  * secret or key next to the live ones (see setup-redemption.ts for the two-live limit).
  */
-export async function issueSetupCode(env: Env, who: Actor, credential: CredentialRow, nowMs: number) {
+export async function issueSetupCode(env: Env, who: Actor, credential: CredentialRow, mode: SetupMode, nowMs: number) {
   if (credentialStatus(credential, nowMs) !== "active") throw problems.conflict("Only an active credential can get a setup code.");
   // Redemption adds a secret or key without asking again, so the authority rule is applied here.
   assertAuthority(who.authority, credential.grants, "actFor");
   const db = primaryDb(env.DB);
-  const replaced = (await pendingSetupCodes(db, who.tenantId, credential.id)).map((r) => r.codeHash);
-  const { row, issued } = await createCodeObject(env, who, credential.id, nowMs);
-  const detail = { expires_at: new Date(issued.expiresAt).toISOString(), replaced_codes: replaced.length };
+  const { row, issued } = await createCodeObject(env, who, credential.id, nowMs, mode);
+  const detail = { expires_at: new Date(issued.expiresAt).toISOString(), mode };
+  let replaced: string[] = [];
   await withCodeObject(env, row.codeHash, async () => {
-    await db.batch([
+    const [, cancelled] = await db.batch([
       insertSetupCode(db, row),
-      ...(replaced.length > 0 ? [cancelSetupCodes(db, replaced, nowMs)] : []),
+      cancelOtherPendingCodes(db, credential.id, row.codeHash, nowMs),
       auditInsert(db, { ...who, at: nowMs, action: "credential.setup_code.create", targetType: "credential", targetId: credential.id, detail }),
     ]);
+    replaced = cancelled.map((c) => c.codeHash);
   });
   await cancelSetupCodeObjects(env.SETUP_CODES, replaced);
   return { setupCode: issued, setupRow: row };

@@ -1,8 +1,9 @@
 /**
- * Redeeming a setup code (POST /setup/redeem). The code's Durable Object consumes it atomically; the D1
- * batch that follows adds the secret or public key, marks the code claimed and writes `credential.claim`,
- * all at once. That batch is idempotent (the new row's id derives from the code's hash, and is upserted),
- * so when it fails the code is released in its object and the holder retries without leaving half a setup.
+ * Redeeming a setup code (POST /setup/redeem). The code's Durable Object consumes it atomically (only in the
+ * mode the admin issued it for); the D1 batch that follows marks the code claimed and, only if that claim
+ * was recorded (the code not cancelled, the credential still active when the batch runs), adds the secret or
+ * public key and writes `credential.claim`. That batch is idempotent (the new row's id derives from the
+ * code's hash, and is upserted), so when it fails the code is released and the holder retries.
  * Limit: a credential keeps two live secrets and two live keys without an end date; when a redemption
  * adds a third of a kind, the oldest live ones get the default 24 h grace (the policy: replacedOnAdd).
  */
@@ -14,15 +15,16 @@ import { serviceName } from "../domain/token-claims";
 import type { ClientPublicKey } from "../crypto/client-assertion";
 import { keyedHash } from "../crypto/secrets";
 import { setupCodeObject, type SetupCodeRecord } from "../durable-objects/setup-code";
-import { auditInsert } from "../storage/audit";
-import { capKeyExpiry, listKeys, upsertKey } from "../storage/client-keys";
-import { capSecretExpiry, getCredential, listSecrets, upsertSecret } from "../storage/credentials";
+import { auditInsert, auditInsertIf } from "../storage/audit";
+import { capKeyExpiry, listKeys, upsertKeyIf } from "../storage/client-keys";
+import { touchCredential } from "../storage/credential-sync";
+import { capSecretExpiry, getCredential, listSecrets, upsertSecretIf } from "../storage/credentials";
 import { primaryDb } from "../storage/db";
 import type { CredentialKeyRow, CredentialRow } from "../storage/schema";
-import { getSetupCode, markClaimed } from "../storage/setup-codes";
-import { publishCredentialChange } from "./credential-changes";
+import { claimRecorded, getSetupCode, markClaimed } from "../storage/setup-codes";
+import { publishCredentialChange, type Background } from "./credential-changes";
 import { newSecretRow } from "./credentials";
-import { invalidSetupCode } from "./setup-codes";
+import { invalidSetupCode, setupModeMismatch } from "./setup-codes";
 
 export interface RedeemRequest {
   code: string;
@@ -47,10 +49,17 @@ class DeadCode extends Error {}
 const log = (event: string, fields: Record<string, unknown>) => console.log(JSON.stringify({ event, ...fields }));
 
 /** Redeems a well-formed code; every way a code fails gives the one invalid_setup_code problem. */
-export async function redeemSetupCode(env: Env, req: RedeemRequest, nowMs: number): Promise<Redeemed> {
+export async function redeemSetupCode(env: Env, req: RedeemRequest, nowMs: number, background?: Background): Promise<Redeemed> {
   const codeHash = await keyedHash(getConfig(env).secretPepper, req.code);
   const object = setupCodeObject(env.SETUP_CODES, codeHash);
-  const outcome = await object.redeem(nowMs);
+  const outcome = await object.redeem(nowMs, req.mode).catch((err: unknown) => {
+    console.error(JSON.stringify({ event: "setup_redeem_failed", code_ref: codeHash.slice(0, 8), error: String(err) }));
+    throw unavailable();
+  });
+  if (!outcome.ok && outcome.reason === "mode_mismatch") {
+    log("setup_code_refused", { reason: outcome.reason, code_ref: codeHash.slice(0, 8), credential: outcome.record?.credentialId ?? null });
+    throw setupModeMismatch(outcome.record?.mode ?? "key");
+  }
   if (!outcome.ok) {
     log("setup_code_refused", { reason: outcome.reason, code_ref: codeHash.slice(0, 8), credential: outcome.record?.credentialId ?? null });
     if (outcome.reason === "replayed" && outcome.record) await auditReplay(env, outcome.record, codeHash, req, nowMs);
@@ -68,13 +77,14 @@ export async function redeemSetupCode(env: Env, req: RedeemRequest, nowMs: numbe
     await object.release(record.consumedAt ?? nowMs).catch((e: unknown) => log("setup_code_release_failed", { error: String(e) }));
     if (err instanceof ProblemError) throw err;
     console.error(JSON.stringify({ event: "setup_redeem_failed", credential: record.credentialId, error: String(err) }));
-    throw new ProblemError(503, "temporarily_unavailable", "Service unavailable", "The setup could not be completed. Retry with the same code.");
+    throw unavailable();
   }
-  await publishCredentialChange(env, record.tenantId, record.credentialId, nowMs).catch((e: unknown) =>
-    console.error(JSON.stringify({ event: "publish_change_failed", credential: record.credentialId, error: String(e) })),
-  );
+  await publishCredentialChange(env, record.tenantId, record.credentialId, nowMs, { background });
   return redeemed;
 }
+
+const unavailable = () =>
+  new ProblemError(503, "temporarily_unavailable", "Service unavailable", "The setup could not be completed. Retry with the same code.");
 
 async function provision(env: Env, codeHash: string, record: SetupCodeRecord, req: RedeemRequest, nowMs: number): Promise<Redeemed> {
   const db = primaryDb(env.DB);
@@ -86,9 +96,20 @@ async function provision(env: Env, codeHash: string, record: SetupCodeRecord, re
   ]);
   if (!credential || credentialStatus(credential, nowMs) !== "active") throw new DeadCode("credential not active");
   if (!codeRow || codeRow.status === "cancelled" || codeRow.credentialId !== credential.id) throw new DeadCode("code cancelled");
+  if ((codeRow.mode ?? "key") !== req.mode) throw setupModeMismatch(codeRow.mode ?? "key");
 
   const provisionedId = `${req.mode === "key" ? "key" : "sec"}_${codeHash.slice(0, 16)}`;
   const graceEnds = nowMs + DEFAULT_ROTATION_GRACE_SECONDS * 1000;
+  const claim = {
+    claimedAt: nowMs,
+    claimedIp: req.ip,
+    claimedHostname: req.hostname,
+    mode: req.mode,
+    keyThumbprint: req.key?.thumbprint ?? null,
+    provisionedId,
+  };
+  // Everything the claim adds runs only if this very claim was recorded by the batch's first statement.
+  const claimed = claimRecorded(codeHash, claim);
   let result: Redeemed;
   let writes: BatchItem<"sqlite">[];
   if (req.mode === "key") {
@@ -110,22 +131,14 @@ async function provision(env: Env, codeHash: string, record: SetupCodeRecord, re
       lastUsedAt: null,
     };
     const capped = replacedOnAdd(keys, nowMs, REDEMPTION_KEEPS_OPEN, provisionedId);
-    writes = [upsertKey(db, row), ...(capped.length > 0 ? [capKeyExpiry(db, credential.id, capped, graceEnds)] : [])];
+    writes = [upsertKeyIf(db, row, claimed), ...(capped.length > 0 ? [capKeyExpiry(db, credential.id, capped, graceEnds, claimed)] : [])];
     result = { credential, mode: "key", keyId: key.thumbprint };
   } else {
     const { secret, row } = await newSecretRow(env, credential.id, credential.tenantId, record.createdBy, nowMs, provisionedId);
     const capped = replacedOnAdd(secrets, nowMs, REDEMPTION_KEEPS_OPEN, provisionedId);
-    writes = [upsertSecret(db, row), ...(capped.length > 0 ? [capSecretExpiry(db, credential.id, capped, graceEnds)] : [])];
+    writes = [upsertSecretIf(db, row, claimed), ...(capped.length > 0 ? [capSecretExpiry(db, credential.id, capped, graceEnds, claimed)] : [])];
     result = { credential, mode: "secret", clientSecret: secret };
   }
-  const claim = {
-    claimedAt: nowMs,
-    claimedIp: req.ip,
-    claimedHostname: req.hostname,
-    mode: req.mode,
-    keyThumbprint: req.key?.thumbprint ?? null,
-    provisionedId,
-  };
   const detail = {
     mode: req.mode,
     hostname: req.hostname,
@@ -133,10 +146,11 @@ async function provision(env: Env, codeHash: string, record: SetupCodeRecord, re
     provisioned: provisionedId,
     code_created_by: record.createdBy,
   };
-  await db.batch([
+  const [marked] = await db.batch([
     markClaimed(db, codeHash, claim),
     ...writes,
-    auditInsert(db, {
+    touchCredential(db, credential.id, nowMs, claimed),
+    auditInsertIf(db, {
       tenantId: credential.tenantId,
       actor: serviceName(credential.label),
       action: "credential.claim",
@@ -146,8 +160,10 @@ async function provision(env: Env, codeHash: string, record: SetupCodeRecord, re
       userAgent: req.userAgent,
       detail,
       at: nowMs,
-    }),
+    }, claimed),
   ]);
+  // The code was cancelled or its credential revoked since it was read: nothing was added.
+  if (marked.meta.changes === 0) throw new DeadCode("claim not recorded");
   return result;
 }
 

@@ -3,8 +3,9 @@
  * so they batch with their audit event. A key row's id is derived from the setup code that made it, so a
  * redemption retried after an unclear failure rewrites the same row instead of adding a second one.
  */
-import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, sql, type SQL } from "drizzle-orm";
 import type { Db } from "./db";
+import { insertIf } from "./guarded-insert";
 import { credentialKeys, type CredentialKeyRow } from "./schema";
 
 /** All keys of a credential, retired ones included, newest first (for the admin view and rotation). */
@@ -17,23 +18,23 @@ export function listKeys(db: Db, tenantId: string, credentialId: string): Promis
     .all();
 }
 
-/** Inserts a key, or rewrites the row of the same id (an earlier attempt of the same redemption). */
-export function upsertKey(db: Db, row: CredentialKeyRow) {
-  return db
-    .insert(credentialKeys)
-    .values(row)
-    .onConflictDoUpdate({
-      target: credentialKeys.id,
-      set: { thumbprint: row.thumbprint, alg: row.alg, publicJwk: row.publicJwk, createdAt: row.createdAt, retiredAt: null },
-    });
+/**
+ * Inserts a key, or rewrites the row of the same id (an earlier attempt of the same redemption), only when
+ * `condition` holds when the statement runs (the redemption's claim was recorded).
+ */
+export function upsertKeyIf(db: Db, row: CredentialKeyRow, condition: SQL) {
+  return insertIf(db, credentialKeys, row, condition).onConflictDoUpdate({
+    target: credentialKeys.id,
+    set: { thumbprint: row.thumbprint, alg: row.alg, publicJwk: row.publicJwk, createdAt: row.createdAt, retiredAt: null },
+  });
 }
 
-/** Shortens the life of the given keys to `expiresAt` (never lengthens it): the rotation grace period. */
-export function capKeyExpiry(db: Db, credentialId: string, keyIds: string[], expiresAt: number) {
+/** Shortens the life of the given keys to `expiresAt` (never lengthens it), when `condition` holds: the rotation grace period. */
+export function capKeyExpiry(db: Db, credentialId: string, keyIds: string[], expiresAt: number, condition?: SQL) {
   return db
     .update(credentialKeys)
     .set({ expiresAt: sql`min(coalesce(${credentialKeys.expiresAt}, ${expiresAt}), ${expiresAt})` })
-    .where(and(eq(credentialKeys.credentialId, credentialId), inArray(credentialKeys.id, keyIds)));
+    .where(and(eq(credentialKeys.credentialId, credentialId), inArray(credentialKeys.id, keyIds), condition));
 }
 
 export function retireKey(db: Db, credentialId: string, keyId: string, nowMs: number) {

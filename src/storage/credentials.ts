@@ -3,8 +3,9 @@
  * so a route can run them in one db.batch with the audit event that records them (D1 has no
  * interactive transactions: a batch is atomic).
  */
-import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "./db";
+import { insertIf } from "./guarded-insert";
 import {
   credentialKeys,
   credentialSecrets,
@@ -22,19 +23,30 @@ export interface CredentialWithSecrets {
 }
 
 /**
- * The credential with its unretired secrets and keys, in one query: what the token endpoint needs to
- * authenticate. The two left joins multiply rows (at most a few live secrets times a few live keys), so
- * each list is de-duplicated by id.
+ * The credential with its live secrets and keys (unretired, not past their expiry), in one query: what the
+ * token endpoint needs to authenticate. The two left joins multiply rows (at most a few live secrets times a
+ * few live keys), so each list is de-duplicated by id.
  */
-export async function findForAuthentication(db: Db, clientId: string): Promise<CredentialWithSecrets | null> {
+export async function findForAuthentication(db: Db, clientId: string, nowMs: number): Promise<CredentialWithSecrets | null> {
   const rows = await db
     .select({ credential: credentials, secret: credentialSecrets, key: credentialKeys })
     .from(credentials)
     .leftJoin(
       credentialSecrets,
-      and(eq(credentialSecrets.credentialId, credentials.id), isNull(credentialSecrets.retiredAt)),
+      and(
+        eq(credentialSecrets.credentialId, credentials.id),
+        isNull(credentialSecrets.retiredAt),
+        or(isNull(credentialSecrets.expiresAt), gt(credentialSecrets.expiresAt, nowMs)),
+      ),
     )
-    .leftJoin(credentialKeys, and(eq(credentialKeys.credentialId, credentials.id), isNull(credentialKeys.retiredAt)))
+    .leftJoin(
+      credentialKeys,
+      and(
+        eq(credentialKeys.credentialId, credentials.id),
+        isNull(credentialKeys.retiredAt),
+        or(isNull(credentialKeys.expiresAt), gt(credentialKeys.expiresAt, nowMs)),
+      ),
+    )
     .where(eq(credentials.id, clientId))
     .all();
   const first = rows[0];
@@ -130,15 +142,49 @@ export function insertSecret(db: Db, row: CredentialSecretRow) {
   return db.insert(credentialSecrets).values(row);
 }
 
-/** Inserts a secret, or rewrites the row of the same id (a setup-code redemption retried after a failure). */
-export function upsertSecret(db: Db, row: CredentialSecretRow) {
+/** SQL true while the credential has fewer than `max` live secrets (unretired, not past expiry) at `nowMs`. */
+export function fewerLiveSecretsThan(credentialId: string, max: number, nowMs: number): SQL {
+  return sql`(select count(*) from ${credentialSecrets} where ${credentialSecrets.credentialId} = ${credentialId} and ${credentialSecrets.retiredAt} is null and (${credentialSecrets.expiresAt} is null or ${credentialSecrets.expiresAt} > ${nowMs})) < ${max}`;
+}
+
+/** SQL true when a secret row of this id exists: the guard for the statements that follow a guarded insert. */
+export function secretExists(secretId: string): SQL {
+  return sql`exists (select 1 from ${credentialSecrets} where ${credentialSecrets.id} = ${secretId})`;
+}
+
+/** Inserts a secret only while `condition` holds when the statement runs (the two-live limit, a claim). */
+export function insertSecretIf(db: Db, row: CredentialSecretRow, condition: SQL) {
+  return insertIf(db, credentialSecrets, row, condition);
+}
+
+/**
+ * Caps every live secret but `keepId` at `expiresAt` (the rotation grace), decided when the statement runs,
+ * and only if `keepId` exists (its guarded insert happened).
+ */
+export function capOtherLiveSecrets(db: Db, credentialId: string, keepId: string, expiresAt: number, nowMs: number) {
   return db
-    .insert(credentialSecrets)
-    .values(row)
-    .onConflictDoUpdate({
-      target: credentialSecrets.id,
-      set: { secretHash: row.secretHash, pepperId: row.pepperId, hint: row.hint, createdAt: row.createdAt, retiredAt: null },
-    });
+    .update(credentialSecrets)
+    .set({ expiresAt: sql`min(coalesce(${credentialSecrets.expiresAt}, ${expiresAt}), ${expiresAt})` })
+    .where(
+      and(
+        eq(credentialSecrets.credentialId, credentialId),
+        ne(credentialSecrets.id, keepId),
+        isNull(credentialSecrets.retiredAt),
+        or(isNull(credentialSecrets.expiresAt), gt(credentialSecrets.expiresAt, nowMs)),
+        secretExists(keepId),
+      ),
+    );
+}
+
+/**
+ * Inserts a secret, or rewrites the row of the same id (a setup-code redemption retried after a failure),
+ * only when `condition` holds when the statement runs (the redemption's claim was recorded).
+ */
+export function upsertSecretIf(db: Db, row: CredentialSecretRow, condition: SQL) {
+  return insertIf(db, credentialSecrets, row, condition).onConflictDoUpdate({
+    target: credentialSecrets.id,
+    set: { secretHash: row.secretHash, pepperId: row.pepperId, hint: row.hint, createdAt: row.createdAt, retiredAt: null },
+  });
 }
 
 /** Replaces a secret's hash with its hash under the current pepper, unless the stored hash changed meanwhile. */
@@ -187,12 +233,12 @@ export function revokeActiveCredential(db: Db, tenantId: string, id: string, now
     .where(and(eq(credentials.tenantId, tenantId), eq(credentials.id, id), eq(credentials.status, "active")));
 }
 
-/** Shortens the life of the given secrets to `expiresAt` (never lengthens it): the rotation grace period. */
-export function capSecretExpiry(db: Db, credentialId: string, secretIds: string[], expiresAt: number) {
+/** Shortens the life of the given secrets to `expiresAt` (never lengthens it), when `condition` holds: the rotation grace period. */
+export function capSecretExpiry(db: Db, credentialId: string, secretIds: string[], expiresAt: number, condition?: SQL) {
   return db
     .update(credentialSecrets)
     .set({ expiresAt: sql`min(coalesce(${credentialSecrets.expiresAt}, ${expiresAt}), ${expiresAt})` })
-    .where(and(eq(credentialSecrets.credentialId, credentialId), inArray(credentialSecrets.id, secretIds)));
+    .where(and(eq(credentialSecrets.credentialId, credentialId), inArray(credentialSecrets.id, secretIds), condition));
 }
 
 export function retireSecret(db: Db, credentialId: string, secretId: string, nowMs: number) {

@@ -57,6 +57,10 @@ export const credentials = sqliteTable(
     revokedBy: text("revoked_by"),
     lastUsedAt: integer("last_used_at"),
     mintCount: integer("mint_count").notNull().default(0),
+    /** The last change the token endpoint must learn of (secrets, keys, status, grants); set in the change's batch. */
+    changedAt: integer("changed_at"),
+    /** The `changedAt` the KV revocation entry is known to reflect; behind `changedAt`, the hourly cron republishes it. */
+    publishedAt: integer("published_at"),
   },
   (t) => [
     // A label names one live credential; a revoked one's label may be reused by its replacement.

@@ -130,6 +130,24 @@ describe('setup', () => {
     expect(limited.code).toBe(1);
     expect(limited.stderr).toContain('Try again in 30 s');
   });
+
+  it('names the mode a setup code was issued for when the server refuses the other one', async () => {
+    const env = { LATCHKEY_CONFIG_DIR: await tempConfigDir() };
+    for (const [expected, args, hint] of [
+      ['secret', [], 'run setup again with --secret'],
+      ['key', ['--secret'], 'run setup again without --secret'],
+    ] as const) {
+      fake.override = (q) =>
+        q.path === '/setup/redeem'
+          ? { status: 400, body: { type: 'https://latchkey.dev/problems/setup_mode_mismatch', title: 'Wrong setup mode', status: 400, code: 'setup_mode_mismatch', expected_mode: expected } }
+          : undefined;
+      const r = await runCli(['setup', fake.url, 'lksc_x', ...args], { env });
+      fake.override = undefined;
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain(hint);
+      expect(r.stderr).toContain('The code is still unused.');
+    }
+  });
 });
 
 describe('token, status, logout', () => {

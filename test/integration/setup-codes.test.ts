@@ -17,6 +17,7 @@ interface SetupCodeView {
   code: string;
   expires_at: string;
   command: string;
+  mode?: string;
 }
 interface CredentialView {
   id: string;
@@ -27,8 +28,8 @@ interface CredentialView {
   setup: Record<string, unknown>;
 }
 
-async function createWithCode(label = `build-${crypto.randomUUID().slice(0, 8)}`) {
-  const res = await t.admin("POST", "/credentials", { label, grants: [{ resource: API, scopes: ["builds:read"] }], delivery: "setup_code" });
+async function createWithCode(mode: "key" | "secret" = "secret", label = `build-${crypto.randomUUID().slice(0, 8)}`) {
+  const res = await t.admin("POST", "/credentials", { label, grants: [{ resource: API, scopes: ["builds:read"] }], delivery: "setup_code", mode });
   expect(res.status).toBe(201);
   return (await res.json()) as CredentialView & { setup_code: SetupCodeView };
 }
@@ -89,8 +90,9 @@ describe("creating a credential with a setup code", () => {
       claimed_ip: null,
       claimed_hostname: null,
       key_thumbprint: null,
-      mode: null,
+      mode: "key",
     });
+    expect(body.setup_code.mode).toBe("key");
     expect((await view(body.id)).setup).toEqual(body.setup);
 
     // Nothing authenticates it yet: not a guessed secret, not a key of the caller's choosing.
@@ -106,7 +108,7 @@ describe("creating a credential with a setup code", () => {
     expect(await asserted.json()).toEqual(INVALID_CLIENT);
 
     const created = await auditEvents(`action=credential.create&target=${body.id}`);
-    expect(created[0]?.detail).toMatchObject({ delivery: "setup_code" });
+    expect(created[0]?.detail).toMatchObject({ delivery: "setup_code", mode: "key" });
     expect(JSON.stringify(created)).not.toContain(body.setup_code.code);
   });
 });
@@ -153,7 +155,7 @@ describe("redeeming", () => {
 
   it("in key mode (ES256 and EdDSA): registers the public key, answers its thumbprint as key_id, and the key mints", async () => {
     for (const alg of ["ES256", "EdDSA"] as const) {
-      const created = await createWithCode();
+      const created = await createWithCode("key");
       const key = await newClientKey(alg);
       const ip = uniqueIp();
       const res = await redeem({ code: created.setup_code.code, mode: "key", public_jwk: { ...key.publicJwk, use: "sig" }, hostname: "db-backup" }, ip);
@@ -208,7 +210,7 @@ describe("redeeming", () => {
 
     // A newer code cancels the older one.
     const replaced = await createWithCode();
-    const fresh = await t.admin("POST", `/credentials/${replaced.id}/setup-codes`, {});
+    const fresh = await t.admin("POST", `/credentials/${replaced.id}/setup-codes`, { mode: "secret" });
     expect(fresh.status).toBe(201);
     const freshBody = (await fresh.json()) as { setup_code: SetupCodeView; credential: CredentialView };
     expect(freshBody.setup_code.code).not.toBe(replaced.setup_code.code);
@@ -234,7 +236,7 @@ describe("redeeming", () => {
   });
 
   it("rejects bad bodies with invalid_request and leaves the code unconsumed", async () => {
-    const created = await createWithCode();
+    const created = await createWithCode("key");
     const code = created.setup_code.code;
     const key = await newClientKey();
     const rsa = { kty: "RSA", n: "AQAB".repeat(64), e: "AQAB" };
@@ -311,7 +313,7 @@ describe("re-provisioning an existing credential", () => {
     const first = (await (await redeem({ code: created.setup_code.code, mode: "secret" })).json()) as { client_secret: string };
     const codes: string[] = [];
     for (let i = 0; i < 2; i += 1) {
-      const res = await t.admin("POST", `/credentials/${created.id}/setup-codes`, {});
+      const res = await t.admin("POST", `/credentials/${created.id}/setup-codes`, { mode: "secret" });
       expect(res.status).toBe(201);
       const code = ((await res.json()) as { setup_code: SetupCodeView }).setup_code.code;
       const redeemed = await redeem({ code, mode: "secret" });
@@ -362,7 +364,7 @@ describe("recovery", () => {
   });
 
   it("refuses a public key the credential already holds (409) and keeps the code for another key", async () => {
-    const created = await createWithCode();
+    const created = await createWithCode("key");
     const key = await newClientKey();
     expect((await redeem({ code: created.setup_code.code, mode: "key", public_jwk: key.publicJwk })).status).toBe(200);
     const again = await t.admin("POST", `/credentials/${created.id}/setup-codes`, {});
@@ -373,5 +375,93 @@ describe("recovery", () => {
     const other = await newClientKey("EdDSA");
     expect((await redeem({ code, mode: "key", public_jwk: other.publicJwk })).status).toBe(200);
     expect((await view(created.id)).keys.map((k) => k.thumbprint)).toEqual([other.thumbprint, key.thumbprint]);
+  });
+});
+
+describe("delivery mode", () => {
+  const mismatch = (expected: "key" | "secret") => ({
+    type: "https://latchkey.dev/problems/setup_mode_mismatch",
+    title: "Wrong setup mode",
+    status: 400,
+    detail: `This setup code was issued for ${expected} delivery; redeem it in ${expected} mode.`,
+    code: "setup_mode_mismatch",
+    expected_mode: expected,
+  });
+
+  it("is key unless the admin asks for secret; another mode is refused (400) without consuming the code", async () => {
+    const res = await t.admin("POST", "/credentials", { label: `mode-${crypto.randomUUID().slice(0, 8)}`, grants: [{ resource: API, scopes: ["builds:read"] }], delivery: "setup_code" });
+    const created = (await res.json()) as CredentialView & { setup_code: SetupCodeView & { mode: string } };
+    expect(created.setup_code.mode).toBe("key");
+    expect(created.setup_code.command).toBe(`npx latchkey setup ${ISSUER} ${created.setup_code.code}`);
+    const wrong = await redeem({ code: created.setup_code.code, mode: "secret" });
+    expect(wrong.status).toBe(400);
+    expect(wrong.headers.get("content-type")).toBe("application/problem+json");
+    expect(await wrong.json()).toEqual(mismatch("key"));
+    expect((await view(created.id)).secrets).toEqual([]);
+    const key = await newClientKey();
+    expect((await redeem({ code: created.setup_code.code, mode: "key", public_jwk: key.publicJwk })).status).toBe(200);
+    // A used code says nothing about its mode.
+    await expectInvalidCode(await redeem({ code: created.setup_code.code, mode: "secret" }));
+
+    const issued = await t.admin("POST", `/credentials/${created.id}/setup-codes`, { mode: "secret" });
+    expect(issued.status).toBe(201);
+    const body = (await issued.json()) as { setup_code: SetupCodeView & { mode: string }; credential: CredentialView };
+    expect(body.setup_code.mode).toBe("secret");
+    expect(body.setup_code.command).toBe(`npx latchkey setup --secret ${ISSUER} ${body.setup_code.code}`);
+    expect(body.credential.setup).toMatchObject({ status: "pending", mode: "secret" });
+    const other = await newClientKey();
+    const wrongKey = await redeem({ code: body.setup_code.code, mode: "key", public_jwk: other.publicJwk });
+    expect(await wrongKey.json()).toEqual(mismatch("secret"));
+    expect((await view(created.id)).keys).toHaveLength(1);
+    expect((await redeem({ code: body.setup_code.code, mode: "secret" })).status).toBe(200);
+    const [event] = await auditEvents(`action=credential.setup_code.create&target=${created.id}`);
+    expect(event?.detail).toMatchObject({ mode: "secret" });
+  });
+
+  it("answers unknown codes the same in either mode, and refuses a mode without a setup code or an unknown mode", async () => {
+    for (const mode of ["key", "secret"] as const) {
+      const key = await newClientKey();
+      await expectInvalidCode(await redeem({ code: await newSetupCode(), mode, ...(mode === "key" ? { public_jwk: key.publicJwk } : {}) }));
+    }
+    const withSecret = await t.admin("POST", "/credentials", { label: "mode-secret-delivery", grants: [{ resource: API, scopes: ["builds:read"] }], mode: "secret" });
+    expect(withSecret.status).toBe(400);
+    expect(await withSecret.json()).toMatchObject({ code: "invalid_request" });
+    const created = await createWithCode();
+    const bad = await t.admin("POST", `/credentials/${created.id}/setup-codes`, { mode: "both" });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: "invalid_request" });
+  });
+});
+
+describe("check-then-act races", () => {
+  it("leaves one pending code after concurrent issues: the last to commit wins, the others are cancelled", async () => {
+    const created = await createWithCode();
+    const { adminWith, batchBarrier, faultyEnv } = await import("../support/faults");
+    // Every issue has read the pending codes before any of them writes.
+    const racing = faultyEnv({ beforeBatch: batchBarrier(5, 'insert into "setup_codes"') });
+    const issued = await Promise.all(
+      Array.from({ length: 5 }, () => adminWith(racing, t.adminToken, "POST", `/credentials/${created.id}/setup-codes`, { mode: "secret" }).then((r) => r.res)),
+    );
+    expect(issued.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+    const codes = await Promise.all(issued.map(async (r) => ((await r.json()) as { setup_code: SetupCodeView }).setup_code.code));
+    const pending = await env.DB.prepare("SELECT count(*) AS n FROM setup_codes WHERE credential_id = ? AND status = 'pending'").bind(created.id).first<{ n: number }>();
+    expect(pending?.n).toBe(1);
+    const results = await Promise.all([created.setup_code.code, ...codes].map((code) => redeem({ code, mode: "secret" })));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 400, 400, 400, 400, 400]);
+    expect((await view(created.id)).secrets).toHaveLength(1);
+  }, 30_000);
+
+  it("adds nothing when the claim statement changed no row (the code was cancelled under it)", async () => {
+    const created = await createWithCode();
+    const { failingTrigger } = await import("../support/faults");
+    const drop = await failingTrigger("setup_codes", "UPDATE", `NEW.credential_id = '${created.id}'`, "SELECT RAISE(IGNORE)");
+    try {
+      await expectInvalidCode(await redeem({ code: created.setup_code.code, mode: "secret" }));
+    } finally {
+      await drop();
+    }
+    const after = await view(created.id);
+    expect(after.secrets).toEqual([]);
+    expect(await auditEvents(`action=credential.claim&target=${created.id}`)).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@
 import { h, replace, time } from "../dom.js";
 import { get, patch, post, del, query } from "../api.js";
 import { actor, announce, badge, button, chips, details, errorBox, field, notice, openDialog, pageHeader, table, toast } from "../ui.js";
-import { claimDetails, secretOnce, setupCodePanel } from "./delivery.js";
+import { claimDetails, modeLabel, secretOnce, setupCodePanel } from "./delivery.js";
 import { auditTable } from "./audit.js";
 
 const GRACE = [
@@ -68,10 +68,10 @@ function view(ctx, c, resources, { fresh, reload }) {
     fresh.querySelector("h2")?.focus();
   };
 
-  const newSetupCode = async () => {
+  const newSetupCode = async (mode = "key") => {
     try {
-      const { setup_code } = await post(`/credentials/${enc}/setup-codes`);
-      replace(fresh, setupCodePanel(ctx, c.id, setup_code, { onNewCode: newSetupCode }));
+      const { setup_code } = await post(`/credentials/${enc}/setup-codes`, { mode });
+      replace(fresh, setupCodePanel(ctx, c.id, setup_code, { onNewCode: () => newSetupCode(mode) }));
       fresh.querySelector("h2")?.setAttribute("tabindex", "-1");
       fresh.querySelector("h2")?.focus();
     } catch (err) {
@@ -115,7 +115,8 @@ function view(ctx, c, resources, { fresh, reload }) {
   const actions = canWrite
     ? [
         button("Rotate secret", rotate),
-        button("New setup code", newSetupCode),
+        button("New setup code", () => newSetupCode("key")),
+        button("New setup code (secret)", () => newSetupCode("secret")),
         button("Revoke…", revoke, { kind: "danger" }),
       ]
     : null;
@@ -158,7 +159,7 @@ function view(ctx, c, resources, { fresh, reload }) {
     section("Groups", groupsEditor(c, canWrite, reload)),
     section("Secrets", secretsTable(c, canWrite, retire)),
     c.keys?.length ? section("Keys", keysTable(c, canWrite, retire)) : null,
-    c.setup && c.setup.status && c.setup.status !== "none" ? section("Setup code", h("div", {}, h("p", {}, "Latest setup code: ", badge(c.setup.status)), c.setup.status === "claimed" ? claimDetails(c.setup) : c.setup.expires_at ? h("p", { class: "muted" }, "Expires ", time(c.setup.expires_at)) : null)) : null,
+    c.setup && c.setup.status && c.setup.status !== "none" ? section("Setup code", h("div", {}, h("p", {}, "Latest setup code: ", badge(c.setup.status)), c.setup.status === "claimed" ? claimDetails(c.setup) : c.setup.expires_at ? h("p", { class: "muted" }, "Delivers ", modeLabel(c.setup.mode), ". Expires ", time(c.setup.expires_at)) : null)) : null,
     section("Activity", trail, h("a", { href: `#/audit${query({ target: c.id })}` }, "Open in the audit log")),
   );
 }

@@ -23,7 +23,7 @@ const EXPIRY = [
 
 export async function render(ctx) {
   const { resources } = await get("/resources");
-  const draft = { label: "", grants: [], groups: [], expiry: "", expiryDate: "", delivery: "secret", writeAcknowledged: false };
+  const draft = { label: "", grants: [], groups: [], expiry: "", expiryDate: "", delivery: "secret", mode: "key", writeAcknowledged: false };
   const stepper = h("ol", { class: "stepper" });
   const stage = h("div", { class: "stage" });
   const root = h("div", {}, pageHeader("New service credential", { back: { href: "#/credentials", text: "Credentials" } }), stepper, stage);
@@ -217,6 +217,7 @@ export async function render(ctx) {
           clearStatus: true,
           action: async () => {
             const body = { label: draft.label, grants: draft.grants, groups: draft.groups, delivery: draft.delivery };
+            if (draft.delivery === "setup_code") body.mode = draft.mode;
             if (expires) body.expires_at = expires;
             finishStep(await post("/credentials", body));
           },
@@ -237,6 +238,12 @@ export async function render(ctx) {
           radio("secret", "Show a client secret once", "You copy the secret now and put it in the machine's secret store. Simple; works with any OAuth client."),
           radio("setup_code", "Give the machine a setup code", "A one-time code valid 10 minutes. The machine (or an agent on it) runs one command, makes its own key and never sees a shared secret. You watch it claim the code here."),
         ),
+        h(
+          "label",
+          { class: "check" },
+          h("input", { type: "checkbox", name: "mode-secret", checked: draft.mode === "secret", onchange: (e) => (draft.mode = e.target.checked ? "secret" : "key") }),
+          " With a setup code: deliver a client secret instead of a key pair (only for machines that cannot keep a private key; the code then works only with --secret)",
+        ),
         status,
         h("div", { class: "step-actions" }, button("Back", accessStep, { kind: "ghost" }), create),
       ),
@@ -254,7 +261,7 @@ export async function render(ctx) {
         replace(
           host,
           setupCodePanel(ctx, created.id, code, {
-            onNewCode: async () => show((await post(`/credentials/${encodeURIComponent(created.id)}/setup-codes`)).setup_code),
+            onNewCode: async () => show((await post(`/credentials/${encodeURIComponent(created.id)}/setup-codes`, { mode: code.mode ?? "key" })).setup_code),
           }),
         );
       show(created.setup_code);

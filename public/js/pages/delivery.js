@@ -26,6 +26,9 @@ export function secretOnce({ clientId, clientSecret, title = "Copy the secret no
   );
 }
 
+/** What a setup code delivers, fixed by the admin when it is issued; the machine cannot choose another. */
+export const modeLabel = (mode) => (mode === "secret" ? "client secret (redeemed with --secret)" : "key pair (private_key_jwt)");
+
 /** Claim details of a redeemed setup code. */
 export function claimDetails(setup) {
   return details([
@@ -33,7 +36,7 @@ export function claimDetails(setup) {
     ["Machine", setup.claimed_hostname ? h("code", {}, setup.claimed_hostname) : h("span", { class: "muted" }, "not reported")],
     ["IP address", setup.claimed_ip ? h("code", {}, setup.claimed_ip) : h("span", { class: "muted" }, "unknown")],
     ["Key thumbprint", setup.key_thumbprint ? h("code", { class: "mono wrap" }, setup.key_thumbprint) : h("span", { class: "muted" }, "none (secret mode)")],
-    setup.mode ? ["Mode", setup.mode === "secret" ? "client secret" : "key pair (private_key_jwt)"] : null,
+    setup.mode ? ["Mode", modeLabel(setup.mode)] : null,
   ]);
 }
 
@@ -55,9 +58,17 @@ export function setupCodePanel(ctx, credentialId, setupCode, { onNewCode } = {})
     body,
     state,
   );
+  const secretMode = setupCode.mode === "secret";
   replace(
     body,
-    h("p", {}, "Run this one line on the machine (or paste it to the agent working there). It redeems the code once, creates a key on that machine and stores the credential there; the private key never leaves it."),
+    h(
+      "p",
+      {},
+      secretMode
+        ? "Run this one line on the machine (or paste it to the agent working there). It redeems the code once and stores the client secret it receives on that machine."
+        : "Run this one line on the machine (or paste it to the agent working there). It redeems the code once, creates a key on that machine and stores the credential there; the private key never leaves it.",
+    ),
+    details([["Delivers", modeLabel(setupCode.mode)]]),
     copyField("Command for the machine", command, { secret: true, multiline: true }),
     notice("info", "The code works once and only for 10 minutes. Anyone holding it can claim this credential, so send it only to the machine's operator, over a private channel. Leaving this page hides it for good."),
   );

@@ -20,11 +20,12 @@ export const SETUP_HELP = `Usage: latchkey setup <server> <code> [options]
 
 Redeem a one-time setup code from an admin and store the credential as a profile.
 By default an ES256 key pair is generated here and only the public key is sent
-(private_key_jwt); --secret asks for a client secret instead. The setup is then
-proved by minting a real token.
+(private_key_jwt); --secret asks for a client secret instead, and works only with a
+code the admin issued for secret delivery (the command the admin is shown says which).
+The setup is then proved by minting a real token.
 
 Options:
-  --secret           get a client secret instead of registering a key
+  --secret           get a client secret instead of registering a key (the code must be issued for it)
   --profile NAME     profile to create (default "default")
   --hostname H       host name to report to the server (default: this machine's)
   --force            replace an existing profile of that name

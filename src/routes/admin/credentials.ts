@@ -8,6 +8,7 @@ import { DEFAULT_ROTATION_GRACE_SECONDS } from "../../domain/credential-rules";
 import { problems } from "../../domain/errors";
 import { auditContext, requireScope } from "../../middleware/admin-auth";
 import { NO_STORE_HEADERS } from "../../middleware/error-handler";
+import { backgroundOf } from "../../middleware/background";
 import { validate } from "../../middleware/validate";
 import { retireCredentialKey } from "../../services/client-keys";
 import { changeCredential } from "../../services/credential-update";
@@ -47,8 +48,22 @@ async function detailView(env: Env, credential: CredentialRow, nowMs: number) {
   return credentialView(fresh, nowMs, secrets, { keys, setup });
 }
 
+/**
+ * The detail view after a committed change. D1 already holds the change, so a failed re-read must not turn
+ * it into an error (a rotation's new secret would be lost): it answers the credential as known here, without
+ * its secrets, keys and setup code, and logs the failure.
+ */
+async function committedView(env: Env, credential: CredentialRow, nowMs: number, known: Partial<CredentialRow> = {}) {
+  try {
+    return await detailView(env, credential, nowMs);
+  } catch (err) {
+    console.error(JSON.stringify({ event: "detail_read_failed", credential: credential.id, error: String(err) }));
+    return credentialView({ ...credential, ...known }, nowMs);
+  }
+}
+
 /** The setup code as shown once to the admin. */
-const setupCodeView = (s: IssuedSetupCode) => ({ code: s.code, expires_at: iso(s.expiresAt), command: s.command });
+const setupCodeView = (s: IssuedSetupCode) => ({ code: s.code, expires_at: iso(s.expiresAt), command: s.command, mode: s.mode });
 
 export const credentialRoutes = new Hono<AppEnv>();
 
@@ -64,11 +79,11 @@ credentialRoutes.post("/", write, validate("json", createCredentialSchema), asyn
   };
   const headers = (id: string) => ({ ...NO_STORE_HEADERS, Location: `/api/v1/credentials/${id}` });
   if (body.delivery === "setup_code") {
-    const created = await createCredentialWithSetupCode(c.env, auditContext(c), input, nowMs);
+    const created = await createCredentialWithSetupCode(c.env, auditContext(c), input, body.mode ?? "key", nowMs, backgroundOf(c));
     const view = credentialView(created.credential, nowMs, [], { keys: [], setup: created.setupRow });
     return c.json({ ...view, setup_code: setupCodeView(created.setupCode) }, 201, headers(view.id));
   }
-  const created = await createCredential(c.env, auditContext(c), input, nowMs);
+  const created = await createCredential(c.env, auditContext(c), input, nowMs, backgroundOf(c));
   const view = credentialView(created.credential, nowMs, created.secrets);
   return c.json({ ...view, client_secret: created.clientSecret }, 201, headers(view.id));
 });
@@ -92,8 +107,10 @@ credentialRoutes.patch("/:id", write, validate("json", patchCredentialSchema), a
   const who = auditContext(c);
   const nowMs = Date.now();
   const credential = await requireCredential(c.env, who.tenantId, c.req.param("id"));
-  await changeCredential(c.env, who, credential, { groups: body.groups ? [...new Set(body.groups)] : undefined, grants: body.grants }, nowMs);
-  return c.json(await detailView(c.env, credential, nowMs), 200, NO_STORE_HEADERS);
+  const patch = { groups: body.groups ? [...new Set(body.groups)] : undefined, grants: body.grants };
+  await changeCredential(c.env, who, credential, patch, nowMs, backgroundOf(c));
+  const known = { groups: patch.groups ?? credential.groups, grants: patch.grants ?? credential.grants };
+  return c.json(await committedView(c.env, credential, nowMs, known), 200, NO_STORE_HEADERS);
 });
 
 credentialRoutes.post("/:id/revoke", write, validate("json", revokeSchema), async (c) => {
@@ -104,8 +121,9 @@ credentialRoutes.post("/:id/revoke", write, validate("json", revokeSchema), asyn
     throw problems.badRequest("confirm_label must equal the credential's label exactly.");
   }
   if (credential.status === "revoked") throw problems.conflict("This credential is already revoked.");
-  await revokeCredential(c.env, who, credential, nowMs);
-  return c.json(await detailView(c.env, credential, nowMs), 200, NO_STORE_HEADERS);
+  await revokeCredential(c.env, who, credential, nowMs, backgroundOf(c));
+  const known = { status: "revoked" as const, revokedAt: nowMs, revokedBy: who.actor };
+  return c.json(await committedView(c.env, credential, nowMs, known), 200, NO_STORE_HEADERS);
 });
 
 credentialRoutes.post("/:id/secrets", write, validate("json", rotateSecretSchema), async (c) => {
@@ -114,8 +132,8 @@ credentialRoutes.post("/:id/secrets", write, validate("json", rotateSecretSchema
   const credential = await requireCredential(c.env, who.tenantId, c.req.param("id"));
   if (credential.status === "revoked") throw problems.conflict("A revoked credential cannot get a new secret.");
   const grace = c.req.valid("json").grace_period_seconds ?? DEFAULT_ROTATION_GRACE_SECONDS;
-  const rotated = await rotateSecret(c.env, who, credential, grace, nowMs);
-  const view = await detailView(c.env, credential, nowMs);
+  const rotated = await rotateSecret(c.env, who, credential, grace, nowMs, backgroundOf(c));
+  const view = await committedView(c.env, credential, nowMs);
   return c.json({ secret: secretView(rotated.secret, nowMs), client_secret: rotated.clientSecret, credential: view }, 201, NO_STORE_HEADERS);
 });
 
@@ -123,22 +141,22 @@ credentialRoutes.delete("/:id/secrets/:secretId", write, async (c) => {
   const who = auditContext(c);
   const nowMs = Date.now();
   const credential = await requireCredential(c.env, who.tenantId, c.req.param("id"));
-  await retireCredentialSecret(c.env, who, credential, c.req.param("secretId"), nowMs);
-  return c.json(await detailView(c.env, credential, nowMs), 200, NO_STORE_HEADERS);
+  await retireCredentialSecret(c.env, who, credential, c.req.param("secretId"), nowMs, backgroundOf(c));
+  return c.json(await committedView(c.env, credential, nowMs), 200, NO_STORE_HEADERS);
 });
 
 credentialRoutes.post("/:id/setup-codes", write, validate("json", createSetupCodeSchema), async (c) => {
   const who = auditContext(c);
   const nowMs = Date.now();
   const credential = await requireCredential(c.env, who.tenantId, c.req.param("id"));
-  const issued = await issueSetupCode(c.env, who, credential, nowMs);
-  return c.json({ setup_code: setupCodeView(issued.setupCode), credential: await detailView(c.env, credential, nowMs) }, 201, NO_STORE_HEADERS);
+  const issued = await issueSetupCode(c.env, who, credential, c.req.valid("json").mode, nowMs);
+  return c.json({ setup_code: setupCodeView(issued.setupCode), credential: await committedView(c.env, credential, nowMs) }, 201, NO_STORE_HEADERS);
 });
 
 credentialRoutes.delete("/:id/keys/:keyId", write, async (c) => {
   const who = auditContext(c);
   const nowMs = Date.now();
   const credential = await requireCredential(c.env, who.tenantId, c.req.param("id"));
-  await retireCredentialKey(c.env, who, credential, c.req.param("keyId"), nowMs);
-  return c.json(await detailView(c.env, credential, nowMs), 200, NO_STORE_HEADERS);
+  await retireCredentialKey(c.env, who, credential, c.req.param("keyId"), nowMs, backgroundOf(c));
+  return c.json(await committedView(c.env, credential, nowMs), 200, NO_STORE_HEADERS);
 });

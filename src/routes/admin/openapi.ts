@@ -45,7 +45,7 @@ function document(issuer: string) {
       "/credentials": {
         get: { summary: "List credentials", ...secured("credentials:read"), parameters: queryParams(schemas.listCredentialsQuery), responses: { "200": ok("Credentials"), ...errors } },
         post: {
-          summary: "Create a credential. delivery \"secret\": the response holds client_secret; \"setup_code\": no secret, a one-time setup_code {code, expires_at, command} instead. Either is shown only this once",
+          summary: "Create a credential. delivery \"secret\": the response holds client_secret; \"setup_code\": no secret, a one-time setup_code {code, expires_at, command, mode} instead (mode \"key\" by default, \"secret\" only when asked; redemption accepts only that mode). Either is shown only this once",
           ...secured("credentials:write"),
           requestBody: json(schemas.createCredentialSchema),
           responses: { "201": ok("Created"), ...errors },
@@ -67,10 +67,10 @@ function document(issuer: string) {
       "/credentials/{id}/setup-codes": {
         parameters: [idParam],
         post: {
-          summary: "Make a setup code for an active credential (10 minutes, single use; cancels an unredeemed older one). Redeeming adds a secret or key next to the live ones; past two live of a kind, the oldest gets the 24 h rotation grace",
+          summary: "Make a setup code for an active credential (10 minutes, single use; cancels every unredeemed older one). Body {mode?: \"key\" (default) | \"secret\"}: the only mode it can be redeemed in. Redeeming adds a secret or key next to the live ones; past two live of a kind, the oldest gets the 24 h rotation grace",
           ...secured("credentials:write"),
           requestBody: json(schemas.createSetupCodeSchema),
-          responses: { "201": ok("{setup_code: {code, expires_at, command}, credential}; the code is shown only this once"), ...errors },
+          responses: { "201": ok("{setup_code: {code, expires_at, command, mode}, credential}; the code is shown only this once"), ...errors },
         },
       },
       "/credentials/{id}/keys/{key_id}": {
@@ -85,7 +85,7 @@ function document(issuer: string) {
           requestBody: json(schemas.redeemSetupCodeSchema),
           responses: {
             "200": ok("{issuer, token_endpoint, client_id, name, label, mode, client_secret | key_id}; Cache-Control: no-store"),
-            "400": { ...problem, description: "invalid_setup_code (unknown, expired, used or cancelled: one identical body) or invalid_request" },
+            "400": { ...problem, description: "invalid_setup_code (unknown, expired, used or cancelled: one identical body), setup_mode_mismatch (a live code redeemed in another mode than it was issued for: not consumed; expected_mode says which) or invalid_request" },
             "409": problem,
             "429": { ...problem, description: "rate_limited, with Retry-After" },
             "503": { ...problem, description: "temporarily_unavailable: the code was released, retry with it" },

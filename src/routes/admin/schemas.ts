@@ -33,15 +33,22 @@ export const createResourceSchema = z.strictObject({
     .max(100),
 });
 
-export const createCredentialSchema = z.strictObject({
-  label,
-  grants: z.array(grantSchema).min(1).max(20),
-  groups: z.array(group).max(32).default([]),
-  expires_at: timestamp.optional(),
-  token_lifetime: z.number().int().min(60).max(MAX_TOKEN_LIFETIME_SECONDS).optional(),
-  /** "secret": the response holds client_secret. "setup_code": no secret; a one-time code provisions the machine. */
-  delivery: z.enum(["secret", "setup_code"]).default("secret"),
-});
+/** How a setup code delivers: "key" (the default) registers the machine's public key; "secret" returns a client secret. */
+const setupMode = z.enum(["key", "secret"]);
+
+export const createCredentialSchema = z
+  .strictObject({
+    label,
+    grants: z.array(grantSchema).min(1).max(20),
+    groups: z.array(group).max(32).default([]),
+    expires_at: timestamp.optional(),
+    token_lifetime: z.number().int().min(60).max(MAX_TOKEN_LIFETIME_SECONDS).optional(),
+    /** "secret": the response holds client_secret. "setup_code": no secret; a one-time code provisions the machine. */
+    delivery: z.enum(["secret", "setup_code"]).default("secret"),
+    /** With delivery "setup_code" only: the mode the code must be redeemed in. */
+    mode: setupMode.optional(),
+  })
+  .refine((b) => b.mode === undefined || b.delivery === "setup_code", { message: "mode is allowed only with delivery setup_code", path: ["mode"] });
 
 export const patchCredentialSchema = z
   .strictObject({
@@ -74,7 +81,7 @@ export const auditQuery = z.strictObject({
 
 export const bootstrapSchema = z.strictObject({ recreate: z.boolean().default(false) });
 
-export const createSetupCodeSchema = z.strictObject({});
+export const createSetupCodeSchema = z.strictObject({ mode: setupMode.default("key") });
 
 const b64u = (length: number) => z.string().regex(new RegExp(`^[A-Za-z0-9_-]{${length}}$`), `${length} base64url characters`);
 const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k", "oth"];

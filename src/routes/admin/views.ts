@@ -5,11 +5,17 @@ import type { AuditEventRow, CredentialKeyRow, CredentialRow, CredentialSecretRo
 
 export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/** A secret or key the cron retired at its expiry (retired_at = expires_at) still reads as expired. */
+function statusOf(s: { retiredAt: number | null; expiresAt: number | null }, nowMs: number) {
+  if (s.retiredAt !== null) return s.expiresAt !== null && s.retiredAt >= s.expiresAt ? "expired" : "retired";
+  return isLive(s, nowMs) ? "active" : "expired";
+}
+
 export function secretView(s: CredentialSecretRow, nowMs: number) {
   return {
     id: s.id,
     hint: s.hint,
-    status: s.retiredAt !== null ? "retired" : isLive(s, nowMs) ? "active" : "expired",
+    status: statusOf(s, nowMs),
     created_at: iso(s.createdAt),
     created_by: s.createdBy,
     expires_at: iso(s.expiresAt),
@@ -23,7 +29,7 @@ export function keyView(k: CredentialKeyRow, nowMs: number) {
     id: k.id,
     thumbprint: k.thumbprint,
     alg: k.alg,
-    status: k.retiredAt !== null ? "retired" : isLive(k, nowMs) ? "active" : "expired",
+    status: statusOf(k, nowMs),
     created_at: iso(k.createdAt),
     last_used_at: iso(k.lastUsedAt),
     expires_at: iso(k.expiresAt),

@@ -1,1 +1,0 @@
-ALTER TABLE `credential_secrets` ADD `pepper_id` text;
