@@ -27,6 +27,8 @@ export default defineConfig(async () => {
             name: "workers",
             include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts", "test/durable-objects/**/*.test.ts"],
             setupFiles: ["./test/support/apply-migrations.ts"],
+            // Some tests send a few hundred requests (rate limits, races) through workerd on 2 shared cores.
+            testTimeout: 30_000,
           },
         },
         {

@@ -16,15 +16,18 @@ const RESOURCE = "https://reports.example/api";
 let admin: Awaited<ReturnType<typeof adminSession>>;
 let cli: string;
 
-async function setupCode(label: string) {
+async function setupCode(label: string, mode: "key" | "secret" = "key") {
   const created = await admin.api("POST", "/credentials", {
     label,
     grants: [{ resource: RESOURCE, scopes: ["reports:read", "reports:export"] }],
     delivery: "setup_code",
+    ...(mode === "secret" ? { mode } : {}),
   });
   expect(created.status).toBe(201);
   expect(created.body.client_secret).toBeUndefined();
-  expect(created.body.setup_code.command).toBe(`npx latchkey setup ${url()} ${created.body.setup_code.code}`);
+  expect(created.body.setup_code.mode).toBe(mode);
+  const flag = mode === "secret" ? "--secret " : "";
+  expect(created.body.setup_code.command).toBe(`npx latchkey setup ${flag}${url()} ${created.body.setup_code.code}`);
   return { id: created.body.client_id as string, code: created.body.setup_code.code as string };
 }
 
@@ -96,7 +99,7 @@ describe("latchkey setup, token and revocation against the real server", () => {
 
   it("secret mode: the secret is stored 0600 and never printed; revocation stops `latchkey token` with exit 3", async () => {
     const label = `cli-secret-${Date.now()}`;
-    const { id, code } = await setupCode(label);
+    const { id, code } = await setupCode(label, "secret");
     const dir = await tempConfigDir();
     const setup = await run(dir, ["setup", url(), code, "--secret"]);
     expect(setup.code, setup.stderr).toBe(0);
