@@ -2,9 +2,8 @@
  * The hono app: public OAuth and metadata routes, the admin API behind bearer authentication, and the one
  * error handler. Paths served here must also be listed in wrangler.toml's run_worker_first.
  */
-import { Hono } from "hono";
-import type { Env } from "./config";
-import { adminAuth, type Principal } from "./middleware/admin-auth";
+import { factory } from "./context";
+import { adminAuth } from "./middleware/admin-auth";
 import { jsonBodyLimit } from "./middleware/body-limit";
 import { problemResponse, renderError } from "./middleware/error-handler";
 import { problems } from "./domain/errors";
@@ -23,9 +22,7 @@ import { setupRoutes } from "./routes/setup";
 import { tokenRoutes } from "./routes/token";
 import { wellKnownRoutes } from "./routes/well-known";
 
-export type AppEnv = { Bindings: Env; Variables: { principal: Principal } };
-
-const admin = new Hono<AppEnv>();
+const admin = factory.createApp();
 admin.use("*", adminAuth());
 admin.route("/resources", resourceRoutes);
 admin.route("/credentials", credentialRoutes);
@@ -36,7 +33,7 @@ admin.route("/invitations", invitationRoutes);
 admin.route("/sessions", sessionRoutes);
 admin.route("/signing-keys", signingKeyRoutes);
 
-export const app = new Hono<AppEnv>();
+export const app = factory.createApp();
 // Before every route under /api: no JSON body is parsed before its size is known to be within the cap.
 app.use("/api/*", jsonBodyLimit());
 app.route("/", healthRoutes);

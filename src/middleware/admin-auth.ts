@@ -9,7 +9,7 @@
  * state-changing requests must pass the CSRF check.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../context";
 import { getConfig } from "../config";
 import { verifyAccessToken } from "../crypto/access-token";
 import { credentialStatus, isLive } from "../domain/credential-rules";
@@ -20,21 +20,7 @@ import { getCredentialWithAuthenticator } from "../storage/credentials";
 import { primaryDb } from "../storage/db";
 import { MANAGEMENT_RESOURCE } from "../storage/tenants";
 import { assertSameOrigin } from "./csrf";
-import { personFromAccess, personFromSession, type PersonPrincipal } from "./session-auth";
-
-/** A machine calling with a management access token. */
-export interface CredentialPrincipal {
-  tenantId: string;
-  /** The attribution name recorded in the audit log: `svc:<label>` for credentials. */
-  actor: string;
-  kind: "credential";
-  clientId: string;
-  scopes: ReadonlySet<string>;
-}
-
-/** Who is calling the admin API, and what they may do. */
-export type Principal = CredentialPrincipal | PersonPrincipal;
-export type { PersonPrincipal };
+import { personFromAccess, personFromSession } from "./session-auth";
 
 /**
  * Requires a valid management access token, or else a signed-in person (session cookie first, then

@@ -5,7 +5,7 @@
  * and the per-IP limit is counted before the compare, so the token cannot be guessed at speed.
  */
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../context";
 import { getConfig } from "../config";
 import { digestsEqual, keyedHash } from "../crypto/secrets";
 import { problems } from "../domain/errors";

@@ -8,24 +8,12 @@ import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { getConfig } from "../config";
 import { verifyAccessJwt } from "../crypto/access-jwt";
+import type { PersonPrincipal } from "../domain/principals";
 import { scopesOfRole } from "../domain/roles";
 import { primaryDb } from "../storage/db";
 import { findUserByEmail } from "../storage/people";
 import type { SessionRow, UserRow } from "../storage/schema-console";
 import { resolveSession, sessionCookieName } from "../services/sessions";
-
-/** A signed-in person. */
-export interface PersonPrincipal {
-  kind: "person";
-  tenantId: string;
-  /** `user:<email>` in the audit log. */
-  actor: string;
-  user: UserRow;
-  auth: "session" | "access";
-  /** The console session; null when Cloudflare Access authenticated the request. */
-  session: SessionRow | null;
-  scopes: ReadonlySet<string>;
-}
 
 function principalOf(user: UserRow, auth: PersonPrincipal["auth"], session: SessionRow | null): PersonPrincipal {
   return { kind: "person", tenantId: user.tenantId, actor: `user:${user.email}`, user, auth, session, scopes: new Set(scopesOfRole(user.role)) };

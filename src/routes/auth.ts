@@ -5,7 +5,7 @@
  * refuse cross-site browsers (login CSRF); everything that sets a cookie answers no-store.
  */
 import { Hono, type Context } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../context";
 import { getConfig } from "../config";
 import { assertNotCrossSite, assertSameOrigin } from "../middleware/csrf";
 import { bootstrapAuth } from "../middleware/bootstrap-auth";

@@ -4,7 +4,7 @@
  * token (middleware/bootstrap-auth.ts). `npm run bootstrap` calls it; docs/deploy.md tells how for production.
  */
 import { Hono } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../context";
 import { getConfig } from "../config";
 import { problems } from "../domain/errors";
 import { bootstrapAuth } from "../middleware/bootstrap-auth";

@@ -1,6 +1,6 @@
 /** GET /healthz: liveness without touching storage (also the benchmark's trivial endpoint). */
 import { Hono } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../context";
 
 export const healthRoutes = new Hono<AppEnv>();
 

@@ -5,7 +5,7 @@
  * Durable Object call; unknown, expired, used and cancelled codes all get the same invalid_setup_code body.
  */
 import { Hono } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../context";
 import { getConfig } from "../config";
 import { problems } from "../domain/errors";
 import { serviceName } from "../domain/token-claims";

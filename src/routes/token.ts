@@ -8,7 +8,7 @@
  * records the mint.
  */
 import { Hono, type Context } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../context";
 import { requestSource } from "../domain/request-source";
 import { OAUTH_DESCRIPTIONS as D, OAuthError } from "../domain/errors";
 import { issueClientCredentialsToken } from "../grants/client-credentials";

@@ -3,7 +3,7 @@
  * authorization server metadata (RFC 8414) whose issuer is exactly the `iss` of every token.
  */
 import { Hono } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../context";
 import { getConfig, JWKS_MAX_AGE_SECONDS } from "../config";
 import { CLIENT_KEY_ALGS } from "../crypto/client-assertion";
 import { problems } from "../domain/errors";

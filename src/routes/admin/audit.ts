@@ -1,6 +1,6 @@
 /** /api/v1/audit: the tenant's audit log, newest first, filtered by actor, action, target and time. */
 import { Hono } from "hono";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../context";
 import { requireScope } from "../../middleware/admin-auth";
 import { validate } from "../../middleware/validate";
 import { listAuditEvents } from "../../storage/audit";

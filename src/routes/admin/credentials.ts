@@ -3,7 +3,7 @@
  * rotate and retire secrets, make setup codes, retire public keys, revoke.
  */
 import { Hono } from "hono";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../context";
 import { DEFAULT_ROTATION_GRACE_SECONDS } from "../../domain/credential-rules";
 import { problems } from "../../domain/errors";
 import { auditContext, requireScope } from "../../middleware/admin-auth";

@@ -1,6 +1,6 @@
 /** /api/v1/invitations: owners invite people with a role; the link is shown once, when it is created. */
 import { Hono } from "hono";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../context";
 import { auditContext, requireScope } from "../../middleware/admin-auth";
 import { NO_STORE_HEADERS } from "../../middleware/error-handler";
 import { validate } from "../../middleware/validate";

@@ -1,6 +1,6 @@
 /** /api/v1/members: the tenant's people. Owners and admins read; only owners change roles or remove people. */
 import { Hono } from "hono";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../context";
 import { auditContext, requireScope } from "../../middleware/admin-auth";
 import { NO_STORE_HEADERS } from "../../middleware/error-handler";
 import { validate } from "../../middleware/validate";

@@ -1,7 +1,7 @@
 /** GET /api/v1/openapi.json: OpenAPI 3.1 for the admin API, with request bodies generated from the zod schemas. */
 import { Hono } from "hono";
 import { z } from "zod";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../context";
 import { getConfig } from "../../config";
 import { consolePaths, cookieScheme } from "./openapi-console";
 import * as schemas from "./schemas";

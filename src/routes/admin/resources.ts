@@ -1,6 +1,6 @@
 /** /api/v1/resources: the APIs tokens are for, and the scope catalog each one owns. */
 import { Hono } from "hono";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../context";
 import { problems } from "../../domain/errors";
 import { newId } from "../../crypto/secrets";
 import { auditContext, requireScope } from "../../middleware/admin-auth";

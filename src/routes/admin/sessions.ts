@@ -1,7 +1,8 @@
 /** /api/v1/sessions: people list and end console sessions; owners see and end everyone's in the tenant. */
 import { Hono } from "hono";
-import type { AppEnv } from "../../app";
-import { auditContext, requirePerson, type PersonPrincipal } from "../../middleware/admin-auth";
+import type { AppEnv } from "../../context";
+import type { PersonPrincipal } from "../../domain/principals";
+import { auditContext, requirePerson } from "../../middleware/admin-auth";
 import { NO_STORE_HEADERS } from "../../middleware/error-handler";
 import { endSession } from "../../services/people";
 import { primaryDb } from "../../storage/db";

@@ -1,6 +1,6 @@
 /** GET /api/v1/signing-keys: the published signing keys and which one signs now (public facts only). */
 import { Hono } from "hono";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../context";
 import { requireScope } from "../../middleware/admin-auth";
 import { NO_STORE_HEADERS } from "../../middleware/error-handler";
 import { currentKeyRow } from "../../services/signing-key-ring";
