@@ -7,14 +7,10 @@
  * Verification returns a verdict; the caller turns any failure into the one invalid_client response.
  */
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK } from "jose";
+import { ASSERTION_CLOCK_SKEW_SECONDS, MAX_ASSERTION_LIFETIME_SECONDS } from "../tunables";
 
 export type ClientKeyAlg = "ES256" | "EdDSA";
 export const CLIENT_KEY_ALGS: readonly ClientKeyAlg[] = ["ES256", "EdDSA"];
-
-/** RFC 7523 section 3 leaves the lifetime to the server: assertions may live at most five minutes. */
-export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
-/** Clock skew tolerated on exp, iat and nbf. */
-export const ASSERTION_CLOCK_SKEW_SECONDS = 30;
 
 export interface ClientPublicKey {
   alg: ClientKeyAlg;

@@ -15,7 +15,7 @@ import { verifyAccessToken } from "../crypto/access-token";
 import { credentialStatus, isLive } from "../domain/credential-rules";
 import { problems } from "../domain/errors";
 import { serviceName } from "../domain/token-claims";
-import { keyRing } from "../services/signing-key-ring";
+import { keyRing, ringDeps } from "../services/signing-key-ring";
 import { getCredentialWithAuthenticator } from "../storage/credentials";
 import { primaryDb } from "../storage/db";
 import { MANAGEMENT_RESOURCE } from "../storage/tenants";
@@ -40,7 +40,7 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
     const match = header ? /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header) : null;
     if (!match?.[1]) throw problems.unauthorized();
     const nowMs = Date.now();
-    const { verifiers } = await keyRing(c.env, nowMs);
+    const { verifiers } = await keyRing(ringDeps(c.env), nowMs);
     const claims = await verifyAccessToken(match[1], verifiers, {
       issuer: getConfig(c.env).issuer,
       audience: MANAGEMENT_RESOURCE,

@@ -18,9 +18,9 @@ import { backgroundOf } from "../middleware/background";
 import { validate } from "../middleware/validate";
 import { invalidSetupCode } from "../services/setup-codes";
 import { redeemSetupCode } from "../services/setup-redemption";
+import { REDEEM_WINDOW_SECONDS } from "../tunables";
 import { redeemSetupCodeSchema } from "./admin/schemas";
 
-const REDEEM_RETRY_AFTER_SECONDS = 60;
 const MAX_BODY_BYTES = 8 * 1024;
 
 export const setupRoutes = new Hono<AppEnv>();
@@ -28,7 +28,7 @@ export const setupRoutes = new Hono<AppEnv>();
 setupRoutes.post(
   "/setup/redeem",
   async (c, next) => {
-    if (!(await withinLimit(c.env.REDEEM_IP_LIMITER, clientIp(c)))) throw problems.rateLimited(REDEEM_RETRY_AFTER_SECONDS);
+    if (!(await withinLimit(c.env.REDEEM_IP_LIMITER, clientIp(c)))) throw problems.rateLimited(REDEEM_WINDOW_SECONDS);
     await next();
   },
   jsonBodyLimit(MAX_BODY_BYTES),

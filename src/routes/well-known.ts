@@ -1,13 +1,17 @@
 /**
  * Public metadata: the JWKS (RFC 7517) with public members only and a bounded cache lifetime, and the
- * authorization server metadata (RFC 8414) whose issuer is exactly the `iss` of every token.
+ * authorization server metadata (RFC 8414) whose issuer is exactly the `iss` of every token, and whose
+ * grant types and client authentication methods are read from the oauth registries.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { getConfig, JWKS_MAX_AGE_SECONDS } from "../config";
 import { CLIENT_KEY_ALGS } from "../crypto/client-assertion";
 import { problems } from "../domain/errors";
-import { isPublished, keyRing } from "../services/signing-key-ring";
+import { CLIENT_AUTH_METHOD_NAMES } from "../oauth/client-auth";
+import { GRANT_TYPES } from "../oauth/grants";
+import { keyRing } from "../services/isolate-caches";
+import { isPublished, ringDeps } from "../services/signing-key-ring";
 
 const PUBLIC_MEMBERS = ["kty", "crv", "x", "y", "n", "e", "kid", "alg", "use"] as const;
 
@@ -21,7 +25,7 @@ export const wellKnownRoutes = new Hono<AppEnv>();
 
 wellKnownRoutes.get("/.well-known/jwks.json", async (c) => {
   const nowMs = Date.now();
-  const { rows } = await keyRing(c.env, nowMs);
+  const { rows } = await keyRing(ringDeps(c.env), nowMs);
   const keys = rows.filter((r) => isPublished(r, nowMs)).map((r) => publicOnly({ ...r.publicJwk, alg: r.alg, use: "sig" }));
   c.header("Cache-Control", `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
   return c.json({ keys });
@@ -45,9 +49,9 @@ export function authorizationServerMetadata(issuer: string) {
     issuer,
     token_endpoint: `${issuer}/oauth/token`,
     jwks_uri: `${issuer}/.well-known/jwks.json`,
-    grant_types_supported: ["client_credentials"],
+    grant_types_supported: [...GRANT_TYPES],
     response_types_supported: [],
-    token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+    token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHOD_NAMES],
     // RFC 7523 client assertions: the algorithms a client's registered key may use.
     token_endpoint_auth_signing_alg_values_supported: [...CLIENT_KEY_ALGS],
     service_documentation: `${issuer}/api/v1/openapi.json`,

@@ -1,13 +1,11 @@
 /**
  * An isolate-local cache of what the token endpoint needs to authenticate a client (the credential and
- * its unretired secret hashes and public keys), so a busy client costs one D1 read per 30 s per isolate,
+ * its unretired secret hashes and public keys), so a busy client costs one D1 read per TTL (30 s) per isolate,
  * not one per mint. Admin changes made in this isolate drop the entry at once; other isolates see them
  * through the KV revocation entry, whose `updatedAt` makes any older copy stale.
  */
 import type { CredentialWithSecrets } from "../storage/credentials";
-
-const TTL_MS = 30_000;
-const MAX_ENTRIES = 10_000;
+import { CREDENTIAL_CACHE_MAX_ENTRIES as MAX_ENTRIES, CREDENTIAL_CACHE_TTL_MS as TTL_MS } from "../tunables";
 
 const entries = new Map<string, { value: CredentialWithSecrets; fetchedAt: number }>();
 

@@ -12,11 +12,11 @@ import { reportKeyRotation } from "./secret-rotation-cron";
 import { THROTTLE_WINDOW_MS } from "./sign-in";
 import { SESSION_IDLE_MS } from "./sessions";
 import { syncRevocations } from "./revocation-sync";
-import { rotateSigningKeys } from "./signing-key-ring";
+import { ringDeps, rotateSigningKeys } from "./signing-key-ring";
 
 export async function runMaintenance(env: Env, nowMs: number): Promise<void> {
   try {
-    const result = await rotateSigningKeys(env, nowMs);
+    const result = await rotateSigningKeys(ringDeps(env), nowMs);
     console.log(JSON.stringify({ event: "maintenance", signing_key_created: result.created ?? null }));
   } catch (err) {
     console.error(JSON.stringify({ event: "maintenance_failed", error: String(err) }));

@@ -6,10 +6,11 @@
  * Hashes stored before pepper ids existed (null) are labelled the same way on their next use.
  */
 import { getConfig, type Config, type Env } from "../config";
+import type { RequestContext } from "../context";
 import { keyId } from "../crypto/key-id";
 import { digestsEqual, keyedHash } from "../crypto/secrets";
 import { renewSecretHash } from "../storage/credentials";
-import { primaryDb } from "../storage/db";
+import { PEPPER_RENEWALS_MAX_TRACKED as MAX_TRACKED } from "../tunables";
 import { forgetCredential } from "./credential-cache";
 
 /** A stored secret hash to replace with the presented secret's hash under the current pepper. */
@@ -63,22 +64,21 @@ export async function acceptedHashes(env: Env, value: string): Promise<string[]>
   return Promise.all(peppers.map((p) => keyedHash(p, value)));
 }
 
-const MAX_TRACKED = 10_000;
 const scheduled = new Set<string>();
 
 /** The background renewal of a secret's hash, or null when this isolate already renewed (or is renewing) it. */
-export function renewSecretHashLater(env: Env, rehash: SecretRehash | undefined): Promise<void> | null {
+export function renewSecretHashLater(deps: Pick<RequestContext, "config" | "db" | "log">, rehash: SecretRehash | undefined): Promise<void> | null {
   if (!rehash || scheduled.has(rehash.secretId)) return null;
   if (scheduled.size >= MAX_TRACKED) scheduled.clear();
   scheduled.add(rehash.secretId);
   return (async () => {
-    const pepperId = await keyId(getConfig(env).secretPepper);
-    if (await renewSecretHash(primaryDb(env.DB), rehash.secretId, rehash.storedHash, rehash.currentHash, pepperId)) {
+    const pepperId = await keyId(deps.config.secretPepper);
+    if (await renewSecretHash(deps.db, rehash.secretId, rehash.storedHash, rehash.currentHash, pepperId)) {
       forgetCredential(rehash.credentialId);
-      console.log(JSON.stringify({ event: "secret_hash_renewed", client_id: rehash.credentialId, secret: rehash.secretId, pepper_id: pepperId }));
+      deps.log.info("secret_hash_renewed", { client_id: rehash.credentialId, secret: rehash.secretId, pepper_id: pepperId });
     }
   })().catch((err: unknown) => {
     scheduled.delete(rehash.secretId);
-    console.error(JSON.stringify({ event: "secret_hash_renew_failed", secret: rehash.secretId, error: String(err) }));
+    deps.log.error("secret_hash_renew_failed", { secret: rehash.secretId, error: String(err) });
   });
 }

@@ -6,15 +6,23 @@
  * The first key of a fresh database is inserted only if none exists and then read back (D1 decides which
  * isolate's key wins), so concurrent isolates never sign with keys the others do not publish.
  */
-import { CLOCK_SKEW_SECONDS, getConfig, JWKS_MAX_AGE_SECONDS, MAX_TOKEN_LIFETIME_SECONDS, type Env } from "../config";
+import { CLOCK_SKEW_SECONDS, getConfig, JWKS_MAX_AGE_SECONDS, MAX_TOKEN_LIFETIME_SECONDS, type Config, type Env } from "../config";
+import type { RequestContext } from "../context";
 import type { SigningAlg } from "../crypto/algorithms";
 import type { SigningKey } from "../crypto/access-token";
 import { generateSigningKey, importPublicKey, openPrivateKey, sealPrivateJwk, type WrappingSecrets } from "../crypto/signing-keys";
 import { primaryDb } from "../storage/db";
 import type { SigningKeyRow } from "../storage/schema";
 import { insertFirstSigningKey, insertSigningKey, listSigningKeys, markRetired, pruneRetired } from "../storage/signing-keys";
+import { KEY_RING_CACHE_MS as CACHE_MS } from "../tunables";
 
-const CACHE_MS = 5 * 60_000;
+/** What the ring reads and writes: the D1 primary, and the configuration (signing algorithm, key-encryption keys). */
+export type RingDeps = Pick<RequestContext, "db" | "config">;
+
+/** The ring's dependencies straight from the bindings, for callers that hold no request context (cron, admin auth, metadata). */
+export function ringDeps(env: Env): RingDeps {
+  return { db: primaryDb(env.DB), config: getConfig(env) };
+}
 const PUBLISH_LEAD_MS = 2 * JWKS_MAX_AGE_SECONDS * 1000;
 const RETIRED_KEEP_MS = (MAX_TOKEN_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) * 1000;
 
@@ -40,17 +48,20 @@ export function currentKeyRow(rows: SigningKeyRow[], nowMs: number): SigningKeyR
 
 /** The key-encryption keys of this deployment: the current one seals, the previous one (mid-rotation) still opens. */
 export function wrappingSecrets(env: Env): WrappingSecrets {
-  const config = getConfig(env);
+  return secretsOf(getConfig(env));
+}
+
+function secretsOf(config: Config): WrappingSecrets {
   return { current: config.keyEncryptionKey, previous: config.keyEncryptionKeyPrevious };
 }
 
-async function newKeyRow(env: Env, alg: SigningAlg, nowMs: number, activatesAt: number): Promise<SigningKeyRow> {
+async function newKeyRow(deps: RingDeps, alg: SigningAlg, nowMs: number, activatesAt: number): Promise<SigningKeyRow> {
   const key = await generateSigningKey(alg);
   return {
     kid: key.kid,
     alg,
     publicJwk: key.publicJwk,
-    privateJwkEnvelope: await sealPrivateJwk(getConfig(env).keyEncryptionKey, key.kid, key.privateJwk),
+    privateJwkEnvelope: await sealPrivateJwk(deps.config.keyEncryptionKey, key.kid, key.privateJwk),
     createdAt: nowMs,
     activatesAt,
     retiredAt: null,
@@ -61,9 +72,9 @@ async function newKeyRow(env: Env, alg: SigningAlg, nowMs: number, activatesAt: 
  * The first key of a fresh database. Isolates that start together each try to insert one, but the insert
  * only lands while no unretired key exists, so exactly one wins; everyone then signs with what D1 holds.
  */
-export async function ensureFirstKey(env: Env, nowMs: number): Promise<{ rows: SigningKeyRow[]; created: string | undefined }> {
-  const db = primaryDb(env.DB);
-  const row = await newKeyRow(env, getConfig(env).signingAlg, nowMs, nowMs);
+export async function ensureFirstKey(deps: RingDeps, nowMs: number): Promise<{ rows: SigningKeyRow[]; created: string | undefined }> {
+  const { db } = deps;
+  const row = await newKeyRow(deps, deps.config.signingAlg, nowMs, nowMs);
   const inserted = await insertFirstSigningKey(db, row);
   return { rows: await listSigningKeys(db), created: inserted ? row.kid : undefined };
 }
@@ -73,17 +84,17 @@ function signerRow(rows: SigningKeyRow[], nowMs: number): SigningKeyRow | undefi
   return currentKeyRow(rows, nowMs) ?? rows.find((r) => r.retiredAt === null);
 }
 
-async function loadSnapshot(env: Env, nowMs: number): Promise<RingSnapshot> {
-  let rows = await listSigningKeys(primaryDb(env.DB));
+async function loadSnapshot(deps: RingDeps, nowMs: number): Promise<RingSnapshot> {
+  let rows = await listSigningKeys(deps.db);
   // First start: no token has been signed yet, so the first key may sign at once.
-  if (!currentKeyRow(rows, nowMs)) rows = (await ensureFirstKey(env, nowMs)).rows;
+  if (!currentKeyRow(rows, nowMs)) rows = (await ensureFirstKey(deps, nowMs)).rows;
   const current = signerRow(rows, nowMs);
   if (!current) throw new Error("no signing key after first-key creation");
   const verifiers = new Map<string, SigningKey>();
   for (const row of rows.filter((r) => isPublished(r, nowMs))) {
     verifiers.set(row.kid, { kid: row.kid, alg: row.alg, key: await importPublicKey(row.publicJwk, row.alg) });
   }
-  const key = await openPrivateKey(wrappingSecrets(env), current.kid, current.alg as SigningAlg, current.privateJwkEnvelope);
+  const key = await openPrivateKey(secretsOf(deps.config), current.kid, current.alg as SigningAlg, current.privateJwkEnvelope);
   const nextActivation = rows.map((r) => r.activatesAt).filter((t) => t > nowMs);
   return {
     rows,
@@ -94,10 +105,10 @@ async function loadSnapshot(env: Env, nowMs: number): Promise<RingSnapshot> {
 }
 
 /** The cached ring, reloaded when its time is up. */
-export function keyRing(env: Env, nowMs = Date.now()): Promise<RingSnapshot> {
+export function keyRing(deps: RingDeps, nowMs = Date.now()): Promise<RingSnapshot> {
   if (!snapshot || nowMs >= snapshotValidUntil) {
     snapshotValidUntil = Number.POSITIVE_INFINITY;
-    const loading = loadSnapshot(env, nowMs);
+    const loading = loadSnapshot(deps, nowMs);
     snapshot = loading;
     loading.then(
       (s) => {
@@ -120,9 +131,8 @@ export function forgetKeyRing(): void {
  * Cron step: publish a successor when the current key is due, retire keys a newer one has replaced,
  * and delete retired keys whose tokens have all expired.
  */
-export async function rotateSigningKeys(env: Env, nowMs: number): Promise<{ created?: string }> {
-  const config = getConfig(env);
-  const db = primaryDb(env.DB);
+export async function rotateSigningKeys(deps: RingDeps, nowMs: number): Promise<{ created?: string }> {
+  const { config, db } = deps;
   const rows = await listSigningKeys(db);
   const current = currentKeyRow(rows, nowMs);
   for (const row of rows) {
@@ -134,9 +144,9 @@ export async function rotateSigningKeys(env: Env, nowMs: number): Promise<{ crea
   const pending = rows.some((r) => r.activatesAt > nowMs);
   let created: string | undefined;
   if (!current) {
-    created = (await ensureFirstKey(env, nowMs)).created;
+    created = (await ensureFirstKey(deps, nowMs)).created;
   } else if (!pending && (nowMs - current.activatesAt >= config.signingKeyRotationDays * 86_400_000 || current.alg !== config.signingAlg)) {
-    const row = await newKeyRow(env, config.signingAlg, nowMs, nowMs + PUBLISH_LEAD_MS);
+    const row = await newKeyRow(deps, config.signingAlg, nowMs, nowMs + PUBLISH_LEAD_MS);
     await insertSigningKey(db, row);
     created = row.kid;
   }

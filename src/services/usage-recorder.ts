@@ -7,11 +7,15 @@
  * write per window per isolate. The window stays under waitUntil's ~30 s grace after the response.
  * Trade-off: an isolate evicted before its trailing flush runs loses that window's pending usage.
  */
-import { primaryDb, type Db } from "../storage/db";
+import type { RequestContext } from "../context";
+import type { Db } from "../storage/db";
 import { recordKeyUsage } from "../storage/client-keys";
 import { recordCredentialUsage, recordSecretUsage } from "../storage/credentials";
+import { USAGE_FLUSH_WINDOW_MS as DEFAULT_FLUSH_WINDOW_MS } from "../tunables";
 
-const DEFAULT_FLUSH_WINDOW_MS = 20_000;
+/** What usage recording needs: the D1 primary, the clock (for trailing flushes) and the logger. */
+export type UsageDeps = Pick<RequestContext, "db" | "clock" | "log">;
+
 let flushWindowMs = DEFAULT_FLUSH_WINDOW_MS;
 
 interface Pending {
@@ -30,26 +34,26 @@ export function setUsageFlushWindow(ms: number = DEFAULT_FLUSH_WINDOW_MS): void 
   flushWindowMs = ms;
 }
 
-function flush(d1: D1Database, credentialId: string, entry: Pending, nowMs: number): Promise<void> {
+function flush(deps: UsageDeps, credentialId: string, entry: Pending, nowMs: number): Promise<void> {
   const { count, lastUsedAt, authenticators } = entry;
   Object.assign(entry, { count: 0, lastUsedAt: 0, authenticators: new Map(), flushedAt: nowMs });
-  const db = primaryDb(d1);
+  const { db } = deps;
   const writes = [
     recordCredentialUsage(db, credentialId, lastUsedAt, count),
     ...[...authenticators].map(([id, { kind, at }]) => (kind === "key" ? recordKeyUsage(db, id, at) : recordSecretUsage(db, id, at))),
   ] as const;
   return db.batch(writes as unknown as Parameters<Db["batch"]>[0]).then(
     () => undefined,
-    (err: unknown) => console.error(JSON.stringify({ event: "usage_flush_failed", credential: credentialId, error: String(err) })),
+    (err: unknown) => deps.log.error("usage_flush_failed", { credential: credentialId, error: String(err) }),
   );
 }
 
-function flushAtWindowEnd(d1: D1Database, credentialId: string, entry: Pending, nowMs: number): Promise<void> {
+function flushAtWindowEnd(deps: UsageDeps, credentialId: string, entry: Pending, nowMs: number): Promise<void> {
   entry.trailing = true;
   const delay = Math.min(flushWindowMs, Math.max(0, entry.flushedAt + flushWindowMs - nowMs));
   return new Promise<void>((resolve) => setTimeout(resolve, delay)).then(() => {
     entry.trailing = false;
-    return entry.count > 0 ? flush(d1, credentialId, entry, Date.now()) : undefined;
+    return entry.count > 0 ? flush(deps, credentialId, entry, deps.clock()) : undefined;
   });
 }
 
@@ -58,7 +62,7 @@ function flushAtWindowEnd(d1: D1Database, credentialId: string, entry: Pending, 
  * at the end of the window), or null when one is already scheduled for this credential.
  */
 export function noteMint(
-  d1: D1Database,
+  deps: UsageDeps,
   credentialId: string,
   authenticator: { id: string; kind: "secret" | "key" },
   nowMs: number,
@@ -71,6 +75,6 @@ export function noteMint(
   entry.count += 1;
   entry.lastUsedAt = Math.max(entry.lastUsedAt, nowMs);
   entry.authenticators.set(authenticator.id, { kind: authenticator.kind, at: nowMs });
-  if (nowMs - entry.flushedAt >= flushWindowMs) return flush(d1, credentialId, entry, nowMs);
-  return entry.trailing ? null : flushAtWindowEnd(d1, credentialId, entry, nowMs);
+  if (nowMs - entry.flushedAt >= flushWindowMs) return flush(deps, credentialId, entry, nowMs);
+  return entry.trailing ? null : flushAtWindowEnd(deps, credentialId, entry, nowMs);
 }

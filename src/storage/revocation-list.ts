@@ -6,6 +6,12 @@
  * this isolate replaces the memo before KV is touched, and stays pinned (preferred to KV) until KV accepted
  * it or for 10 minutes, so the location that served an admin change never lags, even while KV fails.
  */
+import {
+  REVOCATION_KV_CACHE_TTL_SECONDS as KV_CACHE_TTL,
+  REVOCATION_MEMO_MAX_ENTRIES as MEMO_MAX_ENTRIES,
+  REVOCATION_MEMO_MS as MEMO_MS,
+  REVOCATION_PIN_MS as PIN_MS,
+} from "../tunables";
 
 export interface RevocationEntry {
   revoked: boolean;
@@ -15,10 +21,6 @@ export interface RevocationEntry {
 }
 
 const keyFor = (clientId: string) => `revocation:${clientId}`;
-const MEMO_MS = 10_000;
-/** Longer than the token endpoint reads the D1 primary after a change (5 min), so replica lag cannot undo it. */
-const PIN_MS = 600_000;
-const MEMO_MAX_ENTRIES = 10_000;
 const memo = new Map<string, { entry: Promise<RevocationEntry | null>; readAt: number; pinnedUntil: number }>();
 
 function remember(clientId: string, entry: Promise<RevocationEntry | null>, nowMs: number, pinnedUntil = 0): void {
@@ -31,7 +33,7 @@ function remember(clientId: string, entry: Promise<RevocationEntry | null>, nowM
 export function readRevocation(kv: KVNamespace, clientId: string, nowMs = Date.now()): Promise<RevocationEntry | null> {
   const hit = memo.get(clientId);
   if (hit && hit.readAt <= nowMs && (nowMs - hit.readAt < MEMO_MS || nowMs < hit.pinnedUntil)) return hit.entry;
-  const entry = kv.get<RevocationEntry>(keyFor(clientId), { type: "json", cacheTtl: 30 });
+  const entry = kv.get<RevocationEntry>(keyFor(clientId), { type: "json", cacheTtl: KV_CACHE_TTL });
   remember(clientId, entry, nowMs);
   entry.catch(() => memo.delete(clientId));
   return entry;

@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { signAccessToken } from "../../src/crypto/access-token";
 import { buildAccessTokenClaims } from "../../src/domain/token-claims";
-import { keyRing } from "../../src/services/signing-key-ring";
+import { keyRing, ringDeps } from "../../src/services/signing-key-ring";
 import { createOwner, invite } from "../support/console";
 import { JWT_BEARER, newClientKey, redeem, signAssertion } from "../support/client-keys";
 import { call, env, freshIp, ISSUER, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
@@ -177,7 +177,7 @@ describe("management tokens bound to their authenticator", () => {
     const secretId = (await detail(m.adminClientId, m)).secrets[0]!.id;
     const otherSecretId = (await detail(other.adminClientId, other)).secrets[0]!.id;
     const nowMs = Date.now();
-    const { signer } = await keyRing(env, nowMs);
+    const { signer } = await keyRing(ringDeps(env), nowMs);
     const forge = async (authenticatorId: string | undefined) => {
       const claims = buildAccessTokenClaims({ issuer: ISSUER, clientId: m.adminClientId, label: "x", tenantId: "binding", groups: [], resource: MGMT, scopes: ALL, lifetimeSeconds: 300, jti: crypto.randomUUID(), authenticatorId: authenticatorId ?? "", nowMs });
       if (authenticatorId === undefined) delete claims.authenticator;

@@ -13,9 +13,9 @@ import { randomToken } from "../../src/crypto/encoding";
 import { keyId } from "../../src/crypto/key-id";
 import { keyedHash } from "../../src/crypto/secrets";
 import { generateSigningKey, sealPrivateJwk } from "../../src/crypto/signing-keys";
-import { forgetCredential } from "../../src/services/credential-cache";
+import { forgetCredential } from "../../src/services/isolate-caches";
 import { newSession, resolveSession } from "../../src/services/sessions";
-import { ensureFirstKey, forgetKeyRing, keyRing } from "../../src/services/signing-key-ring";
+import { ensureFirstKey, forgetKeyRing, keyRing, ringDeps } from "../../src/services/signing-key-ring";
 import { primaryDb } from "../../src/storage/db";
 import { insertSession } from "../../src/storage/sessions";
 import { insertSigningKey } from "../../src/storage/signing-keys";
@@ -72,15 +72,15 @@ describe("first signing key", () => {
     const now = Date.now();
     // Two isolates: each has no cached ring and loads one at once.
     forgetKeyRing();
-    const first = keyRing(env, now);
+    const first = keyRing(ringDeps(env), now);
     forgetKeyRing();
-    const second = keyRing(env, now);
+    const second = keyRing(ringDeps(env), now);
     const [a, b] = await Promise.all([first, second]);
     expect(a.signer.kid).toBe(b.signer.kid);
     expect((await envelopes()).map((r) => r.kid)).toEqual([a.signer.kid]);
 
     await env.DB.prepare("delete from signing_keys").run();
-    const [x, y, z] = await Promise.all([ensureFirstKey(env, now), ensureFirstKey(env, now), ensureFirstKey(env, now)]);
+    const [x, y, z] = await Promise.all([ensureFirstKey(ringDeps(env), now), ensureFirstKey(ringDeps(env), now), ensureFirstKey(ringDeps(env), now)]);
     expect([x, y, z].filter((r) => r.created !== undefined)).toHaveLength(1);
     const rows = await envelopes();
     expect(rows).toHaveLength(1);
@@ -122,7 +122,7 @@ describe("KEY_ENCRYPTION_KEY rotation", () => {
     forgetKeyRing();
     expect(await mintedKid(await mint(rotated, t.adminClientId, t.adminSecret))).toBe(current!.kid);
     forgetKeyRing();
-    await expect(keyRing(newOnly)).rejects.toThrow(/neither KEY_ENCRYPTION_KEY nor KEY_ENCRYPTION_KEY_PREVIOUS/);
+    await expect(keyRing(ringDeps(newOnly))).rejects.toThrow(/neither KEY_ENCRYPTION_KEY nor KEY_ENCRYPTION_KEY_PREVIOUS/);
 
     await runCron(rotated);
     const resealed = await envelopes();
@@ -132,7 +132,7 @@ describe("KEY_ENCRYPTION_KEY rotation", () => {
     forgetKeyRing();
     expect(await mintedKid(await mint(newOnly, t.adminClientId, t.adminSecret))).toBe(current!.kid);
     forgetKeyRing();
-    await expect(keyRing(withEnv({}))).rejects.toThrow(/neither KEY_ENCRYPTION_KEY/);
+    await expect(keyRing(ringDeps(withEnv({})))).rejects.toThrow(/neither KEY_ENCRYPTION_KEY/);
 
     // Rotating back works the same way (and leaves the other tests with the pool's key).
     await runCron(withEnv({ KEY_ENCRYPTION_KEY_PREVIOUS: newKek }));

@@ -3,20 +3,14 @@
  * audience (RFC 8707 `resource`, or its alias `audience`) and the scopes from what the credential holds,
  * then sign an RFC 9068 access token with the current key.
  */
-import { getConfig, type Env } from "../config";
-import { signAccessToken } from "../crypto/access-token";
-import { randomToken } from "../crypto/encoding";
-import { OAUTH_DESCRIPTIONS as D, OAuthError } from "../domain/errors";
-import { isValidResourceUri, parseScopeParam, selectGrant } from "../domain/scopes";
-import { buildAccessTokenClaims, type AccessTokenClaims } from "../domain/token-claims";
-import { keyRing } from "../services/signing-key-ring";
-import type { CredentialRow } from "../storage/schema";
-
-export interface IssuedToken {
-  accessToken: string;
-  claims: AccessTokenClaims;
-  expiresIn: number;
-}
+import { signAccessToken } from "../../crypto/access-token";
+import { randomToken } from "../../crypto/encoding";
+import { OAUTH_DESCRIPTIONS as D, OAuthError } from "../../domain/errors";
+import { isValidResourceUri, parseScopeParam, selectGrant } from "../../domain/scopes";
+import { buildAccessTokenClaims } from "../../domain/token-claims";
+import { keyRing } from "../../services/isolate-caches";
+import { CLIENT_AUTH_METHOD_NAMES, type AuthenticatedClient } from "../client-auth";
+import type { Grant, GrantDeps, IssuedToken } from "./types";
 
 /** The requested audience: `resource`, or `audience` as an alias; both must agree when both are sent. */
 function requestedResource(params: Map<string, string>): string | undefined {
@@ -42,14 +36,13 @@ function requestedScopes(params: Map<string, string>): string[] | undefined {
  * Issues an access token for a credential authenticated by `authenticatorId` (a secret or key id, which
  * management tokens carry), or throws invalid_target / invalid_scope.
  */
-export async function issueClientCredentialsToken(
-  env: Env,
-  credential: CredentialRow,
-  authenticatorId: string,
+async function issueClientCredentialsToken(
+  deps: GrantDeps,
+  { credential, authenticatorId }: AuthenticatedClient,
   params: Map<string, string>,
   nowMs: number,
 ): Promise<IssuedToken> {
-  const config = getConfig(env);
+  const { config } = deps;
   const selection = selectGrant(credential.grants, requestedResource(params), requestedScopes(params));
   if (!selection.ok) {
     const description = selection.error === "invalid_target" ? D.resourceNotGranted : D.scopeNotGranted;
@@ -69,6 +62,13 @@ export async function issueClientCredentialsToken(
     authenticatorId,
     nowMs,
   });
-  const { signer } = await keyRing(env, nowMs);
+  const { signer } = await keyRing(deps, nowMs);
   return { accessToken: await signAccessToken(claims, signer), claims, expiresIn };
 }
+
+export const clientCredentials: Grant = {
+  grantType: "client_credentials",
+  parameters: ["resource", "audience", "scope"],
+  clientAuth: CLIENT_AUTH_METHOD_NAMES,
+  handler: issueClientCredentialsToken,
+};

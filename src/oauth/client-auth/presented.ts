@@ -2,11 +2,11 @@
  * Extracting client credentials from a token request (RFC 6749 section 2.3): HTTP Basic with the
  * form-urlencoding of section 2.3.1, client_secret_post, or private_key_jwt (a client_assertion of type
  * jwt-bearer, RFC 7523 section 2.2). Exactly one method per request; credentials in the query string are
- * refused. Nothing here touches storage or verifies a signature: authentication happens in client-auth.ts.
+ * refused. Nothing here touches storage or verifies a signature: the method modules beside it authenticate.
  */
-import { peekAssertion } from "../crypto/client-assertion";
-import { isClientIdShape } from "../crypto/secrets";
-import { invalidClient, OAUTH_DESCRIPTIONS as D, OAuthError } from "../domain/errors";
+import { peekAssertion } from "../../crypto/client-assertion";
+import { isClientIdShape } from "../../crypto/secrets";
+import { invalidClient, OAUTH_DESCRIPTIONS as D, OAuthError } from "../../domain/errors";
 
 export type PresentedCredentials =
   | { method: "client_secret_basic" | "client_secret_post"; clientId: string; secret: string }

@@ -1,11 +1,10 @@
 /**
- * Reading an OAuth request body: form-urlencoded only, capped at 8 KiB before parsing, every parameter at
- * most once (RFC 6749 section 3.2), empty values treated as omitted.
+ * Reading an OAuth request body (token, and later introspection and revocation): form-urlencoded only, capped
+ * at MAX_FORM_BYTES before parsing, every parameter at most once (RFC 6749 section 3.2), empty values treated
+ * as omitted. Takes the raw Request, so any endpoint can use it without hono.
  */
-import type { Context } from "hono";
 import { OAUTH_DESCRIPTIONS as D, OAuthError } from "../domain/errors";
-
-export const MAX_FORM_BYTES = 8 * 1024;
+import { MAX_FORM_BYTES } from "../tunables";
 
 async function readCapped(request: Request, limit: number): Promise<Uint8Array | null> {
   const declared = request.headers.get("content-length");
@@ -40,10 +39,10 @@ async function readCapped(request: Request, limit: number): Promise<Uint8Array |
 }
 
 /** The request's form parameters, or an OAuthError(invalid_request) for any violation. */
-export async function readOAuthForm(c: Context): Promise<Map<string, string>> {
-  const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
+export async function readOAuthForm(request: Request): Promise<Map<string, string>> {
+  const type = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
   if (type !== "application/x-www-form-urlencoded") throw new OAuthError("invalid_request", D.notForm);
-  const bytes = await readCapped(c.req.raw, MAX_FORM_BYTES);
+  const bytes = await readCapped(request, MAX_FORM_BYTES);
   if (bytes === null) throw new OAuthError("invalid_request", D.bodyTooLarge);
   let text: string;
   try {

@@ -1,0 +1,37 @@
+/**
+ * Client authentication for every endpoint that authenticates clients: the registry of methods, and
+ * authenticateClient, which runs the method the request presented when the endpoint (or grant) accepts it.
+ * Every failure (unknown client, wrong secret or key, bad assertion, retired or expired secret or key, revoked
+ * or expired credential, a method not accepted here) ends in the same invalid_client; the reason is logged.
+ * Adding a method: one module of the ClientAuthMethod shape, one line here, and its case in presented.ts.
+ */
+import { clientSecretBasic, clientSecretPost } from "./client-secret";
+import type { PresentedCredentials } from "./presented";
+import { privateKeyJwt } from "./private-key-jwt";
+import { failure } from "./standing";
+import type { AuthenticatedClient, ClientAuthDeps, ClientAuthMethod, ClientAuthMethodName } from "./types";
+
+export type { AuthenticatedClient, ClientAuthDeps, ClientAuthMethod, ClientAuthMethodName } from "./types";
+export { claimedClientId, parseBasic, presentedCredentials, type PresentedCredentials } from "./presented";
+
+/** The registered methods, in the order metadata lists them (RFC 8414 token_endpoint_auth_methods_supported). */
+export const CLIENT_AUTH_METHODS: { readonly [N in ClientAuthMethodName]: ClientAuthMethod<N> } = {
+  client_secret_basic: clientSecretBasic,
+  client_secret_post: clientSecretPost,
+  private_key_jwt: privateKeyJwt,
+};
+
+/** Every registered method's name. */
+export const CLIENT_AUTH_METHOD_NAMES = Object.keys(CLIENT_AUTH_METHODS) as ClientAuthMethodName[];
+
+/** Authenticates the presented credentials with their method, which must be one of `accepted`. */
+export function authenticateClient(
+  deps: ClientAuthDeps,
+  presented: PresentedCredentials,
+  accepted: readonly ClientAuthMethodName[],
+  nowMs: number,
+): Promise<AuthenticatedClient> {
+  if (!accepted.includes(presented.method)) return Promise.reject(failure(`${presented.method} not accepted here`, presented));
+  const method = CLIENT_AUTH_METHODS[presented.method] as ClientAuthMethod;
+  return method.authenticate(deps, presented, nowMs);
+}

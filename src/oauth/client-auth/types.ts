@@ -1,0 +1,32 @@
+/**
+ * The shape every client authentication method shares (RFC 6749 section 2.3, RFC 7523 section 2.2), so the
+ * token endpoint, and later introspection and revocation, authenticate clients through one registry.
+ * A method receives only the part of the request context it declares, and the credentials presented for it.
+ */
+import type { RequestContext } from "../../context";
+import type { SecretRehash } from "../../services/pepper-rotation";
+import type { CredentialRow } from "../../storage/schema";
+import type { PresentedCredentials } from "./presented";
+
+/** A token_endpoint_auth_method value (RFC 8414 section 2). */
+export type ClientAuthMethodName = PresentedCredentials["method"];
+
+/** What authentication needs: configuration, D1 (primary and replica), the KV revocation list, the replay objects. */
+export type ClientAuthDeps = Pick<RequestContext, "config" | "db" | "replica" | "revocations" | "assertionReplay">;
+
+export interface AuthenticatedClient {
+  credential: CredentialRow;
+  /** The secret (or key) that authenticated, for per-secret and per-key last-used times. */
+  authenticatorId: string;
+  authenticatorKind: "secret" | "key";
+  method: ClientAuthMethodName;
+  /** Set when the secret matched a hash that should be renewed under the current pepper (in the background). */
+  secretRehash?: SecretRehash;
+}
+
+/** One client authentication method: its name, and how it verifies the credentials presented for it. */
+export interface ClientAuthMethod<N extends ClientAuthMethodName = ClientAuthMethodName> {
+  name: N;
+  /** Verifies the presented credentials at `nowMs`; every failure is the one invalid_client, its reason logged. */
+  authenticate(deps: ClientAuthDeps, presented: Extract<PresentedCredentials, { method: N }>, nowMs: number): Promise<AuthenticatedClient>;
+}

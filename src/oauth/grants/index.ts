@@ -1,0 +1,19 @@
+/**
+ * The registry of grants the token endpoint answers, keyed by grant_type. Adding a grant: one module of the
+ * Grant shape in this folder and one line in GRANTS. A Map, not an object, so no grant_type ("constructor",
+ * "__proto__") can reach a prototype member. Metadata's grant_types_supported is read from here.
+ */
+import { clientCredentials } from "./client-credentials";
+import type { Grant } from "./types";
+
+export type { Grant, GrantDeps, IssuedToken } from "./types";
+
+const GRANTS: ReadonlyMap<string, Grant> = new Map([clientCredentials].map((grant) => [grant.grantType, grant]));
+
+/** Every registered grant_type, in registration order. */
+export const GRANT_TYPES: readonly string[] = [...GRANTS.keys()];
+
+/** The grant registered for `grantType`, or undefined. */
+export function grantFor(grantType: string): Grant | undefined {
+  return GRANTS.get(grantType);
+}

@@ -1,0 +1,30 @@
+/**
+ * The shape every grant shares, like node-oidc-provider's lib/actions/grants/* or fosite's
+ * TokenEndpointHandler: the grant_type it answers, the form parameters it reads, the client authentication
+ * methods it accepts, and a handler that runs once the client is authenticated. The token pipeline does
+ * everything else (form, credentials, authentication, limits, usage, the response).
+ */
+import type { RequestContext } from "../../context";
+import type { AccessTokenClaims } from "../../domain/token-claims";
+import type { AuthenticatedClient, ClientAuthMethodName } from "../client-auth";
+
+/** What a grant handler may use: configuration and the D1 primary (the signing-key ring reads it). */
+export type GrantDeps = Pick<RequestContext, "config" | "db">;
+
+/** An issued access token, what the response and the mint log are made of. */
+export interface IssuedToken {
+  accessToken: string;
+  claims: AccessTokenClaims;
+  expiresIn: number;
+}
+
+export interface Grant {
+  /** The grant_type value (RFC 6749 section 4, or an absolute URI for extension grants). */
+  grantType: string;
+  /** The form parameters the handler reads, beyond grant_type and client authentication; it reads no other. */
+  parameters: readonly string[];
+  /** The client authentication methods it accepts; every grant today requires an authenticated client. */
+  clientAuth: readonly ClientAuthMethodName[];
+  /** Issues the token for an authenticated client at `nowMs`, or throws an OAuthError. */
+  handler(deps: GrantDeps, client: AuthenticatedClient, params: Map<string, string>, nowMs: number): Promise<IssuedToken>;
+}

@@ -1,0 +1,96 @@
+/**
+ * POST /oauth/token as a visible chain of named steps: read the form (duplicates refused), find the presented
+ * credentials, look the grant up in the registry, authenticate the client with a method the grant accepts,
+ * limit per credential, run the grant's handler, record the mint, respond with no-store. Nothing before
+ * authentication is limited: a request that fails anywhere up to it is counted against its source (and its
+ * client_id), and over that limit the failure is answered 429 instead (failure-limits.ts), so a request whose
+ * credentials verify is never refused for others' failures. The mint writes nothing synchronously: usage is
+ * coalesced in the background (as is the renewal of a secret hash made under the previous pepper) and one
+ * token_minted log event records it.
+ */
+import type { RequestContext } from "../context";
+import { requestSource } from "../domain/request-source";
+import { OAUTH_DESCRIPTIONS as D, OAuthError } from "../domain/errors";
+import { noteMint, renewSecretHashLater } from "../services/isolate-caches";
+import { authenticateClient, claimedClientId, presentedCredentials, type AuthenticatedClient, type PresentedCredentials } from "./client-auth";
+import { recordMintAttempt, recordTokenFailure } from "./failure-limits";
+import { readOAuthForm } from "./form";
+import { grantFor, type Grant, type IssuedToken } from "./grants";
+
+/** RFC 6749 section 5.1: a token response is JSON and must not be cached. */
+const TOKEN_RESPONSE_HEADERS = { "Content-Type": "application/json", "Cache-Control": "no-store", Pragma: "no-cache" } as const;
+
+const rateLimited = (retryAfterSeconds: number, reason: string) =>
+  new OAuthError("slow_down", D.rateLimited, { retryAfterSeconds, reason });
+
+/** The registered grant the request names; invalid_request without grant_type, unsupported_grant_type for others. */
+function requestedGrant(params: Map<string, string>): Grant {
+  const grantType = params.get("grant_type");
+  if (grantType === undefined) throw new OAuthError("invalid_request", D.missingGrantType);
+  const grant = grantFor(grantType);
+  if (!grant) throw new OAuthError("unsupported_grant_type", D.unsupportedGrantType);
+  return grant;
+}
+
+/**
+ * What a request that failed before or during authentication is answered: its own error, or, when its
+ * source or (client_id, source) is over the failure limit, the same 429 whatever the failure was.
+ */
+async function refusal(ctx: RequestContext, request: Request, err: unknown, presented: PresentedCredentials | undefined, nowMs: number): Promise<unknown> {
+  if (!(err instanceof OAuthError) || err.status >= 500) return err;
+  const source = requestSource(request.headers.get("cf-connecting-ip") ?? undefined);
+  const retryAfter = await recordTokenFailure(ctx.env, source, claimedClientId(presented), nowMs);
+  return retryAfter === null ? err : rateLimited(retryAfter, `failure limit: ${err.reason ?? err.code}`);
+}
+
+/** Only verified requests reach this count, so nobody but the credential's holder can spend its budget. */
+async function limitPerCredential(ctx: RequestContext, client: AuthenticatedClient): Promise<void> {
+  const retryAfter = await recordMintAttempt(ctx.env, client.credential.id);
+  if (retryAfter !== null) throw rateLimited(retryAfter, "per-credential mint limit");
+}
+
+/** Background usage and pepper renewal, and exactly one token_minted event. */
+function recordMint(ctx: RequestContext, client: AuthenticatedClient, issued: IssuedToken, nowMs: number): void {
+  const flush = noteMint(ctx, client.credential.id, { id: client.authenticatorId, kind: client.authenticatorKind }, nowMs);
+  if (flush) ctx.background(flush);
+  const renewal = renewSecretHashLater(ctx, client.secretRehash);
+  if (renewal) ctx.background(renewal);
+  const { claims } = issued;
+  ctx.log.info("token_minted", {
+    actor: claims.svc,
+    client_id: client.credential.id,
+    tenant: client.credential.tenantId,
+    method: client.method,
+    aud: claims.aud,
+    scope: claims.scope,
+    jti: claims.jti,
+    exp: claims.exp,
+  });
+}
+
+/** RFC 6749 section 5.1 successful response. */
+function respond(issued: IssuedToken): Response {
+  const body = { access_token: issued.accessToken, token_type: "Bearer", expires_in: issued.expiresIn, scope: issued.claims.scope };
+  return new Response(JSON.stringify(body), { status: 200, headers: TOKEN_RESPONSE_HEADERS });
+}
+
+/** Answers one token request; throws the OAuthError to render for any failure. */
+export async function tokenEndpoint(ctx: RequestContext, request: Request): Promise<Response> {
+  const nowMs = ctx.clock();
+  let presented: PresentedCredentials | undefined;
+  let params: Map<string, string>;
+  let grant: Grant;
+  let client: AuthenticatedClient;
+  try {
+    params = await readOAuthForm(request);
+    presented = presentedCredentials(new URL(request.url), request.headers.get("authorization") ?? undefined, params);
+    grant = requestedGrant(params);
+    client = await authenticateClient(ctx, presented, grant.clientAuth, nowMs);
+  } catch (err) {
+    throw await refusal(ctx, request, err, presented, nowMs);
+  }
+  await limitPerCredential(ctx, client);
+  const issued = await grant.handler(ctx, client, params, nowMs);
+  recordMint(ctx, client, issued, nowMs);
+  return respond(issued);
+}

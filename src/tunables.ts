@@ -1,0 +1,53 @@
+/**
+ * The knobs of the token path, in one place: rate-limit windows, isolate cache lifetimes and bounds, the
+ * usage window and the replica lag allowance. A value that mirrors wrangler.toml (a limiter's `period`) is
+ * tied to it by test/unit/tunables.node.test.ts; the orderings the code relies on are checked there too.
+ * Leaf module: it imports nothing, so any layer may read it.
+ */
+
+/** TOKEN_SOURCE_LIMITER's period: Retry-After (s) once a source's failed token requests are over the limit. */
+export const TOKEN_SOURCE_WINDOW_SECONDS = 10;
+/** AUTH_FAILURE_LIMITER's period: Retry-After (s) for a (client_id, source) over its failures, and for bootstrap. */
+export const AUTH_FAILURE_WINDOW_SECONDS = 60;
+/** TOKEN_CLIENT_LIMITER's period: Retry-After (s) once a credential's verified mints are over the limit. */
+export const TOKEN_CLIENT_WINDOW_SECONDS = 10;
+/** REDEEM_IP_LIMITER's period: Retry-After (s) once an IP's setup-code redemptions are over the limit. */
+export const REDEEM_WINDOW_SECONDS = 60;
+/** Keys remembered as over their failure limit per isolate; past it the memo is cleared (the binding decides again). */
+export const FAILURE_MEMO_MAX_KEYS = 50_000;
+
+/** Largest OAuth form body read (bytes); larger is invalid_request before parsing. */
+export const MAX_FORM_BYTES = 8 * 1024;
+
+/** Lifetime of a cached credential (with its secret hashes and keys) in an isolate: one D1 read per client per TTL. */
+export const CREDENTIAL_CACHE_TTL_MS = 30_000;
+/** Credentials cached per isolate; the oldest is evicted first. */
+export const CREDENTIAL_CACHE_MAX_ENTRIES = 10_000;
+/**
+ * A credential whose KV revocation entry changed this recently is read from the D1 primary, not a replica:
+ * the replica may not have the change yet (a new secret or key, a narrowed grant).
+ */
+export const REPLICA_LAG_ALLOWANCE_MS = 5 * 60_000;
+
+/** How long an isolate reuses a KV revocation read. */
+export const REVOCATION_MEMO_MS = 10_000;
+/** The edge cache lifetime asked of KV for revocation reads (s; KV's minimum is 30). */
+export const REVOCATION_KV_CACHE_TTL_SECONDS = 30;
+/** How long a revocation written in this isolate is preferred to KV; longer than REPLICA_LAG_ALLOWANCE_MS. */
+export const REVOCATION_PIN_MS = 600_000;
+/** Revocation entries memoised per isolate; the oldest is evicted first. */
+export const REVOCATION_MEMO_MAX_ENTRIES = 10_000;
+
+/** Longest an isolate keeps its signing-key ring (the next key activation ends it sooner). */
+export const KEY_RING_CACHE_MS = 5 * 60_000;
+
+/** Usage coalescing window: at most one usage write per credential per window per isolate; under waitUntil's ~30 s. */
+export const USAGE_FLUSH_WINDOW_MS = 20_000;
+
+/** Secrets whose hash renewal (pepper rotation) an isolate remembers as done or under way; past it, cleared. */
+export const PEPPER_RENEWALS_MAX_TRACKED = 10_000;
+
+/** RFC 7523 section 3 leaves the lifetime to the server: client assertions may live at most five minutes. */
+export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
+/** Clock skew tolerated on a client assertion's exp, iat and nbf (and added to how long its jti is kept). */
+export const ASSERTION_CLOCK_SKEW_SECONDS = 30;
