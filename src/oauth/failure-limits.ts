@@ -9,7 +9,7 @@
  */
 import type { Env } from "../config";
 import { withinLimit } from "../services/rate-limits";
-import { AUTH_FAILURE_WINDOW_SECONDS, FAILURE_MEMO_MAX_KEYS, TOKEN_CLIENT_WINDOW_SECONDS, TOKEN_SOURCE_WINDOW_SECONDS } from "../tunables";
+import { AUTH_FAILURE_WINDOW_SECONDS, FAILURE_MEMO_MAX_KEYS, TOKEN_SOURCE_WINDOW_SECONDS } from "../tunables";
 
 /** The limiter bindings the token endpoint counts with. */
 export type TokenLimiters = Pick<Env, "TOKEN_SOURCE_LIMITER" | "AUTH_FAILURE_LIMITER" | "TOKEN_CLIENT_LIMITER">;
@@ -34,7 +34,12 @@ async function countFailure(limiter: RateLimit, key: string, windowSeconds: numb
  * client_id, or null). Returns the Retry-After in seconds when a key it counts against is over its limit:
  * the caller then answers 429 instead of the failure.
  */
-export async function recordTokenFailure(limiters: TokenLimiters, source: string, clientId: string | null, nowMs: number): Promise<number | null> {
+export async function recordTokenFailure(
+  limiters: TokenLimiters,
+  source: string,
+  clientId: string | null,
+  nowMs: number,
+): Promise<number | null> {
   const [bySource, byClient] = await Promise.all([
     countFailure(limiters.TOKEN_SOURCE_LIMITER, source, TOKEN_SOURCE_WINDOW_SECONDS, nowMs),
     clientId === null ? null : countFailure(limiters.AUTH_FAILURE_LIMITER, `${clientId}|${source}`, AUTH_FAILURE_WINDOW_SECONDS, nowMs),
@@ -43,7 +48,7 @@ export async function recordTokenFailure(limiters: TokenLimiters, source: string
   return Math.max(bySource ?? 0, byClient ?? 0);
 }
 
-/** Counts one verified mint against the credential; the Retry-After in seconds when it is over its limit. */
-export async function recordMintAttempt(limiters: TokenLimiters, credentialId: string): Promise<number | null> {
-  return (await withinLimit(limiters.TOKEN_CLIENT_LIMITER, credentialId)) ? null : TOKEN_CLIENT_WINDOW_SECONDS;
+/** Counts one verified mint against its credential; false when it is over its limit (Retry-After TOKEN_CLIENT_WINDOW_SECONDS). */
+export function withinMintLimit(limiters: TokenLimiters, credentialId: string): Promise<boolean> {
+  return withinLimit(limiters.TOKEN_CLIENT_LIMITER, credentialId);
 }

@@ -12,8 +12,15 @@ import type { RequestContext } from "../context";
 import { requestSource } from "../domain/request-source";
 import { OAUTH_DESCRIPTIONS as D, OAuthError } from "../domain/errors";
 import { noteMint, renewSecretHashLater } from "../services/isolate-caches";
-import { authenticateClient, claimedClientId, presentedCredentials, type AuthenticatedClient, type PresentedCredentials } from "./client-auth";
-import { recordMintAttempt, recordTokenFailure } from "./failure-limits";
+import { TOKEN_CLIENT_WINDOW_SECONDS } from "../tunables";
+import {
+  authenticateClient,
+  claimedClientId,
+  presentedCredentials,
+  type AuthenticatedClient,
+  type PresentedCredentials,
+} from "./client-auth";
+import { recordTokenFailure, withinMintLimit } from "./failure-limits";
 import { readOAuthForm } from "./form";
 import { grantFor, type Grant, type IssuedToken } from "./grants";
 
@@ -36,7 +43,13 @@ function requestedGrant(params: Map<string, string>): Grant {
  * What a request that failed before or during authentication is answered: its own error, or, when its
  * source or (client_id, source) is over the failure limit, the same 429 whatever the failure was.
  */
-async function refusal(ctx: RequestContext, request: Request, err: unknown, presented: PresentedCredentials | undefined, nowMs: number): Promise<unknown> {
+async function refusal(
+  ctx: RequestContext,
+  request: Request,
+  err: unknown,
+  presented: PresentedCredentials | undefined,
+  nowMs: number,
+): Promise<unknown> {
   if (!(err instanceof OAuthError) || err.status >= 500) return err;
   const source = requestSource(request.headers.get("cf-connecting-ip") ?? undefined);
   const retryAfter = await recordTokenFailure(ctx.env, source, claimedClientId(presented), nowMs);
@@ -45,8 +58,7 @@ async function refusal(ctx: RequestContext, request: Request, err: unknown, pres
 
 /** Only verified requests reach this count, so nobody but the credential's holder can spend its budget. */
 async function limitPerCredential(ctx: RequestContext, client: AuthenticatedClient): Promise<void> {
-  const retryAfter = await recordMintAttempt(ctx.env, client.credential.id);
-  if (retryAfter !== null) throw rateLimited(retryAfter, "per-credential mint limit");
+  if (!(await withinMintLimit(ctx.env, client.credential.id))) throw rateLimited(TOKEN_CLIENT_WINDOW_SECONDS, "per-credential mint limit");
 }
 
 /** Background usage and pepper renewal, and exactly one token_minted event. */

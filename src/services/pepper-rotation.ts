@@ -67,7 +67,10 @@ export async function acceptedHashes(env: Env, value: string): Promise<string[]>
 const scheduled = new Set<string>();
 
 /** The background renewal of a secret's hash, or null when this isolate already renewed (or is renewing) it. */
-export function renewSecretHashLater(deps: Pick<RequestContext, "config" | "db" | "log">, rehash: SecretRehash | undefined): Promise<void> | null {
+export function renewSecretHashLater(
+  deps: Pick<RequestContext, "config" | "db" | "log">,
+  rehash: SecretRehash | undefined,
+): Promise<void> | null {
   if (!rehash || scheduled.has(rehash.secretId)) return null;
   if (scheduled.size >= MAX_TRACKED) scheduled.clear();
   scheduled.add(rehash.secretId);

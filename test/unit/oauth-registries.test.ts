@@ -24,7 +24,9 @@ describe("grant registry", () => {
   });
 
   it("answers no grant for unknown types, prototype member names included", () => {
-    for (const grantType of ["password", "constructor", "__proto__", "toString", "hasOwnProperty", ""]) expect(grantFor(grantType)).toBeUndefined();
+    for (const grantType of ["password", "constructor", "__proto__", "toString", "hasOwnProperty", ""]) {
+      expect(grantFor(grantType)).toBeUndefined();
+    }
   });
 });
 

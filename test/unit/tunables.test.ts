@@ -32,7 +32,9 @@ describe("tunables", () => {
   it("give every rate limit binding in wrangler.toml a Retry-After equal to its period", () => {
     const periods = rateLimitPeriods(wranglerToml);
     expect([...periods.keys()].sort()).toEqual(Object.keys(RETRY_AFTER_OF_BINDING).sort());
-    for (const [binding, retryAfter] of Object.entries(RETRY_AFTER_OF_BINDING)) expect({ binding, retryAfter }).toEqual({ binding, retryAfter: periods.get(binding) });
+    for (const [binding, retryAfter] of Object.entries(RETRY_AFTER_OF_BINDING)) {
+      expect({ binding, retryAfter }).toEqual({ binding, retryAfter: periods.get(binding) });
+    }
   });
 
   it("keep the orderings the token path relies on", () => {

@@ -23,7 +23,10 @@ async function authenticateWithSecret(
 ): Promise<AuthenticatedClient> {
   const { clientId, secret } = presented;
   if (!isClientIdShape(clientId) || !(await isWellFormedSecret(secret))) throw failure("malformed id or secret", presented);
-  const [presentedHash, client] = await Promise.all([keyedHash(deps.config.secretPepper, secret), loadClient(deps, clientId, nowMs)]);
+  const [presentedHash, client] = await Promise.all([
+    keyedHash(deps.config.secretPepper, secret),
+    loadClient(deps, clientId, nowMs),
+  ]);
   const { found } = client;
   // Every stored hash is compared (a decoy when the client is unknown), so the work does not depend on which matches.
   const candidates: Pick<CredentialSecretRow, "id" | "secretHash" | "pepperId" | "retiredAt" | "expiresAt">[] = found?.secrets ?? [
@@ -33,11 +36,23 @@ async function authenticateWithSecret(
   if (!found || !matched) throw failure(found ? "wrong secret" : "unknown client", presented);
   if (!isLive(matched, nowMs)) throw failure("secret retired or expired", presented);
   assertInGoodStanding({ ...client, found }, matched.id, nowMs, presented);
-  return { credential: found.credential, authenticatorId: matched.id, authenticatorKind: "secret", method: presented.method, secretRehash: rehash };
+  return {
+    credential: found.credential,
+    authenticatorId: matched.id,
+    authenticatorKind: "secret",
+    method: presented.method,
+    secretRehash: rehash,
+  };
 }
 
 /** RFC 6749 section 2.3.1: the client_id and secret in HTTP Basic, form-urlencoded first. */
-export const clientSecretBasic: ClientAuthMethod<"client_secret_basic"> = { name: "client_secret_basic", authenticate: authenticateWithSecret };
+export const clientSecretBasic: ClientAuthMethod<"client_secret_basic"> = {
+  name: "client_secret_basic",
+  authenticate: authenticateWithSecret,
+};
 
 /** RFC 6749 section 2.3.1: client_id and client_secret in the request body. */
-export const clientSecretPost: ClientAuthMethod<"client_secret_post"> = { name: "client_secret_post", authenticate: authenticateWithSecret };
+export const clientSecretPost: ClientAuthMethod<"client_secret_post"> = {
+  name: "client_secret_post",
+  authenticate: authenticateWithSecret,
+};
