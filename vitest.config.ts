@@ -1,8 +1,9 @@
 // Two test projects: "workers" runs inside workerd with real D1, KV and Durable Objects (the pool);
-// "node" runs the CLI/SDK tests and the end-to-end tests against a real `wrangler dev`.
+// "node" runs the CLI/SDK tests, the source-tree checks (test/unit/*.node.test.ts) and the end-to-end tests against a
+// real `wrangler dev`.
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export const TEST_SECRETS = {
   SECRET_PEPPER: "dGVzdC1wZXBwZXItdGVzdC1wZXBwZXItdGVzdC1wZXA",
@@ -26,6 +27,8 @@ export default defineConfig(async () => {
           test: {
             name: "workers",
             include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts", "test/durable-objects/**/*.test.ts"],
+            // *.node.test.ts files read the source tree with node:fs: they run in the node project.
+            exclude: [...configDefaults.exclude, "**/*.node.test.ts"],
             setupFiles: ["./test/support/apply-migrations.ts"],
             // Some tests send a few hundred requests (rate limits, races) through workerd on 2 shared cores.
             testTimeout: 30_000,
@@ -35,7 +38,7 @@ export default defineConfig(async () => {
           test: {
             name: "node",
             environment: "node",
-            include: ["test/client/**/*.test.ts", "test/e2e/**/*.test.ts"],
+            include: ["test/client/**/*.test.ts", "test/e2e/**/*.test.ts", "test/unit/**/*.node.test.ts"],
             globalSetup: ["./test/e2e/global-setup.ts"],
             testTimeout: 60_000,
             hookTimeout: 120_000,

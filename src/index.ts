@@ -4,6 +4,7 @@
  */
 import { app } from "./app";
 import type { Env } from "./config";
+import { buildContext } from "./context";
 import { runMaintenance } from "./services/maintenance";
 
 export { AssertionReplay } from "./durable-objects/assertion-replay";
@@ -12,6 +13,6 @@ export { SetupCode } from "./durable-objects/setup-code";
 export default {
   fetch: app.fetch,
   async scheduled(controller, env, ctx) {
-    ctx.waitUntil(runMaintenance(env, controller.scheduledTime));
+    ctx.waitUntil(runMaintenance(buildContext(env, (work) => ctx.waitUntil(work)), controller.scheduledTime));
   },
 } satisfies ExportedHandler<Env>;

@@ -5,9 +5,9 @@
  * Scopes of a tenant's own APIs are not powers over Latchkey and stay governed by `credentials:write`.
  * The same rule serves machines (their token's scopes) and people (their role's scopes).
  */
-import type { Grant } from "../storage/schema";
 import { ProblemError } from "./errors";
-import { MANAGEMENT_RESOURCE } from "../storage/tenants";
+import type { Grant } from "./grants";
+import { MANAGEMENT_RESOURCE } from "./management";
 
 /** The management scopes a grant set holds, sorted. */
 export function managementScopesOf(grants: readonly Grant[]): string[] {

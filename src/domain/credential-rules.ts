@@ -3,7 +3,7 @@
  * against a tenant's resource catalog, the rule that grants may only shrink after creation (so a write scope
  * can be granted at creation and never added later), and how status and secret liveness follow from time.
  */
-import type { Grant, ScopeDefinition } from "../storage/schema";
+import type { Grant, ScopeDefinition } from "./grants";
 
 export const MAX_LIVE_SECRETS = 2;
 export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400;

@@ -3,7 +3,10 @@
  * machines alike. People-management scopes (members, everyone's sessions) exist only for people: the
  * management resource does not define them, so no machine credential can ever hold them.
  */
-import type { Role } from "../storage/schema-console";
+
+/** The roles a person can have, most powerful first. */
+export const ROLES = ["owner", "admin", "viewer"] as const;
+export type Role = (typeof ROLES)[number];
 
 const VIEWER = ["credentials:read", "resources:read", "audit:read"];
 const ADMIN = [...VIEWER, "credentials:write", "resources:write", "members:read"];
@@ -15,8 +18,3 @@ const SCOPES: Record<Role, readonly string[]> = { owner: OWNER, admin: ADMIN, vi
 export function scopesOfRole(role: Role): string[] {
   return [...SCOPES[role]].sort();
 }
-
-/** How long an invitation link stays valid. */
-export const INVITATION_TTL_MS = 7 * 86_400_000;
-/** How long a first-owner link stays valid. */
-export const OWNER_LINK_TTL_MS = 3_600_000;

@@ -3,7 +3,7 @@
  * credential's grants (Latchkey rejects what is not granted rather than silently dropping it), and the
  * RFC 8707 shape of a resource indicator.
  */
-import type { Grant } from "../storage/schema";
+import type { Grant } from "./grants";
 
 // RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;

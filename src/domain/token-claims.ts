@@ -4,7 +4,7 @@
  * also name the secret or key that minted them (`authenticator`, an id, not secret), so the admin API refuses
  * them once it is retired or expired; other audiences never see it.
  */
-import { MANAGEMENT_RESOURCE } from "../storage/tenants";
+import { MANAGEMENT_RESOURCE } from "./management";
 
 
 export interface AccessTokenClaims {

@@ -10,16 +10,15 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
-import { getConfig } from "../config";
 import { verifyAccessToken } from "../crypto/access-token";
 import { credentialStatus, isLive } from "../domain/credential-rules";
 import { problems } from "../domain/errors";
 import { serviceName } from "../domain/token-claims";
-import { keyRing, ringDeps } from "../services/signing-key-ring";
-import { getCredentialWithAuthenticator } from "../storage/credentials";
-import { primaryDb } from "../storage/db";
-import { MANAGEMENT_RESOURCE } from "../storage/tenants";
+import { MANAGEMENT_RESOURCE } from "../domain/management";
+import { managementCaller } from "../services/credentials";
+import { keyRing } from "../services/signing-key-ring";
 import { assertSameOrigin } from "./csrf";
+import { ctxOf } from "./request-context";
 import { personFromAccess, personFromSession } from "./session-auth";
 
 /**
@@ -30,7 +29,7 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
   return async function adminAuthentication(c, next) {
     const header = c.req.header("authorization");
     if (header === undefined) {
-      const person = (await personFromSession(c, Date.now())) ?? (await personFromAccess(c));
+      const person = (await personFromSession(c, ctxOf(c).clock())) ?? (await personFromAccess(c));
       if (!person) throw problems.unauthorized();
       assertSameOrigin(c);
       c.set("principal", person);
@@ -39,14 +38,15 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
     }
     const match = header ? /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header) : null;
     if (!match?.[1]) throw problems.unauthorized();
-    const nowMs = Date.now();
-    const { verifiers } = await keyRing(ringDeps(c.env), nowMs);
+    const ctx = ctxOf(c);
+    const nowMs = ctx.clock();
+    const { verifiers } = await keyRing(ctx, nowMs);
     const claims = await verifyAccessToken(match[1], verifiers, {
-      issuer: getConfig(c.env).issuer,
+      issuer: ctx.config.issuer,
       audience: MANAGEMENT_RESOURCE,
     });
     if (!claims || typeof claims.authenticator !== "string") throw problems.unauthorized();
-    const found = await getCredentialWithAuthenticator(primaryDb(c.env.DB), claims.tenant, claims.client_id, claims.authenticator);
+    const found = await managementCaller(ctx, claims.tenant, claims.client_id, claims.authenticator);
     if (!found || credentialStatus(found.credential, nowMs) !== "active") throw problems.unauthorized();
     if (!found.authenticator || !isLive(found.authenticator, nowMs)) throw problems.unauthorized();
     const { credential } = found;

@@ -6,16 +6,16 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
-import { getConfig } from "../config";
 import { digestsEqual, keyedHash } from "../crypto/secrets";
 import { problems } from "../domain/errors";
 import { AUTH_FAILURE_WINDOW_SECONDS } from "../tunables";
 import { clientIp, withinLimit } from "./rate-limit";
+import { ctxOf } from "./request-context";
 
 /** 404 when bootstrapping is disabled, 429 past the per-IP limit, 401 unless the Bearer token matches. */
 export function bootstrapAuth(): MiddlewareHandler<AppEnv> {
   return async function bootstrapAuth(c, next) {
-    const config = getConfig(c.env);
+    const { config } = ctxOf(c);
     if (!config.bootstrapToken) throw problems.notFound("endpoint");
     if (!(await withinLimit(c.env.AUTH_FAILURE_LIMITER, `bootstrap|${clientIp(c)}`))) throw problems.rateLimited(AUTH_FAILURE_WINDOW_SECONDS);
     const presented = /^Bearer +(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? "";

@@ -5,20 +5,21 @@
  * Bearer callers are not checked: a browser never attaches their token by itself.
  */
 import type { Context } from "hono";
-import { getConfig } from "../config";
+import type { AppEnv } from "../context";
 import { ProblemError } from "../domain/errors";
+import { ctxOf } from "./request-context";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export const csrfRefused = () =>
   new ProblemError(403, "csrf", "Cross-site request refused", "State-changing requests must come from the Latchkey console's own origin.");
 
-function issuerOrigin(c: Context): string {
-  return new URL(getConfig(c.env).issuer).origin;
+function issuerOrigin(c: Context<AppEnv>): string {
+  return new URL(ctxOf(c).config.issuer).origin;
 }
 
 /** Strict check for cookie-authenticated requests: throws 403 csrf unless the request is provably same-origin. */
-export function assertSameOrigin(c: Context): void {
+export function assertSameOrigin(c: Context<AppEnv>): void {
   if (SAFE_METHODS.has(c.req.method)) return;
   if (c.req.header("origin") === issuerOrigin(c)) return;
   if (c.req.header("sec-fetch-site") === "same-origin") return;
@@ -30,7 +31,7 @@ export function assertSameOrigin(c: Context): void {
  * cross-origin POST, so a foreign Origin or a cross-site fetch is refused; a client that sends neither
  * header (curl, scripts) is not a browser and is let through.
  */
-export function assertNotCrossSite(c: Context): void {
+export function assertNotCrossSite(c: Context<AppEnv>): void {
   const origin = c.req.header("origin");
   if (origin !== undefined) {
     if (origin !== issuerOrigin(c)) throw csrfRefused();

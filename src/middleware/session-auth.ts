@@ -6,39 +6,40 @@
  */
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
-import { getConfig } from "../config";
+import type { AppEnv } from "../context";
 import { verifyAccessJwt } from "../crypto/access-jwt";
 import type { PersonPrincipal } from "../domain/principals";
 import { scopesOfRole } from "../domain/roles";
-import { primaryDb } from "../storage/db";
-import { findUserByEmail } from "../storage/people";
 import type { SessionRow, UserRow } from "../storage/schema-console";
+import { personByEmail } from "../services/people";
 import { resolveSession, sessionCookieName } from "../services/sessions";
+import { ctxOf } from "./request-context";
 
 function principalOf(user: UserRow, auth: PersonPrincipal["auth"], session: SessionRow | null): PersonPrincipal {
   return { kind: "person", tenantId: user.tenantId, actor: `user:${user.email}`, user, auth, session, scopes: new Set(scopesOfRole(user.role)) };
 }
 
 /** The session cookie's value, if the request carries one. */
-export function sessionToken(c: Context): string | undefined {
-  return getCookie(c, sessionCookieName(getConfig(c.env).issuer));
+export function sessionToken(c: Context<AppEnv>): string | undefined {
+  return getCookie(c, sessionCookieName(ctxOf(c).config.issuer));
 }
 
 /** The person behind the session cookie, or null. */
-export async function personFromSession(c: Context, nowMs: number): Promise<PersonPrincipal | null> {
+export async function personFromSession(c: Context<AppEnv>, nowMs: number): Promise<PersonPrincipal | null> {
   const token = sessionToken(c);
   if (!token) return null;
-  const found = await resolveSession(c.env, token, nowMs);
+  const found = await resolveSession(ctxOf(c), token, nowMs);
   return found ? principalOf(found.user, "session", found.session) : null;
 }
 
 /** The member named by a valid Cloudflare Access assertion, or null (also when Access is not configured). */
-export async function personFromAccess(c: Context): Promise<PersonPrincipal | null> {
-  const access = getConfig(c.env).access;
+export async function personFromAccess(c: Context<AppEnv>): Promise<PersonPrincipal | null> {
+  const ctx = ctxOf(c);
+  const access = ctx.config.access;
   const assertion = c.req.header("cf-access-jwt-assertion");
   if (!access || !assertion) return null;
   const email = await verifyAccessJwt(assertion, access);
   if (!email) return null;
-  const user = await findUserByEmail(primaryDb(c.env.DB), email);
+  const user = await personByEmail(ctx, email);
   return user ? principalOf(user, "access", null) : null;
 }

@@ -6,15 +6,16 @@
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../context";
-import { getConfig } from "../config";
 import { assertNotCrossSite, assertSameOrigin } from "../middleware/csrf";
 import { bootstrapAuth } from "../middleware/bootstrap-auth";
 import { NO_STORE_HEADERS } from "../middleware/error-handler";
+import { ctxOf } from "../middleware/request-context";
 import { personFromSession } from "../middleware/session-auth";
 import { validate } from "../middleware/validate";
 import { problems } from "../domain/errors";
 import { acceptInvitation, createOwnerLink, pendingInvitation, setupOwner } from "../services/people";
-import { SESSION_ABSOLUTE_MS, sessionCookie, sessionExpiry } from "../services/sessions";
+import { SESSION_ABSOLUTE_MS, sessionExpiry } from "../domain/session-rules";
+import { sessionCookie } from "../services/sessions";
 import { signIn, signOut, type RequestFacts } from "../services/sign-in";
 import { iso } from "./admin/views";
 import { userView } from "./admin/people-views";
@@ -25,7 +26,7 @@ function facts(c: Context<AppEnv>): RequestFacts {
 }
 
 function withCookie(c: Context<AppEnv>, token: string) {
-  return { ...NO_STORE_HEADERS, "Set-Cookie": sessionCookie(getConfig(c.env).issuer, token, SESSION_ABSOLUTE_MS / 1000) };
+  return { ...NO_STORE_HEADERS, "Set-Cookie": sessionCookie(ctxOf(c).config.issuer, token, SESSION_ABSOLUTE_MS / 1000) };
 }
 
 export const authRoutes = new Hono<AppEnv>();
@@ -33,29 +34,30 @@ export const authRoutes = new Hono<AppEnv>();
 authRoutes.post("/auth/login", validate("json", loginSchema), async (c) => {
   assertNotCrossSite(c);
   const { email, password } = c.req.valid("json");
-  const { user, token } = await signIn(c.env, email, password, facts(c), Date.now());
+  const { user, token } = await signIn(ctxOf(c), email, password, facts(c), ctxOf(c).clock());
   return c.json({ user: userView(user) }, 200, withCookie(c, token));
 });
 
 authRoutes.post("/auth/logout", async (c) => {
-  const nowMs = Date.now();
+  const ctx = ctxOf(c);
+  const nowMs = ctx.clock();
   const person = await personFromSession(c, nowMs);
   if (person?.session) {
     assertSameOrigin(c);
-    await signOut(c.env, person.session, person.user, facts(c), nowMs);
+    await signOut(ctx, person.session, person.user, facts(c), nowMs);
   }
-  return c.body(null, 204, { ...NO_STORE_HEADERS, "Set-Cookie": sessionCookie(getConfig(c.env).issuer, "", 0) });
+  return c.body(null, 204, { ...NO_STORE_HEADERS, "Set-Cookie": sessionCookie(ctx.config.issuer, "", 0) });
 });
 
 authRoutes.post("/auth/setup-owner", validate("json", setupOwnerSchema), async (c) => {
   assertNotCrossSite(c);
   const { token, ...person } = c.req.valid("json");
-  const result = await setupOwner(c.env, token, person, facts(c), Date.now());
+  const result = await setupOwner(ctxOf(c), token, person, facts(c), ctxOf(c).clock());
   return c.json({ user: userView(result.user) }, 201, withCookie(c, result.token));
 });
 
 authRoutes.post("/auth/invitation", validate("json", invitationLookupSchema), async (c) => {
-  const inv = await pendingInvitation(c.env, c.req.valid("json").token, Date.now());
+  const inv = await pendingInvitation(ctxOf(c), c.req.valid("json").token, ctxOf(c).clock());
   return c.json({ email: inv.email, role: inv.role, expires_at: iso(inv.expiresAt) }, 200, NO_STORE_HEADERS);
 });
 
@@ -67,12 +69,12 @@ authRoutes.all("/auth/invitation", () => {
 authRoutes.post("/auth/accept-invite", validate("json", acceptInviteSchema), async (c) => {
   assertNotCrossSite(c);
   const { token, ...person } = c.req.valid("json");
-  const result = await acceptInvitation(c.env, token, person, facts(c), Date.now());
+  const result = await acceptInvitation(ctxOf(c), token, person, facts(c), ctxOf(c).clock());
   return c.json({ user: userView(result.user) }, 201, withCookie(c, result.token));
 });
 
 authRoutes.post("/bootstrap/owner-link", bootstrapAuth(), async (c) => {
-  const link = await createOwnerLink(c.env, facts(c), Date.now());
+  const link = await createOwnerLink(ctxOf(c), facts(c), ctxOf(c).clock());
   return c.json({ url: link.url, expires_at: iso(link.expiresAt) }, 201, NO_STORE_HEADERS);
 });
 

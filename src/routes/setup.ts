@@ -6,7 +6,6 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
-import { getConfig } from "../config";
 import { problems } from "../domain/errors";
 import { serviceName } from "../domain/token-claims";
 import { toClientPublicKey } from "../crypto/client-assertion";
@@ -14,7 +13,7 @@ import { isWellFormedSetupCode } from "../crypto/secrets";
 import { jsonBodyLimit } from "../middleware/body-limit";
 import { NO_STORE_HEADERS } from "../middleware/error-handler";
 import { clientIp, withinLimit } from "../middleware/rate-limit";
-import { backgroundOf } from "../middleware/background";
+import { ctxOf } from "../middleware/request-context";
 import { validate } from "../middleware/validate";
 import { invalidSetupCode } from "../services/setup-codes";
 import { redeemSetupCode } from "../services/setup-redemption";
@@ -35,18 +34,18 @@ setupRoutes.post(
   validate("json", redeemSetupCodeSchema),
   async (c) => {
     const body = c.req.valid("json");
-    const nowMs = Date.now();
+    const ctx = ctxOf(c);
+    const nowMs = ctx.clock();
     if (!(await isWellFormedSetupCode(body.code))) throw invalidSetupCode();
     const key = body.public_jwk ? await toClientPublicKey(body.public_jwk) : null;
     if (body.mode === "key" && !key) throw problems.badRequest("public_jwk is not a valid P-256 or Ed25519 public key.");
     const ip = c.req.header("cf-connecting-ip") ?? null;
     const redeemed = await redeemSetupCode(
-      c.env,
+      ctx,
       { code: body.code, mode: body.mode, key, hostname: body.hostname ?? null, ip, userAgent: c.req.header("user-agent") ?? null },
       nowMs,
-      backgroundOf(c),
     );
-    const { issuer } = getConfig(c.env);
+    const { issuer } = ctx.config;
     const { credential } = redeemed;
     return c.json(
       {

@@ -11,7 +11,8 @@ import { problems } from "../domain/errors";
 import { CLIENT_AUTH_METHOD_NAMES } from "../oauth/client-auth";
 import { GRANT_TYPES } from "../oauth/grants";
 import { keyRing } from "../services/isolate-caches";
-import { isPublished, ringDeps } from "../services/signing-key-ring";
+import { isPublished } from "../services/signing-key-ring";
+import { ctxOf } from "../middleware/request-context";
 
 const PUBLIC_MEMBERS = ["kty", "crv", "x", "y", "n", "e", "kid", "alg", "use"] as const;
 
@@ -25,7 +26,7 @@ export const wellKnownRoutes = new Hono<AppEnv>();
 
 wellKnownRoutes.get("/.well-known/jwks.json", async (c) => {
   const nowMs = Date.now();
-  const { rows } = await keyRing(ringDeps(c.env), nowMs);
+  const { rows } = await keyRing(ctxOf(c), nowMs);
   const keys = rows.filter((r) => isPublished(r, nowMs)).map((r) => publicOnly({ ...r.publicJwk, alg: r.alg, use: "sig" }));
   c.header("Cache-Control", `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
   return c.json({ keys });

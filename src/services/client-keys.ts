@@ -4,21 +4,19 @@
  * A retirement is one batch with its audit event, guarded so that of two racing retirements one wins and
  * the other gets 409; then it is propagated like a retired secret (KV entry, caches).
  */
-import type { Env } from "../config";
 import { problems } from "../domain/errors";
 import { auditInsertIf, previousStatementChanged } from "../storage/audit";
 import { listKeys, retireKey } from "../storage/client-keys";
-import { primaryDb } from "../storage/db";
 import type { CredentialRow } from "../storage/schema";
-import { publishCredentialChange, type Background } from "./credential-changes";
+import { publishCredentialChange } from "./credential-changes";
 import { touchCredential } from "../storage/credential-sync";
-import type { Actor } from "./credentials";
+import type { Actor, CredentialDeps as Deps } from "./credentials";
 
 const alreadyRetired = () => problems.conflict("This key is already retired.");
 
 /** Retires a key (named by its id or its thumbprint) at once; it stops authenticating everywhere. */
-export async function retireCredentialKey(env: Env, who: Actor, credential: CredentialRow, keyRef: string, nowMs: number, background?: Background): Promise<void> {
-  const db = primaryDb(env.DB);
+export async function retireCredentialKey(ctx: Deps, who: Actor, credential: CredentialRow, keyRef: string, nowMs: number): Promise<void> {
+  const { db } = ctx;
   const key = (await listKeys(db, who.tenantId, credential.id)).find((k) => k.id === keyRef || k.thumbprint === keyRef);
   if (!key) throw problems.notFound("key");
   if (key.retiredAt !== null) throw alreadyRetired();
@@ -32,5 +30,5 @@ export async function retireCredentialKey(env: Env, who: Actor, credential: Cred
     touchCredential(db, credential.id, nowMs),
   ]);
   if (retired.meta.changes === 0) throw alreadyRetired();
-  await publishCredentialChange(env, who.tenantId, credential.id, nowMs, { background, hint: { retired: [key.id] } });
+  await publishCredentialChange(ctx, who.tenantId, credential.id, nowMs, { background: ctx.background, hint: { retired: [key.id] } });
 }

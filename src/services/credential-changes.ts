@@ -7,11 +7,10 @@
  * failed publish is logged, retried in the background (waitUntil) and reconciled by the hourly cron
  * (credentials.changed_at ahead of published_at), while this isolate keeps refusing what was revoked.
  */
-import type { Env } from "../config";
+import type { Background, RequestContext } from "../context";
 import { listKeys } from "../storage/client-keys";
 import { markPublished } from "../storage/credential-sync";
 import { listSecrets, getCredential } from "../storage/credentials";
-import { primaryDb } from "../storage/db";
 import { pinRevocation, writeRevocation, type RevocationEntry } from "../storage/revocation-list";
 import { forgetCredential } from "./credential-cache";
 
@@ -20,20 +19,18 @@ export const RETIRED_MEMORY_MS = 86_400_000;
 /** Delays of the background retries of a failed publish: all within waitUntil's 30 s. */
 const RETRY_DELAYS_MS = [200, 1_000, 5_000];
 
-/** Hands a promise to the request's waitUntil, so work continues after the response. */
-export type Background = (work: Promise<unknown>) => void;
+/** What publishing reads and writes: the D1 primary, the KV revocation list and the logger. */
+export type PublishDeps = Pick<RequestContext, "db" | "revocations" | "log">;
 
 export interface PublishOptions {
+  /** Where failed publishes are retried after the response; without one (the cron) the next run catches up. */
   background?: Background;
   /** What the change itself made known (a revocation, retired ids): used in this isolate if D1 cannot be read back. */
   hint?: { revoked?: boolean; retired?: string[] };
 }
 
-const log = (event: string, fields: Record<string, unknown>) => console.error(JSON.stringify({ event, ...fields }));
-
 /** The entry as the D1 primary has it now; null when the credential does not exist. */
-async function entryFromD1(env: Env, tenantId: string, credentialId: string, nowMs: number): Promise<{ entry: RevocationEntry; changedAt: number } | null> {
-  const db = primaryDb(env.DB);
+async function entryFromD1(db: PublishDeps["db"], tenantId: string, credentialId: string, nowMs: number): Promise<{ entry: RevocationEntry; changedAt: number } | null> {
   const [credential, secrets, keys] = await Promise.all([
     getCredential(db, tenantId, credentialId),
     listSecrets(db, tenantId, credentialId),
@@ -47,17 +44,17 @@ async function entryFromD1(env: Env, tenantId: string, credentialId: string, now
 }
 
 /** One attempt: D1 read, KV write, then published_at. Throws on failure (after pinning what it knows here). */
-async function publishOnce(env: Env, tenantId: string, credentialId: string, nowMs: number, hint: PublishOptions["hint"]): Promise<void> {
+async function publishOnce(deps: PublishDeps, tenantId: string, credentialId: string, nowMs: number, hint: PublishOptions["hint"]): Promise<void> {
   let read: Awaited<ReturnType<typeof entryFromD1>>;
   try {
-    read = await entryFromD1(env, tenantId, credentialId, nowMs);
+    read = await entryFromD1(deps.db, tenantId, credentialId, nowMs);
   } catch (err) {
     pinRevocation(credentialId, { revoked: hint?.revoked ?? false, retired: hint?.retired ?? [], updatedAt: nowMs }, nowMs);
     throw err;
   }
   if (!read) return;
-  await writeRevocation(env.REVOCATIONS, credentialId, read.entry, nowMs);
-  await markPublished(primaryDb(env.DB), credentialId, read.changedAt);
+  await writeRevocation(deps.revocations, credentialId, read.entry, nowMs);
+  await markPublished(deps.db, credentialId, read.changedAt);
 }
 
 /**
@@ -65,27 +62,27 @@ async function publishOnce(env: Env, tenantId: string, credentialId: string, now
  * in the background when a `background` is given; the cron catches up whatever is still behind.
  * Resolves true when the change reached KV.
  */
-export async function publishCredentialChange(env: Env, tenantId: string, credentialId: string, nowMs: number, opts: PublishOptions = {}): Promise<boolean> {
+export async function publishCredentialChange(deps: PublishDeps, tenantId: string, credentialId: string, nowMs: number, opts: PublishOptions = {}): Promise<boolean> {
   forgetCredential(credentialId);
   try {
-    await publishOnce(env, tenantId, credentialId, nowMs, opts.hint);
+    await publishOnce(deps, tenantId, credentialId, nowMs, opts.hint);
     return true;
   } catch (err) {
-    log("publish_change_failed", { credential: credentialId, attempt: 0, error: String(err) });
-    opts.background?.(retryInBackground(env, tenantId, credentialId, opts.hint));
+    deps.log.error("publish_change_failed", { credential: credentialId, attempt: 0, error: String(err) });
+    opts.background?.(retryInBackground(deps, tenantId, credentialId, opts.hint));
     return false;
   }
 }
 
-async function retryInBackground(env: Env, tenantId: string, credentialId: string, hint: PublishOptions["hint"]): Promise<void> {
+async function retryInBackground(deps: PublishDeps, tenantId: string, credentialId: string, hint: PublishOptions["hint"]): Promise<void> {
   for (const [i, delay] of RETRY_DELAYS_MS.entries()) {
     await new Promise((resolve) => setTimeout(resolve, delay));
     try {
-      await publishOnce(env, tenantId, credentialId, Date.now(), hint);
-      console.log(JSON.stringify({ event: "publish_change_retried", credential: credentialId, attempt: i + 1 }));
+      await publishOnce(deps, tenantId, credentialId, Date.now(), hint);
+      deps.log.info("publish_change_retried", { credential: credentialId, attempt: i + 1 });
       return;
     } catch (err) {
-      log("publish_change_failed", { credential: credentialId, attempt: i + 1, error: String(err) });
+      deps.log.error("publish_change_failed", { credential: credentialId, attempt: i + 1, error: String(err) });
     }
   }
 }

@@ -3,18 +3,17 @@
  * the management scopes of the new grants must all be held by the caller (domain/authority.ts), so even
  * narrowing cannot hand a credential a management scope the caller lacks. One batch with its audit event.
  */
-import type { Env } from "../config";
 import { assertAuthority } from "../domain/authority";
 import { checkGrants, isNarrowing } from "../domain/credential-rules";
 import { problems } from "../domain/errors";
 import { auditInsert } from "../storage/audit";
 import { touchCredential } from "../storage/credential-sync";
 import { updateCredential } from "../storage/credentials";
-import { primaryDb } from "../storage/db";
 import { listResources } from "../storage/resources";
-import type { CredentialRow, Grant } from "../storage/schema";
-import { publishCredentialChange, type Background } from "./credential-changes";
-import type { Actor } from "./credentials";
+import type { Grant } from "../domain/grants";
+import type { CredentialRow } from "../storage/schema";
+import { publishCredentialChange } from "./credential-changes";
+import type { Actor, CredentialDeps as Deps } from "./credentials";
 
 export interface CredentialPatch {
   groups?: string[];
@@ -22,8 +21,8 @@ export interface CredentialPatch {
 }
 
 /** Applies a patch to an active credential: 409 when revoked, 400 for bad or widened grants, 403 beyond the caller's authority. */
-export async function changeCredential(env: Env, who: Actor, credential: CredentialRow, patch: CredentialPatch, nowMs: number, background?: Background): Promise<void> {
-  const db = primaryDb(env.DB);
+export async function changeCredential(ctx: Deps, who: Actor, credential: CredentialRow, patch: CredentialPatch, nowMs: number): Promise<void> {
+  const { db } = ctx;
   if (credential.status === "revoked") throw problems.conflict("A revoked credential cannot be changed.");
   if (patch.grants) {
     const grantProblem = checkGrants(patch.grants, await listResources(db, who.tenantId));
@@ -39,5 +38,5 @@ export async function changeCredential(env: Env, who: Actor, credential: Credent
     auditInsert(db, { ...who, at: nowMs, action: "credential.update", targetType: "credential", targetId: credential.id, detail }),
     touchCredential(db, credential.id, nowMs),
   ]);
-  await publishCredentialChange(env, who.tenantId, credential.id, nowMs, { background });
+  await publishCredentialChange(ctx, who.tenantId, credential.id, nowMs, { background: ctx.background });
 }

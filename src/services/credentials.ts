@@ -5,12 +5,11 @@
  * db.batch with its audit event; revoking and retiring are guarded in their UPDATE, so of two racing requests
  * one wins.
  */
-import type { Env } from "../config";
+import type { RequestContext } from "../context";
 import { assertAuthority } from "../domain/authority";
 import { checkGrants, isLive, MAX_LIVE_SECRETS, writeScopesOf } from "../domain/credential-rules";
 import { problems } from "../domain/errors";
 import { keyedHash, newClientId, newClientSecret, newId, secretHint } from "../crypto/secrets";
-import { getConfig } from "../config";
 import { keyId } from "../crypto/key-id";
 import { auditInsert, auditInsertIf, previousStatementChanged } from "../storage/audit";
 import { touchCredential } from "../storage/credential-sync";
@@ -19,6 +18,7 @@ import {
   fewerLiveSecretsThan,
   findActiveByLabel,
   getCredential,
+  getCredentialWithAuthenticator,
   insertCredential,
   insertSecret,
   insertSecretIf,
@@ -29,12 +29,18 @@ import {
   secretExists,
 } from "../storage/credentials";
 import { retireAllKeys } from "../storage/client-keys";
-import { primaryDb } from "../storage/db";
 import { cancelSetupCodes, pendingSetupCodes } from "../storage/setup-codes";
 import { cancelSetupCodeObjects } from "../durable-objects/setup-code";
 import { listResources } from "../storage/resources";
-import type { CredentialRow, CredentialSecretRow, Grant } from "../storage/schema";
-import { publishCredentialChange, type Background } from "./credential-changes";
+import type { Grant } from "../domain/grants";
+import type { Db } from "../storage/db";
+import { isUniqueViolation } from "../storage/errors";
+import type { CredentialRow, CredentialSecretRow } from "../storage/schema";
+import { publishCredentialChange } from "./credential-changes";
+
+/** What the credential services use: the D1 primary, config, KV and setup-code objects, the logger and background work. */
+export type CredentialDeps = Pick<RequestContext, "db" | "config" | "revocations" | "setupCodes" | "log" | "background">;
+type Deps = CredentialDeps;
 
 /** Who is acting, for created_by and the audit log, and what they hold (domain/authority.ts). */
 export interface Actor {
@@ -55,9 +61,9 @@ export interface NewCredentialInput {
 }
 
 /** A new secret and its row (hash only); `id` is fixed by callers that must be able to retry idempotently. */
-export async function newSecretRow(env: Env, credentialId: string, tenantId: string, by: string, nowMs: number, id = newId("sec")) {
+export async function newSecretRow(ctx: Pick<RequestContext, "config">, credentialId: string, tenantId: string, by: string, nowMs: number, id = newId("sec")) {
   const secret = await newClientSecret();
-  const pepper = getConfig(env).secretPepper;
+  const pepper = ctx.config.secretPepper;
   const row: CredentialSecretRow = {
     id,
     credentialId,
@@ -74,16 +80,12 @@ export async function newSecretRow(env: Env, credentialId: string, tenantId: str
   return { secret, row };
 }
 
-function isUniqueViolation(err: unknown): boolean {
-  return String(err).includes("UNIQUE constraint failed");
-}
-
 /**
  * Checks a new credential against the tenant's catalog and labels and builds its row and audit detail.
  * Nothing is written: insertNewCredential does that, with whatever the delivery adds (a secret or a setup code).
  */
-export async function prepareCredential(env: Env, who: Actor, input: NewCredentialInput, nowMs: number) {
-  const db = primaryDb(env.DB);
+export async function prepareCredential(ctx: Deps, who: Actor, input: NewCredentialInput, nowMs: number) {
+  const { db } = ctx;
   if (input.expiresAt !== null && input.expiresAt <= nowMs) throw problems.badRequest("expires_at must be in the future.");
   const catalog = await listResources(db, who.tenantId);
   const grantProblem = checkGrants(input.grants, catalog);
@@ -113,18 +115,17 @@ export async function prepareCredential(env: Env, who: Actor, input: NewCredenti
   return { row, detail };
 }
 
-type Write = Parameters<ReturnType<typeof primaryDb>["batch"]>[0][number];
+type Write = Parameters<Db["batch"]>[0][number];
 
 /** Inserts a prepared credential, the writes its delivery needs and its audit event, in one batch. */
 export async function insertNewCredential(
-  env: Env,
+  ctx: Deps,
   who: Actor,
   prepared: { row: CredentialRow; detail: Record<string, unknown> },
   writes: Write[],
-  nowMs: number,
-  background?: Background,
+  nowMs: number
 ): Promise<void> {
-  const db = primaryDb(env.DB);
+  const { db } = ctx;
   const { row, detail } = prepared;
   try {
     await db.batch([
@@ -137,30 +138,35 @@ export async function insertNewCredential(
     throw err;
   }
   // Its KV entry marks it as just changed, so the token endpoint reads it from the primary until replicas have it.
-  await publishCredentialChange(env, who.tenantId, row.id, nowMs, { background });
+  await publishCredentialChange(ctx, who.tenantId, row.id, nowMs, { background: ctx.background });
 }
 
 /** Creates a credential with its first secret; the secret is returned once and never stored. */
-export async function createCredential(env: Env, who: Actor, input: NewCredentialInput, nowMs: number, background?: Background) {
-  const prepared = await prepareCredential(env, who, input, nowMs);
-  const { secret, row: secretRow } = await newSecretRow(env, prepared.row.id, who.tenantId, who.actor, nowMs);
-  await insertNewCredential(env, who, prepared, [insertSecret(primaryDb(env.DB), secretRow)], nowMs, background);
+export async function createCredential(ctx: Deps, who: Actor, input: NewCredentialInput, nowMs: number) {
+  const prepared = await prepareCredential(ctx, who, input, nowMs);
+  const { secret, row: secretRow } = await newSecretRow(ctx, prepared.row.id, who.tenantId, who.actor, nowMs);
+  await insertNewCredential(ctx, who, prepared, [insertSecret(ctx.db, secretRow)], nowMs);
   return { credential: prepared.row, secrets: [secretRow], clientSecret: secret };
 }
 
 /** Loads a credential of the caller's tenant or answers 404. */
-export async function requireCredential(env: Env, tenantId: string, id: string): Promise<CredentialRow> {
-  const credential = await getCredential(primaryDb(env.DB), tenantId, id);
+export async function requireCredential(ctx: Pick<RequestContext, "db">, tenantId: string, id: string): Promise<CredentialRow> {
+  const credential = await getCredential(ctx.db, tenantId, id);
   if (!credential) throw problems.notFound("credential");
   return credential;
+}
+
+/** A credential with the secret or key named by a management token's `authenticator` claim, from the primary. */
+export function managementCaller(ctx: Pick<RequestContext, "db">, tenantId: string, clientId: string, authenticatorId: string) {
+  return getCredentialWithAuthenticator(ctx.db, tenantId, clientId, authenticatorId);
 }
 
 /**
  * Revokes a credential, retires every secret and key it has and cancels its pending setup codes; effective
  * for minting as soon as this returns. 409 when it is already revoked (also when a concurrent revoke won).
  */
-export async function revokeCredential(env: Env, who: Actor, credential: CredentialRow, nowMs: number, background?: Background): Promise<void> {
-  const db = primaryDb(env.DB);
+export async function revokeCredential(ctx: Deps, who: Actor, credential: CredentialRow, nowMs: number): Promise<void> {
+  const { db } = ctx;
   const pending = (await pendingSetupCodes(db, who.tenantId, credential.id)).map((p) => p.codeHash);
   const detail = { label: credential.label, cancelled_setup_codes: pending.length };
   // The status guard lives in the UPDATE and the event follows it directly: of two racing revokes, one
@@ -174,13 +180,13 @@ export async function revokeCredential(env: Env, who: Actor, credential: Credent
     touchCredential(db, credential.id, nowMs),
   ]);
   if (revoked.meta.changes === 0) throw problems.conflict("This credential is already revoked.");
-  await cancelSetupCodeObjects(env.SETUP_CODES, pending);
-  await publishCredentialChange(env, who.tenantId, credential.id, nowMs, { background, hint: { revoked: true } });
+  await cancelSetupCodeObjects(ctx.setupCodes, pending);
+  await publishCredentialChange(ctx, who.tenantId, credential.id, nowMs, { background: ctx.background, hint: { revoked: true } });
 }
 
 /** Retires one secret now; 404 when the credential has no such secret, 409 when it is already retired (also when a concurrent retirement won). */
-export async function retireCredentialSecret(env: Env, who: Actor, credential: CredentialRow, secretId: string, nowMs: number, background?: Background): Promise<void> {
-  const db = primaryDb(env.DB);
+export async function retireCredentialSecret(ctx: Deps, who: Actor, credential: CredentialRow, secretId: string, nowMs: number): Promise<void> {
+  const { db } = ctx;
   const secret = (await listSecrets(db, who.tenantId, credential.id)).find((s) => s.id === secretId);
   if (!secret) throw problems.notFound("secret");
   const alreadyRetired = () => problems.conflict("This secret is already retired.");
@@ -192,7 +198,7 @@ export async function retireCredentialSecret(env: Env, who: Actor, credential: C
     touchCredential(db, credential.id, nowMs),
   ]);
   if (retired.meta.changes === 0) throw alreadyRetired();
-  await publishCredentialChange(env, who.tenantId, credential.id, nowMs, { background, hint: { retired: [secret.id] } });
+  await publishCredentialChange(ctx, who.tenantId, credential.id, nowMs, { background: ctx.background, hint: { retired: [secret.id] } });
 }
 
 /**
@@ -201,13 +207,13 @@ export async function retireCredentialSecret(env: Env, who: Actor, credential: C
  * the batch's statements, so of racing rotations only as many win as there are free slots; the others get 409.
  * 403 unless the caller holds every management scope the credential holds (domain/authority.ts).
  */
-export async function rotateSecret(env: Env, who: Actor, credential: CredentialRow, graceSeconds: number, nowMs: number, background?: Background) {
+export async function rotateSecret(ctx: Deps, who: Actor, credential: CredentialRow, graceSeconds: number, nowMs: number) {
   assertAuthority(who.authority, credential.grants, "actFor");
-  const db = primaryDb(env.DB);
+  const { db } = ctx;
   const full = () => problems.conflict("This credential already has two live secrets. Retire one before rotating again.");
   const secrets = await listSecrets(db, who.tenantId, credential.id);
   if (secrets.filter((s) => isLive(s, nowMs)).length >= MAX_LIVE_SECRETS) throw full();
-  const { secret, row } = await newSecretRow(env, credential.id, who.tenantId, who.actor, nowMs);
+  const { secret, row } = await newSecretRow(ctx, credential.id, who.tenantId, who.actor, nowMs);
   const graceEnds = nowMs + graceSeconds * 1000;
   const event = {
     ...who,
@@ -224,6 +230,6 @@ export async function rotateSecret(env: Env, who: Actor, credential: CredentialR
     touchCredential(db, credential.id, nowMs, secretExists(row.id)),
   ]);
   if (inserted.meta.changes === 0) throw full();
-  await publishCredentialChange(env, who.tenantId, credential.id, nowMs, { background });
+  await publishCredentialChange(ctx, who.tenantId, credential.id, nowMs, { background: ctx.background });
   return { secret: row, clientSecret: secret };
 }

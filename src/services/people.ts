@@ -4,22 +4,27 @@
  * (256-bit tokens, stored only as keyed hashes) are claimed inside that batch, so a link works once even
  * when two requests race (see storage/people.ts).
  */
-import { getConfig, type Env } from "../config";
+import type { RequestContext } from "../context";
 import { randomToken } from "../crypto/encoding";
 import { hashPassword } from "../crypto/passwords";
 import { keyedHash, newId } from "../crypto/secrets";
 import { ProblemError, problems } from "../domain/errors";
-import { INVITATION_TTL_MS, OWNER_LINK_TTL_MS } from "../domain/roles";
+import { INVITATION_TTL_MS, invitationStatus, isOwnerLinkUsable, OWNER_LINK_TTL_MS } from "../domain/invitation-rules";
+import { DEFAULT_TENANT_ID } from "../domain/management";
+import type { Role } from "../domain/roles";
 import { auditInsert, auditInsertIf } from "../storage/audit";
-import { primaryDb } from "../storage/db";
+import { isNotNullViolation, isUniqueViolation } from "../storage/errors";
 import * as people from "../storage/people";
-import type { InvitationRow, Role, UserRow } from "../storage/schema-console";
+import type { InvitationRow, UserRow } from "../storage/schema-console";
 import { deleteSession, deleteUserSessions, getSession, insertSession } from "../storage/sessions";
-import { DEFAULT_TENANT_ID, ensureTenant } from "../storage/tenants";
 import type { Actor } from "./credentials";
 import { acceptedHashes } from "./pepper-rotation";
 import { newSession } from "./sessions";
 import type { RequestFacts } from "./sign-in";
+import { ensureTenant } from "./tenants";
+
+/** What people services use: the D1 primary, the pepper and issuer (config), and env for the previous pepper. */
+type Deps = Pick<RequestContext, "db" | "config" | "env">;
 
 export const ownerExists = () => new ProblemError(409, "owner_exists", "Owner exists", "This instance already has an owner.");
 export const invalidInvitation = () =>
@@ -29,21 +34,16 @@ const invalidSetupToken = () =>
 const lastOwner = () => new ProblemError(409, "last_owner", "Last owner", "The last owner cannot be demoted or removed.");
 const emailTaken = () => new ProblemError(409, "email_taken", "Email in use", "A person with this email already exists.");
 
-const tokenHash = (env: Env, purpose: string, token: string) => keyedHash(getConfig(env).secretPepper, `${purpose}:${token}`);
+const tokenHash = (ctx: Deps, purpose: string, token: string) => keyedHash(ctx.config.secretPepper, `${purpose}:${token}`);
 
-function constraintFailed(err: unknown, kind: "NOT NULL" | "UNIQUE"): boolean {
-  return String(err).includes(`${kind} constraint failed`);
-}
-
-export function invitationStatus(inv: InvitationRow, nowMs: number): "pending" | "accepted" | "expired" | "revoked" {
-  if (inv.revokedAt !== null) return "revoked";
-  if (inv.acceptedAt !== null) return "accepted";
-  return inv.expiresAt <= nowMs ? "expired" : "pending";
+/** The person with this (lower-cased) email, in any tenant; emails are unique deployment-wide. */
+export function personByEmail(ctx: Pick<RequestContext, "db">, email: string): Promise<UserRow | undefined> {
+  return people.findUserByEmail(ctx.db, email);
 }
 
 /** A one-time link (1 hour) that lets whoever holds it create the default tenant's first owner. */
-export async function createOwnerLink(env: Env, facts: RequestFacts, nowMs: number) {
-  const db = primaryDb(env.DB);
+export async function createOwnerLink(ctx: Deps, facts: RequestFacts, nowMs: number) {
+  const { db } = ctx;
   await ensureTenant(db, DEFAULT_TENANT_ID, "Default", nowMs);
   if ((await people.countOwners(db, DEFAULT_TENANT_ID)) > 0) throw ownerExists();
   const token = randomToken(32);
@@ -51,10 +51,10 @@ export async function createOwnerLink(env: Env, facts: RequestFacts, nowMs: numb
   const expiresAt = nowMs + OWNER_LINK_TTL_MS;
   await db.batch([
     people.deleteUnusedOwnerTokens(db, DEFAULT_TENANT_ID),
-    people.insertOwnerToken(db, { id, tenantId: DEFAULT_TENANT_ID, tokenHash: await tokenHash(env, "owner", token), createdAt: nowMs, createdBy: "system:bootstrap", expiresAt }),
+    people.insertOwnerToken(db, { id, tenantId: DEFAULT_TENANT_ID, tokenHash: await tokenHash(ctx, "owner", token), createdAt: nowMs, createdBy: "system:bootstrap", expiresAt }),
     auditInsert(db, { tenantId: DEFAULT_TENANT_ID, actor: "system:bootstrap", action: "owner.link.create", targetType: "owner_link", targetId: id, ...facts, at: nowMs }),
   ]);
-  return { url: `${getConfig(env).issuer}/#/setup-owner?token=${token}`, expiresAt };
+  return { url: `${ctx.config.issuer}/#/setup-owner?token=${token}`, expiresAt };
 }
 
 interface NewPerson {
@@ -68,15 +68,15 @@ async function personRow(input: NewPerson & { email: string }, role: Role, creat
 }
 
 /** Creates the first owner with a setup link and signs them in. */
-export async function setupOwner(env: Env, token: string, input: NewPerson & { email: string }, facts: RequestFacts, nowMs: number) {
-  const db = primaryDb(env.DB);
-  const link = await people.findOwnerToken(db, await acceptedHashes(env, `owner:${token}`));
-  if (!link || link.usedAt !== null || link.expiresAt <= nowMs) throw invalidSetupToken();
+export async function setupOwner(ctx: Deps, token: string, input: NewPerson & { email: string }, facts: RequestFacts, nowMs: number) {
+  const { db } = ctx;
+  const link = await people.findOwnerToken(db, await acceptedHashes(ctx.env, `owner:${token}`));
+  if (!link || !isOwnerLinkUsable(link, nowMs)) throw invalidSetupToken();
   if ((await people.countOwners(db, link.tenantId)) > 0) throw ownerExists();
   if (await people.findUserByEmail(db, input.email)) throw emailTaken();
   const row = await personRow(input, "owner", "system:owner-link", nowMs);
   const user: UserRow = { ...row, tenantId: link.tenantId };
-  const session = await newSession(env, user, facts.ip, facts.userAgent, nowMs);
+  const session = await newSession(ctx, user, facts.ip, facts.userAgent, nowMs);
   try {
     await db.batch([
       people.claimOwnerToken(db, link.id, link.tenantId, row.id, nowMs),
@@ -85,44 +85,44 @@ export async function setupOwner(env: Env, token: string, input: NewPerson & { e
       auditInsert(db, { tenantId: link.tenantId, actor: `user:${row.email}`, action: "owner.setup", targetType: "user", targetId: row.id, ...facts, detail: { email: row.email, link: link.id }, at: nowMs }),
     ]);
   } catch (err) {
-    if (constraintFailed(err, "UNIQUE")) throw emailTaken();
-    if (!constraintFailed(err, "NOT NULL")) throw err;
+    if (isUniqueViolation(err)) throw emailTaken();
+    if (!isNotNullViolation(err)) throw err;
     throw (await people.countOwners(db, link.tenantId)) > 0 ? ownerExists() : invalidSetupToken();
   }
   return { user, session: session.row, token: session.token };
 }
 
 /** A pending invitation named by its link token, or 400 invalid_invitation. */
-export async function pendingInvitation(env: Env, token: string, nowMs: number): Promise<InvitationRow> {
-  const inv = await people.findInvitationByHash(primaryDb(env.DB), await acceptedHashes(env, `invite:${token}`));
+export async function pendingInvitation(ctx: Deps, token: string, nowMs: number): Promise<InvitationRow> {
+  const inv = await people.findInvitationByHash(ctx.db, await acceptedHashes(ctx.env, `invite:${token}`));
   if (!inv || invitationStatus(inv, nowMs) !== "pending") throw invalidInvitation();
   return inv;
 }
 
 /** Creates an invitation; the link (with its token) is returned once and only its hash is stored. */
-export async function createInvitation(env: Env, who: Actor, email: string, role: Role, nowMs: number) {
-  const db = primaryDb(env.DB);
+export async function createInvitation(ctx: Deps, who: Actor, email: string, role: Role, nowMs: number) {
+  const { db } = ctx;
   if (await people.findUserByEmail(db, email)) throw emailTaken();
   const token = randomToken(32);
   const row: InvitationRow = {
-    id: newId("inv"), tenantId: who.tenantId, email, role, tokenHash: await tokenHash(env, "invite", token), createdAt: nowMs,
+    id: newId("inv"), tenantId: who.tenantId, email, role, tokenHash: await tokenHash(ctx, "invite", token), createdAt: nowMs,
     createdBy: who.actor, expiresAt: nowMs + INVITATION_TTL_MS, acceptedAt: null, acceptedBy: null, revokedAt: null, revokedBy: null,
   };
   await db.batch([
     people.insertInvitation(db, row),
     auditInsert(db, { ...who, at: nowMs, action: "invitation.create", targetType: "invitation", targetId: row.id, detail: { email, role } }),
   ]);
-  return { invitation: row, url: `${getConfig(env).issuer}/#/accept-invite?token=${token}` };
+  return { invitation: row, url: `${ctx.config.issuer}/#/accept-invite?token=${token}` };
 }
 
 /** Accepts an invitation: creates the person with the invited role and signs them in. */
-export async function acceptInvitation(env: Env, token: string, input: NewPerson, facts: RequestFacts, nowMs: number) {
-  const db = primaryDb(env.DB);
-  const inv = await pendingInvitation(env, token, nowMs);
+export async function acceptInvitation(ctx: Deps, token: string, input: NewPerson, facts: RequestFacts, nowMs: number) {
+  const { db } = ctx;
+  const inv = await pendingInvitation(ctx, token, nowMs);
   if (await people.findUserByEmail(db, inv.email)) throw emailTaken();
   const row = await personRow({ ...input, email: inv.email }, inv.role, inv.createdBy, nowMs);
   const user: UserRow = { ...row, tenantId: inv.tenantId };
-  const session = await newSession(env, user, facts.ip, facts.userAgent, nowMs);
+  const session = await newSession(ctx, user, facts.ip, facts.userAgent, nowMs);
   try {
     await db.batch([
       people.claimInvitation(db, inv.id, row.id, nowMs),
@@ -131,15 +131,15 @@ export async function acceptInvitation(env: Env, token: string, input: NewPerson
       auditInsert(db, { tenantId: inv.tenantId, actor: `user:${row.email}`, action: "invitation.accept", targetType: "invitation", targetId: inv.id, ...facts, detail: { user: row.id, role: inv.role }, at: nowMs }),
     ]);
   } catch (err) {
-    if (constraintFailed(err, "UNIQUE")) throw emailTaken();
-    if (constraintFailed(err, "NOT NULL")) throw invalidInvitation();
+    if (isUniqueViolation(err)) throw emailTaken();
+    if (isNotNullViolation(err)) throw invalidInvitation();
     throw err;
   }
   return { user, session: session.row, token: session.token };
 }
 
-export async function revokeInvitation(env: Env, who: Actor, id: string, nowMs: number): Promise<void> {
-  const db = primaryDb(env.DB);
+export async function revokeInvitation(ctx: Deps, who: Actor, id: string, nowMs: number): Promise<void> {
+  const { db } = ctx;
   const inv = await people.getInvitation(db, who.tenantId, id);
   if (!inv) throw problems.notFound("invitation");
   if (invitationStatus(inv, nowMs) !== "pending") throw problems.conflict("Only a pending invitation can be revoked.");
@@ -149,16 +149,16 @@ export async function revokeInvitation(env: Env, who: Actor, id: string, nowMs: 
   ]);
 }
 
-async function requireMember(env: Env, tenantId: string, id: string): Promise<UserRow> {
-  const user = await people.getUser(primaryDb(env.DB), tenantId, id);
+async function requireMember(ctx: Deps, tenantId: string, id: string): Promise<UserRow> {
+  const user = await people.getUser(ctx.db, tenantId, id);
   if (!user) throw problems.notFound("member");
   return user;
 }
 
 /** Changes a member's role; the last owner cannot be demoted. */
-export async function changeRole(env: Env, who: Actor, id: string, role: Role, nowMs: number): Promise<UserRow> {
-  const db = primaryDb(env.DB);
-  const user = await requireMember(env, who.tenantId, id);
+export async function changeRole(ctx: Deps, who: Actor, id: string, role: Role, nowMs: number): Promise<UserRow> {
+  const { db } = ctx;
+  const user = await requireMember(ctx, who.tenantId, id);
   if (user.role === role) return user;
   // The guard lives in the UPDATE itself, so two owners demoting each other at once cannot both succeed.
   const [changed] = await db.batch([
@@ -174,9 +174,9 @@ export async function changeRole(env: Env, who: Actor, id: string, role: Role, n
 }
 
 /** Removes a member and ends every session they have; the last owner cannot be removed. */
-export async function removeMember(env: Env, who: Actor, id: string, nowMs: number): Promise<void> {
-  const db = primaryDb(env.DB);
-  const user = await requireMember(env, who.tenantId, id);
+export async function removeMember(ctx: Deps, who: Actor, id: string, nowMs: number): Promise<void> {
+  const { db } = ctx;
+  const user = await requireMember(ctx, who.tenantId, id);
   // Sessions go first (they reference the user), under the same last-owner guard as the delete itself.
   const [, removed] = await db.batch([
     deleteUserSessions(db, who.tenantId, id, people.userRemovable(who.tenantId, id)),
@@ -191,8 +191,8 @@ export async function removeMember(env: Env, who: Actor, id: string, nowMs: numb
 }
 
 /** Ends a session: one's own, or anyone's in the tenant for a caller allowed to (owners). 404 otherwise. */
-export async function endSession(env: Env, who: Actor & { userId: string; anyone: boolean }, id: string, nowMs: number): Promise<void> {
-  const db = primaryDb(env.DB);
+export async function endSession(ctx: Deps, who: Actor & { userId: string; anyone: boolean }, id: string, nowMs: number): Promise<void> {
+  const { db } = ctx;
   const session = await getSession(db, who.tenantId, id);
   if (!session || (session.userId !== who.userId && !who.anyone)) throw problems.notFound("session");
   await db.batch([

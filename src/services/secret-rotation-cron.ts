@@ -5,18 +5,20 @@
  * stale envelope, KEY_ENCRYPTION_KEY_PREVIOUS can be removed. SECRET_PEPPER: secret hashes are renewed on use
  * (pepper-rotation.ts); the cron only counts those still waiting, so the operator knows when to drop the previous pepper.
  */
-import { getConfig, type Env } from "../config";
+import type { RequestContext } from "../context";
 import { keyId } from "../crypto/key-id";
 import { countSecretsNotUnderPepper } from "../storage/credentials";
 import { envelopeKeyId, openPrivateJwk, sealPrivateJwk } from "../crypto/signing-keys";
-import { primaryDb } from "../storage/db";
 import { listSigningKeys, replaceEnvelope } from "../storage/signing-keys";
 import { wrappingSecrets } from "./signing-key-ring";
 
+/** What the cron step uses: the D1 primary, config, the logger, and env for the signing-key ring's secrets. */
+type Deps = Pick<RequestContext, "db" | "config" | "log" | "env">;
+
 /** Reseals stale envelopes; `stale` counts those that could not be (their key is neither current nor previous). */
-export async function resealSigningKeys(env: Env): Promise<{ resealed: number; stale: number }> {
-  const db = primaryDb(env.DB);
-  const secrets = wrappingSecrets(env);
+export async function resealSigningKeys(ctx: Pick<RequestContext, "db" | "log" | "env">): Promise<{ resealed: number; stale: number }> {
+  const { db } = ctx;
+  const secrets = wrappingSecrets(ctx.env);
   const currentId = await keyId(secrets.current);
   let resealed = 0;
   let stale = 0;
@@ -28,25 +30,22 @@ export async function resealSigningKeys(env: Env): Promise<{ resealed: number; s
       if (await replaceEnvelope(db, row.kid, row.privateJwkEnvelope, sealed)) resealed += 1;
     } catch (err) {
       stale += 1;
-      console.error(JSON.stringify({ event: "signing_key_reseal_failed", kid: row.kid, error: String(err) }));
+      ctx.log.error("signing_key_reseal_failed", { kid: row.kid, error: String(err) });
     }
   }
   return { resealed, stale };
 }
 
 /** Cron step: reseals stale envelopes and logs one `key_rotation_status` line with what a rotation still waits for. */
-export async function reportKeyRotation(env: Env, nowMs: number): Promise<void> {
-  const config = getConfig(env);
-  const reseal = await resealSigningKeys(env);
+export async function reportKeyRotation(ctx: Deps, nowMs: number): Promise<void> {
+  const { config } = ctx;
+  const reseal = await resealSigningKeys(ctx);
   const pepperId = await keyId(config.secretPepper);
-  console.log(
-    JSON.stringify({
-      event: "key_rotation_status",
-      key_encryption_key_id: await keyId(config.keyEncryptionKey),
-      signing_keys_resealed: reseal.resealed,
-      signing_keys_unreadable: reseal.stale,
-      pepper_id: pepperId,
-      secret_hashes_under_other_pepper: await countSecretsNotUnderPepper(primaryDb(env.DB), pepperId, nowMs),
-    }),
-  );
+  ctx.log.info("key_rotation_status", {
+    key_encryption_key_id: await keyId(config.keyEncryptionKey),
+    signing_keys_resealed: reseal.resealed,
+    signing_keys_unreadable: reseal.stale,
+    pepper_id: pepperId,
+    secret_hashes_under_other_pepper: await countSecretsNotUnderPepper(ctx.db, pepperId, nowMs),
+  });
 }

@@ -7,18 +7,15 @@
  * to commit stays pending. The admin fixes the delivery mode (key by default) when issuing; it is stored
  * with the code and redemption refuses any other. Only the keyed hash of a code is ever stored.
  */
-import { getConfig, type Env } from "../config";
 import { assertAuthority } from "../domain/authority";
 import { credentialStatus } from "../domain/credential-rules";
 import { problems, ProblemError } from "../domain/errors";
 import { keyedHash, newSetupCode } from "../crypto/secrets";
 import { cancelSetupCodeObjects, setupCodeObject, type SetupMode } from "../durable-objects/setup-code";
 import { auditInsert } from "../storage/audit";
-import { primaryDb } from "../storage/db";
 import type { CredentialRow, SetupCodeRow } from "../storage/schema";
 import { cancelOtherPendingCodes, insertSetupCode } from "../storage/setup-codes";
-import type { Background } from "./credential-changes";
-import { insertNewCredential, prepareCredential, type Actor, type NewCredentialInput } from "./credentials";
+import { insertNewCredential, prepareCredential, type Actor, type CredentialDeps as Deps, type NewCredentialInput } from "./credentials";
 
 /** Setup codes work once, for ten minutes. */
 export const SETUP_CODE_TTL_MS = 600_000;
@@ -43,11 +40,11 @@ export interface IssuedSetupCode {
   mode: SetupMode;
 }
 
-async function createCodeObject(env: Env, who: Actor, credentialId: string, nowMs: number, mode: SetupMode) {
+async function createCodeObject(ctx: Deps, who: Actor, credentialId: string, nowMs: number, mode: SetupMode) {
   const code = await newSetupCode();
-  const codeHash = await keyedHash(getConfig(env).secretPepper, code);
+  const codeHash = await keyedHash(ctx.config.secretPepper, code);
   const expiresAt = nowMs + SETUP_CODE_TTL_MS;
-  const created = await setupCodeObject(env.SETUP_CODES, codeHash).create({
+  const created = await setupCodeObject(ctx.setupCodes, codeHash).create({
     tenantId: who.tenantId,
     credentialId,
     createdBy: who.actor,
@@ -74,33 +71,32 @@ async function createCodeObject(env: Env, who: Actor, credentialId: string, nowM
     provisionedId: null,
   };
   const flag = mode === "secret" ? " --secret" : "";
-  const issued: IssuedSetupCode = { code, expiresAt, mode, command: `npx latchkey setup${flag} ${getConfig(env).issuer} ${code}` };
+  const issued: IssuedSetupCode = { code, expiresAt, mode, command: `npx latchkey setup${flag} ${ctx.config.issuer} ${code}` };
   return { row, issued };
 }
 
 /** Runs `write` after the code's object exists; cancels the object if the D1 write fails. */
-async function withCodeObject(env: Env, codeHash: string, write: () => Promise<void>): Promise<void> {
+async function withCodeObject(ctx: Deps, codeHash: string, write: () => Promise<void>): Promise<void> {
   try {
     await write();
   } catch (err) {
-    await cancelSetupCodeObjects(env.SETUP_CODES, [codeHash]);
+    await cancelSetupCodeObjects(ctx.setupCodes, [codeHash]);
     throw err;
   }
 }
 
 /** Creates a credential with no secret and a setup code that provisions its first secret or key. */
 export async function createCredentialWithSetupCode(
-  env: Env,
+  ctx: Deps,
   who: Actor,
   input: NewCredentialInput,
   mode: SetupMode,
-  nowMs: number,
-  background?: Background,
+  nowMs: number
 ) {
-  const prepared = await prepareCredential(env, who, input, nowMs);
+  const prepared = await prepareCredential(ctx, who, input, nowMs);
   prepared.detail = { ...prepared.detail, delivery: "setup_code", mode };
-  const { row, issued } = await createCodeObject(env, who, prepared.row.id, nowMs, mode);
-  await withCodeObject(env, row.codeHash, () => insertNewCredential(env, who, prepared, [insertSetupCode(primaryDb(env.DB), row)], nowMs, background));
+  const { row, issued } = await createCodeObject(ctx, who, prepared.row.id, nowMs, mode);
+  await withCodeObject(ctx, row.codeHash, () => insertNewCredential(ctx, who, prepared, [insertSetupCode(ctx.db, row)], nowMs));
   return { credential: prepared.row, setupCode: issued, setupRow: row };
 }
 
@@ -108,15 +104,15 @@ export async function createCredentialWithSetupCode(
  * A new code for an existing active credential; older unredeemed codes stop working. Redemption adds a
  * secret or key next to the live ones (see setup-redemption.ts for the two-live limit).
  */
-export async function issueSetupCode(env: Env, who: Actor, credential: CredentialRow, mode: SetupMode, nowMs: number) {
+export async function issueSetupCode(ctx: Deps, who: Actor, credential: CredentialRow, mode: SetupMode, nowMs: number) {
   if (credentialStatus(credential, nowMs) !== "active") throw problems.conflict("Only an active credential can get a setup code.");
   // Redemption adds a secret or key without asking again, so the authority rule is applied here.
   assertAuthority(who.authority, credential.grants, "actFor");
-  const db = primaryDb(env.DB);
-  const { row, issued } = await createCodeObject(env, who, credential.id, nowMs, mode);
+  const { db } = ctx;
+  const { row, issued } = await createCodeObject(ctx, who, credential.id, nowMs, mode);
   const detail = { expires_at: new Date(issued.expiresAt).toISOString(), mode };
   let replaced: string[] = [];
-  await withCodeObject(env, row.codeHash, async () => {
+  await withCodeObject(ctx, row.codeHash, async () => {
     const [, cancelled] = await db.batch([
       insertSetupCode(db, row),
       cancelOtherPendingCodes(db, credential.id, row.codeHash, nowMs),
@@ -124,6 +120,6 @@ export async function issueSetupCode(env: Env, who: Actor, credential: Credentia
     ]);
     replaced = cancelled.map((c) => c.codeHash);
   });
-  await cancelSetupCodeObjects(env.SETUP_CODES, replaced);
+  await cancelSetupCodeObjects(ctx.setupCodes, replaced);
   return { setupCode: issued, setupRow: row };
 }

@@ -8,7 +8,6 @@
  * adds a third of a kind, the oldest live ones get the default 24 h grace (the policy: replacedOnAdd).
  */
 import type { BatchItem } from "drizzle-orm/batch";
-import { getConfig, type Env } from "../config";
 import { credentialStatus, DEFAULT_ROTATION_GRACE_SECONDS, REDEMPTION_KEEPS_OPEN, replacedOnAdd } from "../domain/credential-rules";
 import { ProblemError } from "../domain/errors";
 import { serviceName } from "../domain/token-claims";
@@ -19,11 +18,10 @@ import { auditInsert, auditInsertIf } from "../storage/audit";
 import { capKeyExpiry, listKeys, upsertKeyIf } from "../storage/client-keys";
 import { touchCredential } from "../storage/credential-sync";
 import { capSecretExpiry, getCredential, listSecrets, upsertSecretIf } from "../storage/credentials";
-import { primaryDb } from "../storage/db";
 import type { CredentialKeyRow, CredentialRow } from "../storage/schema";
 import { claimRecorded, getSetupCode, markClaimed } from "../storage/setup-codes";
-import { publishCredentialChange, type Background } from "./credential-changes";
-import { newSecretRow } from "./credentials";
+import { publishCredentialChange } from "./credential-changes";
+import { newSecretRow, type CredentialDeps as Deps } from "./credentials";
 import { invalidSetupCode, setupModeMismatch } from "./setup-codes";
 
 export interface RedeemRequest {
@@ -46,48 +44,46 @@ export interface Redeemed {
 /** The code can never succeed (credential revoked or expired, code cancelled): not released. */
 class DeadCode extends Error {}
 
-const log = (event: string, fields: Record<string, unknown>) => console.log(JSON.stringify({ event, ...fields }));
-
 /** Redeems a well-formed code; every way a code fails gives the one invalid_setup_code problem. */
-export async function redeemSetupCode(env: Env, req: RedeemRequest, nowMs: number, background?: Background): Promise<Redeemed> {
-  const codeHash = await keyedHash(getConfig(env).secretPepper, req.code);
-  const object = setupCodeObject(env.SETUP_CODES, codeHash);
+export async function redeemSetupCode(ctx: Deps, req: RedeemRequest, nowMs: number): Promise<Redeemed> {
+  const codeHash = await keyedHash(ctx.config.secretPepper, req.code);
+  const object = setupCodeObject(ctx.setupCodes, codeHash);
   const outcome = await object.redeem(nowMs, req.mode).catch((err: unknown) => {
-    console.error(JSON.stringify({ event: "setup_redeem_failed", code_ref: codeHash.slice(0, 8), error: String(err) }));
+    ctx.log.error("setup_redeem_failed", { code_ref: codeHash.slice(0, 8), error: String(err) });
     throw unavailable();
   });
   if (!outcome.ok && outcome.reason === "mode_mismatch") {
-    log("setup_code_refused", { reason: outcome.reason, code_ref: codeHash.slice(0, 8), credential: outcome.record?.credentialId ?? null });
+    ctx.log.info("setup_code_refused", { reason: outcome.reason, code_ref: codeHash.slice(0, 8), credential: outcome.record?.credentialId ?? null });
     throw setupModeMismatch(outcome.record?.mode ?? "key");
   }
   if (!outcome.ok) {
-    log("setup_code_refused", { reason: outcome.reason, code_ref: codeHash.slice(0, 8), credential: outcome.record?.credentialId ?? null });
-    if (outcome.reason === "replayed" && outcome.record) await auditReplay(env, outcome.record, codeHash, req, nowMs);
+    ctx.log.info("setup_code_refused", { reason: outcome.reason, code_ref: codeHash.slice(0, 8), credential: outcome.record?.credentialId ?? null });
+    if (outcome.reason === "replayed" && outcome.record) await auditReplay(ctx, outcome.record, codeHash, req, nowMs);
     throw invalidSetupCode();
   }
   const record = outcome.record;
   let redeemed: Redeemed;
   try {
-    redeemed = await provision(env, codeHash, record, req, nowMs);
+    redeemed = await provision(ctx, codeHash, record, req, nowMs);
   } catch (err) {
     if (err instanceof DeadCode) {
-      log("setup_code_refused", { reason: err.message, code_ref: codeHash.slice(0, 8), credential: record.credentialId });
+      ctx.log.info("setup_code_refused", { reason: err.message, code_ref: codeHash.slice(0, 8), credential: record.credentialId });
       throw invalidSetupCode();
     }
-    await object.release(record.consumedAt ?? nowMs).catch((e: unknown) => log("setup_code_release_failed", { error: String(e) }));
+    await object.release(record.consumedAt ?? nowMs).catch((e: unknown) => ctx.log.info("setup_code_release_failed", { error: String(e) }));
     if (err instanceof ProblemError) throw err;
-    console.error(JSON.stringify({ event: "setup_redeem_failed", credential: record.credentialId, error: String(err) }));
+    ctx.log.error("setup_redeem_failed", { credential: record.credentialId, error: String(err) });
     throw unavailable();
   }
-  await publishCredentialChange(env, record.tenantId, record.credentialId, nowMs, { background });
+  await publishCredentialChange(ctx, record.tenantId, record.credentialId, nowMs, { background: ctx.background });
   return redeemed;
 }
 
 const unavailable = () =>
   new ProblemError(503, "temporarily_unavailable", "Service unavailable", "The setup could not be completed. Retry with the same code.");
 
-async function provision(env: Env, codeHash: string, record: SetupCodeRecord, req: RedeemRequest, nowMs: number): Promise<Redeemed> {
-  const db = primaryDb(env.DB);
+async function provision(ctx: Deps, codeHash: string, record: SetupCodeRecord, req: RedeemRequest, nowMs: number): Promise<Redeemed> {
+  const { db } = ctx;
   const [credential, codeRow, secrets, keys] = await Promise.all([
     getCredential(db, record.tenantId, record.credentialId),
     getSetupCode(db, codeHash),
@@ -134,7 +130,7 @@ async function provision(env: Env, codeHash: string, record: SetupCodeRecord, re
     writes = [upsertKeyIf(db, row, claimed), ...(capped.length > 0 ? [capKeyExpiry(db, credential.id, capped, graceEnds, claimed)] : [])];
     result = { credential, mode: "key", keyId: key.thumbprint };
   } else {
-    const { secret, row } = await newSecretRow(env, credential.id, credential.tenantId, record.createdBy, nowMs, provisionedId);
+    const { secret, row } = await newSecretRow(ctx, credential.id, credential.tenantId, record.createdBy, nowMs, provisionedId);
     const capped = replacedOnAdd(secrets, nowMs, REDEMPTION_KEEPS_OPEN, provisionedId);
     writes = [upsertSecretIf(db, row, claimed), ...(capped.length > 0 ? [capSecretExpiry(db, credential.id, capped, graceEnds, claimed)] : [])];
     result = { credential, mode: "secret", clientSecret: secret };
@@ -168,8 +164,8 @@ async function provision(env: Env, codeHash: string, record: SetupCodeRecord, re
 }
 
 /** Records a replayed code (already consumed) in the audit log: the credential and the caller's IP, never the code. */
-async function auditReplay(env: Env, record: SetupCodeRecord, codeHash: string, req: RedeemRequest, nowMs: number): Promise<void> {
-  const db = primaryDb(env.DB);
+async function auditReplay(ctx: Deps, record: SetupCodeRecord, codeHash: string, req: RedeemRequest, nowMs: number): Promise<void> {
+  const { db } = ctx;
   try {
     await auditInsert(db, {
       tenantId: record.tenantId,
@@ -183,6 +179,6 @@ async function auditReplay(env: Env, record: SetupCodeRecord, codeHash: string, 
       at: nowMs,
     });
   } catch (err) {
-    console.error(JSON.stringify({ event: "audit_replay_failed", credential: record.credentialId, error: String(err) }));
+    ctx.log.error("audit_replay_failed", { credential: record.credentialId, error: String(err) });
   }
 }

@@ -7,18 +7,17 @@
  * them out. A source is an IPv4 address or an IPv6 /64. The Rate Limiting binding is per location and
  * approximate; D1's single primary gives one global, exact count for one round trip per attempt.
  */
-import { getConfig, type Env } from "../config";
+import type { RequestContext } from "../context";
 import { burnPasswordCheck, verifyPassword } from "../crypto/passwords";
 import { keyedHash } from "../crypto/secrets";
 import { ProblemError, problems } from "../domain/errors";
+import { DEFAULT_TENANT_ID } from "../domain/management";
 import { requestSource } from "../domain/request-source";
 import { auditInsert } from "../storage/audit";
-import { primaryDb } from "../storage/db";
 import { findUserByEmail, markSignedIn } from "../storage/people";
 import type { SessionRow, UserRow } from "../storage/schema-console";
 import { deleteSession, insertSession } from "../storage/sessions";
 import { admitAttempt, refundAttempt, type ThrottleKeys, type ThrottleLimits } from "../storage/sign-in-throttles";
-import { DEFAULT_TENANT_ID } from "../storage/tenants";
 import { newSession } from "./sessions";
 
 export const THROTTLE_WINDOW_MS = 15 * 60_000;
@@ -26,6 +25,9 @@ export const MAX_FAILURES_PER_PAIR = 5;
 export const MAX_FAILURES_PER_SOURCE = 20;
 export const ACCOUNT_SLOWDOWN_AFTER = 10;
 export const SLOWDOWN_SLOT_MS = 2_000;
+
+/** What sign-in uses: the D1 primary, the pepper (config) and the logger. */
+type Deps = Pick<RequestContext, "db" | "config" | "log">;
 
 const LIMITS: ThrottleLimits = {
   windowMs: THROTTLE_WINDOW_MS,
@@ -44,8 +46,8 @@ export interface RequestFacts {
 export const invalidCredentials = () =>
   new ProblemError(401, "invalid_credentials", "Invalid credentials", "The email or password is incorrect.");
 
-async function throttleKeys(env: Env, email: string, ip: string | null): Promise<ThrottleKeys> {
-  const pepper = getConfig(env).secretPepper;
+async function throttleKeys(ctx: Pick<RequestContext, "config">, email: string, ip: string | null): Promise<ThrottleKeys> {
+  const pepper = ctx.config.secretPepper;
   const source = requestSource(ip ?? undefined);
   const [pair, address, account, slot] = await Promise.all(
     [`pair:${email}|${source}`, `ip:${source}`, `account:${email}`, `slot:${email}`].map((k) => keyedHash(pepper, `throttle:${k}`)),
@@ -57,9 +59,9 @@ async function throttleKeys(env: Env, email: string, ip: string | null): Promise
  * Checks email and password and opens a session. Unknown emails and wrong passwords fail alike, after the
  * same PBKDF2 work. A refused attempt (429 with Retry-After) is not evaluated, even with the right password.
  */
-export async function signIn(env: Env, email: string, password: string, facts: RequestFacts, nowMs: number) {
-  const db = primaryDb(env.DB);
-  const keys = await throttleKeys(env, email, facts.ip);
+export async function signIn(ctx: Deps, email: string, password: string, facts: RequestFacts, nowMs: number) {
+  const { db } = ctx;
+  const keys = await throttleKeys(ctx, email, facts.ip);
   const admission = await admitAttempt(db, keys, LIMITS, nowMs);
   if (!admission.admitted) {
     const windowMs = admission.by === "slot" ? SLOWDOWN_SLOT_MS : THROTTLE_WINDOW_MS;
@@ -68,7 +70,7 @@ export async function signIn(env: Env, email: string, password: string, facts: R
 
   const user = await findUserByEmail(db, email);
   const check = user?.passwordHash ? await verifyPassword(password, user.passwordHash) : await burnPasswordCheck(password);
-  if (check === "unsupported") console.error(JSON.stringify({ event: "password_hash_unsupported", user: user?.id }));
+  if (check === "unsupported") ctx.log.error("password_hash_unsupported", { user: user?.id });
   if (check !== "match" || !user) {
     const reason = !user ? "unknown_account" : !user.passwordHash ? "no_password" : check === "unsupported" ? "unsupported_hash" : "wrong_password";
     await auditInsert(db, {
@@ -85,7 +87,7 @@ export async function signIn(env: Env, email: string, password: string, facts: R
     throw invalidCredentials();
   }
 
-  const { row, token } = await newSession(env, user, facts.ip, facts.userAgent, nowMs);
+  const { row, token } = await newSession(ctx, user, facts.ip, facts.userAgent, nowMs);
   await db.batch([
     insertSession(db, row),
     markSignedIn(db, user.id, nowMs),
@@ -96,8 +98,8 @@ export async function signIn(env: Env, email: string, password: string, facts: R
 }
 
 /** Ends the caller's own session (sign-out). */
-export async function signOut(env: Env, session: SessionRow, user: UserRow, facts: RequestFacts, nowMs: number): Promise<void> {
-  const db = primaryDb(env.DB);
+export async function signOut(ctx: Pick<RequestContext, "db">, session: SessionRow, user: UserRow, facts: RequestFacts, nowMs: number): Promise<void> {
+  const { db } = ctx;
   await db.batch([
     deleteSession(db, session.tenantId, session.id),
     auditInsert(db, { tenantId: user.tenantId, actor: `user:${user.email}`, action: "auth.sign_out", targetType: "session", targetId: session.id, ip: facts.ip, userAgent: facts.userAgent, at: nowMs }),

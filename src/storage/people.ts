@@ -7,7 +7,8 @@
  */
 import { and, asc, count, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "./db";
-import { invitations, ownerSetupTokens, users, type InvitationRow, type Role, type UserRow } from "./schema-console";
+import type { Role } from "../domain/roles";
+import { invitations, ownerSetupTokens, users, type InvitationRow, type UserRow } from "./schema-console";
 
 export function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
   return db.select().from(users).where(eq(users.email, email)).get();

@@ -5,10 +5,8 @@
  * `sign_in_throttles` is deployment-wide abuse state (keyed by account and source), so it has no tenant_id.
  */
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { Role } from "../domain/roles";
 import { tenants } from "./schema";
-
-export const ROLES = ["owner", "admin", "viewer"] as const;
-export type Role = (typeof ROLES)[number];
 
 export const users = sqliteTable(
   "users",
@@ -18,7 +16,7 @@ export const users = sqliteTable(
     /** Lower-cased. */
     email: text("email").notNull(),
     name: text("name").notNull(),
-    role: text("role", { enum: ROLES }).notNull(),
+    role: text("role").$type<Role>().notNull(),
     /** `pbkdf2-sha256$<iterations>$<salt>$<hash>`; null for people who only sign in through Cloudflare Access. */
     passwordHash: text("password_hash"),
     createdAt: integer("created_at").notNull(),
@@ -53,7 +51,7 @@ export const invitations = sqliteTable(
     id: text("id").primaryKey(),
     tenantId: text("tenant_id").notNull().references(() => tenants.id),
     email: text("email").notNull(),
-    role: text("role", { enum: ROLES }).notNull(),
+    role: text("role").$type<Role>().notNull(),
     tokenHash: text("token_hash").notNull(),
     createdAt: integer("created_at").notNull(),
     createdBy: text("created_by").notNull(),

@@ -6,17 +6,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { JWK } from "jose";
-
-export interface ScopeDefinition {
-  name: string;
-  description: string;
-  write: boolean;
-}
-
-export interface Grant {
-  resource: string;
-  scopes: string[];
-}
+import type { Grant, ScopeDefinition } from "../domain/grants";
 
 export const tenants = sqliteTable("tenants", {
   id: text("id").primaryKey(),

@@ -1,35 +1,12 @@
-/** Tenants (organisations) and the built-in management resource each one is given. */
+/**
+ * Tenants (organisations) and the built-in resource each one is given, inserted together. What that
+ * resource is (Latchkey's management API and its scopes) is domain policy, so the caller passes it in
+ * (services/tenants.ts); storage only writes rows.
+ */
 import type { Db } from "./db";
-import { resources, tenants, type ScopeDefinition } from "./schema";
+import { resources, tenants, type ResourceRow } from "./schema";
 
-/** The URI of Latchkey's own admin API, the audience of management tokens. */
-export const MANAGEMENT_RESOURCE = "urn:latchkey:management";
-export const DEFAULT_TENANT_ID = "default";
-
-export const MANAGEMENT_SCOPES: ScopeDefinition[] = [
-  { name: "credentials:read", description: "List and read credentials", write: false },
-  { name: "credentials:write", description: "Create, change, rotate and revoke credentials", write: true },
-  { name: "resources:read", description: "List resources and their scopes", write: false },
-  { name: "resources:write", description: "Define resources and their scopes", write: true },
-  { name: "audit:read", description: "Read the audit log", write: false },
-];
-
-/** Creates a tenant with its management resource, unless it exists. Idempotent. */
-export async function ensureTenant(db: Db, id: string, name: string, nowMs: number): Promise<void> {
-  await db.batch([
-    db.insert(tenants).values({ id, name, createdAt: nowMs }).onConflictDoNothing(),
-    db
-      .insert(resources)
-      .values({
-        id: `res_mgmt_${id}`,
-        tenantId: id,
-        uri: MANAGEMENT_RESOURCE,
-        name: "Latchkey management API",
-        scopes: MANAGEMENT_SCOPES,
-        builtin: true,
-        createdAt: nowMs,
-        createdBy: "system",
-      })
-      .onConflictDoNothing(),
-  ]);
+/** Creates a tenant with its built-in resource, unless they exist. Idempotent. */
+export async function insertTenantIfAbsent(db: Db, tenant: { id: string; name: string; createdAt: number }, builtin: ResourceRow): Promise<void> {
+  await db.batch([db.insert(tenants).values(tenant).onConflictDoNothing(), db.insert(resources).values(builtin).onConflictDoNothing()]);
 }

@@ -9,7 +9,7 @@ import { app } from "../../src/app";
 import type { Env } from "../../src/config";
 import { requireCredential, retireCredentialSecret, revokeCredential } from "../../src/services/credentials";
 import { newClientKey, redeem } from "../support/client-keys";
-import { call, env, freshIp, ISSUER, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
+import { call, env, freshIp, ISSUER, setupTenant, testContext, tokenRequest, type TestTenant } from "../support/harness";
 
 const DOCS = "https://api.example.com/docs";
 let t: TestTenant;
@@ -212,7 +212,7 @@ describe("credential lifecycle", () => {
     const created = (await (await createCredential({ label: "stale-read" })).json()) as { id: string };
     const rotated = (await (await t.admin("POST", `/credentials/${created.id}/secrets`, {})).json()) as { secret: { id: string } };
     const who = { tenantId: t.tenantId, actor: "test:race", ip: null, userAgent: null, authority: new Set<string>() };
-    const stale = await requireCredential(env, t.tenantId, created.id);
+    const stale = await requireCredential(testContext(), t.tenantId, created.id);
     const settle = async (runs: Promise<void>[]) => {
       const outcomes = await Promise.allSettled(runs);
       expect(outcomes.map((o) => o.status).sort()).toEqual(["fulfilled", "rejected"]);
@@ -221,11 +221,11 @@ describe("credential lifecycle", () => {
     };
     const eventsOf = async (action: string) =>
       ((await (await t.admin("GET", `/audit?target=${created.id}&action=${action}`)).json()) as { events: unknown[] }).events;
-    await settle([1, 2].map(() => retireCredentialSecret(env, who, stale, rotated.secret.id, Date.now())));
+    await settle([1, 2].map(() => retireCredentialSecret(testContext(), who, stale, rotated.secret.id, Date.now())));
     expect(await eventsOf("credential.secret.retire")).toHaveLength(1);
-    await settle([1, 2].map(() => revokeCredential(env, who, stale, Date.now())));
+    await settle([1, 2].map(() => revokeCredential(testContext(), who, stale, Date.now())));
     expect(await eventsOf("credential.revoke")).toHaveLength(1);
-    expect(await requireCredential(env, t.tenantId, created.id)).toMatchObject({ status: "revoked", revokedBy: "test:race" });
+    expect(await requireCredential(testContext(), t.tenantId, created.id)).toMatchObject({ status: "revoked", revokedBy: "test:race" });
   });
 });
 

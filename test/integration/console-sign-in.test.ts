@@ -12,7 +12,7 @@ import { primaryDb } from "../../src/storage/db";
 import { runMaintenance } from "../../src/services/maintenance";
 import { sessionCookie } from "../../src/services/sessions";
 import { insertUser } from "../../src/storage/people";
-import { call, env, ISSUER, setupTenant, type TestTenant } from "../support/harness";
+import { call, env, ISSUER, setupTenant, testContext, type TestTenant } from "../support/harness";
 import { COOKIE, createOwner, PASSWORD, person, postJson, sessionCookieOf, type Person } from "../support/console";
 
 afterEach(() => vi.useRealTimers());
@@ -140,7 +140,7 @@ describe("sign-in throttling", () => {
     await login("pruned@example.com", "guess", "198.18.7.1");
     const rows = () => env.DB.prepare("select count(*) as n from sign_in_throttles where window_start <= ?").bind(t0).first<{ n: number }>();
     expect((await rows())!.n).toBeGreaterThan(0);
-    await runMaintenance(env, t0 + 15 * 60_000 + 1);
+    await runMaintenance(testContext(), t0 + 15 * 60_000 + 1);
     expect((await rows())!.n).toBe(0);
   });
 
@@ -200,7 +200,7 @@ describe("session pruning", () => {
     vi.setSystemTime(t0);
     const p = person(sessionCookieOf(await login("root@example.com", PASSWORD, "198.18.3.3")), "root@example.com");
     expect((await p.send("GET", "/me")).status).toBe(200);
-    await runMaintenance(env, t0 + 31 * 60_000);
+    await runMaintenance(testContext(), t0 + 31 * 60_000);
     // Still within its idle window by the clock, but the row is gone.
     expect((await p.send("GET", "/me")).status).toBe(401);
   });

@@ -19,7 +19,7 @@ import { ensureFirstKey, forgetKeyRing, keyRing, ringDeps } from "../../src/serv
 import { primaryDb } from "../../src/storage/db";
 import { insertSession } from "../../src/storage/sessions";
 import { insertSigningKey } from "../../src/storage/signing-keys";
-import { encodeForm, env, freshIp, ISSUER, setupTenant, type TestTenant } from "../support/harness";
+import { encodeForm, env, freshIp, ISSUER, setupTenant, testContext, type TestTenant } from "../support/harness";
 
 const OLD_PEPPER = env.SECRET_PEPPER;
 const OLD_KEK = env.KEY_ENCRYPTION_KEY;
@@ -172,10 +172,10 @@ describe("SECRET_PEPPER rotation", () => {
     const user = { id: "usr_rotation", tenantId: legacy.tenantId };
     await env.DB.prepare("insert into users (id, tenant_id, email, name, role, created_at, created_by) values (?, ?, ?, ?, 'viewer', ?, 'test')")
       .bind(user.id, user.tenantId, "rotation@example.test", "Rotation", Date.now()).run();
-    const { row, token } = await newSession(env, user, null, null, Date.now());
+    const { row, token } = await newSession(testContext(), user, null, null, Date.now());
     await insertSession(primaryDb(env.DB), row).run();
     const newPepper = randomToken(32);
-    expect((await resolveSession(withEnv({ SECRET_PEPPER: newPepper, SECRET_PEPPER_PREVIOUS: OLD_PEPPER }), token, Date.now()))?.session.id).toBe(row.id);
-    expect(await resolveSession(withEnv({ SECRET_PEPPER: newPepper }), token, Date.now())).toBeNull();
+    expect((await resolveSession(testContext(withEnv({ SECRET_PEPPER: newPepper, SECRET_PEPPER_PREVIOUS: OLD_PEPPER })), token, Date.now()))?.session.id).toBe(row.id);
+    expect(await resolveSession(testContext(withEnv({ SECRET_PEPPER: newPepper })), token, Date.now())).toBeNull();
   });
 });

@@ -4,15 +4,22 @@
  */
 import { env as workerEnv, exports } from "cloudflare:workers";
 import type { Env } from "../../src/config";
+import { buildContext, type RequestContext } from "../../src/context";
+import { MANAGEMENT_RESOURCE, MANAGEMENT_SCOPES } from "../../src/domain/management";
 import { createCredential } from "../../src/services/credentials";
+import { ensureTenant } from "../../src/services/tenants";
 import { primaryDb } from "../../src/storage/db";
-import { ensureTenant, MANAGEMENT_RESOURCE, MANAGEMENT_SCOPES } from "../../src/storage/tenants";
 
 export const ISSUER = "https://latchkey.test";
 /** The Worker's bindings, typed. */
 export const env = workerEnv as unknown as Env;
 const worker = (exports as unknown as { default: { fetch(request: Request): Promise<Response> } }).default;
 let ipCounter = 1;
+
+/** The context a service receives, built from `bindings` for a test that calls services directly. */
+export function testContext(bindings: Env = env): RequestContext {
+  return buildContext(bindings, () => undefined);
+}
 
 /** A fresh client IP per caller, so rate limits of one test do not leak into another. */
 export function freshIp(): string {
@@ -52,7 +59,7 @@ export async function setupTenant(tenantId: string, scopes = MANAGEMENT_SCOPES.m
   const nowMs = Date.now();
   await ensureTenant(primaryDb(env.DB), tenantId, tenantId, nowMs);
   const created = await createCredential(
-    env,
+    testContext(),
     { tenantId, actor: "test:setup", ip: null, userAgent: null, authority: new Set(scopes) },
     { label: `admin-${crypto.randomUUID().slice(0, 8)}`, grants: [{ resource: MANAGEMENT_RESOURCE, scopes }], groups: [], expiresAt: null, tokenLifetime: null },
     nowMs,

@@ -18,7 +18,7 @@ import {
 import { assertAuthority, authorityShortfall, managementScopesOf } from "../../src/domain/authority";
 import { scopesOfRole } from "../../src/domain/roles";
 import { isValidResourceUri, isValidScopeName, parseScopeParam, selectGrant } from "../../src/domain/scopes";
-import { MANAGEMENT_RESOURCE, MANAGEMENT_SCOPES } from "../../src/storage/tenants";
+import { MANAGEMENT_RESOURCE, MANAGEMENT_SCOPES } from "../../src/domain/management";
 import { buildAccessTokenClaims } from "../../src/domain/token-claims";
 import { requestSource } from "../../src/domain/request-source";
 import {
@@ -29,7 +29,7 @@ import {
   newClientSecret,
   newSetupCode,
 } from "../../src/crypto/secrets";
-import type { Grant } from "../../src/storage/schema";
+import type { Grant } from "../../src/domain/grants";
 
 const NOW = 1_800_000_000_000;
 const A = "https://a.example.com";

@@ -3,8 +3,8 @@ import { Hono } from "hono";
 import type { AppEnv } from "../../context";
 import { requireScope } from "../../middleware/admin-auth";
 import { validate } from "../../middleware/validate";
-import { listAuditEvents } from "../../storage/audit";
-import { primaryDb } from "../../storage/db";
+import { ctxOf } from "../../middleware/request-context";
+import { auditEvents } from "../../services/admin-reads";
 import { auditQuery } from "./schemas";
 import { auditEventView } from "./views";
 
@@ -12,7 +12,7 @@ export const auditRoutes = new Hono<AppEnv>();
 
 auditRoutes.get("/", requireScope("audit:read"), validate("query", auditQuery), async (c) => {
   const q = c.req.valid("query");
-  const rows = await listAuditEvents(primaryDb(c.env.DB), c.var.principal.tenantId, {
+  const rows = await auditEvents(ctxOf(c), c.var.principal.tenantId, {
     actor: q.actor,
     action: q.action,
     targetId: q.target,

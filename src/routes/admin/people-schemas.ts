@@ -1,6 +1,6 @@
 /** Request shapes of the console's people endpoints (sign-in, first owner, invitations, members), validated at the edge. */
 import { z } from "zod";
-import { ROLES } from "../../storage/schema-console";
+import { ROLES } from "../../domain/roles";
 
 const email = z.email().max(254).transform((v) => v.toLowerCase());
 const name = z.string().trim().min(1).max(100);

@@ -1,7 +1,7 @@
 /** Wire shapes of people, invitations, sessions and signing keys: snake_case, ISO 8601 times, nothing secret. */
 import { parseUserAgent } from "../../domain/user-agent";
-import { invitationStatus } from "../../services/people";
-import { sessionExpiry } from "../../services/sessions";
+import { invitationStatus } from "../../domain/invitation-rules";
+import { sessionExpiry } from "../../domain/session-rules";
 import type { InvitationRow, SessionRow, UserRow } from "../../storage/schema-console";
 import type { SigningKeyRow } from "../../storage/schema";
 import { iso } from "./views";

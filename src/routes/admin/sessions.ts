@@ -4,9 +4,9 @@ import type { AppEnv } from "../../context";
 import type { PersonPrincipal } from "../../domain/principals";
 import { auditContext, requirePerson } from "../../middleware/admin-auth";
 import { NO_STORE_HEADERS } from "../../middleware/error-handler";
+import { ctxOf } from "../../middleware/request-context";
+import { sessions } from "../../services/admin-reads";
 import { endSession } from "../../services/people";
-import { primaryDb } from "../../storage/db";
-import { listSessions } from "../../storage/sessions";
 import { sessionView } from "./people-views";
 
 export const sessionRoutes = new Hono<AppEnv>();
@@ -15,7 +15,7 @@ sessionRoutes.use("*", requirePerson());
 sessionRoutes.get("/", async (c) => {
   const p = c.var.principal as PersonPrincipal;
   const all = p.scopes.has("sessions:read:all");
-  const rows = await listSessions(primaryDb(c.env.DB), p.tenantId, all ? undefined : p.user.id);
+  const rows = await sessions(ctxOf(c), p.tenantId, all ? undefined : p.user.id);
   const currentId = p.session?.id ?? null;
   return c.json({ sessions: rows.map((r) => sessionView(r.session, r, currentId)) }, 200, NO_STORE_HEADERS);
 });
@@ -23,6 +23,6 @@ sessionRoutes.get("/", async (c) => {
 sessionRoutes.delete("/:id", async (c) => {
   const p = c.var.principal as PersonPrincipal;
   const who = { ...auditContext(c), userId: p.user.id, anyone: p.scopes.has("sessions:write:all") };
-  await endSession(c.env, who, c.req.param("id"), Date.now());
+  await endSession(ctxOf(c), who, c.req.param("id"), ctxOf(c).clock());
   return c.body(null, 204, NO_STORE_HEADERS);
 });

@@ -3,16 +3,17 @@ import { Hono } from "hono";
 import type { AppEnv } from "../../context";
 import { requireScope } from "../../middleware/admin-auth";
 import { NO_STORE_HEADERS } from "../../middleware/error-handler";
+import { ctxOf } from "../../middleware/request-context";
+import { signingKeys } from "../../services/admin-reads";
 import { currentKeyRow } from "../../services/signing-key-ring";
-import { primaryDb } from "../../storage/db";
-import { listSigningKeys } from "../../storage/signing-keys";
 import { signingKeyView } from "./people-views";
 
 export const signingKeyRoutes = new Hono<AppEnv>();
 
 signingKeyRoutes.get("/", requireScope("credentials:read"), async (c) => {
-  const nowMs = Date.now();
-  const rows = await listSigningKeys(primaryDb(c.env.DB));
+  const ctx = ctxOf(c);
+  const nowMs = ctx.clock();
+  const rows = await signingKeys(ctx);
   const current = currentKeyRow(rows, nowMs)?.kid;
   return c.json({ keys: rows.map((k) => signingKeyView(k, current, nowMs)) }, 200, NO_STORE_HEADERS);
 });

@@ -1,0 +1,47 @@
+/**
+ * The admin API's plain reads, each on the D1 primary (read-your-writes after a change): the audit log,
+ * credentials and the detail of one, members, invitations, sessions and signing keys. They live here, not
+ * in the routes, so a route never holds a database handle: it parses, calls a service and serializes.
+ */
+import type { RequestContext } from "../context";
+import { listAuditEvents, type AuditFilter } from "../storage/audit";
+import { listKeys } from "../storage/client-keys";
+import { listCredentials, listSecrets, type CredentialListFilter } from "../storage/credentials";
+import { listInvitations, listUsers } from "../storage/people";
+import type { CredentialRow } from "../storage/schema";
+import { listSessions } from "../storage/sessions";
+import { latestSetupCode } from "../storage/setup-codes";
+import { listSigningKeys } from "../storage/signing-keys";
+import { requireCredential } from "./credentials";
+
+type Deps = Pick<RequestContext, "db">;
+
+/** The tenant's audit events, newest first, as filtered. */
+export const auditEvents = (ctx: Deps, tenantId: string, filter: AuditFilter) => listAuditEvents(ctx.db, tenantId, filter);
+
+/** The tenant's credentials, as filtered by stored status and group. */
+export const tenantCredentials = (ctx: Deps, tenantId: string, filter: CredentialListFilter) => listCredentials(ctx.db, tenantId, filter);
+
+/** One credential re-read with its secrets, public keys and latest setup code; 404 when it is gone. */
+export async function credentialDetail(ctx: Deps, credential: Pick<CredentialRow, "tenantId" | "id">) {
+  const { db } = ctx;
+  const [fresh, secrets, keys, setup] = await Promise.all([
+    requireCredential(ctx, credential.tenantId, credential.id),
+    listSecrets(db, credential.tenantId, credential.id),
+    listKeys(db, credential.tenantId, credential.id),
+    latestSetupCode(db, credential.tenantId, credential.id),
+  ]);
+  return { credential: fresh, secrets, keys, setup };
+}
+
+/** The tenant's people. */
+export const members = (ctx: Deps, tenantId: string) => listUsers(ctx.db, tenantId);
+
+/** The tenant's invitations, whatever their state. */
+export const invitations = (ctx: Deps, tenantId: string) => listInvitations(ctx.db, tenantId);
+
+/** Console sessions of the tenant, or of one person when `userId` is given, with each person's name and email. */
+export const sessions = (ctx: Deps, tenantId: string, userId?: string) => listSessions(ctx.db, tenantId, userId);
+
+/** Every signing key, published or not. */
+export const signingKeys = (ctx: Deps) => listSigningKeys(ctx.db);
