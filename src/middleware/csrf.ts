@@ -11,7 +11,7 @@ import { ProblemError } from "../domain/errors";
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export const csrfRefused = () =>
-  new ProblemError(403, "csrf", "Cross-site request refused", "State-changing requests must come from the Latchkey console's own origin.");
+  new ProblemError("csrf", "State-changing requests must come from the Latchkey console's own origin.");
 
 function issuerOrigin(c: Context): string {
   return new URL(getConfig(c.env).issuer).origin;

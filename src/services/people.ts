@@ -21,13 +21,13 @@ import { acceptedHashes } from "./pepper-rotation";
 import { newSession } from "./sessions";
 import type { RequestFacts } from "./sign-in";
 
-export const ownerExists = () => new ProblemError(409, "owner_exists", "Owner exists", "This instance already has an owner.");
+export const ownerExists = () => new ProblemError("owner_exists", "This instance already has an owner.");
 export const invalidInvitation = () =>
-  new ProblemError(400, "invalid_invitation", "Invalid invitation", "This invitation link is unknown, used, revoked or expired.");
+  new ProblemError("invalid_invitation", "This invitation link is unknown, used, revoked or expired.");
 const invalidSetupToken = () =>
-  new ProblemError(400, "invalid_setup_token", "Invalid link", "This setup link is unknown, used or expired.");
-const lastOwner = () => new ProblemError(409, "last_owner", "Last owner", "The last owner cannot be demoted or removed.");
-const emailTaken = () => new ProblemError(409, "email_taken", "Email in use", "A person with this email already exists.");
+  new ProblemError("invalid_setup_token", "This setup link is unknown, used or expired.");
+const lastOwner = () => new ProblemError("last_owner", "The last owner cannot be demoted or removed.");
+const emailTaken = () => new ProblemError("email_taken", "A person with this email already exists.");
 
 const tokenHash = (env: Env, purpose: string, token: string) => keyedHash(getConfig(env).secretPepper, `${purpose}:${token}`);
 

@@ -84,7 +84,7 @@ export async function redeemSetupCode(env: Env, req: RedeemRequest, nowMs: numbe
 }
 
 const unavailable = () =>
-  new ProblemError(503, "temporarily_unavailable", "Service unavailable", "The setup could not be completed. Retry with the same code.");
+  new ProblemError("temporarily_unavailable", "The setup could not be completed. Retry with the same code.");
 
 async function provision(env: Env, codeHash: string, record: SetupCodeRecord, req: RedeemRequest, nowMs: number): Promise<Redeemed> {
   const db = primaryDb(env.DB);
@@ -115,7 +115,7 @@ async function provision(env: Env, codeHash: string, record: SetupCodeRecord, re
   if (req.mode === "key") {
     const key = req.key as ClientPublicKey;
     if (keys.some((k) => k.thumbprint === key.thumbprint && k.id !== provisionedId)) {
-      throw new ProblemError(409, "conflict", "Conflict", "This public key is already registered for this credential. Generate a new key pair.");
+      throw new ProblemError("conflict", "This public key is already registered for this credential. Generate a new key pair.");
     }
     const row: CredentialKeyRow = {
       id: provisionedId,

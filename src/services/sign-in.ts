@@ -42,7 +42,7 @@ export interface RequestFacts {
 }
 
 export const invalidCredentials = () =>
-  new ProblemError(401, "invalid_credentials", "Invalid credentials", "The email or password is incorrect.");
+  new ProblemError("invalid_credentials", "The email or password is incorrect.");
 
 async function throttleKeys(env: Env, email: string, ip: string | null): Promise<ThrottleKeys> {
   const pepper = getConfig(env).secretPepper;
