@@ -14,6 +14,7 @@ import { listSecrets, getCredential } from "../storage/credentials";
 import { primaryDb } from "../storage/db";
 import { pinRevocation, writeRevocation, type RevocationEntry } from "../storage/revocation-list";
 import { forgetCredential } from "./credential-cache";
+import { log } from "../log";
 
 /** Retired ids older than this are dropped from the KV entry: every cache and replica has caught up by then. */
 export const RETIRED_MEMORY_MS = 86_400_000;
@@ -28,8 +29,6 @@ export interface PublishOptions {
   /** What the change itself made known (a revocation, retired ids): used in this isolate if D1 cannot be read back. */
   hint?: { revoked?: boolean; retired?: string[] };
 }
-
-const log = (event: string, fields: Record<string, unknown>) => console.error(JSON.stringify({ event, ...fields }));
 
 /** The entry as the D1 primary has it now; null when the credential does not exist. */
 async function entryFromD1(env: Env, tenantId: string, credentialId: string, nowMs: number): Promise<{ entry: RevocationEntry; changedAt: number } | null> {
@@ -71,7 +70,7 @@ export async function publishCredentialChange(env: Env, tenantId: string, creden
     await publishOnce(env, tenantId, credentialId, nowMs, opts.hint);
     return true;
   } catch (err) {
-    log("publish_change_failed", { credential: credentialId, attempt: 0, error: String(err) });
+    log.error("publish_change_failed", { credential: credentialId, attempt: 0, error: String(err) });
     opts.background?.(retryInBackground(env, tenantId, credentialId, opts.hint));
     return false;
   }
@@ -82,10 +81,10 @@ async function retryInBackground(env: Env, tenantId: string, credentialId: strin
     await new Promise((resolve) => setTimeout(resolve, delay));
     try {
       await publishOnce(env, tenantId, credentialId, Date.now(), hint);
-      console.log(JSON.stringify({ event: "publish_change_retried", credential: credentialId, attempt: i + 1 }));
+      log.info("publish_change_retried", { credential: credentialId, attempt: i + 1 });
       return;
     } catch (err) {
-      log("publish_change_failed", { credential: credentialId, attempt: i + 1, error: String(err) });
+      log.error("publish_change_failed", { credential: credentialId, attempt: i + 1, error: String(err) });
     }
   }
 }

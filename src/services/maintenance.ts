@@ -13,28 +13,29 @@ import { THROTTLE_WINDOW_MS } from "./sign-in";
 import { SESSION_IDLE_MS } from "./sessions";
 import { syncRevocations } from "./revocation-sync";
 import { rotateSigningKeys } from "./signing-key-ring";
+import { log } from "../log";
 
 export async function runMaintenance(env: Env, nowMs: number): Promise<void> {
   try {
     const result = await rotateSigningKeys(env, nowMs);
-    console.log(JSON.stringify({ event: "maintenance", signing_key_created: result.created ?? null }));
+    log.info("maintenance", { signing_key_created: result.created ?? null });
   } catch (err) {
-    console.error(JSON.stringify({ event: "maintenance_failed", error: String(err) }));
+    log.error("maintenance_failed", { error: String(err) });
   }
   try {
     await reportKeyRotation(env, nowMs);
   } catch (err) {
-    console.error(JSON.stringify({ event: "key_rotation_step_failed", error: String(err) }));
+    log.error("key_rotation_step_failed", { error: String(err) });
   }
   try {
-    console.log(JSON.stringify({ event: "revocation_sync", ...(await syncRevocations(env, nowMs)) }));
+    log.info("revocation_sync", { ...(await syncRevocations(env, nowMs)) });
   } catch (err) {
-    console.error(JSON.stringify({ event: "revocation_sync_failed", error: String(err) }));
+    log.error("revocation_sync_failed", { error: String(err) });
   }
   try {
     await pruneSessions(primaryDb(env.DB), nowMs, SESSION_IDLE_MS);
     await pruneThrottles(primaryDb(env.DB), nowMs - THROTTLE_WINDOW_MS);
   } catch (err) {
-    console.error(JSON.stringify({ event: "session_prune_failed", error: String(err) }));
+    log.error("session_prune_failed", { error: String(err) });
   }
 }

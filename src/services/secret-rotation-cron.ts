@@ -12,6 +12,7 @@ import { envelopeKeyId, openPrivateJwk, sealPrivateJwk } from "../crypto/signing
 import { primaryDb } from "../storage/db";
 import { listSigningKeys, replaceEnvelope } from "../storage/signing-keys";
 import { wrappingSecrets } from "./signing-key-ring";
+import { log } from "../log";
 
 /** Reseals stale envelopes; `stale` counts those that could not be (their key is neither current nor previous). */
 export async function resealSigningKeys(env: Env): Promise<{ resealed: number; stale: number }> {
@@ -28,7 +29,7 @@ export async function resealSigningKeys(env: Env): Promise<{ resealed: number; s
       if (await replaceEnvelope(db, row.kid, row.privateJwkEnvelope, sealed)) resealed += 1;
     } catch (err) {
       stale += 1;
-      console.error(JSON.stringify({ event: "signing_key_reseal_failed", kid: row.kid, error: String(err) }));
+      log.error("signing_key_reseal_failed", { kid: row.kid, error: String(err) });
     }
   }
   return { resealed, stale };
@@ -39,14 +40,11 @@ export async function reportKeyRotation(env: Env, nowMs: number): Promise<void> 
   const config = getConfig(env);
   const reseal = await resealSigningKeys(env);
   const pepperId = await keyId(config.secretPepper);
-  console.log(
-    JSON.stringify({
-      event: "key_rotation_status",
-      key_encryption_key_id: await keyId(config.keyEncryptionKey),
-      signing_keys_resealed: reseal.resealed,
-      signing_keys_unreadable: reseal.stale,
-      pepper_id: pepperId,
-      secret_hashes_under_other_pepper: await countSecretsNotUnderPepper(primaryDb(env.DB), pepperId, nowMs),
-    }),
-  );
+  log.info("key_rotation_status", {
+    key_encryption_key_id: await keyId(config.keyEncryptionKey),
+    signing_keys_resealed: reseal.resealed,
+    signing_keys_unreadable: reseal.stale,
+    pepper_id: pepperId,
+    secret_hashes_under_other_pepper: await countSecretsNotUnderPepper(primaryDb(env.DB), pepperId, nowMs),
+  });
 }

@@ -25,6 +25,7 @@ import { claimRecorded, getSetupCode, markClaimed } from "../storage/setup-codes
 import { publishCredentialChange, type Background } from "./credential-changes";
 import { newSecretRow } from "./credentials";
 import { invalidSetupCode, setupModeMismatch } from "./setup-codes";
+import { log } from "../log";
 
 export interface RedeemRequest {
   code: string;
@@ -46,22 +47,20 @@ export interface Redeemed {
 /** The code can never succeed (credential revoked or expired, code cancelled): not released. */
 class DeadCode extends Error {}
 
-const log = (event: string, fields: Record<string, unknown>) => console.log(JSON.stringify({ event, ...fields }));
-
 /** Redeems a well-formed code; every way a code fails gives the one invalid_setup_code problem. */
 export async function redeemSetupCode(env: Env, req: RedeemRequest, nowMs: number, background?: Background): Promise<Redeemed> {
   const codeHash = await keyedHash(getConfig(env).secretPepper, req.code);
   const object = setupCodeObject(env.SETUP_CODES, codeHash);
   const outcome = await object.redeem(nowMs, req.mode).catch((err: unknown) => {
-    console.error(JSON.stringify({ event: "setup_redeem_failed", code_ref: codeHash.slice(0, 8), error: String(err) }));
+    log.error("setup_redeem_failed", { code_ref: codeHash.slice(0, 8), error: String(err) });
     throw unavailable();
   });
   if (!outcome.ok && outcome.reason === "mode_mismatch") {
-    log("setup_code_refused", { reason: outcome.reason, code_ref: codeHash.slice(0, 8), credential: outcome.record?.credentialId ?? null });
+    log.info("setup_code_refused", { reason: outcome.reason, code_ref: codeHash.slice(0, 8), credential: outcome.record?.credentialId ?? null });
     throw setupModeMismatch(outcome.record?.mode ?? "key");
   }
   if (!outcome.ok) {
-    log("setup_code_refused", { reason: outcome.reason, code_ref: codeHash.slice(0, 8), credential: outcome.record?.credentialId ?? null });
+    log.info("setup_code_refused", { reason: outcome.reason, code_ref: codeHash.slice(0, 8), credential: outcome.record?.credentialId ?? null });
     if (outcome.reason === "replayed" && outcome.record) await auditReplay(env, outcome.record, codeHash, req, nowMs);
     throw invalidSetupCode();
   }
@@ -71,12 +70,12 @@ export async function redeemSetupCode(env: Env, req: RedeemRequest, nowMs: numbe
     redeemed = await provision(env, codeHash, record, req, nowMs);
   } catch (err) {
     if (err instanceof DeadCode) {
-      log("setup_code_refused", { reason: err.message, code_ref: codeHash.slice(0, 8), credential: record.credentialId });
+      log.info("setup_code_refused", { reason: err.message, code_ref: codeHash.slice(0, 8), credential: record.credentialId });
       throw invalidSetupCode();
     }
-    await object.release(record.consumedAt ?? nowMs).catch((e: unknown) => log("setup_code_release_failed", { error: String(e) }));
+    await object.release(record.consumedAt ?? nowMs).catch((e: unknown) => log.info("setup_code_release_failed", { error: String(e) }));
     if (err instanceof ProblemError) throw err;
-    console.error(JSON.stringify({ event: "setup_redeem_failed", credential: record.credentialId, error: String(err) }));
+    log.error("setup_redeem_failed", { credential: record.credentialId, error: String(err) });
     throw unavailable();
   }
   await publishCredentialChange(env, record.tenantId, record.credentialId, nowMs, { background });
@@ -183,6 +182,6 @@ async function auditReplay(env: Env, record: SetupCodeRecord, codeHash: string, 
       at: nowMs,
     });
   } catch (err) {
-    console.error(JSON.stringify({ event: "audit_replay_failed", credential: record.credentialId, error: String(err) }));
+    log.error("audit_replay_failed", { credential: record.credentialId, error: String(err) });
   }
 }

@@ -20,6 +20,7 @@ import { deleteSession, insertSession } from "../storage/sessions";
 import { admitAttempt, refundAttempt, type ThrottleKeys, type ThrottleLimits } from "../storage/sign-in-throttles";
 import { DEFAULT_TENANT_ID } from "../storage/tenants";
 import { newSession } from "./sessions";
+import { log } from "../log";
 
 export const THROTTLE_WINDOW_MS = 15 * 60_000;
 export const MAX_FAILURES_PER_PAIR = 5;
@@ -68,7 +69,7 @@ export async function signIn(env: Env, email: string, password: string, facts: R
 
   const user = await findUserByEmail(db, email);
   const check = user?.passwordHash ? await verifyPassword(password, user.passwordHash) : await burnPasswordCheck(password);
-  if (check === "unsupported") console.error(JSON.stringify({ event: "password_hash_unsupported", user: user?.id }));
+  if (check === "unsupported") log.error("password_hash_unsupported", { user: user?.id });
   if (check !== "match" || !user) {
     const reason = !user ? "unknown_account" : !user.passwordHash ? "no_password" : check === "unsupported" ? "unsupported_hash" : "wrong_password";
     await auditInsert(db, {

@@ -29,6 +29,7 @@ import {
   revokeSchema,
   rotateSecretSchema,
 } from "./schemas";
+import { log } from "../../log";
 
 const read = requireScope("credentials:read");
 const write = requireScope("credentials:write");
@@ -57,7 +58,7 @@ async function committedView(env: Env, credential: CredentialRow, nowMs: number,
   try {
     return await detailView(env, credential, nowMs);
   } catch (err) {
-    console.error(JSON.stringify({ event: "detail_read_failed", credential: credential.id, error: String(err) }));
+    log.error("detail_read_failed", { credential: credential.id, error: String(err) });
     return credentialView({ ...credential, ...known }, nowMs);
   }
 }
