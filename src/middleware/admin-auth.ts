@@ -14,7 +14,7 @@ import { getConfig } from "../config";
 import { verifyAccessToken } from "../crypto/access-token";
 import { credentialStatus, isLive } from "../domain/credential-rules";
 import { problems } from "../domain/errors";
-import { serviceName } from "../domain/token-claims";
+import { serviceActor } from "../domain/actors";
 import { keyRing } from "../services/signing-key-ring";
 import { getCredentialWithAuthenticator } from "../storage/credentials";
 import { primaryDb } from "../storage/db";
@@ -54,7 +54,7 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
     const held = new Set(credential.grants.find((g) => g.resource === MANAGEMENT_RESOURCE)?.scopes ?? []);
     c.set("principal", {
       tenantId: credential.tenantId,
-      actor: serviceName(credential.label),
+      actor: serviceActor(credential.label),
       kind: "credential",
       clientId: credential.id,
       scopes: new Set(claims.scope.split(" ").filter((s) => held.has(s))),

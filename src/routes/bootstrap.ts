@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { getConfig } from "../config";
+import { SYSTEM_ACTORS } from "../domain/actors";
 import { problems } from "../domain/errors";
 import { bootstrapAuth } from "../middleware/bootstrap-auth";
 import { NO_STORE_HEADERS } from "../middleware/error-handler";
@@ -29,7 +30,7 @@ bootstrapRoutes.post("/api/v1/bootstrap", bootstrapAuth(), validate("json", boot
   await ensureTenant(db, DEFAULT_TENANT_ID, "Default", nowMs);
   // The operator, holder of BOOTSTRAP_TOKEN, holds every management scope.
   const authority = new Set(MANAGEMENT_SCOPES.map((s) => s.name));
-  const who: Actor = { tenantId: DEFAULT_TENANT_ID, actor: "system:bootstrap", ip: clientIp(c), userAgent: c.req.header("user-agent") ?? null, authority };
+  const who: Actor = { tenantId: DEFAULT_TENANT_ID, actor: SYSTEM_ACTORS.bootstrap, ip: clientIp(c), userAgent: c.req.header("user-agent") ?? null, authority };
   const existing = await findActiveByLabel(db, DEFAULT_TENANT_ID, BOOTSTRAP_LABEL);
   if (existing) {
     if (!c.req.valid("json").recreate) {

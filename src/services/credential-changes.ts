@@ -8,13 +8,13 @@
  * (credentials.changed_at ahead of published_at), while this isolate keeps refusing what was revoked.
  */
 import type { Env } from "../config";
+import { log } from "../log";
 import { listKeys } from "../storage/client-keys";
 import { markPublished } from "../storage/credential-sync";
 import { listSecrets, getCredential } from "../storage/credentials";
 import { primaryDb } from "../storage/db";
 import { pinRevocation, writeRevocation, type RevocationEntry } from "../storage/revocation-list";
 import { forgetCredential } from "./credential-cache";
-import { log } from "../log";
 
 /** Retired ids older than this are dropped from the KV entry: every cache and replica has caught up by then. */
 export const RETIRED_MEMORY_MS = 86_400_000;

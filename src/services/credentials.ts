@@ -6,13 +6,14 @@
  * one wins.
  */
 import type { Env } from "../config";
+import type { AuditDetail } from "../domain/audit-actions";
 import { assertAuthority } from "../domain/authority";
 import { checkGrants, isLive, MAX_LIVE_SECRETS, writeScopesOf } from "../domain/credential-rules";
 import { problems } from "../domain/errors";
 import { keyedHash, newClientId, newClientSecret, newId, secretHint } from "../crypto/secrets";
 import { getConfig } from "../config";
 import { keyId } from "../crypto/key-id";
-import { auditInsert, auditInsertIf, previousStatementChanged } from "../storage/audit";
+import { auditInsert, auditInsertIf, previousStatementChanged, type AuditInput } from "../storage/audit";
 import { touchCredential } from "../storage/credential-sync";
 import {
   capOtherLiveSecrets,
@@ -35,6 +36,8 @@ import { cancelSetupCodeObjects } from "../durable-objects/setup-code";
 import { listResources } from "../storage/resources";
 import type { CredentialRow, CredentialSecretRow, Grant } from "../storage/schema";
 import { publishCredentialChange, type Background } from "./credential-changes";
+
+type CreateDetail = AuditDetail<"credential.create">;
 
 /** Who is acting, for created_by and the audit log, and what they hold (domain/authority.ts). */
 export interface Actor {
@@ -109,7 +112,7 @@ export async function prepareCredential(env: Env, who: Actor, input: NewCredenti
     changedAt: nowMs,
     publishedAt: null,
   };
-  const detail: Record<string, unknown> = { label: row.label, grants: row.grants, groups: row.groups, write_scopes: writeScopesOf(row.grants, catalog) };
+  const detail: CreateDetail = { label: row.label, grants: row.grants, groups: row.groups, write_scopes: writeScopesOf(row.grants, catalog) };
   return { row, detail };
 }
 
@@ -119,7 +122,7 @@ type Write = Parameters<ReturnType<typeof primaryDb>["batch"]>[0][number];
 export async function insertNewCredential(
   env: Env,
   who: Actor,
-  prepared: { row: CredentialRow; detail: Record<string, unknown> },
+  prepared: { row: CredentialRow; detail: CreateDetail },
   writes: Write[],
   nowMs: number,
   background?: Background,
@@ -185,7 +188,7 @@ export async function retireCredentialSecret(env: Env, who: Actor, credential: C
   if (!secret) throw problems.notFound("secret");
   const alreadyRetired = () => problems.conflict("This secret is already retired.");
   if (secret.retiredAt !== null) throw alreadyRetired();
-  const event = { ...who, at: nowMs, action: "credential.secret.retire", targetType: "credential", targetId: credential.id, detail: { secret: secret.id, hint: secret.hint } };
+  const event: AuditInput = { ...who, at: nowMs, action: "credential.secret.retire", targetType: "credential", targetId: credential.id, detail: { secret: secret.id, hint: secret.hint } };
   const [retired] = await db.batch([
     retireSecret(db, credential.id, secret.id, nowMs),
     auditInsertIf(db, event, previousStatementChanged()),
@@ -209,7 +212,7 @@ export async function rotateSecret(env: Env, who: Actor, credential: CredentialR
   if (secrets.filter((s) => isLive(s, nowMs)).length >= MAX_LIVE_SECRETS) throw full();
   const { secret, row } = await newSecretRow(env, credential.id, who.tenantId, who.actor, nowMs);
   const graceEnds = nowMs + graceSeconds * 1000;
-  const event = {
+  const event: AuditInput = {
     ...who,
     at: nowMs,
     action: "credential.secret.rotate",

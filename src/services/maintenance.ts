@@ -5,6 +5,7 @@
  * next hour without stopping the others.
  */
 import type { Env } from "../config";
+import { log } from "../log";
 import { primaryDb } from "../storage/db";
 import { pruneThrottles } from "../storage/sign-in-throttles";
 import { pruneSessions } from "../storage/sessions";
@@ -13,7 +14,6 @@ import { THROTTLE_WINDOW_MS } from "./sign-in";
 import { SESSION_IDLE_MS } from "./sessions";
 import { syncRevocations } from "./revocation-sync";
 import { rotateSigningKeys } from "./signing-key-ring";
-import { log } from "../log";
 
 export async function runMaintenance(env: Env, nowMs: number): Promise<void> {
   try {

@@ -8,6 +8,7 @@ import { getConfig, type Env } from "../config";
 import { randomToken } from "../crypto/encoding";
 import { hashPassword } from "../crypto/passwords";
 import { keyedHash, newId } from "../crypto/secrets";
+import { SYSTEM_ACTORS, userActor } from "../domain/actors";
 import { ProblemError, problems } from "../domain/errors";
 import { INVITATION_TTL_MS, OWNER_LINK_TTL_MS } from "../domain/roles";
 import { auditInsert, auditInsertIf } from "../storage/audit";
@@ -51,8 +52,8 @@ export async function createOwnerLink(env: Env, facts: RequestFacts, nowMs: numb
   const expiresAt = nowMs + OWNER_LINK_TTL_MS;
   await db.batch([
     people.deleteUnusedOwnerTokens(db, DEFAULT_TENANT_ID),
-    people.insertOwnerToken(db, { id, tenantId: DEFAULT_TENANT_ID, tokenHash: await tokenHash(env, "owner", token), createdAt: nowMs, createdBy: "system:bootstrap", expiresAt }),
-    auditInsert(db, { tenantId: DEFAULT_TENANT_ID, actor: "system:bootstrap", action: "owner.link.create", targetType: "owner_link", targetId: id, ...facts, at: nowMs }),
+    people.insertOwnerToken(db, { id, tenantId: DEFAULT_TENANT_ID, tokenHash: await tokenHash(env, "owner", token), createdAt: nowMs, createdBy: SYSTEM_ACTORS.bootstrap, expiresAt }),
+    auditInsert(db, { tenantId: DEFAULT_TENANT_ID, actor: SYSTEM_ACTORS.bootstrap, action: "owner.link.create", targetType: "owner_link", targetId: id, ...facts, at: nowMs }),
   ]);
   return { url: `${getConfig(env).issuer}/#/setup-owner?token=${token}`, expiresAt };
 }
@@ -74,7 +75,7 @@ export async function setupOwner(env: Env, token: string, input: NewPerson & { e
   if (!link || link.usedAt !== null || link.expiresAt <= nowMs) throw invalidSetupToken();
   if ((await people.countOwners(db, link.tenantId)) > 0) throw ownerExists();
   if (await people.findUserByEmail(db, input.email)) throw emailTaken();
-  const row = await personRow(input, "owner", "system:owner-link", nowMs);
+  const row = await personRow(input, "owner", SYSTEM_ACTORS.ownerLink, nowMs);
   const user: UserRow = { ...row, tenantId: link.tenantId };
   const session = await newSession(env, user, facts.ip, facts.userAgent, nowMs);
   try {
@@ -82,7 +83,7 @@ export async function setupOwner(env: Env, token: string, input: NewPerson & { e
       people.claimOwnerToken(db, link.id, link.tenantId, row.id, nowMs),
       people.insertClaimedUser(db, row, { table: "owner_token", id: link.id }),
       insertSession(db, session.row),
-      auditInsert(db, { tenantId: link.tenantId, actor: `user:${row.email}`, action: "owner.setup", targetType: "user", targetId: row.id, ...facts, detail: { email: row.email, link: link.id }, at: nowMs }),
+      auditInsert(db, { tenantId: link.tenantId, actor: userActor(row.email), action: "owner.setup", targetType: "user", targetId: row.id, ...facts, detail: { email: row.email, link: link.id }, at: nowMs }),
     ]);
   } catch (err) {
     if (constraintFailed(err, "UNIQUE")) throw emailTaken();
@@ -128,7 +129,7 @@ export async function acceptInvitation(env: Env, token: string, input: NewPerson
       people.claimInvitation(db, inv.id, row.id, nowMs),
       people.insertClaimedUser(db, row, { table: "invitation", id: inv.id }),
       insertSession(db, session.row),
-      auditInsert(db, { tenantId: inv.tenantId, actor: `user:${row.email}`, action: "invitation.accept", targetType: "invitation", targetId: inv.id, ...facts, detail: { user: row.id, role: inv.role }, at: nowMs }),
+      auditInsert(db, { tenantId: inv.tenantId, actor: userActor(row.email), action: "invitation.accept", targetType: "invitation", targetId: inv.id, ...facts, detail: { user: row.id, role: inv.role }, at: nowMs }),
     ]);
   } catch (err) {
     if (constraintFailed(err, "UNIQUE")) throw emailTaken();

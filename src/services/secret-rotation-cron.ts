@@ -7,12 +7,12 @@
  */
 import { getConfig, type Env } from "../config";
 import { keyId } from "../crypto/key-id";
+import { log } from "../log";
 import { countSecretsNotUnderPepper } from "../storage/credentials";
 import { envelopeKeyId, openPrivateJwk, sealPrivateJwk } from "../crypto/signing-keys";
 import { primaryDb } from "../storage/db";
 import { listSigningKeys, replaceEnvelope } from "../storage/signing-keys";
 import { wrappingSecrets } from "./signing-key-ring";
-import { log } from "../log";
 
 /** Reseals stale envelopes; `stale` counts those that could not be (their key is neither current nor previous). */
 export async function resealSigningKeys(env: Env): Promise<{ resealed: number; stale: number }> {

@@ -11,9 +11,10 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { getConfig, type Env } from "../config";
 import { credentialStatus, DEFAULT_ROTATION_GRACE_SECONDS, REDEMPTION_KEEPS_OPEN, replacedOnAdd } from "../domain/credential-rules";
 import { ProblemError } from "../domain/errors";
-import { serviceName } from "../domain/token-claims";
+import { ANONYMOUS_ACTOR, serviceActor } from "../domain/actors";
 import type { ClientPublicKey } from "../crypto/client-assertion";
 import { keyedHash } from "../crypto/secrets";
+import { log } from "../log";
 import { setupCodeObject, type SetupCodeRecord } from "../durable-objects/setup-code";
 import { auditInsert, auditInsertIf } from "../storage/audit";
 import { capKeyExpiry, listKeys, upsertKeyIf } from "../storage/client-keys";
@@ -25,7 +26,6 @@ import { claimRecorded, getSetupCode, markClaimed } from "../storage/setup-codes
 import { publishCredentialChange, type Background } from "./credential-changes";
 import { newSecretRow } from "./credentials";
 import { invalidSetupCode, setupModeMismatch } from "./setup-codes";
-import { log } from "../log";
 
 export interface RedeemRequest {
   code: string;
@@ -151,7 +151,7 @@ async function provision(env: Env, codeHash: string, record: SetupCodeRecord, re
     touchCredential(db, credential.id, nowMs, claimed),
     auditInsertIf(db, {
       tenantId: credential.tenantId,
-      actor: serviceName(credential.label),
+      actor: serviceActor(credential.label),
       action: "credential.claim",
       targetType: "credential",
       targetId: credential.id,
@@ -172,7 +172,7 @@ async function auditReplay(env: Env, record: SetupCodeRecord, codeHash: string, 
   try {
     await auditInsert(db, {
       tenantId: record.tenantId,
-      actor: "anonymous",
+      actor: ANONYMOUS_ACTOR,
       action: "setup_code.replay",
       targetType: "credential",
       targetId: record.credentialId,

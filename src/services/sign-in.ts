@@ -10,8 +10,10 @@
 import { getConfig, type Env } from "../config";
 import { burnPasswordCheck, verifyPassword } from "../crypto/passwords";
 import { keyedHash } from "../crypto/secrets";
+import { userActor } from "../domain/actors";
 import { ProblemError, problems } from "../domain/errors";
 import { requestSource } from "../domain/request-source";
+import { log } from "../log";
 import { auditInsert } from "../storage/audit";
 import { primaryDb } from "../storage/db";
 import { findUserByEmail, markSignedIn } from "../storage/people";
@@ -20,7 +22,6 @@ import { deleteSession, insertSession } from "../storage/sessions";
 import { admitAttempt, refundAttempt, type ThrottleKeys, type ThrottleLimits } from "../storage/sign-in-throttles";
 import { DEFAULT_TENANT_ID } from "../storage/tenants";
 import { newSession } from "./sessions";
-import { log } from "../log";
 
 export const THROTTLE_WINDOW_MS = 15 * 60_000;
 export const MAX_FAILURES_PER_PAIR = 5;
@@ -74,7 +75,7 @@ export async function signIn(env: Env, email: string, password: string, facts: R
     const reason = !user ? "unknown_account" : !user.passwordHash ? "no_password" : check === "unsupported" ? "unsupported_hash" : "wrong_password";
     await auditInsert(db, {
       tenantId: user?.tenantId ?? DEFAULT_TENANT_ID,
-      actor: `user:${email}`,
+      actor: userActor(email),
       action: "auth.sign_in.failure",
       targetType: "user",
       targetId: user?.id,
@@ -91,7 +92,7 @@ export async function signIn(env: Env, email: string, password: string, facts: R
     insertSession(db, row),
     markSignedIn(db, user.id, nowMs),
     ...refundAttempt(db, keys.pair, admission.counted),
-    auditInsert(db, { tenantId: user.tenantId, actor: `user:${user.email}`, action: "auth.sign_in", targetType: "session", targetId: row.id, ip: facts.ip, userAgent: facts.userAgent, detail: { method: "password" }, at: nowMs }),
+    auditInsert(db, { tenantId: user.tenantId, actor: userActor(user.email), action: "auth.sign_in", targetType: "session", targetId: row.id, ip: facts.ip, userAgent: facts.userAgent, detail: { method: "password" }, at: nowMs }),
   ]);
   return { user: { ...user, lastSignInAt: nowMs }, session: row, token };
 }
@@ -101,6 +102,6 @@ export async function signOut(env: Env, session: SessionRow, user: UserRow, fact
   const db = primaryDb(env.DB);
   await db.batch([
     deleteSession(db, session.tenantId, session.id),
-    auditInsert(db, { tenantId: user.tenantId, actor: `user:${user.email}`, action: "auth.sign_out", targetType: "session", targetId: session.id, ip: facts.ip, userAgent: facts.userAgent, at: nowMs }),
+    auditInsert(db, { tenantId: user.tenantId, actor: userActor(user.email), action: "auth.sign_out", targetType: "session", targetId: session.id, ip: facts.ip, userAgent: facts.userAgent, at: nowMs }),
   ]);
 }

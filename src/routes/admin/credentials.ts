@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../../context";
 import { DEFAULT_ROTATION_GRACE_SECONDS } from "../../domain/credential-rules";
 import { problems } from "../../domain/errors";
+import { log } from "../../log";
 import { auditContext, requireScope } from "../../middleware/admin-auth";
 import { NO_STORE_HEADERS } from "../../middleware/error-handler";
 import { backgroundOf } from "../../middleware/background";
@@ -29,7 +30,6 @@ import {
   revokeSchema,
   rotateSecretSchema,
 } from "./schemas";
-import { log } from "../../log";
 
 const read = requireScope("credentials:read");
 const write = requireScope("credentials:write");
