@@ -7,7 +7,6 @@
 import { MANAGEMENT_RESOURCE } from "../storage/tenants";
 import { serviceActor } from "./actors";
 
-
 export interface AccessTokenClaims {
   iss: string;
   sub: string;
