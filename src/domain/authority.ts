@@ -33,5 +33,5 @@ const REFUSALS = {
  */
 export function assertAuthority(held: ReadonlySet<string>, grants: readonly Grant[], act: keyof typeof REFUSALS): void {
   const missing = authorityShortfall(held, grants);
-  if (missing.length > 0) throw new ProblemError(403, "forbidden", "Forbidden", REFUSALS[act], { missing_scopes: missing });
+  if (missing.length > 0) throw new ProblemError("forbidden", REFUSALS[act], { missingScopes: missing });
 }

@@ -4,6 +4,7 @@
  * also name the secret or key that minted them (`authenticator`, an id, not secret), so the admin API refuses
  * them once it is retired or expired; other audiences never see it.
  */
+import { serviceActor } from "./actors";
 import { MANAGEMENT_RESOURCE } from "./management";
 
 
@@ -39,11 +40,6 @@ export interface ClaimsInput {
   nowMs: number;
 }
 
-/** The attribution name under which everything a credential does is recorded. */
-export function serviceName(label: string): string {
-  return `svc:${label}`;
-}
-
 /** Builds the access-token claims for a successful client_credentials grant. */
 export function buildAccessTokenClaims(input: ClaimsInput): AccessTokenClaims {
   const iat = Math.floor(input.nowMs / 1000);
@@ -56,7 +52,7 @@ export function buildAccessTokenClaims(input: ClaimsInput): AccessTokenClaims {
     iat,
     exp: iat + input.lifetimeSeconds,
     jti: input.jti,
-    svc: serviceName(input.label),
+    svc: serviceActor(input.label),
     tenant: input.tenantId,
     groups: input.groups,
     ...(input.resource === MANAGEMENT_RESOURCE ? { authenticator: input.authenticatorId } : {}),

@@ -7,6 +7,7 @@
  * is issued: a live code redeemed in another mode is refused without being consumed.
  */
 import { DurableObject } from "cloudflare:workers";
+import { log } from "../log";
 
 export interface SetupCodeRecord {
   tenantId: string;
@@ -78,6 +79,6 @@ export function setupCodeObject(ns: DurableObjectNamespace<SetupCode>, codeHash:
 export async function cancelSetupCodeObjects(ns: DurableObjectNamespace<SetupCode>, codeHashes: string[]): Promise<void> {
   const results = await Promise.allSettled(codeHashes.map((hash) => setupCodeObject(ns, hash).cancel()));
   for (const r of results) {
-    if (r.status === "rejected") console.error(JSON.stringify({ event: "setup_code_cancel_failed", error: String(r.reason) }));
+    if (r.status === "rejected") log.error("setup_code_cancel_failed", { error: String(r.reason) });
   }
 }

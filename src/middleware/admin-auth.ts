@@ -13,7 +13,7 @@ import type { AppEnv } from "../context";
 import { verifyAccessToken } from "../crypto/access-token";
 import { credentialStatus, isLive } from "../domain/credential-rules";
 import { problems } from "../domain/errors";
-import { serviceName } from "../domain/token-claims";
+import { serviceActor } from "../domain/actors";
 import { MANAGEMENT_RESOURCE } from "../domain/management";
 import { managementCaller } from "../services/credentials";
 import { keyRing } from "../services/signing-key-ring";
@@ -54,7 +54,7 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
     const held = new Set(credential.grants.find((g) => g.resource === MANAGEMENT_RESOURCE)?.scopes ?? []);
     c.set("principal", {
       tenantId: credential.tenantId,
-      actor: serviceName(credential.label),
+      actor: serviceActor(credential.label),
       kind: "credential",
       clientId: credential.id,
       scopes: new Set(claims.scope.split(" ").filter((s) => held.has(s))),

@@ -12,7 +12,7 @@ import { ctxOf } from "./request-context";
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export const csrfRefused = () =>
-  new ProblemError(403, "csrf", "Cross-site request refused", "State-changing requests must come from the Latchkey console's own origin.");
+  new ProblemError("csrf", "State-changing requests must come from the Latchkey console's own origin.");
 
 function issuerOrigin(c: Context<AppEnv>): string {
   return new URL(ctxOf(c).config.issuer).origin;

@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { OAUTH_DESCRIPTIONS, OAuthError, ProblemError } from "../domain/errors";
+import { log } from "../log";
 
 export const NO_STORE_HEADERS = { "Cache-Control": "no-store", Pragma: "no-cache" } as const;
 
@@ -32,9 +33,8 @@ export function problemResponse(err: ProblemError): Response {
   };
   const headers = new Headers({ "Content-Type": "application/problem+json", "Cache-Control": "no-store" });
   if (err.status === 401) headers.set("WWW-Authenticate", 'Bearer realm="latchkey"');
-  const retryAfter = err.extra?.retry_after;
-  if (typeof retryAfter === "number") headers.set("Retry-After", String(retryAfter));
-  if (err.status === 405 && typeof err.extra?.allow === "string") headers.set("Allow", err.extra.allow);
+  if (err.options.retryAfterSeconds !== undefined) headers.set("Retry-After", String(err.options.retryAfterSeconds));
+  if (err.options.allow !== undefined) headers.set("Allow", err.options.allow);
   return new Response(JSON.stringify(body), { status: err.status, headers });
 }
 
@@ -57,21 +57,21 @@ function isOAuthPath(path: string): boolean {
 /** hono onError: typed errors to the wire, everything else to the log and a fixed 500. */
 export function renderError(err: Error, c: Context): Response {
   if (err instanceof OAuthError) {
-    if (err.reason) console.log(JSON.stringify({ event: "oauth_error", error: err.code, reason: err.reason, path: c.req.path }));
+    if (err.reason) log.info("oauth_error", { error: err.code, reason: err.reason, path: c.req.path });
     return oauthErrorResponse(err);
   }
   if (err instanceof ProblemError) return problemResponse(err);
   if (err instanceof HTTPException && err.status < 500) {
     // hono's own request errors (e.g. malformed JSON): fixed messages chosen by hono, not client input.
-    return problemResponse(new ProblemError(err.status, "invalid_request", "Invalid request", err.message));
+    return problemResponse(new ProblemError("invalid_request", err.message, { status: err.status }));
   }
   if (!isOAuthPath(c.req.path) && isStorageOutage(err)) {
-    console.error(JSON.stringify({ event: "storage_unavailable", path: c.req.path, error: String(err) }));
+    log.error("storage_unavailable", { path: c.req.path, error: String(err) });
     return problemResponse(
-      new ProblemError(503, "temporarily_unavailable", "Service unavailable", "The database is unavailable; nothing was changed. Retry later.", { retry_after: 5 }),
+      new ProblemError("temporarily_unavailable", "The database is unavailable; nothing was changed. Retry later.", { retryAfterSeconds: 5 }),
     );
   }
-  console.error(JSON.stringify({ event: "unhandled_error", path: c.req.path, error: String(err), stack: err.stack }));
+  log.error("unhandled_error", { path: c.req.path, error: String(err), stack: err.stack });
   if (isOAuthPath(c.req.path)) return oauthErrorResponse(new OAuthError("server_error", OAUTH_DESCRIPTIONS.serverError));
-  return problemResponse(new ProblemError(500, "server_error", "Internal error", "The server could not handle the request."));
+  return problemResponse(new ProblemError("server_error", "The server could not handle the request."));
 }

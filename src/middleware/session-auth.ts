@@ -8,6 +8,7 @@ import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import type { AppEnv } from "../context";
 import { verifyAccessJwt } from "../crypto/access-jwt";
+import { userActor } from "../domain/actors";
 import type { PersonPrincipal } from "../domain/principals";
 import { scopesOfRole } from "../domain/roles";
 import type { SessionRow, UserRow } from "../storage/schema-console";
@@ -16,7 +17,7 @@ import { resolveSession, sessionCookieName } from "../services/sessions";
 import { ctxOf } from "./request-context";
 
 function principalOf(user: UserRow, auth: PersonPrincipal["auth"], session: SessionRow | null): PersonPrincipal {
-  return { kind: "person", tenantId: user.tenantId, actor: `user:${user.email}`, user, auth, session, scopes: new Set(scopesOfRole(user.role)) };
+  return { kind: "person", tenantId: user.tenantId, actor: userActor(user.email), user, auth, session, scopes: new Set(scopesOfRole(user.role)) };
 }
 
 /** The session cookie's value, if the request carries one. */

@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { problems } from "../domain/errors";
-import { serviceName } from "../domain/token-claims";
+import { serviceActor } from "../domain/actors";
 import { toClientPublicKey } from "../crypto/client-assertion";
 import { isWellFormedSetupCode } from "../crypto/secrets";
 import { jsonBodyLimit } from "../middleware/body-limit";
@@ -52,7 +52,7 @@ setupRoutes.post(
         issuer,
         token_endpoint: `${issuer}/oauth/token`,
         client_id: credential.id,
-        name: serviceName(credential.label),
+        name: serviceActor(credential.label),
         label: credential.label,
         mode: redeemed.mode,
         ...(redeemed.clientSecret ? { client_secret: redeemed.clientSecret } : {}),

@@ -4,6 +4,7 @@
  * One live credential carries the bootstrap label: a second call is refused unless it asks to recreate,
  * which revokes the old one first (its tokens stop working on the admin API at once).
  */
+import { SYSTEM_ACTORS } from "../domain/actors";
 import { problems } from "../domain/errors";
 import { DEFAULT_TENANT_ID, MANAGEMENT_RESOURCE, MANAGEMENT_SCOPES } from "../domain/management";
 import { findActiveByLabel } from "../storage/credentials";
@@ -18,7 +19,7 @@ export const BOOTSTRAP_LABEL = "latchkey-admin";
 export async function bootstrapCredential(ctx: CredentialDeps, facts: RequestFacts, recreate: boolean, nowMs: number) {
   await ensureTenant(ctx.db, DEFAULT_TENANT_ID, "Default", nowMs);
   const scopes = MANAGEMENT_SCOPES.map((s) => s.name);
-  const who: Actor = { tenantId: DEFAULT_TENANT_ID, actor: "system:bootstrap", ...facts, authority: new Set(scopes) };
+  const who: Actor = { tenantId: DEFAULT_TENANT_ID, actor: SYSTEM_ACTORS.bootstrap, ...facts, authority: new Set(scopes) };
   const existing = await findActiveByLabel(ctx.db, DEFAULT_TENANT_ID, BOOTSTRAP_LABEL);
   if (existing) {
     if (!recreate) throw problems.conflict("The bootstrap credential already exists. Re-run with --recreate to replace it.");

@@ -6,12 +6,13 @@
  * one wins.
  */
 import type { RequestContext } from "../context";
+import type { AuditDetail } from "../domain/audit-actions";
 import { assertAuthority } from "../domain/authority";
 import { checkGrants, isLive, MAX_LIVE_SECRETS, writeScopesOf } from "../domain/credential-rules";
 import { problems } from "../domain/errors";
 import { keyedHash, newClientId, newClientSecret, newId, secretHint } from "../crypto/secrets";
 import { keyId } from "../crypto/key-id";
-import { auditInsert, auditInsertIf, previousStatementChanged } from "../storage/audit";
+import { auditInsert, auditInsertIf, previousStatementChanged, type AuditInput } from "../storage/audit";
 import { touchCredential } from "../storage/credential-sync";
 import {
   capOtherLiveSecrets,
@@ -41,6 +42,8 @@ import { publishCredentialChange } from "./credential-changes";
 /** What the credential services use: the D1 primary, config, KV and setup-code objects, the logger and background work. */
 export type CredentialDeps = Pick<RequestContext, "db" | "config" | "revocations" | "setupCodes" | "log" | "background">;
 type Deps = CredentialDeps;
+
+type CreateDetail = AuditDetail<"credential.create">;
 
 /** Who is acting, for created_by and the audit log, and what they hold (domain/authority.ts). */
 export interface Actor {
@@ -111,7 +114,7 @@ export async function prepareCredential(ctx: Deps, who: Actor, input: NewCredent
     changedAt: nowMs,
     publishedAt: null,
   };
-  const detail: Record<string, unknown> = { label: row.label, grants: row.grants, groups: row.groups, write_scopes: writeScopesOf(row.grants, catalog) };
+  const detail: CreateDetail = { label: row.label, grants: row.grants, groups: row.groups, write_scopes: writeScopesOf(row.grants, catalog) };
   return { row, detail };
 }
 
@@ -121,7 +124,7 @@ type Write = Parameters<Db["batch"]>[0][number];
 export async function insertNewCredential(
   ctx: Deps,
   who: Actor,
-  prepared: { row: CredentialRow; detail: Record<string, unknown> },
+  prepared: { row: CredentialRow; detail: CreateDetail },
   writes: Write[],
   nowMs: number
 ): Promise<void> {
@@ -191,7 +194,7 @@ export async function retireCredentialSecret(ctx: Deps, who: Actor, credential: 
   if (!secret) throw problems.notFound("secret");
   const alreadyRetired = () => problems.conflict("This secret is already retired.");
   if (secret.retiredAt !== null) throw alreadyRetired();
-  const event = { ...who, at: nowMs, action: "credential.secret.retire", targetType: "credential", targetId: credential.id, detail: { secret: secret.id, hint: secret.hint } };
+  const event: AuditInput = { ...who, at: nowMs, action: "credential.secret.retire", targetType: "credential", targetId: credential.id, detail: { secret: secret.id, hint: secret.hint } };
   const [retired] = await db.batch([
     retireSecret(db, credential.id, secret.id, nowMs),
     auditInsertIf(db, event, previousStatementChanged()),
@@ -215,7 +218,7 @@ export async function rotateSecret(ctx: Deps, who: Actor, credential: Credential
   if (secrets.filter((s) => isLive(s, nowMs)).length >= MAX_LIVE_SECRETS) throw full();
   const { secret, row } = await newSecretRow(ctx, credential.id, who.tenantId, who.actor, nowMs);
   const graceEnds = nowMs + graceSeconds * 1000;
-  const event = {
+  const event: AuditInput = {
     ...who,
     at: nowMs,
     action: "credential.secret.rotate",

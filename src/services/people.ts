@@ -8,6 +8,7 @@ import type { RequestContext } from "../context";
 import { randomToken } from "../crypto/encoding";
 import { hashPassword } from "../crypto/passwords";
 import { keyedHash, newId } from "../crypto/secrets";
+import { SYSTEM_ACTORS, userActor } from "../domain/actors";
 import { ProblemError, problems } from "../domain/errors";
 import { INVITATION_TTL_MS, invitationStatus, isOwnerLinkUsable, OWNER_LINK_TTL_MS } from "../domain/invitation-rules";
 import { DEFAULT_TENANT_ID } from "../domain/management";
@@ -26,13 +27,13 @@ import { ensureTenant } from "./tenants";
 /** What people services use: the D1 primary, the pepper and issuer (config), and env for the previous pepper. */
 type Deps = Pick<RequestContext, "db" | "config" | "env">;
 
-export const ownerExists = () => new ProblemError(409, "owner_exists", "Owner exists", "This instance already has an owner.");
+export const ownerExists = () => new ProblemError("owner_exists", "This instance already has an owner.");
 export const invalidInvitation = () =>
-  new ProblemError(400, "invalid_invitation", "Invalid invitation", "This invitation link is unknown, used, revoked or expired.");
+  new ProblemError("invalid_invitation", "This invitation link is unknown, used, revoked or expired.");
 const invalidSetupToken = () =>
-  new ProblemError(400, "invalid_setup_token", "Invalid link", "This setup link is unknown, used or expired.");
-const lastOwner = () => new ProblemError(409, "last_owner", "Last owner", "The last owner cannot be demoted or removed.");
-const emailTaken = () => new ProblemError(409, "email_taken", "Email in use", "A person with this email already exists.");
+  new ProblemError("invalid_setup_token", "This setup link is unknown, used or expired.");
+const lastOwner = () => new ProblemError("last_owner", "The last owner cannot be demoted or removed.");
+const emailTaken = () => new ProblemError("email_taken", "A person with this email already exists.");
 
 const tokenHash = (ctx: Deps, purpose: string, token: string) => keyedHash(ctx.config.secretPepper, `${purpose}:${token}`);
 
@@ -51,8 +52,8 @@ export async function createOwnerLink(ctx: Deps, facts: RequestFacts, nowMs: num
   const expiresAt = nowMs + OWNER_LINK_TTL_MS;
   await db.batch([
     people.deleteUnusedOwnerTokens(db, DEFAULT_TENANT_ID),
-    people.insertOwnerToken(db, { id, tenantId: DEFAULT_TENANT_ID, tokenHash: await tokenHash(ctx, "owner", token), createdAt: nowMs, createdBy: "system:bootstrap", expiresAt }),
-    auditInsert(db, { tenantId: DEFAULT_TENANT_ID, actor: "system:bootstrap", action: "owner.link.create", targetType: "owner_link", targetId: id, ...facts, at: nowMs }),
+    people.insertOwnerToken(db, { id, tenantId: DEFAULT_TENANT_ID, tokenHash: await tokenHash(ctx, "owner", token), createdAt: nowMs, createdBy: SYSTEM_ACTORS.bootstrap, expiresAt }),
+    auditInsert(db, { tenantId: DEFAULT_TENANT_ID, actor: SYSTEM_ACTORS.bootstrap, action: "owner.link.create", targetType: "owner_link", targetId: id, ...facts, at: nowMs }),
   ]);
   return { url: `${ctx.config.issuer}/#/setup-owner?token=${token}`, expiresAt };
 }
@@ -74,7 +75,7 @@ export async function setupOwner(ctx: Deps, token: string, input: NewPerson & { 
   if (!link || !isOwnerLinkUsable(link, nowMs)) throw invalidSetupToken();
   if ((await people.countOwners(db, link.tenantId)) > 0) throw ownerExists();
   if (await people.findUserByEmail(db, input.email)) throw emailTaken();
-  const row = await personRow(input, "owner", "system:owner-link", nowMs);
+  const row = await personRow(input, "owner", SYSTEM_ACTORS.ownerLink, nowMs);
   const user: UserRow = { ...row, tenantId: link.tenantId };
   const session = await newSession(ctx, user, facts.ip, facts.userAgent, nowMs);
   try {
@@ -82,7 +83,7 @@ export async function setupOwner(ctx: Deps, token: string, input: NewPerson & { 
       people.claimOwnerToken(db, link.id, link.tenantId, row.id, nowMs),
       people.insertClaimedUser(db, row, { table: "owner_token", id: link.id }),
       insertSession(db, session.row),
-      auditInsert(db, { tenantId: link.tenantId, actor: `user:${row.email}`, action: "owner.setup", targetType: "user", targetId: row.id, ...facts, detail: { email: row.email, link: link.id }, at: nowMs }),
+      auditInsert(db, { tenantId: link.tenantId, actor: userActor(row.email), action: "owner.setup", targetType: "user", targetId: row.id, ...facts, detail: { email: row.email, link: link.id }, at: nowMs }),
     ]);
   } catch (err) {
     if (isUniqueViolation(err)) throw emailTaken();
@@ -128,7 +129,7 @@ export async function acceptInvitation(ctx: Deps, token: string, input: NewPerso
       people.claimInvitation(db, inv.id, row.id, nowMs),
       people.insertClaimedUser(db, row, { table: "invitation", id: inv.id }),
       insertSession(db, session.row),
-      auditInsert(db, { tenantId: inv.tenantId, actor: `user:${row.email}`, action: "invitation.accept", targetType: "invitation", targetId: inv.id, ...facts, detail: { user: row.id, role: inv.role }, at: nowMs }),
+      auditInsert(db, { tenantId: inv.tenantId, actor: userActor(row.email), action: "invitation.accept", targetType: "invitation", targetId: inv.id, ...facts, detail: { user: row.id, role: inv.role }, at: nowMs }),
     ]);
   } catch (err) {
     if (isUniqueViolation(err)) throw emailTaken();

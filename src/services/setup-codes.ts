@@ -22,13 +22,13 @@ export const SETUP_CODE_TTL_MS = 600_000;
 
 /** Unknown, expired, used and cancelled codes all get exactly this answer. */
 export function invalidSetupCode(): ProblemError {
-  return new ProblemError(400, "invalid_setup_code", "Invalid setup code", "The setup code is invalid, expired or already used.");
+  return new ProblemError("invalid_setup_code", "The setup code is invalid, expired or already used.");
 }
 
 /** A live code redeemed in a mode other than the one it was issued for; the code stays unused. */
 export function setupModeMismatch(expected: SetupMode): ProblemError {
-  return new ProblemError(400, "setup_mode_mismatch", "Wrong setup mode", `This setup code was issued for ${expected} delivery; redeem it in ${expected} mode.`, {
-    expected_mode: expected,
+  return new ProblemError("setup_mode_mismatch", `This setup code was issued for ${expected} delivery; redeem it in ${expected} mode.`, {
+    expectedMode: expected,
   });
 }
 

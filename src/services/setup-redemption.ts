@@ -10,7 +10,7 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import { credentialStatus, DEFAULT_ROTATION_GRACE_SECONDS, REDEMPTION_KEEPS_OPEN, replacedOnAdd } from "../domain/credential-rules";
 import { ProblemError } from "../domain/errors";
-import { serviceName } from "../domain/token-claims";
+import { ANONYMOUS_ACTOR, serviceActor } from "../domain/actors";
 import type { ClientPublicKey } from "../crypto/client-assertion";
 import { keyedHash } from "../crypto/secrets";
 import { setupCodeObject, type SetupCodeRecord } from "../durable-objects/setup-code";
@@ -80,7 +80,7 @@ export async function redeemSetupCode(ctx: Deps, req: RedeemRequest, nowMs: numb
 }
 
 const unavailable = () =>
-  new ProblemError(503, "temporarily_unavailable", "Service unavailable", "The setup could not be completed. Retry with the same code.");
+  new ProblemError("temporarily_unavailable", "The setup could not be completed. Retry with the same code.");
 
 async function provision(ctx: Deps, codeHash: string, record: SetupCodeRecord, req: RedeemRequest, nowMs: number): Promise<Redeemed> {
   const { db } = ctx;
@@ -111,7 +111,7 @@ async function provision(ctx: Deps, codeHash: string, record: SetupCodeRecord, r
   if (req.mode === "key") {
     const key = req.key as ClientPublicKey;
     if (keys.some((k) => k.thumbprint === key.thumbprint && k.id !== provisionedId)) {
-      throw new ProblemError(409, "conflict", "Conflict", "This public key is already registered for this credential. Generate a new key pair.");
+      throw new ProblemError("conflict", "This public key is already registered for this credential. Generate a new key pair.");
     }
     const row: CredentialKeyRow = {
       id: provisionedId,
@@ -148,7 +148,7 @@ async function provision(ctx: Deps, codeHash: string, record: SetupCodeRecord, r
     touchCredential(db, credential.id, nowMs, claimed),
     auditInsertIf(db, {
       tenantId: credential.tenantId,
-      actor: serviceName(credential.label),
+      actor: serviceActor(credential.label),
       action: "credential.claim",
       targetType: "credential",
       targetId: credential.id,
@@ -169,7 +169,7 @@ async function auditReplay(ctx: Deps, record: SetupCodeRecord, codeHash: string,
   try {
     await auditInsert(db, {
       tenantId: record.tenantId,
-      actor: "anonymous",
+      actor: ANONYMOUS_ACTOR,
       action: "setup_code.replay",
       targetType: "credential",
       targetId: record.credentialId,

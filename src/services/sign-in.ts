@@ -10,6 +10,7 @@
 import type { RequestContext } from "../context";
 import { burnPasswordCheck, verifyPassword } from "../crypto/passwords";
 import { keyedHash } from "../crypto/secrets";
+import { userActor } from "../domain/actors";
 import { ProblemError, problems } from "../domain/errors";
 import { DEFAULT_TENANT_ID } from "../domain/management";
 import { requestSource } from "../domain/request-source";
@@ -44,7 +45,7 @@ export interface RequestFacts {
 }
 
 export const invalidCredentials = () =>
-  new ProblemError(401, "invalid_credentials", "Invalid credentials", "The email or password is incorrect.");
+  new ProblemError("invalid_credentials", "The email or password is incorrect.");
 
 async function throttleKeys(ctx: Pick<RequestContext, "config">, email: string, ip: string | null): Promise<ThrottleKeys> {
   const pepper = ctx.config.secretPepper;
@@ -75,7 +76,7 @@ export async function signIn(ctx: Deps, email: string, password: string, facts: 
     const reason = !user ? "unknown_account" : !user.passwordHash ? "no_password" : check === "unsupported" ? "unsupported_hash" : "wrong_password";
     await auditInsert(db, {
       tenantId: user?.tenantId ?? DEFAULT_TENANT_ID,
-      actor: `user:${email}`,
+      actor: userActor(email),
       action: "auth.sign_in.failure",
       targetType: "user",
       targetId: user?.id,
@@ -92,7 +93,7 @@ export async function signIn(ctx: Deps, email: string, password: string, facts: 
     insertSession(db, row),
     markSignedIn(db, user.id, nowMs),
     ...refundAttempt(db, keys.pair, admission.counted),
-    auditInsert(db, { tenantId: user.tenantId, actor: `user:${user.email}`, action: "auth.sign_in", targetType: "session", targetId: row.id, ip: facts.ip, userAgent: facts.userAgent, detail: { method: "password" }, at: nowMs }),
+    auditInsert(db, { tenantId: user.tenantId, actor: userActor(user.email), action: "auth.sign_in", targetType: "session", targetId: row.id, ip: facts.ip, userAgent: facts.userAgent, detail: { method: "password" }, at: nowMs }),
   ]);
   return { user: { ...user, lastSignInAt: nowMs }, session: row, token };
 }
@@ -102,6 +103,6 @@ export async function signOut(ctx: Pick<RequestContext, "db">, session: SessionR
   const { db } = ctx;
   await db.batch([
     deleteSession(db, session.tenantId, session.id),
-    auditInsert(db, { tenantId: user.tenantId, actor: `user:${user.email}`, action: "auth.sign_out", targetType: "session", targetId: session.id, ip: facts.ip, userAgent: facts.userAgent, at: nowMs }),
+    auditInsert(db, { tenantId: user.tenantId, actor: userActor(user.email), action: "auth.sign_out", targetType: "session", targetId: session.id, ip: facts.ip, userAgent: facts.userAgent, at: nowMs }),
   ]);
 }

@@ -1,20 +1,27 @@
-/** Repository for the append-only audit log. Inserts are returned unexecuted so they batch with the change they record. */
+/**
+ * Repository for the append-only audit log. Inserts are returned unexecuted so they batch with the change
+ * they record; they accept only the catalogued actions, each with its target type and detail shape.
+ */
 import { and, desc, eq, gte, lt, lte, sql, type SQL } from "drizzle-orm";
 import { newId } from "../crypto/secrets";
+import type { AuditAction, AuditDetail, AuditTarget } from "../domain/audit-actions";
 import type { Db } from "./db";
 import { auditEvents, tenants, type AuditEventRow } from "./schema";
 
-export interface AuditInput {
+interface AuditFacts {
   tenantId: string;
+  /** An attribution name from domain/actors.ts. */
   actor: string;
-  action: string;
-  targetType?: string;
   targetId?: string;
   ip?: string | null;
   userAgent?: string | null;
-  detail?: Record<string, unknown>;
   at: number;
 }
+
+type DetailOf<A extends AuditAction> = AuditDetail<A> extends undefined ? { detail?: undefined } : { detail: AuditDetail<A> };
+
+/** One event: a catalogued action with its own target type and detail shape (domain/audit-actions.ts). */
+export type AuditInput = { [A in AuditAction]: AuditFacts & { action: A; targetType: AuditTarget<A> } & DetailOf<A> }[AuditAction];
 
 /** The insert statement for one event; run it in the same db.batch as the change it records. */
 export function auditInsert(db: Db, event: AuditInput) {
@@ -24,7 +31,7 @@ export function auditInsert(db: Db, event: AuditInput) {
     at: event.at,
     actor: event.actor,
     action: event.action,
-    targetType: event.targetType ?? null,
+    targetType: event.targetType,
     targetId: event.targetId ?? null,
     ip: event.ip ?? null,
     userAgent: event.userAgent?.slice(0, 256) ?? null,
@@ -45,7 +52,7 @@ export function auditInsertIf(db: Db, event: AuditInput, condition: SQL) {
       at: value(event.at).as("at"),
       actor: value(event.actor).as("actor"),
       action: value(event.action).as("action"),
-      targetType: value(event.targetType ?? null).as("target_type"),
+      targetType: value(event.targetType).as("target_type"),
       targetId: value(event.targetId ?? null).as("target_id"),
       ip: value(event.ip ?? null).as("ip"),
       userAgent: value(event.userAgent?.slice(0, 256) ?? null).as("user_agent"),

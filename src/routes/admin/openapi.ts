@@ -1,8 +1,12 @@
-/** GET /api/v1/openapi.json: OpenAPI 3.1 for the admin API, with request bodies generated from the zod schemas. */
+/**
+ * GET /api/v1/openapi.json: OpenAPI 3.1 for the admin API, with request bodies generated from the zod schemas
+ * and the Problem schema generated from the problem-code catalog, so the document cannot drift from either.
+ */
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../../context";
 import { getConfig } from "../../config";
+import { PROBLEM_CATALOG, PROBLEM_FIELDS } from "../../domain/problems";
 import { consolePaths, cookieScheme } from "./openapi-console";
 import * as schemas from "./schemas";
 
@@ -11,6 +15,33 @@ const problem = { description: "RFC 9457 problem details", content: { "applicati
 const ok = (description: string) => ({ description, content: { "application/json": { schema: { type: "object" } } } });
 const errors = { "400": problem, "401": problem, "403": problem, "404": problem, "409": problem };
 const idParam = { name: "id", in: "path", required: true, schema: { type: "string" }, description: "The credential's client_id" };
+
+/**
+ * RFC 9457 problem details as Latchkey sends them: `code` is one of the catalogued codes (domain/problems.ts),
+ * listed with their status and title under `x-problem-codes`; the typed extras appear under their wire names.
+ */
+const problemSchema = {
+  type: "object",
+  required: ["type", "title", "status", "code"],
+  properties: {
+    type: { type: "string" },
+    title: { type: "string" },
+    status: { type: "integer" },
+    detail: { type: "string" },
+    code: { type: "string", enum: Object.keys(PROBLEM_CATALOG) },
+    [PROBLEM_FIELDS.retryAfterSeconds]: { type: "integer", description: "Seconds to wait; also sent as Retry-After" },
+    [PROBLEM_FIELDS.allow]: { type: "string", description: "The methods the endpoint accepts; also sent as Allow" },
+    [PROBLEM_FIELDS.missingScopes]: { type: "array", items: { type: "string" }, description: "The management scopes the caller lacks" },
+    [PROBLEM_FIELDS.maxBytes]: { type: "integer", description: "The request body limit" },
+    [PROBLEM_FIELDS.expectedMode]: { type: "string", enum: ["key", "secret"], description: "The mode the setup code was issued for" },
+    [PROBLEM_FIELDS.errors]: {
+      type: "array",
+      items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } },
+      description: "The fields that failed validation",
+    },
+  },
+  "x-problem-codes": Object.entries(PROBLEM_CATALOG).map(([code, { status, title }]) => ({ code, status, title })),
+};
 
 function queryParams(schema: z.ZodObject) {
   const shape = z.toJSONSchema(schema, { io: "input" }) as { properties?: Record<string, unknown> };
@@ -30,10 +61,7 @@ function document(issuer: string) {
         bootstrap: { type: "http", scheme: "bearer", description: "The BOOTSTRAP_TOKEN secret" },
       },
       schemas: {
-        Problem: {
-          type: "object",
-          properties: { type: { type: "string" }, title: { type: "string" }, status: { type: "integer" }, detail: { type: "string" }, code: { type: "string" } },
-        },
+        Problem: problemSchema,
       },
     },
     paths: {

@@ -1,6 +1,6 @@
 /** Wire shapes of the admin API: snake_case fields and ISO 8601 times. Nothing secret is ever in a view. */
 import { credentialStatus, isLive } from "../../domain/credential-rules";
-import { serviceName } from "../../domain/token-claims";
+import { serviceActor } from "../../domain/actors";
 import type { AuditEventRow, CredentialKeyRow, CredentialRow, CredentialSecretRow, ResourceRow, SetupCodeRow } from "../../storage/schema";
 
 export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -62,7 +62,7 @@ export function credentialView(c: CredentialRow, nowMs: number, secrets?: Creden
     id: c.id,
     client_id: c.id,
     label: c.label,
-    name: serviceName(c.label),
+    name: serviceActor(c.label),
     status: credentialStatus(c, nowMs),
     grants: c.grants,
     scopes: c.grants.flatMap((g) => g.scopes),

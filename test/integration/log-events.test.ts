@@ -1,0 +1,35 @@
+/**
+ * What the token endpoint tells operators: a failed client authentication logs one oauth_error event with
+ * its private reason and the path, never the secret that was tried nor the real one.
+ */
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { setLogSink } from "../../src/log";
+import { MANAGEMENT_RESOURCE } from "../../src/domain/management";
+import { freshIp, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
+
+let tenant: TestTenant;
+
+beforeAll(async () => {
+  tenant = await setupTenant("log-events");
+});
+
+afterEach(() => setLogSink());
+
+describe("log events of the token endpoint", () => {
+  it("logs one oauth_error with its reason and no secret for a wrong secret", async () => {
+    const lines: string[] = [];
+    setLogSink((_level, line) => lines.push(line));
+    const tried = "not-the-secret-but-long-enough-to-be-tried";
+    const res = await tokenRequest({ grant_type: "client_credentials", resource: MANAGEMENT_RESOURCE }, { basic: [tenant.adminClientId, tried], ip: freshIp() });
+    expect(res.status).toBe(401);
+    const events = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const errors = events.filter((e) => e.event === "oauth_error");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toEqual({ event: "oauth_error", error: "invalid_client", reason: expect.any(String), path: "/oauth/token" });
+    expect(String(errors[0]?.reason).length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line).not.toContain(tried);
+      expect(line).not.toContain(tenant.adminSecret);
+    }
+  });
+});
