@@ -322,7 +322,6 @@ describe("parseUserAgent", () => {
     ["node", "Unknown", "Node.js"],
     ["node-fetch/3", "Unknown", "Node.js 3"],
     ["latchkey-cli/0.1.0 (Linux x86_64)", "Linux", "latchkey-cli"],
-    ["latchkey-cli/0.1.0 (linux)", "Unknown", "latchkey-cli"],
   ])("reads %s", (ua, device, client) => {
     expect(parseUserAgent(ua)).toEqual({ device, client });
   });
