@@ -2,7 +2,8 @@
  * The pure policy functions of src/domain with fixed inputs and a fixed clock: the RFC 6749 scope grammar,
  * RFC 8707 resource shape and grant selection, credential rules at their exact boundaries, token claims, the
  * authority rule, request sources and user-agent parsing. One file for the whole domain, so the "workers"
- * project has a fast suite that needs no bindings (the crypto layer is in crypto.test.ts).
+ * project has a fast suite that needs no bindings (past 200 lines for that reason; the crypto layer is in
+ * crypto.test.ts).
  */
 import { describe, expect, it } from "vitest";
 import {

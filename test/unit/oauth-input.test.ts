@@ -4,6 +4,7 @@
  * credentials a request presents (src/middleware/client-credentials.ts: RFC 6749 section 2.3.1 Basic with
  * form-decoding, one method per request, no credentials in the query). Errors are asserted as the OAuthError
  * they throw: code, fixed description, Basic challenge, and that a private reason is kept for the log.
+ * Both modules in one file, past 200 lines, because workerd starts once per test file.
  */
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
