@@ -10,17 +10,10 @@ import type { Env } from "../../src/config";
 import { requireCredential, retireCredentialSecret, revokeCredential } from "../../src/services/credentials";
 import { newClientKey, redeem } from "../support/client-keys";
 import { call, env, freshIp, ISSUER, setupTenant, testContext, tokenRequest, type TestTenant } from "../support/harness";
+import { expectProblem } from "../support/wire";
 
 const DOCS = "https://api.example.com/docs";
 let t: TestTenant;
-
-async function expectProblem(res: Response, status: number, code: string) {
-  expect(res.status).toBe(status);
-  expect(res.headers.get("content-type")).toBe("application/problem+json");
-  const body = (await res.json()) as Record<string, unknown>;
-  expect(body).toMatchObject({ status, code, type: `https://latchkey.dev/problems/${code}`, title: expect.any(String) });
-  return body;
-}
 
 async function createCredential(body: Record<string, unknown>) {
   return t.admin("POST", "/credentials", { label: `c-${crypto.randomUUID().slice(0, 8)}`, grants: [{ resource: DOCS, scopes: ["docs:read"] }], ...body });

@@ -9,6 +9,8 @@ import { newSetupCode } from "../../src/crypto/secrets";
 import { call, freshIp, ISSUER, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
 import { createOwner, postJson, type Person } from "../support/console";
 import { JWT_BEARER, newClientKey, redeem, signAssertion, uniqueIp } from "../support/client-keys";
+import * as wire from "../support/wire";
+import type { Json } from "../support/wire";
 
 const API = "https://api.example.com/adversarial";
 const MARKER = "zz<script>alert(1)</script>zz";
@@ -18,36 +20,11 @@ let t: TestTenant;
 let client: { id: string; secret: string; label: string };
 let owner: Person;
 
-type Json = Record<string, any>;
-
-/** An OAuth error from the token endpoint: the whole RFC 6749 section 5.2 shape, never a 500, nothing echoed. */
-async function expectOAuth(res: Response, status: number, error: string, opts: { basic?: boolean } = {}): Promise<Json> {
-  const text = await res.text();
-  expect(res.status, text).toBe(status);
-  expect(res.headers.get("content-type")).toBe("application/json");
-  expect(res.headers.get("cache-control")).toBe("no-store");
-  const body = JSON.parse(text) as Json;
-  expect(body.error).toBe(error);
-  expect(Object.keys(body).sort()).toEqual(["error", "error_description"]);
-  expect(body.error_description).toMatch(/^[ -~]+$/);
-  expect(text).not.toContain("zz<");
-  if (opts.basic !== undefined) {
-    expect(res.headers.get("www-authenticate")).toBe(opts.basic ? 'Basic realm="latchkey", charset="UTF-8"' : null);
-  }
-  return body;
-}
-
-/** An RFC 9457 problem: status, code, content type; never a 500; the marker never echoed. */
-async function expectProblem(res: Response, status: number, code: string): Promise<Json> {
-  const text = await res.text();
-  expect(res.status, text.slice(0, 500)).toBe(status);
-  expect(res.headers.get("content-type")).toBe("application/problem+json");
-  const body = JSON.parse(text) as Json;
-  expect(body).toMatchObject({ status, code, type: `https://latchkey.dev/problems/${code}` });
-  expect(text).not.toContain("zz<");
-  expect(text.length).toBeLessThan(4 * KiB);
-  return body;
-}
+/** The wire shapes, plus the battery's own rule: nothing the caller sent (the marker) comes back. */
+const expectOAuth = (res: Response, status: number, error: string, opts: wire.OAuthErrorExpectations = {}) =>
+  wire.expectOAuthError(res, status, error, { ...opts, forbid: "zz<" });
+const expectProblem = (res: Response, status: number, code: string, opts: wire.ProblemExpectations = {}) =>
+  wire.expectProblem(res, status, code, { ...opts, forbid: "zz<" });
 
 /** A body stream of `size` bytes of `fill`, sent without a Content-Length. */
 function stream(size: number, fill = "a"): ReadableStream<Uint8Array> {
@@ -181,7 +158,7 @@ describe("token endpoint: methods and content types", () => {
       await expectOAuth(await rawToken(body, FORM), 400, "invalid_request");
     }
     await expectOAuth(await tokenRequest({ grant_type: "", client_id: client.id, client_secret: client.secret }, { ip: freshIp() }), 400, "invalid_request");
-    await expectOAuth(await tokenRequest({ grant_type: "client_credentials", client_id: "", client_secret: "" }, { ip: freshIp() }), 401, "invalid_client", { basic: false });
+    await expectOAuth(await tokenRequest({ grant_type: "client_credentials", client_id: "", client_secret: "" }, { ip: freshIp() }), 401, "invalid_client", { basicChallenge: false });
     const ok = await tokenRequest({ grant_type: "client_credentials", client_id: client.id, client_secret: client.secret, scope: "", resource: "" }, { ip: freshIp() });
     expect(ok.status).toBe(200);
   });
@@ -223,7 +200,7 @@ describe("token endpoint: client authentication abuse", () => {
     ]) {
       const res = await tokenRequest({ grant_type: "client_credentials" }, { headers: { authorization }, ip: freshIp() });
       expect(res.status, authorization.slice(0, 80)).toBe(401);
-      await expectOAuth(res, 401, "invalid_client", { basic: true });
+      await expectOAuth(res, 401, "invalid_client", { basicChallenge: true });
     }
   });
 
@@ -239,7 +216,7 @@ describe("token endpoint: client authentication abuse", () => {
   it("answers other Authorization schemes as no credentials (invalid_client, no challenge)", async () => {
     for (const authorization of ["Bearer abc", "Digest username=x", "Basicabc", MARKER, "x".repeat(16 * KiB)]) {
       const res = await tokenRequest({ grant_type: "client_credentials" }, { headers: { authorization }, ip: freshIp() });
-      await expectOAuth(res, 401, "invalid_client", { basic: false });
+      await expectOAuth(res, 401, "invalid_client", { basicChallenge: false });
     }
   });
 
@@ -294,7 +271,7 @@ describe("token endpoint: client authentication abuse", () => {
       "a".repeat(7 * KiB),
     ]) {
       const res = await tokenRequest({ grant_type: "client_credentials", client_assertion_type: JWT_BEARER, client_assertion: assertion }, { ip: freshIp() });
-      await expectOAuth(res, 401, "invalid_client", { basic: false });
+      await expectOAuth(res, 401, "invalid_client", { basicChallenge: false });
     }
     for (const type of ["urn:ietf:params:oauth:client-assertion-type:saml2-bearer", MARKER]) {
       const res = await tokenRequest({ grant_type: "client_credentials", client_assertion_type: type, client_assertion: "a.b.c" }, { ip: freshIp() });

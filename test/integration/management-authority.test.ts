@@ -11,6 +11,7 @@ import { keyRing, ringDeps } from "../../src/services/signing-key-ring";
 import { createOwner, invite } from "../support/console";
 import { JWT_BEARER, newClientKey, redeem, signAssertion } from "../support/client-keys";
 import { call, env, freshIp, ISSUER, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
+import { expectProblem } from "../support/wire";
 
 const MGMT = "urn:latchkey:management";
 const ALL = ["audit:read", "credentials:read", "credentials:write", "resources:read", "resources:write"];
@@ -23,18 +24,11 @@ let bootstrapId: string;
 const label = () => `a-${crypto.randomUUID().slice(0, 8)}`;
 const json = async (res: Response) => (await res.json()) as Record<string, unknown>;
 
-async function expectBeyondAuthority(res: Response, detail: RegExp, missing: string[]) {
-  expect(res.status).toBe(403);
-  expect(res.headers.get("content-type")).toBe("application/problem+json");
-  expect(await res.json()).toEqual({
-    type: "https://latchkey.dev/problems/forbidden",
-    title: "Forbidden",
-    status: 403,
-    detail: expect.stringMatching(detail),
-    code: "forbidden",
-    missing_scopes: missing,
+/** 403 with nothing written: the management scopes the caller lacks, named. */
+const expectBeyondAuthority = (res: Response, detail: RegExp, missing: string[]) =>
+  expectProblem(res, 403, "forbidden", {
+    body: { type: "https://latchkey.dev/problems/forbidden", title: "Forbidden", status: 403, detail: expect.stringMatching(detail), code: "forbidden", missing_scopes: missing },
   });
-}
 
 async function auditOf(query: string) {
   return ((await json(await full.admin("GET", `/audit?${query}`))).events as { action: string; detail: Record<string, unknown> }[]);

@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { toBase64url, utf8 } from "../../src/crypto/encoding";
 import { call, freshIp, ISSUER, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
 import { CLIENT_ASSERTION_TYP, INVALID_CLIENT, JWT_BEARER, newClientKey, redeem, signAssertion, TOKEN_ENDPOINT, type ClientKey } from "../support/client-keys";
+import { expectInvalidClient } from "../support/wire";
 
 const API = "https://api.example.com/reports";
 let t: TestTenant;
@@ -19,14 +20,6 @@ let keyA: ClientKey;
 
 function assertionRequest(assertion: string, extra: Record<string, string> = {}) {
   return tokenRequest({ grant_type: "client_credentials", client_assertion_type: JWT_BEARER, client_assertion: assertion, ...extra }, { ip: freshIp() });
-}
-
-async function expectInvalidClient(res: Response, why: string) {
-  expect(res.status, why).toBe(401);
-  expect(res.headers.get("content-type")).toBe("application/json");
-  expect(res.headers.get("cache-control")).toBe("no-store");
-  expect(res.headers.get("www-authenticate")).toBeNull();
-  expect(await res.json(), why).toEqual(INVALID_CLIENT);
 }
 
 async function newCode(): Promise<string> {
@@ -141,20 +134,20 @@ describe("a bad assertion", () => {
       ["RS256", new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: keyA.thumbprint }).sign(rsa.privateKey)],
       ["not a JWT", "abc.def.ghi"],
     ];
-    for (const [why, assertion, extra] of cases) await expectInvalidClient(await assertionRequest(await assertion, extra), why);
+    for (const [why, assertion, extra] of cases) await expectInvalidClient(await assertionRequest(await assertion, extra), { why });
     await expectInvalidClient(
       await tokenRequest({ grant_type: "client_credentials", client_assertion_type: "urn:other", client_assertion: await signAssertion(keyA, clientId) }, { ip: freshIp() }),
-      "wrong assertion type",
+      { why: "wrong assertion type" },
     );
   });
 
   it("refuses a replayed jti while the assertion is valid", async () => {
     const assertion = await signAssertion(keyA, clientId);
     expect((await assertionRequest(assertion)).status).toBe(200);
-    await expectInvalidClient(await assertionRequest(assertion), "replayed assertion");
+    await expectInvalidClient(await assertionRequest(assertion), { why: "replayed assertion" });
     const sameJti = await signAssertion(keyA, clientId, { claims: { jti: "fixed-jti-1" } });
     expect((await assertionRequest(sameJti)).status).toBe(200);
-    await expectInvalidClient(await assertionRequest(await signAssertion(keyA, clientId, { claims: { jti: "fixed-jti-1" } })), "same jti, new signature");
+    await expectInvalidClient(await assertionRequest(await signAssertion(keyA, clientId, { claims: { jti: "fixed-jti-1" } })), { why: "same jti, new signature" });
   });
 });
 
@@ -176,8 +169,8 @@ describe("key rotation and revocation", () => {
     expect(retired.status).toBe(200);
     const view = (await retired.json()) as { keys: { id: string; status: string; retired_at: string | null }[] };
     expect(view.keys.find((k) => k.id === idA)).toMatchObject({ status: "retired", retired_at: expect.any(String) });
-    await expectInvalidClient(await assertionRequest(await signAssertion(keyA, clientId)), "retired key");
-    await expectInvalidClient(await assertionRequest(await signAssertion(keyA, clientId, { header: { kid: undefined } })), "retired key, no kid");
+    await expectInvalidClient(await assertionRequest(await signAssertion(keyA, clientId)), { why: "retired key" });
+    await expectInvalidClient(await assertionRequest(await signAssertion(keyA, clientId, { header: { kid: undefined } })), { why: "retired key, no kid" });
     expect((await assertionRequest(await signAssertion(keyB, clientId))).status).toBe(200);
     expect((await t.admin("DELETE", `/credentials/${clientId}/keys/${idA}`)).status).toBe(409);
     expect((await t.admin("DELETE", `/credentials/${clientId}/keys/key_nope`)).status).toBe(404);
@@ -185,7 +178,7 @@ describe("key rotation and revocation", () => {
     expect(audit.events[0]?.detail).toEqual({ key: idA, thumbprint: keyA.thumbprint });
 
     expect((await t.admin("POST", `/credentials/${clientId}/revoke`, { confirm_label: label })).status).toBe(200);
-    await expectInvalidClient(await assertionRequest(await signAssertion(keyB, clientId)), "revoked credential");
+    await expectInvalidClient(await assertionRequest(await signAssertion(keyB, clientId)), { why: "revoked credential" });
     expect((await keysOf(clientId)).map((k) => k.status)).toEqual(["retired", "retired"]);
   });
 });

@@ -9,6 +9,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { newSetupCode } from "../../src/crypto/secrets";
 import { env, freshIp, ISSUER, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
 import { INVALID_CLIENT, INVALID_SETUP_CODE, JWT_BEARER, newClientKey, redeem, signAssertion, uniqueIp } from "../support/client-keys";
+import { expectProblem } from "../support/wire";
 
 const API = "https://api.example.com/builds";
 let t: TestTenant;
@@ -46,12 +47,8 @@ async function auditEvents(query: string) {
   return ((await res.json()) as { events: { action: string; actor: string; ip: string | null; target_id: string; detail: Record<string, unknown> }[] }).events;
 }
 
-async function expectInvalidCode(res: Response) {
-  expect(res.status).toBe(400);
-  expect(res.headers.get("content-type")).toBe("application/problem+json");
-  expect(res.headers.get("cache-control")).toBe("no-store");
-  expect(await res.json()).toEqual(INVALID_SETUP_CODE);
-}
+/** Unknown, expired, used and cancelled codes: one identical body. */
+const expectInvalidCode = (res: Response) => expectProblem(res, 400, "invalid_setup_code", { body: INVALID_SETUP_CODE });
 
 function mintWithSecret(clientId: string, secret: string) {
   return tokenRequest({ grant_type: "client_credentials" }, { basic: [clientId, secret], ip: freshIp() });

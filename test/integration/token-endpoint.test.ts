@@ -1,5 +1,5 @@
 /**
- * POST /oauth/token against real D1, KV and signing keys in workerd: every STANDARDS.md rule with exact
+ * POST /oauth/token against real D1, KV and signing keys in workerd: every docs/standards.md rule with exact
  * status, body and headers, the Basic encoding matrix, scope and resource rules, rotation, revocation,
  * expiry with an injected clock, failure limits per source and per (client, source) that never refuse a
  * verifying request, and tokens verified with jose against the served JWKS.
@@ -9,6 +9,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { newClientSecret } from "../../src/crypto/secrets";
 import { setUsageFlushWindow } from "../../src/services/usage-recorder";
 import { call, env, encodeForm, freshIp, ISSUER, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
+import { expectOAuthError } from "../support/wire";
 
 const ORDERS = "https://api.example.com/orders";
 const BILLING = "https://api.example.com/billing";
@@ -29,18 +30,6 @@ async function newCredential(body: Record<string, unknown> = {}) {
   expect(res.status).toBe(201);
   const json = (await res.json()) as { client_id: string; client_secret: string; label: string; secrets: { id: string }[] };
   return { id: json.client_id, secret: json.client_secret, label: json.label, secretId: json.secrets[0]!.id };
-}
-
-async function expectError(res: Response, status: number, error: string, basic = false) {
-  expect(res.status).toBe(status);
-  expect(res.headers.get("cache-control")).toBe("no-store");
-  expect(res.headers.get("content-type")).toBe("application/json");
-  const body = (await res.json()) as { error: string; error_description: string };
-  expect(body.error).toBe(error);
-  expect(Object.keys(body).sort()).toEqual(["error", "error_description"]);
-  expect(body.error_description).toMatch(/^[^\r\n\t"\\]+$/);
-  expect(res.headers.get("www-authenticate")).toBe(basic ? 'Basic realm="latchkey", charset="UTF-8"' : null);
-  return body;
 }
 
 async function jwks(): Promise<JSONWebKeySet> {
@@ -160,9 +149,9 @@ describe("client authentication failures are indistinguishable", () => {
     ];
     const bodies = [];
     for (const [id, secret] of cases) {
-      bodies.push(await expectError(await tokenRequest({ grant_type: "client_credentials" }, { basic: [id, secret], ip: freshIp() }), 401, "invalid_client", true));
+      bodies.push(await expectOAuthError(await tokenRequest({ grant_type: "client_credentials" }, { basic: [id, secret], ip: freshIp() }), 401, "invalid_client", { basicChallenge: true }));
       bodies.push(
-        await expectError(await tokenRequest({ grant_type: "client_credentials", client_id: id, client_secret: secret }, { ip: freshIp() }), 401, "invalid_client"),
+        await expectOAuthError(await tokenRequest({ grant_type: "client_credentials", client_id: id, client_secret: secret }, { ip: freshIp() }), 401, "invalid_client"),
       );
     }
     for (const body of bodies) expect(body).toEqual(INVALID_CLIENT);
@@ -170,15 +159,15 @@ describe("client authentication failures are indistinguishable", () => {
 
   it("refuses no credentials, malformed Basic, and a Basic/body client_id mismatch with invalid_client", async () => {
     const c = await newCredential();
-    await expectError(await tokenRequest({ grant_type: "client_credentials" }, { ip: freshIp() }), 401, "invalid_client");
+    await expectOAuthError(await tokenRequest({ grant_type: "client_credentials" }, { ip: freshIp() }), 401, "invalid_client");
     for (const authorization of ["Basic", "Basic !!!", `Basic ${btoa("no-colon")}`, `Basic ${btoa(":")}`, `Basic ${btoa("%ZZ:x")}`]) {
-      await expectError(await tokenRequest({ grant_type: "client_credentials" }, { headers: { authorization }, ip: freshIp() }), 401, "invalid_client", true);
+      await expectOAuthError(await tokenRequest({ grant_type: "client_credentials" }, { headers: { authorization }, ip: freshIp() }), 401, "invalid_client", { basicChallenge: true });
     }
-    await expectError(
+    await expectOAuthError(
       await tokenRequest({ grant_type: "client_credentials", client_id: "lkc_BBBBBBBBBBBBBBBBBBBBBB" }, { basic: [c.id, c.secret], ip: freshIp() }),
       401,
       "invalid_client",
-      true,
+      { basicChallenge: true },
     );
   });
 
@@ -197,11 +186,11 @@ describe("client authentication failures are indistinguishable", () => {
     expect(third.status).toBe(409);
 
     expect((await t.admin("DELETE", `/credentials/${c.id}/secrets/${secret.id}`)).status).toBe(200);
-    await expectError(await mint(second), 401, "invalid_client", true);
+    await expectOAuthError(await mint(second), 401, "invalid_client", { basicChallenge: true });
     expect((await mint(c.secret)).status).toBe(200);
 
     expect((await t.admin("POST", `/credentials/${c.id}/revoke`, { confirm_label: c.label })).status).toBe(200);
-    await expectError(await mint(c.secret), 401, "invalid_client", true);
+    await expectOAuthError(await mint(c.secret), 401, "invalid_client", { basicChallenge: true });
     const entry = await env.REVOCATIONS.get(`revocation:${c.id}`, "json");
     expect(entry).toMatchObject({ revoked: true });
   });
@@ -213,11 +202,11 @@ describe("client authentication failures are indistinguishable", () => {
 
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 601_000);
-    await expectError(await mint(c.secret), 401, "invalid_client", true);
+    await expectOAuthError(await mint(c.secret), 401, "invalid_client", { basicChallenge: true });
     expect((await mint(rotated.client_secret)).status).toBe(200);
 
     vi.setSystemTime(Date.now() + 48 * 3600_000);
-    await expectError(await mint(rotated.client_secret), 401, "invalid_client", true);
+    await expectOAuthError(await mint(rotated.client_secret), 401, "invalid_client", { basicChallenge: true });
     vi.useRealTimers();
     const view = (await (await t.admin("GET", `/credentials/${c.id}`)).json()) as { status: string };
     expect(view.status).toBe("active");
@@ -232,7 +221,7 @@ describe("client authentication failures are indistinguishable", () => {
     await env.REVOCATIONS.put(`revocation:${c.id}`, JSON.stringify({ revoked: true, retired: [], updatedAt: Date.now() }));
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 10_001);
-    await expectError(await mint(), 401, "invalid_client", true);
+    await expectOAuthError(await mint(), 401, "invalid_client", { basicChallenge: true });
   });
 });
 
@@ -252,17 +241,17 @@ describe("request validation", () => {
     const basic = `Basic ${btoa(`${c.id}:${c.secret}`)}`;
     const post = (body: string, headers: Record<string, string>, path = "/oauth/token") =>
       call(path, { method: "POST", body, headers: { authorization: basic, ...headers }, ip: freshIp() });
-    await expectError(await post(JSON.stringify({ grant_type: "client_credentials" }), { "content-type": "application/json" }), 400, "invalid_request");
-    await expectError(await post("grant_type=client_credentials", {}), 400, "invalid_request");
-    await expectError(await post(`grant_type=client_credentials&pad=${"x".repeat(9000)}`, { "content-type": "application/x-www-form-urlencoded" }), 400, "invalid_request");
-    await expectError(await post("grant_type=client_credentials&scope=a&scope=b", { "content-type": "application/x-www-form-urlencoded" }), 400, "invalid_request");
-    await expectError(
+    await expectOAuthError(await post(JSON.stringify({ grant_type: "client_credentials" }), { "content-type": "application/json" }), 400, "invalid_request");
+    await expectOAuthError(await post("grant_type=client_credentials", {}), 400, "invalid_request");
+    await expectOAuthError(await post(`grant_type=client_credentials&pad=${"x".repeat(9000)}`, { "content-type": "application/x-www-form-urlencoded" }), 400, "invalid_request");
+    await expectOAuthError(await post("grant_type=client_credentials&scope=a&scope=b", { "content-type": "application/x-www-form-urlencoded" }), 400, "invalid_request");
+    await expectOAuthError(
       await post("grant_type=client_credentials", { "content-type": "application/x-www-form-urlencoded" }, `/oauth/token?client_secret=${c.secret}`),
       400,
       "invalid_request",
     );
     // Basic and body credentials together.
-    await expectError(await post(`grant_type=client_credentials&client_id=${c.id}&client_secret=${c.secret}`, { "content-type": "application/x-www-form-urlencoded" }), 400, "invalid_request");
+    await expectOAuthError(await post(`grant_type=client_credentials&client_id=${c.id}&client_secret=${c.secret}`, { "content-type": "application/x-www-form-urlencoded" }), 400, "invalid_request");
     // A charset parameter on the content type is fine; unknown parameters are ignored; empty ones are omitted.
     const ok = await post("grant_type=client_credentials&unknown=1&scope=", { "content-type": "application/x-www-form-urlencoded; charset=UTF-8" });
     expect(ok.status).toBe(200);
@@ -271,9 +260,9 @@ describe("request validation", () => {
 
   it("checks grant_type", async () => {
     const c = await newCredential();
-    await expectError(await tokenRequest({}, { basic: [c.id, c.secret], ip: freshIp() }), 400, "invalid_request");
-    await expectError(await tokenRequest({ grant_type: "password" }, { basic: [c.id, c.secret], ip: freshIp() }), 400, "unsupported_grant_type");
-    await expectError(await tokenRequest({ grant_type: "authorization_code" }, { basic: [c.id, c.secret], ip: freshIp() }), 400, "unsupported_grant_type");
+    await expectOAuthError(await tokenRequest({}, { basic: [c.id, c.secret], ip: freshIp() }), 400, "invalid_request");
+    await expectOAuthError(await tokenRequest({ grant_type: "password" }, { basic: [c.id, c.secret], ip: freshIp() }), 400, "unsupported_grant_type");
+    await expectOAuthError(await tokenRequest({ grant_type: "authorization_code" }, { basic: [c.id, c.secret], ip: freshIp() }), 400, "unsupported_grant_type");
   });
 
   it("narrows scopes, rejects what is not granted or malformed, and always echoes scope", async () => {
@@ -283,7 +272,7 @@ describe("request validation", () => {
     expect(narrowed.status).toBe(200);
     expect(((await narrowed.json()) as { scope: string }).scope).toBe("orders:read");
     for (const scope of ["orders:read admin", "billing:read", "orders:read  orders:write", 'orders:"read', " orders:read"]) {
-      await expectError(await mint({ scope }), 400, "invalid_scope");
+      await expectOAuthError(await mint({ scope }), 400, "invalid_scope");
     }
   });
 
@@ -303,9 +292,9 @@ describe("request validation", () => {
       { resource: `${ORDERS}#fragment` },
       { resource: ORDERS, audience: BILLING },
     ] as Record<string, string>[]) {
-      await expectError(await mint(form), 400, "invalid_target");
+      await expectOAuthError(await mint(form), 400, "invalid_target");
     }
-    await expectError(await mint({ resource: BILLING, scope: "orders:read" } as Record<string, string>), 400, "invalid_scope");
+    await expectOAuthError(await mint({ resource: BILLING, scope: "orders:read" } as Record<string, string>), 400, "invalid_scope");
   });
 
   it("never echoes input in error_description", async () => {
@@ -341,20 +330,15 @@ describe("abuse limits (RFC 6749 section 2.3.1)", () => {
     throw new Error(`no 429 after ${max} failures`);
   }
 
-  async function expectLimited(res: Response) {
-    await expectError(res, 429, "slow_down");
-    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
-  }
-
   it("limits failures with no usable client id per source (an IPv6 /64), and never refuses a request whose credentials verify", async () => {
     const a = await newCredential();
     const b = await newCredential();
     const { ip, sibling, elsewhere } = freshSlash64();
-    await expectLimited(await floodUntilLimited(() => bogus(ip), 401, 350));
-    await expectLimited(await bogus(sibling));
-    await expectLimited(await tokenRequest({ grant_type: "client_credentials" }, { ip: sibling }));
-    await expectLimited(await mint(a.id, "lks_wrong", sibling));
-    await expectError(await bogus(elsewhere), 401, "invalid_client", true);
+    await expectOAuthError(await floodUntilLimited(() => bogus(ip), 401, 350), 429, "slow_down");
+    await expectOAuthError(await bogus(sibling), 429, "slow_down");
+    await expectOAuthError(await tokenRequest({ grant_type: "client_credentials" }, { ip: sibling }), 429, "slow_down");
+    await expectOAuthError(await mint(a.id, "lks_wrong", sibling), 429, "slow_down");
+    await expectOAuthError(await bogus(elsewhere), 401, "invalid_client", { basicChallenge: true });
     expect((await mint(a.id, a.secret, ip)).status).toBe(200);
     expect((await mint(b.id, b.secret, sibling)).status).toBe(200);
   });
@@ -366,15 +350,15 @@ describe("abuse limits (RFC 6749 section 2.3.1)", () => {
     const wrongButWellFormed = await newClientSecret();
     let n = 0;
     const limited = await floodUntilLimited(() => mint(victim.id, n++ % 2 ? wrongButWellFormed : "lks_wrong", ip), 401, 80);
-    await expectLimited(limited);
+    await expectOAuthError(limited, 429, "slow_down");
     const minted = await mint(victim.id, victim.secret, ip);
     expect(minted.status).toBe(200);
     expect(((await minted.json()) as { token_type: string }).token_type).toBe("Bearer");
     const again = await mint(victim.id, wrongButWellFormed, sibling);
-    await expectLimited(again);
+    await expectOAuthError(again, 429, "slow_down");
     expect(again.headers.get("www-authenticate")).toBeNull();
-    await expectError(await mint(victim.id, wrongButWellFormed, elsewhere), 401, "invalid_client", true);
-    await expectError(await mint(neighbour.id, "lks_wrong", ip), 401, "invalid_client", true);
+    await expectOAuthError(await mint(victim.id, wrongButWellFormed, elsewhere), 401, "invalid_client", { basicChallenge: true });
+    await expectOAuthError(await mint(neighbour.id, "lks_wrong", ip), 401, "invalid_client", { basicChallenge: true });
     expect((await mint(neighbour.id, neighbour.secret, ip)).status).toBe(200);
     expect((await mint(victim.id, victim.secret, sibling)).status).toBe(200);
   });
@@ -385,7 +369,7 @@ describe("abuse limits (RFC 6749 section 2.3.1)", () => {
     const unknownId = "lkc_AAAAAAAAAAAAAAAAAAAAAA";
     const knownLimited = await floodUntilLimited(() => mint(known.id, "lks_wrong", ip), 401, 80);
     const unknownLimited = await floodUntilLimited(() => mint(unknownId, "lks_wrong", ip), 401, 80);
-    expect(await expectError(unknownLimited, 429, "slow_down")).toEqual(await expectError(knownLimited, 429, "slow_down"));
+    expect(await expectOAuthError(unknownLimited, 429, "slow_down")).toEqual(await expectOAuthError(knownLimited, 429, "slow_down"));
     expect(unknownLimited.headers.get("retry-after")).toBe(knownLimited.headers.get("retry-after"));
   });
 });

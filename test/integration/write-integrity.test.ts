@@ -11,6 +11,7 @@ import worker from "../../src/index";
 import { findForAuthentication } from "../../src/storage/credentials";
 import { primaryDb } from "../../src/storage/db";
 import { env, freshIp, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
+import { expectProblem } from "../support/wire";
 import { uniqueIp } from "../support/client-keys";
 import { adminWith, batchBarrier, callWith, failAfterCommit, failCommit, failingTrigger, failKvWrites, faultyEnv, type FaultPlan } from "../support/faults";
 
@@ -54,19 +55,19 @@ function admin(plan: FaultPlan, method: string, path: string, body?: unknown) {
   return adminWith(faultyEnv(plan), t.adminToken, method, path, body).then((r) => r.res);
 }
 
-async function expectUnavailable(res: Response) {
-  expect(res.status).toBe(503);
-  expect(res.headers.get("content-type")).toBe("application/problem+json");
-  expect(res.headers.get("retry-after")).toBe("5");
-  expect(await res.json()).toEqual({
-    type: "https://latchkey.dev/problems/temporarily_unavailable",
-    title: "Service unavailable",
-    status: 503,
-    detail: "The database is unavailable; nothing was changed. Retry later.",
-    code: "temporarily_unavailable",
-    retry_after: 5,
+/** A storage outage: 503 problem with Retry-After 5 and nothing changed. */
+const expectUnavailable = (res: Response) =>
+  expectProblem(res, 503, "temporarily_unavailable", {
+    retryAfter: 5,
+    body: {
+      type: "https://latchkey.dev/problems/temporarily_unavailable",
+      title: "Service unavailable",
+      status: 503,
+      detail: "The database is unavailable; nothing was changed. Retry later.",
+      code: "temporarily_unavailable",
+      retry_after: 5,
+    },
   });
-}
 
 beforeAll(async () => {
   t = await setupTenant("integrity-tests");

@@ -1,8 +1,9 @@
 /**
- * The pure policy functions with fixed inputs and a fixed clock: the RFC 6749 scope grammar, RFC 8707
- * resource shape and grant selection, credential rules at their exact boundaries, token claims, and the
- * secret/setup-code format (prefix, length, alphabet, checksum) and keyed hashing against fixed vectors.
- * One file for the whole domain, so the "workers" project has a fast suite that needs no bindings.
+ * The pure policy functions of src/domain with fixed inputs and a fixed clock: the RFC 6749 scope grammar,
+ * RFC 8707 resource shape and grant selection, credential rules at their exact boundaries, token claims, the
+ * authority rule, request sources and user-agent parsing. One file for the whole domain, so the "workers"
+ * project has a fast suite that needs no bindings (past 200 lines for that reason; the crypto layer is in
+ * crypto.test.ts).
  */
 import { describe, expect, it } from "vitest";
 import {
@@ -21,14 +22,7 @@ import { isValidResourceUri, isValidScopeName, parseScopeParam, selectGrant } fr
 import { MANAGEMENT_RESOURCE, MANAGEMENT_SCOPES } from "../../src/domain/management";
 import { buildAccessTokenClaims } from "../../src/domain/token-claims";
 import { requestSource } from "../../src/domain/request-source";
-import {
-  digestsEqual,
-  isWellFormedSecret,
-  isWellFormedSetupCode,
-  keyedHash,
-  newClientSecret,
-  newSetupCode,
-} from "../../src/crypto/secrets";
+import { parseUserAgent } from "../../src/domain/user-agent";
 import type { Grant } from "../../src/domain/grants";
 
 const NOW = 1_800_000_000_000;
@@ -268,14 +262,6 @@ describe("buildAccessTokenClaims", () => {
 });
 
 /** Every single-character substitution of `value` from `from` on (to another alphabet character). */
-function flips(value: string, from: number): string[] {
-  return Array.from({ length: value.length - from }, (_, i) => {
-    const at = from + i;
-    const swapped = value[at] === "A" ? "B" : "A";
-    return value.slice(0, at) + swapped + value.slice(at + 1);
-  });
-}
-
 describe("the authority rule", () => {
   const grants: Grant[] = [
     { resource: A, scopes: ["read", "write"] },
@@ -305,69 +291,6 @@ describe("the authority rule", () => {
   });
 });
 
-describe("client secrets and setup codes", () => {
-  const SECRET = "lks_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAd_eIHd";
-  const SECRET_ALPHABET = "lks_0123456789abcdefghijklmnopqrstuvwxyzABCDE-_F3nsRB";
-  const CODE = "lksc_BBBBBBBBBBBBBBBBBBBBBBKokRn4";
-
-  it("accepts fixed vectors with their checksum", async () => {
-    expect(await isWellFormedSecret(SECRET)).toBe(true);
-    expect(await isWellFormedSecret(SECRET_ALPHABET)).toBe(true);
-    expect(await isWellFormedSetupCode(CODE)).toBe(true);
-  });
-
-  it("mints secrets as lks_ + 43 + 6 base64url characters that check", async () => {
-    const [one, two] = [await newClientSecret(), await newClientSecret()];
-    expect(one).toMatch(/^lks_[A-Za-z0-9_-]{49}$/);
-    expect(one).toHaveLength(53);
-    expect(one).not.toBe(two);
-    expect(await isWellFormedSecret(one)).toBe(true);
-    expect(await isWellFormedSetupCode(one)).toBe(false);
-  });
-
-  it("mints setup codes as lksc_ + 22 + 6 base64url characters that check", async () => {
-    const code = await newSetupCode();
-    expect(code).toMatch(/^lksc_[A-Za-z0-9_-]{28}$/);
-    expect(code).toHaveLength(33);
-    expect(await isWellFormedSetupCode(code)).toBe(true);
-    expect(await isWellFormedSecret(code)).toBe(false);
-  });
-
-  it("refuses any single flipped character, in the body or the checksum", async () => {
-    for (const bad of flips(SECRET, 4)) expect(await isWellFormedSecret(bad), bad).toBe(false);
-    for (const bad of flips(CODE, 5)) expect(await isWellFormedSetupCode(bad), bad).toBe(false);
-  });
-
-  it.each([
-    ["another prefix", "lkx_" + SECRET.slice(4)],
-    ["a character outside the alphabet", SECRET.slice(0, 10) + "+" + SECRET.slice(11)],
-    ["one character short", SECRET.slice(0, -1)],
-    ["one character long", SECRET + "A"],
-    ["empty", ""],
-  ])("refuses a secret with %s", async (_name, value) => {
-    expect(await isWellFormedSecret(value)).toBe(false);
-  });
-});
-
-describe("keyedHash and digestsEqual", () => {
-  const PEPPER = "dGVzdC1wZXBwZXItdGVzdC1wZXBwZXItdGVzdC1wZXA";
-  const OTHER_PEPPER = "b3RoZXItcGVwcGVyLW90aGVyLXBlcHBlci1vdGhlcg";
-
-  it("is HMAC-SHA256 under the pepper, base64url: deterministic per pepper, different across peppers", async () => {
-    expect(await keyedHash(PEPPER, "lks_example")).toBe("vvD-0lyUcGgSfgveQmsAMrw1lcCDII0cMYZSz_R1Z_o");
-    expect(await keyedHash(PEPPER, "lks_example")).toBe("vvD-0lyUcGgSfgveQmsAMrw1lcCDII0cMYZSz_R1Z_o");
-    expect(await keyedHash(OTHER_PEPPER, "lks_example")).toBe("lsVaKWTYolrUd_gkiwOMrxUAGbIUuj8stsYZSJdvRQk");
-  });
-
-  it("compares digests exactly", () => {
-    const digest = "vvD-0lyUcGgSfgveQmsAMrw1lcCDII0cMYZSz_R1Z_o";
-    expect(digestsEqual(digest, digest)).toBe(true);
-    expect(digestsEqual(digest, `${digest.slice(0, -1)}p`)).toBe(false);
-    expect(digestsEqual(digest, digest.slice(0, -1))).toBe(false);
-    expect(digestsEqual(digest, "lsVaKWTYolrUd_gkiwOMrxUAGbIUuj8stsYZSJdvRQk")).toBe(false);
-  });
-});
-
 describe("requestSource", () => {
   it("is the IPv4 address, the IPv6 /64 in any spelling, IPv4-mapped as IPv4, and one 'other' for junk", () => {
     expect(requestSource("203.0.113.7")).toBe("4:203.0.113.7");
@@ -382,5 +305,32 @@ describe("requestSource", () => {
     for (const junk of [undefined, "", "unknown", "256.1.1.1", "1:2:3", "1::2::3", "2001:db8:0:7:1:2:3:4:5", "gggg::1"]) {
       expect(requestSource(junk), String(junk)).toBe("other");
     }
+  });
+});
+
+describe("parseUserAgent", () => {
+  it.each([
+    ["Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36", "Linux", "Chrome 126"],
+    ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.2592.56", "Windows", "Edge 126"],
+    ["Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15", "macOS", "Safari 17"],
+    ["Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:127.0) Gecko/20100101 Firefox/127.0", "macOS", "Firefox 127"],
+    ["Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/126.0.6478.54 Mobile/15E148 Safari/604.1", "iOS", "Chrome 126"],
+    ["Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) FxiOS/127.0 Mobile/15E148 Safari/605.1.15", "iOS", "Firefox 127"],
+    ["Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36", "Android", "Chrome 126"],
+    ["Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36", "ChromeOS", "Chrome 126"],
+    ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 OPR/111.0.0.0", "Windows", "Opera 111"],
+    ["curl/8.7.1", "Unknown", "curl 8"],
+    ["node", "Unknown", "Node.js"],
+    ["node-fetch/3", "Unknown", "Node.js 3"],
+    ["latchkey-cli/0.1.0 (Linux x86_64)", "Linux", "latchkey-cli"],
+  ])("reads %s", (ua, device, client) => {
+    expect(parseUserAgent(ua)).toEqual({ device, client });
+  });
+
+  it("answers Unknown for no header, and at most 40 characters of an unrecognised client's first word", () => {
+    expect(parseUserAgent(null)).toEqual({ device: "Unknown", client: "Unknown" });
+    expect(parseUserAgent("")).toEqual({ device: "Unknown", client: "Unknown" });
+    expect(parseUserAgent(`${"x".repeat(60)} y`)).toEqual({ device: "Unknown", client: "x".repeat(40) });
+    expect(parseUserAgent("/leading-slash")).toEqual({ device: "Unknown", client: "Unknown" });
   });
 });

@@ -20,6 +20,7 @@ import { primaryDb } from "../../src/storage/db";
 import { insertSession } from "../../src/storage/sessions";
 import { insertSigningKey } from "../../src/storage/signing-keys";
 import { encodeForm, env, freshIp, ISSUER, setupTenant, testContext, type TestTenant } from "../support/harness";
+import { expectInvalidClient } from "../support/wire";
 
 const OLD_PEPPER = env.SECRET_PEPPER;
 const OLD_KEK = env.KEY_ENCRYPTION_KEY;
@@ -47,11 +48,6 @@ function mint(e: Env, clientId: string, secret: string): Promise<Response> {
 async function mintedKid(res: Response): Promise<string> {
   expect(res.status).toBe(200);
   return decodeProtectedHeader(((await res.json()) as { access_token: string }).access_token).kid!;
-}
-
-async function expectInvalidClient(res: Response): Promise<void> {
-  expect(res.status).toBe(401);
-  expect(await res.json()).toEqual({ error: "invalid_client", error_description: expect.any(String) });
 }
 
 async function runCron(e: Env) {
@@ -149,13 +145,13 @@ describe("SECRET_PEPPER rotation", () => {
     const before = await secretRow(t.adminClientId);
     expect(before).toEqual({ secret_hash: await keyedHash(OLD_PEPPER, t.adminSecret), pepper_id: await keyId(OLD_PEPPER) });
 
-    await expectInvalidClient(await mint(newOnly, t.adminClientId, t.adminSecret));
+    await expectInvalidClient(await mint(newOnly, t.adminClientId, t.adminSecret), { basicChallenge: true });
     expect((await mint(rotated, t.adminClientId, t.adminSecret)).status).toBe(200);
     const renewed = { secret_hash: await keyedHash(newPepper, t.adminSecret), pepper_id: await keyId(newPepper) };
     await vi.waitFor(async () => expect(await secretRow(t.adminClientId)).toEqual(renewed), { timeout: 3_000, interval: 20 });
 
     expect((await mint(newOnly, t.adminClientId, t.adminSecret)).status).toBe(200);
-    await expectInvalidClient(await mint(withEnv({}), t.adminClientId, t.adminSecret));
+    await expectInvalidClient(await mint(withEnv({}), t.adminClientId, t.adminSecret), { basicChallenge: true });
   });
 
   it("labels a hash stored before pepper ids with the current pepper's id on its next use", async () => {
