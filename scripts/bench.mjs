@@ -12,7 +12,13 @@ import path from "node:path";
 import { execFileSync } from "node:child_process";
 import autocannon from "autocannon";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import { applyLocalMigrations, bootstrapCredential, ensureDevVars, startDevServer, writeRaisedLimitsConfig } from "./lib.mjs";
+import {
+  applyLocalMigrations,
+  bootstrapCredential,
+  ensureDevVars,
+  startDevServer,
+  writeRaisedLimitsConfig,
+} from "./lib.mjs";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -22,7 +28,9 @@ const RESOURCE = "https://bench.example/api";
 
 function run(opts) {
   return new Promise((resolve, reject) => {
-    const instance = autocannon({ connections: CONNECTIONS, duration: SECONDS, ...opts }, (err, result) => (err ? reject(err) : resolve(result)));
+    const instance = autocannon({ connections: CONNECTIONS, duration: SECONDS, ...opts }, (err, result) =>
+      err ? reject(err) : resolve(result),
+    );
     autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
   });
 }
@@ -51,25 +59,54 @@ async function json(res) {
 async function prepare(url, vars) {
   const admin = await bootstrapCredential({ url, bootstrapToken: vars.BOOTSTRAP_TOKEN, recreate: true });
   const basic = (id, secret) => `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`;
-  const mint = await json(await fetch(`${url}/oauth/token`, {
-    method: "POST",
-    headers: { authorization: basic(admin.client_id, admin.client_secret), "content-type": "application/x-www-form-urlencoded" },
-    body: "grant_type=client_credentials",
-  }));
+  const mint = await json(
+    await fetch(`${url}/oauth/token`, {
+      method: "POST",
+      headers: {
+        authorization: basic(admin.client_id, admin.client_secret),
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: "grant_type=client_credentials",
+    }),
+  );
   const api = (method, p, body) =>
-    fetch(`${url}/api/v1${p}`, { method, headers: { authorization: `Bearer ${mint.access_token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    fetch(`${url}/api/v1${p}`, {
+      method,
+      headers: { authorization: `Bearer ${mint.access_token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
   await api("POST", "/resources", { uri: RESOURCE, name: "Bench API", scopes: [{ name: "bench:read" }] });
   const label = `bench-${Date.now()}`;
-  const secretCred = await json(await api("POST", "/credentials", { label, grants: [{ resource: RESOURCE, scopes: ["bench:read"] }] }));
+  const secretCred = await json(
+    await api("POST", "/credentials", { label, grants: [{ resource: RESOURCE, scopes: ["bench:read"] }] }),
+  );
 
-  const keyCred = await json(await api("POST", "/credentials", { label: `${label}-key`, grants: [{ resource: RESOURCE, scopes: ["bench:read"] }], delivery: "setup_code" }));
+  const keyCred = await json(
+    await api("POST", "/credentials", {
+      label: `${label}-key`,
+      grants: [{ resource: RESOURCE, scopes: ["bench:read"] }],
+      delivery: "setup_code",
+    }),
+  );
   const { publicKey, privateKey } = await generateKeyPair("ES256");
-  const redeemed = await json(await fetch(`${url}/setup/redeem`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ code: keyCred.setup_code.code, mode: "key", public_jwk: await exportJWK(publicKey), hostname: "bench" }),
-  }));
-  return { secretAuth: basic(secretCred.client_id, secretCred.client_secret), keyClient: redeemed.client_id, kid: redeemed.key_id, privateKey };
+  const redeemed = await json(
+    await fetch(`${url}/setup/redeem`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        code: keyCred.setup_code.code,
+        mode: "key",
+        public_jwk: await exportJWK(publicKey),
+        hostname: "bench",
+      }),
+    }),
+  );
+  return {
+    secretAuth: basic(secretCred.client_id, secretCred.client_secret),
+    keyClient: redeemed.client_id,
+    kid: redeemed.key_id,
+    privateKey,
+  };
 }
 
 async function assertions(url, clientId, kid, privateKey, count) {
@@ -78,10 +115,15 @@ async function assertions(url, clientId, kid, privateKey, count) {
   for (let i = 0; i < count; i++) {
     const jwt = await new SignJWT({ jti: `bench-${i}-${now}` })
       .setProtectedHeader({ alg: "ES256", kid, typ: "client-authentication+jwt" })
-      .setIssuer(clientId).setSubject(clientId).setAudience(url)
-      .setIssuedAt(now).setExpirationTime(now + 240)
+      .setIssuer(clientId)
+      .setSubject(clientId)
+      .setAudience(url)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 240)
       .sign(privateKey);
-    out.push(`grant_type=client_credentials&client_assertion_type=${encodeURIComponent("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")}&client_assertion=${jwt}`);
+    out.push(
+      `grant_type=client_credentials&client_assertion_type=${encodeURIComponent("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")}&client_assertion=${jwt}`,
+    );
   }
   return out;
 }
@@ -102,18 +144,38 @@ function combine(results) {
 }
 
 function row(name, r) {
-  return { name, "req/s": Math.round(r.reqPerSec), "p50 ms": r.p50, "p99 ms": r.p99, requests: r.total, "non-2xx": r.non2xx, errors: r.errors };
+  return {
+    name,
+    "req/s": Math.round(r.reqPerSec),
+    "p50 ms": r.p50,
+    "p99 ms": r.p99,
+    requests: r.total,
+    "non-2xx": r.non2xx,
+    errors: r.errors,
+  };
 }
 
 const vars = ensureDevVars();
 const persistTo = mkdtempSync(path.join(tmpdir(), "latchkey-bench-"));
 const config = writeRaisedLimitsConfig();
 applyLocalMigrations(persistTo, { quiet: true, config });
-const server = await startDevServer({ port: PORT, persistTo, config, quiet: true, vars: { ISSUER: `http://127.0.0.1:${PORT}` } });
+const server = await startDevServer({
+  port: PORT,
+  persistTo,
+  config,
+  quiet: true,
+  vars: { ISSUER: `http://127.0.0.1:${PORT}` },
+});
 try {
   const ctx = await prepare(server.url, vars);
-  console.log(`Latchkey bench: ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s per endpoint, loopback ${server.url}, load tool on the same cores.`);
-  console.log(`Load average before the runs: ${loadavg().map((l) => l.toFixed(2)).join(" ")} on ${cpus().length} cores (other work on the machine skews the figures).`);
+  console.log(
+    `Latchkey bench: ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s per endpoint, loopback ${server.url}, load tool on the same cores.`,
+  );
+  console.log(
+    `Load average before the runs: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")} on ${cpus().length} cores (other work on the machine skews the figures).`,
+  );
   const rssBefore = workerdRssMiB(server.child.pid);
   const bodies = await assertions(server.url, ctx.keyClient, ctx.kid, ctx.privateKey, 3_000 * SECONDS * ROUNDS);
   let next = 0;
@@ -127,7 +189,13 @@ try {
     },
     key: {
       url: `${server.url}/oauth/token`,
-      requests: [{ method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
+      requests: [
+        {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] }),
+        },
+      ],
     },
   };
   const runs = { health: [], secret: [], key: [] };
@@ -138,12 +206,19 @@ try {
   const secretMint = combine(runs.secret);
   const keyMint = combine(runs.key);
   const rss = workerdRssMiB(server.child.pid);
-  const rows = [row("GET /healthz", health), row("mint client_secret_basic", secretMint), row("mint private_key_jwt", keyMint)];
+  const rows = [
+    row("GET /healthz", health),
+    row("mint client_secret_basic", secretMint),
+    row("mint private_key_jwt", keyMint),
+  ];
   console.table(rows);
   const ratio = (r) => (r.reqPerSec / health.reqPerSec) * 100;
   console.log(`mint (secret) / healthz throughput: ${ratio(secretMint).toFixed(1)}% (target >= 40%)`);
   console.log(`mint (private_key_jwt) / healthz throughput: ${ratio(keyMint).toFixed(1)}%`);
-  if (rss !== null) console.log(`workerd resident memory (all workerd processes of the dev server): ${rssBefore} MiB before the runs, ${rss} MiB after`);
+  if (rss !== null)
+    console.log(
+      `workerd resident memory (all workerd processes of the dev server): ${rssBefore} MiB before the runs, ${rss} MiB after`,
+    );
   const failed = [secretMint, keyMint].some((r) => r.non2xx > 0 || r.errors > 0) || bodies.length <= next;
   if (failed) {
     console.log("FAILED: some mints did not answer 200 (see non-2xx / errors above).");

@@ -7,7 +7,9 @@ import { bootstrapCredential, readDevVars } from "./lib.mjs";
 
 const recreate = process.argv.includes("--recreate");
 if (process.argv.includes("--help")) {
-  console.log("Usage: npm run bootstrap [-- --recreate]\n  env: LATCHKEY_URL (default http://127.0.0.1:8787), BOOTSTRAP_TOKEN (default from .dev.vars)");
+  console.log(
+    "Usage: npm run bootstrap [-- --recreate]\n  env: LATCHKEY_URL (default http://127.0.0.1:8787), BOOTSTRAP_TOKEN (default from .dev.vars)",
+  );
   process.exit(0);
 }
 const url = (process.env.LATCHKEY_URL ?? "http://127.0.0.1:8787").replace(/\/$/, "");
@@ -18,8 +20,12 @@ if (!bootstrapToken) {
 }
 try {
   const created = await bootstrapCredential({ url, bootstrapToken, recreate });
-  console.error(`Management credential created in the default tenant (resource ${created.resource}). The secret is shown only now.`);
-  console.log(JSON.stringify({ issuer: created.issuer, client_id: created.client_id, client_secret: created.client_secret }));
+  console.error(
+    `Management credential created in the default tenant (resource ${created.resource}). The secret is shown only now.`,
+  );
+  console.log(
+    JSON.stringify({ issuer: created.issuer, client_id: created.client_id, client_secret: created.client_secret }),
+  );
 } catch (err) {
   if (err.cause?.code === "ECONNREFUSED") console.error(`Nothing answers at ${url}: is \`npm start\` running?`);
   else console.error(`Bootstrap failed: ${err.message}`);

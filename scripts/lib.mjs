@@ -44,7 +44,11 @@ export function applyLocalMigrations(persistTo, { quiet = false, config } = {}) 
   const args = ["d1", "migrations", "apply", "DB", "--local"];
   if (persistTo) args.push("--persist-to", persistTo);
   if (config) args.push("--config", config);
-  const result = spawnSync(WRANGLER, args, { cwd: ROOT, stdio: quiet ? "pipe" : "inherit", env: { ...process.env, CI: "true" } });
+  const result = spawnSync(WRANGLER, args, {
+    cwd: ROOT,
+    stdio: quiet ? "pipe" : "inherit",
+    env: { ...process.env, CI: "true" },
+  });
   if (result.status !== 0) {
     if (quiet) process.stderr.write(String(result.stderr ?? "") + String(result.stdout ?? ""));
     throw new Error("wrangler d1 migrations apply failed");
@@ -55,11 +59,28 @@ export function applyLocalMigrations(persistTo, { quiet = false, config } = {}) 
  * Starts `wrangler dev` in its own process group on 127.0.0.1:port and resolves once /healthz answers.
  * Returns { url, stop() }; stop() ends the whole group (workerd included).
  */
-export async function startDevServer({ port = 8787, persistTo, envFile, vars = {}, config, quiet = false, timeoutMs = 90_000 } = {}) {
+export async function startDevServer({
+  port = 8787,
+  persistTo,
+  envFile,
+  vars = {},
+  config,
+  quiet = false,
+  timeoutMs = 90_000,
+} = {}) {
   if (await answers(`http://127.0.0.1:${port}/healthz`)) {
     throw new Error(`Something already answers on 127.0.0.1:${port}: stop it first (or set another port).`);
   }
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false", "--log-level", process.env.WRANGLER_DEV_LOG_LEVEL ?? (quiet ? "warn" : "info")];
+  const args = [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--show-interactive-dev-session=false",
+    "--log-level",
+    process.env.WRANGLER_DEV_LOG_LEVEL ?? (quiet ? "warn" : "info"),
+  ];
   if (persistTo) args.push("--persist-to", persistTo);
   if (envFile) args.push("--env-file", envFile);
   if (config) args.push("--config", config);
@@ -67,7 +88,11 @@ export async function startDevServer({ port = 8787, persistTo, envFile, vars = {
   // Quiet servers write to a log file, not a pipe, so this process never spends time reading their output.
   const logFile = quiet ? path.join(mkdtempSync(path.join(tmpdir(), "latchkey-dev-")), "wrangler-dev.log") : null;
   const logFd = logFile ? openSync(logFile, "w") : null;
-  const child = spawn(WRANGLER, args, { cwd: ROOT, detached: true, stdio: logFd !== null ? ["ignore", logFd, logFd] : ["ignore", "inherit", "inherit"] });
+  const child = spawn(WRANGLER, args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: logFd !== null ? ["ignore", logFd, logFd] : ["ignore", "inherit", "inherit"],
+  });
   if (logFd !== null) closeSync(logFd);
   const output = () => (logFile ? readFileSync(logFile, "utf8").slice(-20_000) : "(see above)");
   const url = `http://127.0.0.1:${port}`;
@@ -117,9 +142,15 @@ async function answers(url) {
  */
 export function writeRaisedLimitsConfig() {
   const source = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
-  const raised = source.replace(/simple = \{ limit = \d+, period = (\d+) \}/g, "simple = { limit = 100000000, period = $1 }");
+  const raised = source.replace(
+    /simple = \{ limit = \d+, period = (\d+) \}/g,
+    "simple = { limit = 100000000, period = $1 }",
+  );
   const file = path.join(ROOT, ".wrangler-bench.toml");
-  writeFileSync(file, `# Generated from wrangler.toml with raised rate limits (scripts/lib.mjs). Do not edit.\n${raised}`);
+  writeFileSync(
+    file,
+    `# Generated from wrangler.toml with raised rate limits (scripts/lib.mjs). Do not edit.\n${raised}`,
+  );
   return file;
 }
 

@@ -27,7 +27,9 @@ export async function requestOwnerLink({ url, bootstrapToken }) {
 
 async function main() {
   if (process.argv.includes("--help")) {
-    console.log("Usage: npm run owner-link\n  env: LATCHKEY_URL (default http://127.0.0.1:8787), BOOTSTRAP_TOKEN (default from .dev.vars)");
+    console.log(
+      "Usage: npm run owner-link\n  env: LATCHKEY_URL (default http://127.0.0.1:8787), BOOTSTRAP_TOKEN (default from .dev.vars)",
+    );
     return 0;
   }
   const url = (process.env.LATCHKEY_URL ?? "http://127.0.0.1:8787").replace(/\/$/, "");

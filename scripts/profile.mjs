@@ -7,7 +7,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import WebSocket from "ws";
-import { applyLocalMigrations, bootstrapCredential, ensureDevVars, startDevServer, writeRaisedLimitsConfig } from "./lib.mjs";
+import {
+  applyLocalMigrations,
+  bootstrapCredential,
+  ensureDevVars,
+  startDevServer,
+  writeRaisedLimitsConfig,
+} from "./lib.mjs";
 
 const PORT = 8794;
 const target = process.argv[2] ?? "mint";
@@ -15,7 +21,13 @@ const vars = ensureDevVars();
 const persistTo = mkdtempSync(path.join(tmpdir(), "latchkey-profile-"));
 const config = writeRaisedLimitsConfig();
 applyLocalMigrations(persistTo, { quiet: true, config });
-const server = await startDevServer({ port: PORT, persistTo, config, quiet: true, vars: { ISSUER: `http://127.0.0.1:${PORT}` } });
+const server = await startDevServer({
+  port: PORT,
+  persistTo,
+  config,
+  quiet: true,
+  vars: { ISSUER: `http://127.0.0.1:${PORT}` },
+});
 
 function inspector(url) {
   const ws = new WebSocket(url);
@@ -46,7 +58,10 @@ function topSelfTime(profile, count = 25) {
     self.set(name, (self.get(name) ?? 0) + dt);
     total += dt;
   });
-  return [...self].sort((a, b) => b[1] - a[1]).slice(0, count).map(([name, t]) => `${((t / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
+  return [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([name, t]) => `${((t / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
 }
 
 try {
@@ -56,7 +71,12 @@ try {
   const basic = `Basic ${Buffer.from(`${admin.client_id}:${admin.client_secret}`).toString("base64")}`;
   const load =
     target === "mint"
-      ? { url: `${server.url}/oauth/token`, method: "POST", headers: { authorization: basic, "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=client_credentials" }
+      ? {
+          url: `${server.url}/oauth/token`,
+          method: "POST",
+          headers: { authorization: basic, "content-type": "application/x-www-form-urlencoded" },
+          body: "grant_type=client_credentials",
+        }
       : { url: `${server.url}/healthz` };
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: 100 });

@@ -59,7 +59,10 @@ const configSchema = z.object({
   keyEncryptionKeyPrevious: base64urlKey.optional(),
   bootstrapToken: z.string().min(32).optional(),
   access: z
-    .object({ teamDomain: z.string().regex(/^(https:\/\/)?[A-Za-z0-9.-]+\/?$/, "a team name or host"), audience: z.string().min(1) })
+    .object({
+      teamDomain: z.string().regex(/^(https:\/\/)?[A-Za-z0-9.-]+\/?$/, "a team name or host"),
+      audience: z.string().min(1),
+    })
     .optional(),
 });
 
@@ -102,7 +105,10 @@ export function getConfig(env: Env): Config {
     secretPepperPrevious: env.SECRET_PEPPER_PREVIOUS || undefined,
     keyEncryptionKeyPrevious: env.KEY_ENCRYPTION_KEY_PREVIOUS || undefined,
     bootstrapToken: env.BOOTSTRAP_TOKEN || undefined,
-    access: env.ACCESS_TEAM_DOMAIN && env.ACCESS_AUD ? { teamDomain: env.ACCESS_TEAM_DOMAIN, audience: env.ACCESS_AUD } : undefined,
+    access:
+      env.ACCESS_TEAM_DOMAIN && env.ACCESS_AUD
+        ? { teamDomain: env.ACCESS_TEAM_DOMAIN, audience: env.ACCESS_AUD }
+        : undefined,
   });
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");

@@ -13,6 +13,11 @@ export { SetupCode } from "./durable-objects/setup-code";
 export default {
   fetch: app.fetch,
   async scheduled(controller, env, ctx) {
-    ctx.waitUntil(runMaintenance(buildContext(env, (work) => ctx.waitUntil(work)), controller.scheduledTime));
+    ctx.waitUntil(
+      runMaintenance(
+        buildContext(env, (work) => ctx.waitUntil(work)),
+        controller.scheduledTime,
+      ),
+    );
   },
 } satisfies ExportedHandler<Env>;

@@ -42,7 +42,10 @@ export async function api(method, path, body, { quiet401 = false, signal } = {})
     });
   } catch (err) {
     if (err?.name === "AbortError") throw err;
-    throw new ApiError(0, { title: "Network error", detail: "The server could not be reached. Check your connection and try again." });
+    throw new ApiError(0, {
+      title: "Network error",
+      detail: "The server could not be reached. Check your connection and try again.",
+    });
   }
   if (res.status === 204) return null;
   let data = null;

@@ -92,7 +92,12 @@ function layout(signedIn, path) {
   const sidebar = h(
     "nav",
     { class: "sidebar", "aria-label": "Console" },
-    h("a", { class: "brand", href: homeRoute() }, h("img", { src: "/favicon.svg", alt: "", width: "28", height: "28" }), h("span", {}, "Latchkey")),
+    h(
+      "a",
+      { class: "brand", href: homeRoute() },
+      h("img", { src: "/favicon.svg", alt: "", width: "28", height: "28" }),
+      h("span", {}, "Latchkey"),
+    ),
     h("div", { class: "nav-links" }, links),
     h(
       "div",
@@ -128,12 +133,26 @@ async function render() {
   }
   if (seq !== renderSeq) return;
   const main = layout(!found?.route.public, path);
-  const ctx = { params: found?.params ?? {}, query, me: currentMe(), can, navigate, cleanup: (fn) => cleanups.push(fn), rerender: render };
+  const ctx = {
+    params: found?.params ?? {},
+    query,
+    me: currentMe(),
+    can,
+    navigate,
+    cleanup: (fn) => cleanups.push(fn),
+    rerender: render,
+  };
   main.setAttribute("aria-busy", "true");
   let node;
   try {
-    if (!found) node = pageHeader("Page not found", { lead: "There is nothing at this address. Use the navigation to find your way." });
-    else if (!allowed(found.route)) node = pageHeader("Not available for your role", { lead: "Your role cannot open this page. Ask an owner if you need more access." });
+    if (!found)
+      node = pageHeader("Page not found", {
+        lead: "There is nothing at this address. Use the navigation to find your way.",
+      });
+    else if (!allowed(found.route))
+      node = pageHeader("Not available for your role", {
+        lead: "Your role cannot open this page. Ask an owner if you need more access.",
+      });
     else node = await found.route.page.render(ctx);
   } catch (err) {
     node = h("div", {}, pageHeader("This page could not load"), errorBox(err));

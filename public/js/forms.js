@@ -16,7 +16,10 @@ export function statusRegion(className = null) {
  * returns one, as a danger notice; else turns `submit` (a button, optional) off and runs `action()`. If that
  * throws, the button comes back on and the error goes to `onError(err, status)`, or into `status` as an error box.
  */
-export function submitForm({ class: className = "form", status, submit, check, action, onError, clearStatus = false }, ...children) {
+export function submitForm(
+  { class: className = "form", status, submit, check, action, onError, clearStatus = false },
+  ...children
+) {
   return h(
     "form",
     {

@@ -28,7 +28,12 @@ export function pageHeader(title, { lead, actions, back } = {}) {
     "header",
     { class: "page-header" },
     back ? h("a", { class: "back-link", href: back.href }, `← ${back.text}`) : null,
-    h("div", { class: "page-header-row" }, h("h1", { tabindex: "-1", class: "page-title" }, title), actions ? h("div", { class: "actions" }, actions) : null),
+    h(
+      "div",
+      { class: "page-header-row" },
+      h("h1", { tabindex: "-1", class: "page-title" }, title),
+      actions ? h("div", { class: "actions" }, actions) : null,
+    ),
     lead ? h("p", { class: "lead" }, lead) : null,
   );
 }
@@ -38,7 +43,13 @@ export function field(labelText, control, { hint, id = uid(), optional = false }
   control.id = id;
   const hintEl = hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null;
   if (hintEl) control.setAttribute("aria-describedby", hintEl.id);
-  return h("div", { class: "field" }, h("label", { for: id }, labelText, optional ? h("span", { class: "optional" }, " (optional)") : null), control, hintEl);
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id }, labelText, optional ? h("span", { class: "optional" }, " (optional)") : null),
+    control,
+    hintEl,
+  );
 }
 
 /** A button. `kind`: primary, secondary, danger, ghost. */
@@ -57,7 +68,13 @@ export function chips(values, { writeSet, empty = "None" } = {}) {
   return h(
     "span",
     { class: "chips" },
-    values.map((v) => h("span", { class: `chip${writeSet?.has(v) ? " chip-write" : ""}`, title: writeSet?.has(v) ? "Write scope" : null }, v)),
+    values.map((v) =>
+      h(
+        "span",
+        { class: `chip${writeSet?.has(v) ? " chip-write" : ""}`, title: writeSet?.has(v) ? "Write scope" : null },
+        v,
+      ),
+    ),
   );
 }
 
@@ -73,7 +90,15 @@ export function table(columns, rows, { caption, rowClass } = {}) {
       "table",
       { class: "table" },
       caption ? h("caption", { class: "sr-only" }, caption) : null,
-      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.class }, c.label)))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          columns.map((c) => h("th", { scope: "col", class: c.class }, c.label)),
+        ),
+      ),
       h(
         "tbody",
         {},
@@ -113,7 +138,12 @@ export function copyField(labelText, value, { secret = false, multiline = false 
     },
     { "aria-label": `Copy ${labelText}` },
   );
-  return h("div", { class: "field copy-field" }, h("label", { for: id }, labelText), h("div", { class: "copy-row" }, box, copy, status));
+  return h(
+    "div",
+    { class: "field copy-field" },
+    h("label", { for: id }, labelText),
+    h("div", { class: "copy-row" }, box, copy, status),
+  );
 }
 
 async function copyText(value, box) {
@@ -130,7 +160,13 @@ async function copyText(value, box) {
 /** A problem shown inline, announced to screen readers. */
 export function errorBox(error) {
   const title = error?.title && error?.detail ? error.title : "Something went wrong";
-  return h("div", { class: "notice notice-error", role: "alert" }, h("strong", {}, title), " ", error?.detail ?? error?.message ?? String(error));
+  return h(
+    "div",
+    { class: "notice notice-error", role: "alert" },
+    h("strong", {}, title),
+    " ",
+    error?.detail ?? error?.message ?? String(error),
+  );
 }
 
 /** A calm boxed note. kind: info, warn, danger, ok. */
@@ -140,7 +176,11 @@ export function notice(kind, ...children) {
 
 /** Definition list from [term, value] pairs (null values are skipped). */
 export function details(pairs) {
-  return h("dl", { class: "details" }, pairs.filter(Boolean).map(([k, v]) => h("div", { class: "details-row" }, h("dt", {}, k), h("dd", {}, v))));
+  return h(
+    "dl",
+    { class: "details" },
+    pairs.filter(Boolean).map(([k, v]) => h("div", { class: "details-row" }, h("dt", {}, k), h("dd", {}, v))),
+  );
 }
 
 /**
@@ -153,7 +193,14 @@ export function openDialog(title, body, confirm) {
   const errorSlot = h("div", { class: "dialog-error" });
   const ok = button(confirm.text, null, { kind: confirm.kind ?? "primary", type: "submit" });
   const cancel = button("Cancel", () => dialog.close("cancel"));
-  const form = h("form", { method: "dialog", class: "dialog-form" }, h("h2", { id: titleId }, title), body, errorSlot, h("div", { class: "dialog-actions" }, cancel, ok));
+  const form = h(
+    "form",
+    { method: "dialog", class: "dialog-form" },
+    h("h2", { id: titleId }, title),
+    body,
+    errorSlot,
+    h("div", { class: "dialog-actions" }, cancel, ok),
+  );
   const dialog = h("dialog", { class: "dialog", "aria-labelledby": titleId }, form);
   const sync = () => (ok.disabled = confirm.enabled ? !confirm.enabled() : false);
   form.addEventListener("input", sync);
@@ -188,11 +235,21 @@ export function openDialog(title, body, confirm) {
 
 /** An empty state: a heading, explanation paragraphs and an optional action. */
 export function emptyState(title, paragraphs, action) {
-  return h("section", { class: "empty" }, h("h2", {}, title), paragraphs.map((p) => h("p", {}, p)), action ?? null);
+  return h(
+    "section",
+    { class: "empty" },
+    h("h2", {}, title),
+    paragraphs.map((p) => h("p", {}, p)),
+    action ?? null,
+  );
 }
 
 /** An audit actor such as `user:ana@example.com`, allowed to wrap only after ":" and "@" (text nodes only). */
 export function actor(value) {
   const parts = String(value ?? "").split(/(?<=[:@])/);
-  return h("span", { class: "actor" }, parts.map((part, i) => (i ? [h("wbr"), part] : part)));
+  return h(
+    "span",
+    { class: "actor" },
+    parts.map((part, i) => (i ? [h("wbr"), part] : part)),
+  );
 }

@@ -4,15 +4,15 @@
  * or LATCHKEY_PRIVATE_KEY_FILE (a private JWK, or PKCS#8 PEM whose kid is the RFC 7638 thumbprint).
  * Otherwise the chosen profile.
  */
-import { createPrivateKey } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { calculateJwkThumbprint, type JWK } from 'jose';
-import { algorithmForJwk, toAssertionKey } from '../client/client-auth.js';
-import { discover, type FetchLike } from '../client/discovery.js';
-import { insecureUrlProblem } from '../client/secure-url.js';
-import type { ClientCredential } from '../client/token-request.js';
-import { CliError, ExitCode, fromTokenError, usage } from './errors.js';
-import { requireProfile, type Profile } from './profiles.js';
+import { createPrivateKey } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { calculateJwkThumbprint, type JWK } from "jose";
+import { algorithmForJwk, toAssertionKey } from "../client/client-auth.js";
+import { discover, type FetchLike } from "../client/discovery.js";
+import { insecureUrlProblem } from "../client/secure-url.js";
+import type { ClientCredential } from "../client/token-request.js";
+import { CliError, ExitCode, fromTokenError, usage } from "./errors.js";
+import { requireProfile, type Profile } from "./profiles.js";
 
 /** A credential ready to request tokens, plus where it came from. */
 export interface ResolvedCredential {
@@ -44,46 +44,56 @@ export async function resolveCredential(
 export async function profileCredential(profile: Profile): Promise<ResolvedCredential> {
   const clientId = profile.client_id;
   if (insecureUrlProblem(profile.issuer) || insecureUrlProblem(profile.token_endpoint)) {
-    throw new CliError(ExitCode.error, `Profile "${profile.name}" names a server that is not https://; run \`latchkey setup\` again with an https:// URL.`);
+    throw new CliError(
+      ExitCode.error,
+      `Profile "${profile.name}" names a server that is not https://; run \`latchkey setup\` again with an https:// URL.`,
+    );
   }
   const credential: ClientCredential =
-    profile.auth_method === 'client_secret_basic'
-      ? { method: 'client_secret_basic', clientId, clientSecret: profile.client_secret! }
-      : { method: 'private_key_jwt', clientId, key: await toAssertionKey(profile.private_jwk!) };
+    profile.auth_method === "client_secret_basic"
+      ? { method: "client_secret_basic", clientId, clientSecret: profile.client_secret! }
+      : { method: "private_key_jwt", clientId, key: await toAssertionKey(profile.private_jwk!) };
   return { source: profile.name, issuer: profile.issuer, clientId, credential, tokenEndpoint: profile.token_endpoint };
 }
 
 async function envCredential(env: Record<string, string | undefined>): Promise<ResolvedCredential> {
   const clientId = env.LATCHKEY_CLIENT_ID!;
   const issuer = env.LATCHKEY_URL;
-  if (!issuer) throw usage('LATCHKEY_CLIENT_ID is set but LATCHKEY_URL is not.');
+  if (!issuer) throw usage("LATCHKEY_CLIENT_ID is set but LATCHKEY_URL is not.");
   const problem = insecureUrlProblem(issuer);
   if (problem) throw usage(`LATCHKEY_URL ${problem}.`);
-  const sources = ['LATCHKEY_CLIENT_SECRET', 'LATCHKEY_CLIENT_SECRET_FILE', 'LATCHKEY_PRIVATE_KEY_FILE'].filter((n) => env[n]);
+  const sources = ["LATCHKEY_CLIENT_SECRET", "LATCHKEY_CLIENT_SECRET_FILE", "LATCHKEY_PRIVATE_KEY_FILE"].filter(
+    (n) => env[n],
+  );
   if (sources.length !== 1) {
-    throw usage('With LATCHKEY_CLIENT_ID, set exactly one of LATCHKEY_CLIENT_SECRET, LATCHKEY_CLIENT_SECRET_FILE, LATCHKEY_PRIVATE_KEY_FILE.');
+    throw usage(
+      "With LATCHKEY_CLIENT_ID, set exactly one of LATCHKEY_CLIENT_SECRET, LATCHKEY_CLIENT_SECRET_FILE, LATCHKEY_PRIVATE_KEY_FILE.",
+    );
   }
-  const base = { source: '_env', issuer, clientId };
+  const base = { source: "_env", issuer, clientId };
   if (env.LATCHKEY_PRIVATE_KEY_FILE) {
     const jwk = await loadPrivateKeyFile(env.LATCHKEY_PRIVATE_KEY_FILE);
-    return { ...base, credential: { method: 'private_key_jwt', clientId, key: await toAssertionKey(jwk) } };
+    return { ...base, credential: { method: "private_key_jwt", clientId, key: await toAssertionKey(jwk) } };
   }
   const secret = env.LATCHKEY_CLIENT_SECRET ?? (await readSecretFile(env.LATCHKEY_CLIENT_SECRET_FILE!));
-  return { ...base, credential: { method: 'client_secret_basic', clientId, clientSecret: secret } };
+  return { ...base, credential: { method: "client_secret_basic", clientId, clientSecret: secret } };
 }
 
 async function readSecretFile(path: string): Promise<string> {
-  const text = await readOrFail(path, 'LATCHKEY_CLIENT_SECRET_FILE');
+  const text = await readOrFail(path, "LATCHKEY_CLIENT_SECRET_FILE");
   const secret = text.trim();
-  if (!secret) throw usage('LATCHKEY_CLIENT_SECRET_FILE is empty.');
+  if (!secret) throw usage("LATCHKEY_CLIENT_SECRET_FILE is empty.");
   return secret;
 }
 
 async function readOrFail(path: string, variable: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await readFile(path, "utf8");
   } catch (error) {
-    throw new CliError(ExitCode.error, `Cannot read ${variable} (${path}): ${(error as NodeJS.ErrnoException).code ?? 'error'}.`);
+    throw new CliError(
+      ExitCode.error,
+      `Cannot read ${variable} (${path}): ${(error as NodeJS.ErrnoException).code ?? "error"}.`,
+    );
   }
 }
 
@@ -92,37 +102,43 @@ async function readOrFail(path: string, variable: string): Promise<string> {
  * (the JWK's own kid, else the RFC 7638 thumbprint of its public key, which is what setup registers).
  */
 export async function loadPrivateKeyFile(path: string): Promise<JWK> {
-  const text = (await readOrFail(path, 'LATCHKEY_PRIVATE_KEY_FILE')).trim();
+  const text = (await readOrFail(path, "LATCHKEY_PRIVATE_KEY_FILE")).trim();
   let jwk: JWK;
-  if (text.startsWith('{')) {
+  if (text.startsWith("{")) {
     try {
       jwk = JSON.parse(text) as JWK;
     } catch {
-      throw new CliError(ExitCode.error, 'LATCHKEY_PRIVATE_KEY_FILE is not valid JSON.');
+      throw new CliError(ExitCode.error, "LATCHKEY_PRIVATE_KEY_FILE is not valid JSON.");
     }
-  } else if (text.includes('-----BEGIN PRIVATE KEY-----')) {
+  } else if (text.includes("-----BEGIN PRIVATE KEY-----")) {
     try {
-      jwk = createPrivateKey({ key: text, format: 'pem' }).export({ format: 'jwk' }) as JWK;
+      jwk = createPrivateKey({ key: text, format: "pem" }).export({ format: "jwk" }) as JWK;
     } catch {
-      throw new CliError(ExitCode.error, 'LATCHKEY_PRIVATE_KEY_FILE holds a PEM that is not a readable PKCS#8 private key.');
+      throw new CliError(
+        ExitCode.error,
+        "LATCHKEY_PRIVATE_KEY_FILE holds a PEM that is not a readable PKCS#8 private key.",
+      );
     }
   } else {
-    throw new CliError(ExitCode.error, 'LATCHKEY_PRIVATE_KEY_FILE must hold a private JWK (JSON) or a PKCS#8 PEM.');
+    throw new CliError(ExitCode.error, "LATCHKEY_PRIVATE_KEY_FILE must hold a private JWK (JSON) or a PKCS#8 PEM.");
   }
-  if (typeof jwk.d !== 'string') throw new CliError(ExitCode.error, 'LATCHKEY_PRIVATE_KEY_FILE holds a public key, not a private key.');
+  if (typeof jwk.d !== "string")
+    throw new CliError(ExitCode.error, "LATCHKEY_PRIVATE_KEY_FILE holds a public key, not a private key.");
   let alg;
   try {
     alg = algorithmForJwk(jwk);
   } catch {
-    throw new CliError(ExitCode.error, 'LATCHKEY_PRIVATE_KEY_FILE must be an EC P-256 or Ed25519 key.');
+    throw new CliError(ExitCode.error, "LATCHKEY_PRIVATE_KEY_FILE must be an EC P-256 or Ed25519 key.");
   }
-  const kid = jwk.kid ?? (await calculateJwkThumbprint(publicPart(jwk), 'sha256'));
+  const kid = jwk.kid ?? (await calculateJwkThumbprint(publicPart(jwk), "sha256"));
   return { ...jwk, alg, kid };
 }
 
 /** The public members of an EC or OKP JWK. */
 export function publicPart(jwk: JWK): JWK {
-  return jwk.kty === 'EC' ? { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } : { kty: jwk.kty, crv: jwk.crv, x: jwk.x };
+  return jwk.kty === "EC"
+    ? { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }
+    : { kty: jwk.kty, crv: jwk.crv, x: jwk.x };
 }
 
 /** The token endpoint of a credential: stored, or discovered from the issuer. */

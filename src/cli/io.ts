@@ -2,8 +2,8 @@
  * The world a CLI run sees: environment, output streams, fetch and clock. Injected so that tests and
  * e2e helpers run commands in-process (`runCli`) with their own environment and capture the output.
  */
-import { hostname, homedir } from 'node:os';
-import type { FetchLike } from '../client/discovery.js';
+import { hostname, homedir } from "node:os";
+import type { FetchLike } from "../client/discovery.js";
 
 /** What a command may touch outside its arguments. */
 export interface Io {

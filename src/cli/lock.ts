@@ -4,8 +4,8 @@
  * `staleMs`, and then it is broken. Good enough to keep concurrent `latchkey token` runs from minting
  * in parallel; it is not a general-purpose mutex (two waiters may break the same stale lock).
  */
-import { open, readFile, rm, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { open, readFile, rm, stat } from "node:fs/promises";
+import { hostname } from "node:os";
 
 /** Lock timing. */
 export interface LockOptions {
@@ -19,7 +19,7 @@ export interface LockOptions {
 
 /** Thrown when the lock could not be taken within `timeoutMs`. */
 export class LockTimeoutError extends Error {
-  override readonly name = 'LockTimeoutError';
+  override readonly name = "LockTimeoutError";
 }
 
 /** Runs `fn` while holding the lock file at `path`. */
@@ -39,12 +39,12 @@ export async function acquire(path: string, options: LockOptions = {}): Promise<
   const pollMs = options.pollMs ?? 50;
   for (;;) {
     try {
-      const handle = await open(path, 'wx', 0o600);
+      const handle = await open(path, "wx", 0o600);
       await handle.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() }));
       await handle.close();
       return;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
     if (await isStale(path, staleMs)) {
       await rm(path, { force: true });
@@ -59,8 +59,8 @@ async function isStale(path: string, staleMs: number): Promise<boolean> {
   try {
     const info = await stat(path);
     if (Date.now() - info.mtimeMs > staleMs) return true;
-    const owner = JSON.parse(await readFile(path, 'utf8')) as { pid?: unknown; host?: unknown };
-    return owner.host === hostname() && typeof owner.pid === 'number' && !processAlive(owner.pid);
+    const owner = JSON.parse(await readFile(path, "utf8")) as { pid?: unknown; host?: unknown };
+    return owner.host === hostname() && typeof owner.pid === "number" && !processAlive(owner.pid);
   } catch {
     // Vanished (released) or still being written: not stale, try again.
     return false;
@@ -72,6 +72,6 @@ function processAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

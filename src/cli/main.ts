@@ -3,19 +3,19 @@
  * injected Io so the whole CLI runs in-process; `runCli` is that with captured output, for tests and
  * e2e suites. The bin entry (bin.ts) wires the real process.
  */
-import { CliError, ExitCode } from './errors.js';
-import { ENV_HELP, EXIT_CODES_HELP } from './exit-help.js';
-import { processIo, type Io } from './io.js';
-import { printableLines } from './printable.js';
-import { LOGOUT_HELP, logoutCommand } from './commands/logout.js';
-import { SETUP_HELP, setupCommand } from './commands/setup.js';
-import { STATUS_HELP, statusCommand } from './commands/status.js';
-import { TOKEN_HELP, tokenCommand } from './commands/token.js';
+import { CliError, ExitCode } from "./errors.js";
+import { ENV_HELP, EXIT_CODES_HELP } from "./exit-help.js";
+import { processIo, type Io } from "./io.js";
+import { printableLines } from "./printable.js";
+import { LOGOUT_HELP, logoutCommand } from "./commands/logout.js";
+import { SETUP_HELP, setupCommand } from "./commands/setup.js";
+import { STATUS_HELP, statusCommand } from "./commands/status.js";
+import { TOKEN_HELP, tokenCommand } from "./commands/token.js";
 
 declare const __LATCHKEY_VERSION__: string | undefined;
 
 /** The CLI's version (set at bundle time). */
-export const VERSION = typeof __LATCHKEY_VERSION__ === 'string' ? __LATCHKEY_VERSION__ : 'dev';
+export const VERSION = typeof __LATCHKEY_VERSION__ === "string" ? __LATCHKEY_VERSION__ : "dev";
 
 export const MAIN_HELP = `Usage: latchkey <command> [options]
 
@@ -47,9 +47,9 @@ const COMMANDS: Record<string, Command> = {
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
   const [first, ...rest] = argv;
-  if (first === undefined || first === '--help' || first === '-h') return io.stdout(MAIN_HELP), ExitCode.ok;
-  if (first === '--version') return io.stdout(`${VERSION}\n`), ExitCode.ok;
-  if (first === 'help') {
+  if (first === undefined || first === "--help" || first === "-h") return (io.stdout(MAIN_HELP), ExitCode.ok);
+  if (first === "--version") return (io.stdout(`${VERSION}\n`), ExitCode.ok);
+  if (first === "help") {
     const command = rest[0] === undefined ? undefined : COMMANDS[rest[0]];
     io.stdout(command ? command.help : MAIN_HELP);
     return rest[0] === undefined || command ? ExitCode.ok : ExitCode.usage;
@@ -66,9 +66,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.stderr(`latchkey: ${printableLines(error.message)}\n`);
       return error.exitCode;
     }
-    const name = error instanceof Error ? error.name : 'Error';
+    const name = error instanceof Error ? error.name : "Error";
     const code = (error as NodeJS.ErrnoException)?.code;
-    const message = printableLines(`unexpected ${name}${code ? ` (${code})` : ''}: ${error instanceof Error ? error.message : String(error)}`);
+    const message = printableLines(
+      `unexpected ${name}${code ? ` (${code})` : ""}: ${error instanceof Error ? error.message : String(error)}`,
+    );
     io.stderr(`latchkey: ${message}\n`);
     return ExitCode.error;
   }
@@ -86,9 +88,12 @@ export interface CliResult {
  * `await runCli(['token', '--profile', 'ci'], { env: { LATCHKEY_CONFIG_DIR: dir } })`.
  * `env` replaces process.env entirely (pass `{...process.env, ...}` to inherit).
  */
-export async function runCli(args: string[], options: { env?: Record<string, string | undefined>; io?: Partial<Io> } = {}): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
+export async function runCli(
+  args: string[],
+  options: { env?: Record<string, string | undefined>; io?: Partial<Io> } = {},
+): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
   const io: Io = {
     ...processIo(options.env ?? {}),
     stdout: (text) => void (stdout += text),

@@ -9,10 +9,10 @@ const CONTROLS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u20
 
 /** `text` without any control character, on one line. */
 export function printable(text: string): string {
-  return text.replace(CONTROLS, '');
+  return text.replace(CONTROLS, "");
 }
 
 /** `text` without control characters except newlines: for the CLI's own multi-line messages. */
 export function printableLines(text: string): string {
-  return text.replace(CONTROLS_BUT_NEWLINE, '');
+  return text.replace(CONTROLS_BUT_NEWLINE, "");
 }

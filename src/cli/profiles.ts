@@ -3,11 +3,11 @@
  * issuer, token endpoint, client id, auth method and either the private JWK or the client secret.
  * `publicView` is the only shape that may be printed.
  */
-import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { JWK } from 'jose';
-import { CliError, ExitCode, usage } from './errors.js';
-import { ensurePrivateDir, readJson, writeJsonAtomic } from './store.js';
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { JWK } from "jose";
+import { CliError, ExitCode, usage } from "./errors.js";
+import { ensurePrivateDir, readJson, writeJsonAtomic } from "./store.js";
 
 /** A stored credential. */
 export interface Profile {
@@ -16,7 +16,7 @@ export interface Profile {
   issuer: string;
   token_endpoint: string;
   client_id: string;
-  auth_method: 'private_key_jwt' | 'client_secret_basic';
+  auth_method: "private_key_jwt" | "client_secret_basic";
   /** private_key_jwt: the private JWK, with `kid` (the server's key_id) and `alg`. */
   private_jwk?: JWK;
   /** client_secret_basic: the secret. */
@@ -27,13 +27,14 @@ export interface Profile {
 }
 
 /** The default profile name. */
-export const DEFAULT_PROFILE = 'default';
+export const DEFAULT_PROFILE = "default";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** Checks a profile name (it becomes a file name). */
 export function checkProfileName(name: string): string {
-  if (!NAME.test(name)) throw usage(`Invalid profile name "${name.slice(0, 64)}": use letters, digits, '.', '_' or '-'.`);
+  if (!NAME.test(name))
+    throw usage(`Invalid profile name "${name.slice(0, 64)}": use letters, digits, '.', '_' or '-'.`);
   return name;
 }
 
@@ -44,13 +45,13 @@ export function chooseProfile(flag: string | undefined, env: Record<string, stri
 
 /** Path of a profile file. */
 export function profilePath(dir: string, name: string): string {
-  return join(dir, 'profiles', `${name}.json`);
+  return join(dir, "profiles", `${name}.json`);
 }
 
 /** Saves a profile atomically (directories 0700, file 0600). */
 export async function saveProfile(dir: string, profile: Profile): Promise<string> {
   await ensurePrivateDir(dir);
-  await ensurePrivateDir(join(dir, 'profiles'));
+  await ensurePrivateDir(join(dir, "profiles"));
   const path = profilePath(dir, profile.name);
   await writeJsonAtomic(path, profile);
   return path;
@@ -62,11 +63,11 @@ export async function loadProfile(dir: string, name: string): Promise<Profile | 
   if (data === undefined) return undefined;
   const p = data as Partial<Profile>;
   const valid =
-    typeof p.issuer === 'string' &&
-    typeof p.token_endpoint === 'string' &&
-    typeof p.client_id === 'string' &&
-    ((p.auth_method === 'private_key_jwt' && typeof p.private_jwk === 'object') ||
-      (p.auth_method === 'client_secret_basic' && typeof p.client_secret === 'string'));
+    typeof p.issuer === "string" &&
+    typeof p.token_endpoint === "string" &&
+    typeof p.client_id === "string" &&
+    ((p.auth_method === "private_key_jwt" && typeof p.private_jwk === "object") ||
+      (p.auth_method === "client_secret_basic" && typeof p.client_secret === "string"));
   if (!valid) throw new CliError(ExitCode.error, `Profile "${name}" is damaged; run \`latchkey setup\` again.`);
   return { ...(p as Profile), name };
 }
@@ -75,7 +76,10 @@ export async function loadProfile(dir: string, name: string): Promise<Profile | 
 export async function requireProfile(dir: string, name: string): Promise<Profile> {
   const profile = await loadProfile(dir, name);
   if (!profile) {
-    throw new CliError(ExitCode.error, `No profile "${name}". Run \`latchkey setup <server> <code> --profile ${name}\` first.`);
+    throw new CliError(
+      ExitCode.error,
+      `No profile "${name}". Run \`latchkey setup <server> <code> --profile ${name}\` first.`,
+    );
   }
   return profile;
 }
@@ -83,10 +87,14 @@ export async function requireProfile(dir: string, name: string): Promise<Profile
 /** Names of all stored profiles, sorted. */
 export async function listProfiles(dir: string): Promise<string[]> {
   try {
-    const files = await readdir(join(dir, 'profiles'));
-    return files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).filter((n) => NAME.test(n)).sort();
+    const files = await readdir(join(dir, "profiles"));
+    return files
+      .filter((f) => f.endsWith(".json"))
+      .map((f) => f.slice(0, -5))
+      .filter((n) => NAME.test(n))
+      .sort();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;
   }
 }
@@ -97,7 +105,7 @@ export async function deleteProfile(dir: string, name: string): Promise<boolean>
     await rm(profilePath(dir, name));
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
     throw error;
   }
 }

@@ -3,12 +3,12 @@
  * resource. A cached token is reused while less than `ratio` (80%) of its lifetime has passed. Refreshes
  * are serialized across processes with a lock file next to the cache file; whoever waited re-reads it.
  */
-import { createHash } from 'node:crypto';
-import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { refreshDeadline } from '../client/token-source.js';
-import { ensurePrivateDir, readJson, writeJsonAtomic } from './store.js';
-import { withLock, type LockOptions } from './lock.js';
+import { createHash } from "node:crypto";
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { refreshDeadline } from "../client/token-source.js";
+import { ensurePrivateDir, readJson, writeJsonAtomic } from "./store.js";
+import { withLock, type LockOptions } from "./lock.js";
 
 /** A cached token. Times are milliseconds since the epoch. */
 export interface CachedToken {
@@ -22,14 +22,18 @@ export interface CachedToken {
 
 /** Canonical scope: unique tokens, sorted, space-separated. */
 export function canonicalScope(scope: string | undefined): string {
-  return [...new Set((scope ?? '').split(/\s+/).filter(Boolean))].sort().join(' ');
+  return [...new Set((scope ?? "").split(/\s+/).filter(Boolean))].sort().join(" ");
 }
 
 /** Cache file path for a profile (or env credential key), scope and resource. */
-export function cachePath(dir: string, profile: string, key: { issuer: string; clientId: string; scope?: string; resource?: string }): string {
-  const material = JSON.stringify([key.issuer, key.clientId, canonicalScope(key.scope), key.resource ?? '']);
-  const hash = createHash('sha256').update(material).digest('hex').slice(0, 16);
-  return join(dir, 'cache', `${profile}-${hash}.json`);
+export function cachePath(
+  dir: string,
+  profile: string,
+  key: { issuer: string; clientId: string; scope?: string; resource?: string },
+): string {
+  const material = JSON.stringify([key.issuer, key.clientId, canonicalScope(key.scope), key.resource ?? ""]);
+  const hash = createHash("sha256").update(material).digest("hex").slice(0, 16);
+  return join(dir, "cache", `${profile}-${hash}.json`);
 }
 
 /**
@@ -44,7 +48,12 @@ export function isFresh(entry: CachedToken, now: number, ratio = 0.8): boolean {
 /** Reads a cache file; undefined when absent or malformed. */
 export async function readCache(path: string): Promise<CachedToken | undefined> {
   const data = (await readJson(path)) as Partial<CachedToken> | undefined;
-  if (!data || typeof data.access_token !== 'string' || typeof data.expires_at !== 'number' || typeof data.obtained_at !== 'number') {
+  if (
+    !data ||
+    typeof data.access_token !== "string" ||
+    typeof data.expires_at !== "number" ||
+    typeof data.obtained_at !== "number"
+  ) {
     return undefined;
   }
   return data as CachedToken;
@@ -62,8 +71,8 @@ export async function cachedOrMint(
 ): Promise<{ entry: CachedToken; fromCache: boolean }> {
   const first = await readCache(path);
   if (first && isFresh(first, options.now(), options.ratio)) return { entry: first, fromCache: true };
-  await ensurePrivateDir(join(path, '..', '..'));
-  await ensurePrivateDir(join(path, '..'));
+  await ensurePrivateDir(join(path, "..", ".."));
+  await ensurePrivateDir(join(path, ".."));
   return withLock(
     `${path}.lock`,
     async () => {
@@ -80,8 +89,10 @@ export async function cachedOrMint(
 /** Lists a profile's cached tokens (file paths). */
 export async function listCache(dir: string, profile: string): Promise<string[]> {
   try {
-    const files = await readdir(join(dir, 'cache'));
-    return files.filter((f) => f.startsWith(`${profile}-`) && /^[0-9a-f]{16}\.json$/.test(f.slice(profile.length + 1))).map((f) => join(dir, 'cache', f));
+    const files = await readdir(join(dir, "cache"));
+    return files
+      .filter((f) => f.startsWith(`${profile}-`) && /^[0-9a-f]{16}\.json$/.test(f.slice(profile.length + 1)))
+      .map((f) => join(dir, "cache", f));
   } catch {
     return [];
   }
@@ -89,7 +100,7 @@ export async function listCache(dir: string, profile: string): Promise<string[]>
 
 /** Deletes every cache and backoff file (and leftover lock or temp file) of a profile; returns how many tokens were removed. */
 export async function clearCache(dir: string, profile: string): Promise<number> {
-  const cacheDir = join(dir, 'cache');
+  const cacheDir = join(dir, "cache");
   let files: string[];
   try {
     files = await readdir(cacheDir);
@@ -100,5 +111,5 @@ export async function clearCache(dir: string, profile: string): Promise<number> 
   const own = /^[0-9a-f]{16}(\.backoff)?\.json(\.lock|\.\d+\.[0-9a-f]+\.tmp)?$/;
   const mine = files.filter((f) => f.startsWith(prefix) && own.test(f.slice(prefix.length)));
   await Promise.all(mine.map((f) => rm(join(cacheDir, f), { force: true })));
-  return mine.filter((f) => f.endsWith('.json') && !f.endsWith('.backoff.json')).length;
+  return mine.filter((f) => f.endsWith(".json") && !f.endsWith(".backoff.json")).length;
 }

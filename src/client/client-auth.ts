@@ -3,17 +3,17 @@
  * private_key_jwt (RFC 7523 section 2.2 as updated by RFC 10070). Pure functions over WebCrypto via jose,
  * so they run on Node, Workers, Deno and Bun alike.
  */
-import { SignJWT, importJWK, type CryptoKey, type JWK } from 'jose';
+import { SignJWT, importJWK, type CryptoKey, type JWK } from "jose";
 
 /** Signing algorithms Latchkey accepts for client assertions. */
-export type AssertionAlgorithm = 'ES256' | 'EdDSA';
+export type AssertionAlgorithm = "ES256" | "EdDSA";
 
 /** RFC 7523 section 2.2 client assertion type. */
-export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+export const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /** application/x-www-form-urlencoded encoding of one value (space as `+`). */
 export function formEncode(value: string): string {
-  return new URLSearchParams([['v', value]]).toString().slice(2);
+  return new URLSearchParams([["v", value]]).toString().slice(2);
 }
 
 /**
@@ -33,12 +33,12 @@ export interface AssertionKey {
 
 /** Infers the JWS algorithm from a JWK (`alg` first, then kty/crv). */
 export function algorithmForJwk(jwk: JWK): AssertionAlgorithm {
-  if (jwk.alg === 'ES256') return 'ES256';
-  if (jwk.alg === 'EdDSA') return 'EdDSA';
-  if (jwk.alg === 'Ed25519') return 'EdDSA';
-  if (jwk.kty === 'EC' && jwk.crv === 'P-256') return 'ES256';
-  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA';
-  throw new TypeError('Private key must be an EC P-256 (ES256) or Ed25519 (EdDSA) key');
+  if (jwk.alg === "ES256") return "ES256";
+  if (jwk.alg === "EdDSA") return "EdDSA";
+  if (jwk.alg === "Ed25519") return "EdDSA";
+  if (jwk.kty === "EC" && jwk.crv === "P-256") return "ES256";
+  if (jwk.kty === "OKP" && jwk.crv === "Ed25519") return "EdDSA";
+  throw new TypeError("Private key must be an EC P-256 (ES256) or Ed25519 (EdDSA) key");
 }
 
 /**
@@ -50,23 +50,23 @@ export async function toAssertionKey(
   opts: { kid?: string; alg?: AssertionAlgorithm } = {},
 ): Promise<AssertionKey> {
   if (isJwk(privateKey)) {
-    if (typeof privateKey.d !== 'string') throw new TypeError('The JWK is not a private key');
+    if (typeof privateKey.d !== "string") throw new TypeError("The JWK is not a private key");
     const alg = opts.alg ?? algorithmForJwk(privateKey);
     const kid = opts.kid ?? privateKey.kid;
-    if (!kid) throw new TypeError('The private JWK needs a kid (the key_id given at setup)');
+    if (!kid) throw new TypeError("The private JWK needs a kid (the key_id given at setup)");
     const key = await importJWK({ ...privateKey, alg }, alg);
     return { key: key as CryptoKey, kid, alg };
   }
-  if (!opts.kid || !opts.alg) throw new TypeError('A CryptoKey private key needs keyId and algorithm');
+  if (!opts.kid || !opts.alg) throw new TypeError("A CryptoKey private key needs keyId and algorithm");
   return { key: privateKey, kid: opts.kid, alg: opts.alg };
 }
 
 function isJwk(value: CryptoKey | JWK): value is JWK {
-  return typeof (value as JWK).kty === 'string';
+  return typeof (value as JWK).kty === "string";
 }
 
 /** RFC 10070 section 4: the explicit header type of a client assertion. */
-export const CLIENT_ASSERTION_TYP = 'client-authentication+jwt';
+export const CLIENT_ASSERTION_TYP = "client-authentication+jwt";
 
 /**
  * Signs an RFC 7523 client assertion as RFC 10070 requires: iss = sub = client_id, aud = the authorization
@@ -87,7 +87,7 @@ export async function createClientAssertion(params: {
     .setProtectedHeader({ alg: params.key.alg, kid: params.key.kid, typ: CLIENT_ASSERTION_TYP })
     .setIssuer(params.clientId)
     .setSubject(params.clientId)
-    .setAudience(params.issuer.replace(/\/+$/, ''))
+    .setAudience(params.issuer.replace(/\/+$/, ""))
     .setIssuedAt(iat)
     .setExpirationTime(iat + (params.lifetime ?? 60))
     .setJti(crypto.randomUUID())

@@ -3,8 +3,8 @@
  * `strict` checks that the document's `issuer` is the one asked for (RFC 8414 section 3.3); the CLI's
  * setup turns it off because a user may type another spelling of the same server (localhost vs 127.0.0.1).
  */
-import { LatchkeyError } from './errors.js';
-import { insecureUrlProblem, requireSecureUrl } from './secure-url.js';
+import { LatchkeyError } from "./errors.js";
+import { insecureUrlProblem, requireSecureUrl } from "./secure-url.js";
 
 /** The subset of RFC 8414 metadata the SDK uses. */
 export interface AuthorizationServerMetadata {
@@ -22,7 +22,7 @@ export type FetchLike = (input: string | URL | Request, init?: RequestInit) => P
 
 /** Removes trailing slashes so `https://a/` and `https://a` name the same issuer. */
 export function normalizeIssuer(issuer: string): string {
-  return issuer.replace(/\/+$/, '');
+  return issuer.replace(/\/+$/, "");
 }
 
 /** The RFC 8414 well-known URL for an issuer. */
@@ -41,39 +41,47 @@ export async function discover(
   issuer: string,
   options: { fetch?: FetchLike; strict?: boolean } = {},
 ): Promise<AuthorizationServerMetadata> {
-  requireSecureUrl(issuer, 'issuer');
+  requireSecureUrl(issuer, "issuer");
   const fetchImpl = options.fetch ?? fetch;
   const url = metadataUrl(issuer);
   let response: Response;
   try {
-    response = await fetchImpl(url, { headers: { accept: 'application/json' } });
+    response = await fetchImpl(url, { headers: { accept: "application/json" } });
   } catch (cause) {
-    throw new LatchkeyError('network_error', `Could not reach ${url}`, { cause });
+    throw new LatchkeyError("network_error", `Could not reach ${url}`, { cause });
   }
   if (!response.ok) {
-    throw new LatchkeyError('invalid_response', `No authorization server metadata at ${url} (HTTP ${response.status})`, {
-      status: response.status,
-    });
+    throw new LatchkeyError(
+      "invalid_response",
+      `No authorization server metadata at ${url} (HTTP ${response.status})`,
+      {
+        status: response.status,
+      },
+    );
   }
   let body: unknown;
   try {
     body = await response.json();
   } catch (cause) {
-    throw new LatchkeyError('invalid_response', `Metadata at ${url} is not JSON`, { status: response.status, cause });
+    throw new LatchkeyError("invalid_response", `Metadata at ${url} is not JSON`, { status: response.status, cause });
   }
   const meta = body as Partial<AuthorizationServerMetadata> | null;
-  if (!meta || typeof meta !== 'object' || typeof meta.issuer !== 'string' || typeof meta.token_endpoint !== 'string') {
-    throw new LatchkeyError('invalid_response', `Metadata at ${url} has no issuer or token_endpoint`, { status: response.status });
-  }
-  if (options.strict !== false && normalizeIssuer(meta.issuer) !== normalizeIssuer(issuer)) {
-    throw new LatchkeyError('invalid_response', `Metadata at ${url} names another issuer (${meta.issuer})`, {
+  if (!meta || typeof meta !== "object" || typeof meta.issuer !== "string" || typeof meta.token_endpoint !== "string") {
+    throw new LatchkeyError("invalid_response", `Metadata at ${url} has no issuer or token_endpoint`, {
       status: response.status,
     });
   }
-  for (const field of ['token_endpoint', 'jwks_uri'] as const) {
+  if (options.strict !== false && normalizeIssuer(meta.issuer) !== normalizeIssuer(issuer)) {
+    throw new LatchkeyError("invalid_response", `Metadata at ${url} names another issuer (${meta.issuer})`, {
+      status: response.status,
+    });
+  }
+  for (const field of ["token_endpoint", "jwks_uri"] as const) {
     const value = meta[field];
-    if (value !== undefined && (typeof value !== 'string' || insecureUrlProblem(value))) {
-      throw new LatchkeyError('invalid_response', `Metadata at ${url} has a ${field} that is not an https URL`, { status: response.status });
+    if (value !== undefined && (typeof value !== "string" || insecureUrlProblem(value))) {
+      throw new LatchkeyError("invalid_response", `Metadata at ${url} has a ${field} that is not an https URL`, {
+        status: response.status,
+      });
     }
   }
   return meta as AuthorizationServerMetadata;

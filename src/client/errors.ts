@@ -5,11 +5,11 @@
  */
 
 /** Transport and protocol codes the SDK adds to the OAuth `error` values. */
-export type LatchkeyTransportCode = 'network_error' | 'invalid_response';
+export type LatchkeyTransportCode = "network_error" | "invalid_response";
 
 /** Raised by token sources and discovery when the authorization server refuses or cannot be used. */
 export class LatchkeyError extends Error {
-  override readonly name = 'LatchkeyError';
+  override readonly name = "LatchkeyError";
   /** The OAuth `error` value (e.g. `invalid_client`), `network_error` or `invalid_response`. */
   readonly code: string;
   /** HTTP status of the answer, or 0 when no answer arrived. */
@@ -33,11 +33,11 @@ export class LatchkeyError extends Error {
 }
 
 /** RFC 6750 section 3.1 error codes a resource server answers with. */
-export type TokenVerificationCode = 'invalid_token' | 'insufficient_scope';
+export type TokenVerificationCode = "invalid_token" | "insufficient_scope";
 
 /** Raised by `verify()` when a presented access token must be refused. */
 export class TokenVerificationError extends Error {
-  override readonly name = 'TokenVerificationError';
+  override readonly name = "TokenVerificationError";
   /** `invalid_token` (401) or `insufficient_scope` (403). */
   readonly code: TokenVerificationCode;
   /** HTTP status a resource server should answer with. */
@@ -45,10 +45,14 @@ export class TokenVerificationError extends Error {
   /** For `insufficient_scope`: the scopes the request needed. */
   readonly requiredScopes: readonly string[];
 
-  constructor(code: TokenVerificationCode, message: string, init: { requiredScopes?: readonly string[]; cause?: unknown } = {}) {
+  constructor(
+    code: TokenVerificationCode,
+    message: string,
+    init: { requiredScopes?: readonly string[]; cause?: unknown } = {},
+  ) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
     this.code = code;
-    this.status = code === 'insufficient_scope' ? 403 : 401;
+    this.status = code === "insufficient_scope" ? 403 : 401;
     this.requiredScopes = init.requiredScopes ?? [];
   }
 }

@@ -4,9 +4,9 @@
  * or 403 `insufficient_scope`, each with a JSON `{error, error_description}` body. Only types come from
  * hono, so importing the SDK does not load hono at run time.
  */
-import type { Context, MiddlewareHandler } from 'hono';
-import { TokenVerificationError } from './errors.js';
-import { createVerifier, type LatchkeyClaims, type Verifier, type VerifierOptions } from './verifier.js';
+import type { Context, MiddlewareHandler } from "hono";
+import { TokenVerificationError } from "./errors.js";
+import { createVerifier, type LatchkeyClaims, type Verifier, type VerifierOptions } from "./verifier.js";
 
 /** Context variables set by {@link latchkeyAuth}. */
 export interface LatchkeyVariables {
@@ -27,20 +27,20 @@ export type LatchkeyAuthOptions = ({ verifier: Verifier } | VerifierOptions) & {
  * for the app's error handler.
  */
 export function latchkeyAuth(options: LatchkeyAuthOptions): MiddlewareHandler<{ Variables: LatchkeyVariables }> {
-  const verifier = 'verifier' in options ? options.verifier : createVerifier(options);
+  const verifier = "verifier" in options ? options.verifier : createVerifier(options);
   const requiredScopes = options.scopes ?? [];
   return async function latchkeyAuthMiddleware(c, next) {
-    const token = bearerToken(c.req.header('authorization'));
+    const token = bearerToken(c.req.header("authorization"));
     if (token === undefined) {
       // RFC 6750 section 3.1: no error code when the request carried no token.
-      return deny(c, 401, challenge(options.realm), 'invalid_token', 'A bearer access token is required');
+      return deny(c, 401, challenge(options.realm), "invalid_token", "A bearer access token is required");
     }
     try {
-      c.set('latchkey', await verifier.verify(token, { requiredScopes }));
+      c.set("latchkey", await verifier.verify(token, { requiredScopes }));
     } catch (error) {
       if (!(error instanceof TokenVerificationError)) throw error;
       const params = [`error="${error.code}"`, `error_description="${error.message}"`];
-      if (error.code === 'insufficient_scope') params.push(`scope="${error.requiredScopes.join(' ')}"`);
+      if (error.code === "insufficient_scope") params.push(`scope="${error.requiredScopes.join(" ")}"`);
       return deny(c, error.status, challenge(options.realm, params), error.code, error.message);
     }
     await next();
@@ -50,17 +50,17 @@ export function latchkeyAuth(options: LatchkeyAuthOptions): MiddlewareHandler<{ 
 
 /** Extracts the token of an `Authorization: Bearer` header (RFC 6750 section 2.1), or undefined. */
 export function bearerToken(header: string | undefined): string | undefined {
-  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header ?? '');
+  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header ?? "");
   return match?.[1];
 }
 
 function challenge(realm: string | undefined, params: string[] = []): string {
-  const all = realm ? [`realm="${realm.replace(/["\\]/g, '')}"`, ...params] : params;
-  return all.length ? `Bearer ${all.join(', ')}` : 'Bearer';
+  const all = realm ? [`realm="${realm.replace(/["\\]/g, "")}"`, ...params] : params;
+  return all.length ? `Bearer ${all.join(", ")}` : "Bearer";
 }
 
 function deny(c: Context, status: 401 | 403, wwwAuthenticate: string, error: string, description: string): Response {
-  c.header('WWW-Authenticate', wwwAuthenticate);
-  c.header('Cache-Control', 'no-store');
+  c.header("WWW-Authenticate", wwwAuthenticate);
+  c.header("Cache-Control", "no-store");
   return c.json({ error, error_description: description }, status);
 }

@@ -3,14 +3,20 @@
  * a verifier and hono middleware for resource servers. Depends on fetch and jose only, so it runs on
  * Node >= 20, Cloudflare Workers, Deno and Bun.
  */
-export { createTokenSource, refreshDeadline, isTransient, backoffUntil, DEFAULT_REJECTION_BACKOFF_MS } from './token-source.js';
-export type { TokenSource, TokenSourceOptions, AccessToken } from './token-source.js';
-export { createVerifier, parseScope } from './verifier.js';
-export type { Verifier, VerifierOptions, VerifyOptions, LatchkeyClaims } from './verifier.js';
-export { latchkeyAuth, bearerToken } from './hono.js';
-export type { LatchkeyAuthOptions, LatchkeyVariables } from './hono.js';
-export { discover, metadataUrl, normalizeIssuer } from './discovery.js';
-export type { AuthorizationServerMetadata, FetchLike } from './discovery.js';
+export {
+  createTokenSource,
+  refreshDeadline,
+  isTransient,
+  backoffUntil,
+  DEFAULT_REJECTION_BACKOFF_MS,
+} from "./token-source.js";
+export type { TokenSource, TokenSourceOptions, AccessToken } from "./token-source.js";
+export { createVerifier, parseScope } from "./verifier.js";
+export type { Verifier, VerifierOptions, VerifyOptions, LatchkeyClaims } from "./verifier.js";
+export { latchkeyAuth, bearerToken } from "./hono.js";
+export type { LatchkeyAuthOptions, LatchkeyVariables } from "./hono.js";
+export { discover, metadataUrl, normalizeIssuer } from "./discovery.js";
+export type { AuthorizationServerMetadata, FetchLike } from "./discovery.js";
 export {
   basicAuthorization,
   createClientAssertion,
@@ -19,9 +25,9 @@ export {
   algorithmForJwk,
   JWT_BEARER_ASSERTION_TYPE,
   CLIENT_ASSERTION_TYP,
-} from './client-auth.js';
-export type { AssertionAlgorithm, AssertionKey } from './client-auth.js';
-export { requestToken } from './token-request.js';
-export type { ClientCredential, TokenRequest } from './token-request.js';
-export { LatchkeyError, TokenVerificationError, parseRetryAfter } from './errors.js';
-export type { TokenVerificationCode, LatchkeyTransportCode } from './errors.js';
+} from "./client-auth.js";
+export type { AssertionAlgorithm, AssertionKey } from "./client-auth.js";
+export { requestToken } from "./token-request.js";
+export type { ClientCredential, TokenRequest } from "./token-request.js";
+export { LatchkeyError, TokenVerificationError, parseRetryAfter } from "./errors.js";
+export type { TokenVerificationCode, LatchkeyTransportCode } from "./errors.js";

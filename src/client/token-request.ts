@@ -2,10 +2,15 @@
  * One client_credentials request to a token endpoint (RFC 6749 section 4.4) and the parsing of its answer
  * (section 5.1 success, section 5.2 error). Stateless: caching and single-flight live in token-source.ts.
  */
-import { JWT_BEARER_ASSERTION_TYPE, basicAuthorization, createClientAssertion, type AssertionKey } from './client-auth.js';
-import type { FetchLike } from './discovery.js';
-import { LatchkeyError, parseRetryAfter } from './errors.js';
-import { requireSecureUrl } from './secure-url.js';
+import {
+  JWT_BEARER_ASSERTION_TYPE,
+  basicAuthorization,
+  createClientAssertion,
+  type AssertionKey,
+} from "./client-auth.js";
+import type { FetchLike } from "./discovery.js";
+import { LatchkeyError, parseRetryAfter } from "./errors.js";
+import { requireSecureUrl } from "./secure-url.js";
 
 /** An access token as handed to callers. */
 export interface AccessToken {
@@ -21,8 +26,8 @@ export interface AccessToken {
 
 /** How the client proves who it is. */
 export type ClientCredential =
-  | { method: 'client_secret_basic'; clientId: string; clientSecret: string }
-  | { method: 'private_key_jwt'; clientId: string; key: AssertionKey };
+  | { method: "client_secret_basic"; clientId: string; clientSecret: string }
+  | { method: "private_key_jwt"; clientId: string; key: AssertionKey };
 
 /** Parameters of one token request. */
 export interface TokenRequest {
@@ -43,35 +48,35 @@ export interface TokenRequest {
  *   any request, when the token endpoint is not https (plain http only for loopback).
  */
 export async function requestToken(req: TokenRequest): Promise<AccessToken> {
-  requireSecureUrl(req.tokenEndpoint, 'tokenEndpoint');
+  requireSecureUrl(req.tokenEndpoint, "tokenEndpoint");
   const now = req.now ?? Date.now();
-  const form = new URLSearchParams({ grant_type: 'client_credentials' });
-  if (req.scope) form.set('scope', req.scope);
-  if (req.resource) form.set('resource', req.resource);
+  const form = new URLSearchParams({ grant_type: "client_credentials" });
+  if (req.scope) form.set("scope", req.scope);
+  if (req.resource) form.set("resource", req.resource);
   const headers: Record<string, string> = {
-    'content-type': 'application/x-www-form-urlencoded',
-    accept: 'application/json',
+    "content-type": "application/x-www-form-urlencoded",
+    accept: "application/json",
   };
   const cred = req.credential;
-  if (cred.method === 'client_secret_basic') {
+  if (cred.method === "client_secret_basic") {
     headers.authorization = basicAuthorization(cred.clientId, cred.clientSecret);
   } else {
-    if (!req.issuer) throw new TypeError('private_key_jwt needs the issuer: it is the assertion audience (RFC 10070)');
+    if (!req.issuer) throw new TypeError("private_key_jwt needs the issuer: it is the assertion audience (RFC 10070)");
     const assertion = await createClientAssertion({
       clientId: cred.clientId,
       issuer: req.issuer,
       key: cred.key,
       now: Math.floor(now / 1000),
     });
-    form.set('client_id', cred.clientId);
-    form.set('client_assertion_type', JWT_BEARER_ASSERTION_TYPE);
-    form.set('client_assertion', assertion);
+    form.set("client_id", cred.clientId);
+    form.set("client_assertion_type", JWT_BEARER_ASSERTION_TYPE);
+    form.set("client_assertion", assertion);
   }
   let response: Response;
   try {
-    response = await (req.fetch ?? fetch)(req.tokenEndpoint, { method: 'POST', headers, body: form.toString() });
+    response = await (req.fetch ?? fetch)(req.tokenEndpoint, { method: "POST", headers, body: form.toString() });
   } catch (cause) {
-    throw new LatchkeyError('network_error', `Could not reach the token endpoint ${req.tokenEndpoint}`, { cause });
+    throw new LatchkeyError("network_error", `Could not reach the token endpoint ${req.tokenEndpoint}`, { cause });
   }
   return parseTokenResponse(response, now, req.scope);
 }
@@ -80,40 +85,42 @@ async function parseTokenResponse(response: Response, now: number, requestedScop
   let body: Record<string, unknown> | undefined;
   try {
     const parsed: unknown = await response.json();
-    if (parsed && typeof parsed === 'object') body = parsed as Record<string, unknown>;
+    if (parsed && typeof parsed === "object") body = parsed as Record<string, unknown>;
   } catch {
     body = undefined;
   }
   if (!response.ok) {
-    const retryAfter = parseRetryAfter(response.headers.get('retry-after'), now);
-    if (body && typeof body.error === 'string') {
-      const description = typeof body.error_description === 'string' ? body.error_description : undefined;
-      const suffix = description ? `: ${description}` : '';
+    const retryAfter = parseRetryAfter(response.headers.get("retry-after"), now);
+    if (body && typeof body.error === "string") {
+      const description = typeof body.error_description === "string" ? body.error_description : undefined;
+      const suffix = description ? `: ${description}` : "";
       throw new LatchkeyError(body.error, `Token request refused: ${body.error} (HTTP ${response.status})${suffix}`, {
         status: response.status,
         ...(description === undefined ? {} : { description }),
         ...(retryAfter === undefined ? {} : { retryAfter }),
       });
     }
-    const code = response.status === 429 ? 'rate_limited' : 'invalid_response';
+    const code = response.status === 429 ? "rate_limited" : "invalid_response";
     throw new LatchkeyError(code, `Token endpoint answered HTTP ${response.status}`, {
       status: response.status,
       ...(retryAfter === undefined ? {} : { retryAfter }),
     });
   }
-  if (!body || typeof body.access_token !== 'string' || typeof body.token_type !== 'string') {
-    throw new LatchkeyError('invalid_response', 'Token endpoint answered without access_token/token_type', {
+  if (!body || typeof body.access_token !== "string" || typeof body.token_type !== "string") {
+    throw new LatchkeyError("invalid_response", "Token endpoint answered without access_token/token_type", {
       status: response.status,
     });
   }
-  if (body.token_type.toLowerCase() !== 'bearer') {
-    throw new LatchkeyError('invalid_response', `Unsupported token_type ${body.token_type}`, { status: response.status });
+  if (body.token_type.toLowerCase() !== "bearer") {
+    throw new LatchkeyError("invalid_response", `Unsupported token_type ${body.token_type}`, {
+      status: response.status,
+    });
   }
-  const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 300;
+  const expiresIn = typeof body.expires_in === "number" && body.expires_in > 0 ? body.expires_in : 300;
   return {
     accessToken: body.access_token,
     expiresAt: now + expiresIn * 1000,
-    scope: typeof body.scope === 'string' ? body.scope : (requestedScope ?? ''),
-    tokenType: 'Bearer',
+    scope: typeof body.scope === "string" ? body.scope : (requestedScope ?? ""),
+    tokenType: "Bearer",
   };
 }

@@ -7,14 +7,14 @@
  * request is sent until its Retry-After has passed, and after `invalid_client`/`unauthorized_client` (a dead
  * credential) none for `rejectionBackoffMs`; meanwhile callers get the same error at once.
  */
-import type { CryptoKey, JWK } from 'jose';
-import { toAssertionKey, type AssertionAlgorithm } from './client-auth.js';
-import { discover, type FetchLike } from './discovery.js';
-import { LatchkeyError } from './errors.js';
-import { requireSecureUrl } from './secure-url.js';
-import { requestToken, type AccessToken, type ClientCredential } from './token-request.js';
+import type { CryptoKey, JWK } from "jose";
+import { toAssertionKey, type AssertionAlgorithm } from "./client-auth.js";
+import { discover, type FetchLike } from "./discovery.js";
+import { LatchkeyError } from "./errors.js";
+import { requireSecureUrl } from "./secure-url.js";
+import { requestToken, type AccessToken, type ClientCredential } from "./token-request.js";
 
-export type { AccessToken } from './token-request.js';
+export type { AccessToken } from "./token-request.js";
 
 /** Options of {@link createTokenSource}. Give exactly one of `clientSecret` and `privateKey`. */
 export interface TokenSourceOptions {
@@ -58,7 +58,13 @@ export interface TokenSource {
  * When a token obtained at `obtainedAt` and expiring at `expiresAt` should be refreshed (ms).
  * @param random a number in [0, 1) choosing the jitter
  */
-export function refreshDeadline(obtainedAt: number, expiresAt: number, ratio = 0.8, jitter = 0.05, random = Math.random()): number {
+export function refreshDeadline(
+  obtainedAt: number,
+  expiresAt: number,
+  ratio = 0.8,
+  jitter = 0.05,
+  random = Math.random(),
+): number {
   const lifetime = Math.max(0, expiresAt - obtainedAt);
   return obtainedAt + lifetime * Math.max(0, ratio - jitter * random);
 }
@@ -69,14 +75,19 @@ export const DEFAULT_REJECTION_BACKOFF_MS = 30_000;
 const DEFAULT_RETRY_AFTER_SECONDS = 10;
 
 /** Until when (ms) no new request should be sent after `error`, or undefined when one may be sent at once. */
-export function backoffUntil(error: unknown, now: number, rejectionBackoffMs = DEFAULT_REJECTION_BACKOFF_MS): number | undefined {
+export function backoffUntil(
+  error: unknown,
+  now: number,
+  rejectionBackoffMs = DEFAULT_REJECTION_BACKOFF_MS,
+): number | undefined {
   if (!(error instanceof LatchkeyError)) return undefined;
-  if (error.code === 'invalid_client' || error.code === 'unauthorized_client') return now + rejectionBackoffMs;
-  if (error.status === 429 || error.status === 503) return now + (error.retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS) * 1000;
+  if (error.code === "invalid_client" || error.code === "unauthorized_client") return now + rejectionBackoffMs;
+  if (error.status === 429 || error.status === 503)
+    return now + (error.retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS) * 1000;
   return undefined;
 }
 
-const TRANSIENT = new Set(['network_error', 'rate_limited', 'temporarily_unavailable', 'server_error']);
+const TRANSIENT = new Set(["network_error", "rate_limited", "temporarily_unavailable", "server_error"]);
 
 /** True when an error may go away by itself (network, 429, 5xx): the caller may keep using a valid token. */
 export function isTransient(error: unknown): boolean {
@@ -92,12 +103,12 @@ export function isTransient(error: unknown): boolean {
  */
 export function createTokenSource(options: TokenSourceOptions): TokenSource {
   if ((options.clientSecret === undefined) === (options.privateKey === undefined)) {
-    throw new TypeError('Give exactly one of clientSecret and privateKey');
+    throw new TypeError("Give exactly one of clientSecret and privateKey");
   }
-  requireSecureUrl(options.issuer, 'issuer');
-  if (options.tokenEndpoint !== undefined) requireSecureUrl(options.tokenEndpoint, 'tokenEndpoint');
+  requireSecureUrl(options.issuer, "issuer");
+  if (options.tokenEndpoint !== undefined) requireSecureUrl(options.tokenEndpoint, "tokenEndpoint");
   const now = options.now ?? Date.now;
-  const scope = Array.isArray(options.scope) ? options.scope.join(' ') : (options.scope as string | undefined);
+  const scope = Array.isArray(options.scope) ? options.scope.join(" ") : (options.scope as string | undefined);
   let credential: Promise<ClientCredential> | undefined;
   let endpoint: Promise<string> | undefined;
   let cached: { token: AccessToken; refreshAt: number } | undefined;
@@ -105,12 +116,17 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
   let refused: { error: unknown; until: number } | undefined;
 
   const getCredential = (): Promise<ClientCredential> =>
-    (credential ??= options.clientSecret !== undefined
-      ? Promise.resolve({ method: 'client_secret_basic', clientId: options.clientId, clientSecret: options.clientSecret })
-      : toAssertionKey(options.privateKey!, {
-          ...(options.keyId === undefined ? {} : { kid: options.keyId }),
-          ...(options.algorithm === undefined ? {} : { alg: options.algorithm }),
-        }).then((key) => ({ method: 'private_key_jwt', clientId: options.clientId, key })));
+    (credential ??=
+      options.clientSecret !== undefined
+        ? Promise.resolve({
+            method: "client_secret_basic",
+            clientId: options.clientId,
+            clientSecret: options.clientSecret,
+          })
+        : toAssertionKey(options.privateKey!, {
+            ...(options.keyId === undefined ? {} : { kid: options.keyId }),
+            ...(options.algorithm === undefined ? {} : { alg: options.algorithm }),
+          }).then((key) => ({ method: "private_key_jwt", clientId: options.clientId, key })));
 
   const getEndpoint = (): Promise<string> => {
     endpoint ??= options.tokenEndpoint

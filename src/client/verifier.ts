@@ -4,10 +4,10 @@
  * cooldown), `typ: at+jwt`, an algorithm allow-list, iss, aud, exp/nbf with a small skew, then scopes.
  * JWKS fetch failures are not the token's fault: they surface as LatchkeyError, not TokenVerificationError.
  */
-import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload } from 'jose';
-import { discover, normalizeIssuer, type FetchLike } from './discovery.js';
-import { LatchkeyError, TokenVerificationError } from './errors.js';
-import { requireSecureUrl } from './secure-url.js';
+import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload } from "jose";
+import { discover, normalizeIssuer, type FetchLike } from "./discovery.js";
+import { LatchkeyError, TokenVerificationError } from "./errors.js";
+import { requireSecureUrl } from "./secure-url.js";
 
 /** Claims of a Latchkey access token. */
 export interface LatchkeyClaims extends JWTPayload {
@@ -59,11 +59,11 @@ export interface Verifier {
   verify(token: string, options?: VerifyOptions): Promise<LatchkeyClaims>;
 }
 
-const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'];
+const REQUIRED_CLAIMS = ["iss", "sub", "aud", "exp", "iat", "jti", "client_id"];
 
 /** Splits a `scope` claim (RFC 6749 section 3.3: space-separated) into its tokens. */
 export function parseScope(scope: unknown): string[] {
-  return typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [];
+  return typeof scope === "string" ? scope.split(" ").filter(Boolean) : [];
 }
 
 /**
@@ -71,8 +71,8 @@ export function parseScope(scope: unknown): string[] {
  * @throws TypeError at once when `issuer` or `jwksUri` is not https (plain http only for loopback).
  */
 export function createVerifier(options: VerifierOptions): Verifier {
-  requireSecureUrl(options.issuer, 'issuer');
-  if (options.jwksUri !== undefined) requireSecureUrl(options.jwksUri, 'jwksUri');
+  requireSecureUrl(options.issuer, "issuer");
+  if (options.jwksUri !== undefined) requireSecureUrl(options.jwksUri, "jwksUri");
   const issuer = normalizeIssuer(options.issuer);
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   let jwks: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
@@ -81,7 +81,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (options.jwksUri) return options.jwksUri;
     try {
       const meta = await discover(issuer, { fetch: fetchImpl });
-      if (typeof meta.jwks_uri === 'string') return meta.jwks_uri;
+      if (typeof meta.jwks_uri === "string") return meta.jwks_uri;
     } catch {
       // Discovery is optional here: fall back to the conventional location.
     }
@@ -98,17 +98,17 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   return {
     async verify(token, verifyOptions = {}) {
-      if (typeof token !== 'string' || token.length === 0) {
-        throw new TokenVerificationError('invalid_token', 'The access token is missing');
+      if (typeof token !== "string" || token.length === 0) {
+        throw new TokenVerificationError("invalid_token", "The access token is missing");
       }
       const keySet = await getJwks();
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, keySet, {
-          typ: 'at+jwt',
+          typ: "at+jwt",
           issuer,
           audience: options.audience,
-          algorithms: options.algorithms ?? ['ES256', 'EdDSA', 'RS256'],
+          algorithms: options.algorithms ?? ["ES256", "EdDSA", "RS256"],
           clockTolerance: options.clockTolerance ?? 30,
           requiredClaims: REQUIRED_CLAIMS,
         }));
@@ -118,7 +118,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const required = verifyOptions.requiredScopes ?? [];
       const granted = new Set(parseScope(payload.scope));
       if (required.some((s) => !granted.has(s))) {
-        throw new TokenVerificationError('insufficient_scope', 'The access token lacks a required scope', {
+        throw new TokenVerificationError("insufficient_scope", "The access token lacks a required scope", {
           requiredScopes: required,
         });
       }
@@ -129,18 +129,22 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
 function toVerificationError(error: unknown): Error {
   // jose reports a JWKS that is not 200/JSON as a bare JOSEError (code ERR_JOSE_GENERIC).
-  const generic = error instanceof errors.JOSEError && error.code === 'ERR_JOSE_GENERIC';
+  const generic = error instanceof errors.JOSEError && error.code === "ERR_JOSE_GENERIC";
   if (generic || error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
-    return new LatchkeyError('invalid_response', 'The issuer JWKS could not be loaded', { cause: error });
+    return new LatchkeyError("invalid_response", "The issuer JWKS could not be loaded", { cause: error });
   }
   if (error instanceof errors.JOSEError) {
     const expired = error instanceof errors.JWTExpired;
-    return new TokenVerificationError('invalid_token', expired ? 'The access token expired' : 'The access token is invalid', {
-      cause: error,
-    });
+    return new TokenVerificationError(
+      "invalid_token",
+      expired ? "The access token expired" : "The access token is invalid",
+      {
+        cause: error,
+      },
+    );
   }
   if (error instanceof TypeError) {
-    return new LatchkeyError('network_error', 'The issuer JWKS could not be fetched', { cause: error });
+    return new LatchkeyError("network_error", "The issuer JWKS could not be fetched", { cause: error });
   }
-  return new TokenVerificationError('invalid_token', 'The access token is invalid', { cause: error });
+  return new TokenVerificationError("invalid_token", "The access token is invalid", { cause: error });
 }

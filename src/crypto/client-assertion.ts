@@ -6,7 +6,16 @@
  * server cannot be replayed at another endpoint of it), and `typ` is `client-authentication+jwt` or absent.
  * Verification returns a verdict; the caller turns any failure into the one invalid_client response.
  */
-import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK } from "jose";
+import {
+  calculateJwkThumbprint,
+  decodeJwt,
+  decodeProtectedHeader,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  type JWK,
+} from "jose";
 import { ASSERTION_CLOCK_SKEW_SECONDS, MAX_ASSERTION_LIFETIME_SECONDS } from "../tunables";
 
 export type ClientKeyAlg = "ES256" | "EdDSA";
@@ -24,11 +33,21 @@ export interface ClientPublicKey {
  * Checks a public JWK (already shape-checked at the edge) by importing it, and returns its canonical public
  * form, algorithm and thumbprint; null when it is not a usable P-256 or Ed25519 public key.
  */
-export async function toClientPublicKey(jwk: { kty: string; crv: string; x: string; y?: string }): Promise<ClientPublicKey | null> {
+export async function toClientPublicKey(jwk: {
+  kty: string;
+  crv: string;
+  x: string;
+  y?: string;
+}): Promise<ClientPublicKey | null> {
   const alg: ClientKeyAlg | null =
-    jwk.kty === "EC" && jwk.crv === "P-256" && jwk.y !== undefined ? "ES256" : jwk.kty === "OKP" && jwk.crv === "Ed25519" && jwk.y === undefined ? "EdDSA" : null;
+    jwk.kty === "EC" && jwk.crv === "P-256" && jwk.y !== undefined
+      ? "ES256"
+      : jwk.kty === "OKP" && jwk.crv === "Ed25519" && jwk.y === undefined
+        ? "EdDSA"
+        : null;
   if (!alg) return null;
-  const publicJwk: JWK = alg === "ES256" ? { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y } : { kty: "OKP", crv: "Ed25519", x: jwk.x };
+  const publicJwk: JWK =
+    alg === "ES256" ? { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y } : { kty: "OKP", crv: "Ed25519", x: jwk.x };
   try {
     await importJWK(publicJwk, alg);
   } catch {
@@ -108,7 +127,11 @@ function soleAudience(aud: unknown, issuer: string): boolean {
 export type AssertionVerdict = { ok: true; jti: string; expMs: number } | { ok: false; reason: string };
 
 /** Verifies a client assertion against one stored key (or the decoy when `key` is null). */
-export async function verifyClientAssertion(assertion: string, key: ClientPublicKey | null, expect: AssertionExpectations): Promise<AssertionVerdict> {
+export async function verifyClientAssertion(
+  assertion: string,
+  key: ClientPublicKey | null,
+  expect: AssertionExpectations,
+): Promise<AssertionVerdict> {
   const used = key ?? (await decoyKey());
   let payload;
   let protectedHeader;
@@ -123,19 +146,27 @@ export async function verifyClientAssertion(assertion: string, key: ClientPublic
       clockTolerance: ASSERTION_CLOCK_SKEW_SECONDS,
     }));
   } catch (err) {
-    return { ok: false, reason: key ? `assertion rejected: ${(err as Error).message}` : "no live key of this client matches kid and alg" };
+    return {
+      ok: false,
+      reason: key ? `assertion rejected: ${(err as Error).message}` : "no live key of this client matches kid and alg",
+    };
   }
   if (!key) return { ok: false, reason: "no live key of this client matches kid and alg" };
-  if (!acceptableTyp(protectedHeader.typ)) return { ok: false, reason: "assertion typ is neither client-authentication+jwt nor absent" };
+  if (!acceptableTyp(protectedHeader.typ))
+    return { ok: false, reason: "assertion typ is neither client-authentication+jwt nor absent" };
   if (!soleAudience(payload.aud, expect.issuer)) return { ok: false, reason: "assertion aud is not the issuer alone" };
   const nowS = Math.floor(expect.nowMs / 1000);
   const exp = payload.exp as number;
-  if (exp - nowS > MAX_ASSERTION_LIFETIME_SECONDS + ASSERTION_CLOCK_SKEW_SECONDS) return { ok: false, reason: "assertion lives too long" };
+  if (exp - nowS > MAX_ASSERTION_LIFETIME_SECONDS + ASSERTION_CLOCK_SKEW_SECONDS)
+    return { ok: false, reason: "assertion lives too long" };
   if (payload.iat !== undefined) {
-    if (payload.iat > nowS + ASSERTION_CLOCK_SKEW_SECONDS) return { ok: false, reason: "assertion issued in the future" };
-    if (exp - payload.iat > MAX_ASSERTION_LIFETIME_SECONDS) return { ok: false, reason: "assertion lifetime over five minutes" };
+    if (payload.iat > nowS + ASSERTION_CLOCK_SKEW_SECONDS)
+      return { ok: false, reason: "assertion issued in the future" };
+    if (exp - payload.iat > MAX_ASSERTION_LIFETIME_SECONDS)
+      return { ok: false, reason: "assertion lifetime over five minutes" };
   }
   const jti = payload.jti;
-  if (typeof jti !== "string" || jti.length === 0 || jti.length > 256) return { ok: false, reason: "missing or oversized jti" };
+  if (typeof jti !== "string" || jti.length === 0 || jti.length > 256)
+    return { ok: false, reason: "missing or oversized jti" };
   return { ok: true, jti, expMs: exp * 1000 };
 }

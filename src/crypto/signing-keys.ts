@@ -90,11 +90,18 @@ export async function openPrivateJwk(secrets: WrappingSecrets, kid: string, enve
   for (const secret of [secrets.current, secrets.previous]) {
     if (secret && (await keyId(secret)) === id) return decrypt(secret, kid, iv, ciphertext);
   }
-  throw new Error(`key envelope for ${kid} is under key id ${id}: neither KEY_ENCRYPTION_KEY nor KEY_ENCRYPTION_KEY_PREVIOUS`);
+  throw new Error(
+    `key envelope for ${kid} is under key id ${id}: neither KEY_ENCRYPTION_KEY nor KEY_ENCRYPTION_KEY_PREVIOUS`,
+  );
 }
 
 /** Decrypts an envelope made by sealPrivateJwk and imports it as a signing key. */
-export async function openPrivateKey(secrets: WrappingSecrets, kid: string, alg: SigningAlg, envelope: string): Promise<CryptoKey> {
+export async function openPrivateKey(
+  secrets: WrappingSecrets,
+  kid: string,
+  alg: SigningAlg,
+  envelope: string,
+): Promise<CryptoKey> {
   return (await importJWK(await openPrivateJwk(secrets, kid, envelope), alg)) as CryptoKey;
 }
 

@@ -34,15 +34,27 @@ export interface AuditCatalog {
     };
   };
   "credential.revoke": { target: "credential"; detail: { label: string; cancelled_setup_codes: number } };
-  "credential.secret.rotate": { target: "credential"; detail: { new_secret: string; hint: string; previous_secrets_expire_at: string } };
+  "credential.secret.rotate": {
+    target: "credential";
+    detail: { new_secret: string; hint: string; previous_secrets_expire_at: string };
+  };
   "credential.secret.retire": { target: "credential"; detail: { secret: string; hint: string } };
   "credential.key.retire": { target: "credential"; detail: { key: string; thumbprint: string } };
   "credential.setup_code.create": { target: "credential"; detail: { expires_at: string; mode: SetupMode } };
   "credential.claim": {
     target: "credential";
-    detail: { mode: SetupMode; hostname: string | null; key_thumbprint: string | null; provisioned: string; code_created_by: string };
+    detail: {
+      mode: SetupMode;
+      hostname: string | null;
+      key_thumbprint: string | null;
+      provisioned: string;
+      code_created_by: string;
+    };
   };
-  "setup_code.replay": { target: "credential"; detail: { code_ref: string; consumed_at: string; hostname: string | null } };
+  "setup_code.replay": {
+    target: "credential";
+    detail: { code_ref: string; consumed_at: string; hostname: string | null };
+  };
   "resource.create": { target: "resource"; detail: { uri: string; scopes: readonly string[] } };
   "auth.sign_in": { target: "session"; detail: { method: "password" } };
   "auth.sign_in.failure": { target: "user"; detail: { reason: SignInFailure } };

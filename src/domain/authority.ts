@@ -24,7 +24,8 @@ export function authorityShortfall(held: ReadonlySet<string>, grants: readonly G
 
 const REFUSALS = {
   grant: "You can grant only the management scopes you hold yourself.",
-  actFor: "This credential holds management scopes you do not hold: only a caller holding all of them can give it a new secret, key or setup code.",
+  actFor:
+    "This credential holds management scopes you do not hold: only a caller holding all of them can give it a new secret, key or setup code.",
 } as const;
 
 /**

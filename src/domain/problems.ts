@@ -94,12 +94,15 @@ export class ProblemError extends Error {
 
 /** Builders for the problems raised in many places; single-use ones are built with their code where they arise. */
 export const problems = {
-  badRequest: (detail: string, options?: Pick<ProblemOptions, "errors">) => new ProblemError("invalid_request", detail, options),
+  badRequest: (detail: string, options?: Pick<ProblemOptions, "errors">) =>
+    new ProblemError("invalid_request", detail, options),
   unauthorized: () => new ProblemError("unauthorized", "Send a valid access token or sign in."),
   forbidden: (detail = "You are not allowed to do this.") => new ProblemError("forbidden", detail),
   notFound: (what: string) => new ProblemError("not_found", `No such ${what}.`),
   conflict: (detail: string) => new ProblemError("conflict", detail),
-  methodNotAllowed: (allow: string) => new ProblemError("method_not_allowed", "This endpoint does not accept this method.", { allow }),
-  payloadTooLarge: (maxBytes: number) => new ProblemError("payload_too_large", "The request body is too large.", { maxBytes }),
+  methodNotAllowed: (allow: string) =>
+    new ProblemError("method_not_allowed", "This endpoint does not accept this method.", { allow }),
+  payloadTooLarge: (maxBytes: number) =>
+    new ProblemError("payload_too_large", "The request body is too large.", { maxBytes }),
   rateLimited: (retryAfterSeconds: number) => new ProblemError("rate_limited", "Retry later.", { retryAfterSeconds }),
 };

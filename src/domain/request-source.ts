@@ -15,7 +15,10 @@ function ipv4(value: string): string | null {
 
 /** The eight 16-bit groups of an IPv6 address (a trailing dotted IPv4 becomes two groups), or null. */
 function ipv6Groups(value: string): number[] | null {
-  const text = value.replace(/^\[|\]$/g, "").replace(/%.*$/, "").toLowerCase();
+  const text = value
+    .replace(/^\[|\]$/g, "")
+    .replace(/%.*$/, "")
+    .toLowerCase();
   if (!text.includes(":")) return null;
   const halves = text.split("::");
   if (halves.length > 2) return null;
@@ -55,5 +58,8 @@ export function requestSource(address: string | undefined): string {
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
     return `4:${groups[6]! >> 8}.${groups[6]! & 255}.${groups[7]! >> 8}.${groups[7]! & 255}`;
   }
-  return `6:${groups.slice(0, 4).map((g) => g.toString(16)).join(":")}`;
+  return `6:${groups
+    .slice(0, 4)
+    .map((g) => g.toString(16))
+    .join(":")}`;
 }

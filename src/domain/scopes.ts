@@ -39,7 +39,11 @@ export type GrantSelection =
  * Picks the resource and scopes for a token. Omitted resource: the credential's first grant.
  * Omitted scope: everything granted on that resource. Anything not granted is refused, never narrowed.
  */
-export function selectGrant(grants: Grant[], resource: string | undefined, scopes: string[] | undefined): GrantSelection {
+export function selectGrant(
+  grants: Grant[],
+  resource: string | undefined,
+  scopes: string[] | undefined,
+): GrantSelection {
   const grant = resource === undefined ? grants[0] : grants.find((g) => g.resource === resource);
   if (!grant) return { ok: false, error: "invalid_target" };
   if (scopes === undefined) return { ok: true, resource: grant.resource, scopes: [...grant.scopes] };

@@ -7,7 +7,6 @@
 import { serviceActor } from "./actors";
 import { MANAGEMENT_RESOURCE } from "./management";
 
-
 export interface AccessTokenClaims {
   iss: string;
   sub: string;

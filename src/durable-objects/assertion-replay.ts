@@ -38,6 +38,11 @@ export class AssertionReplay extends DurableObject<unknown> {
 }
 
 /** Records a client's assertion jti; false when it is a replay. */
-export function rememberAssertion(ns: DurableObjectNamespace<AssertionReplay>, clientId: string, jti: string, keepUntilMs: number): Promise<boolean> {
+export function rememberAssertion(
+  ns: DurableObjectNamespace<AssertionReplay>,
+  clientId: string,
+  jti: string,
+  keepUntilMs: number,
+): Promise<boolean> {
   return ns.get(ns.idFromName(clientId)).remember(jti, keepUntilMs);
 }

@@ -52,7 +52,8 @@ export class SetupCode extends DurableObject<unknown> {
   /** Puts a consumed code back when the step after it failed, so the holder can retry. */
   async release(consumedAt: number): Promise<void> {
     const record = await this.ctx.storage.get<SetupCodeRecord>(RECORD_KEY);
-    if (record && record.consumedAt === consumedAt) await this.ctx.storage.put(RECORD_KEY, { ...record, consumedAt: null });
+    if (record && record.consumedAt === consumedAt)
+      await this.ctx.storage.put(RECORD_KEY, { ...record, consumedAt: null });
   }
 
   /** Cancels a code (its credential was revoked, or a newer code replaced it). */
@@ -76,7 +77,10 @@ export function setupCodeObject(ns: DurableObjectNamespace<SetupCode>, codeHash:
 }
 
 /** Cancels the objects of codes that were replaced or whose credential was revoked. Best effort: D1 also marks them. */
-export async function cancelSetupCodeObjects(ns: DurableObjectNamespace<SetupCode>, codeHashes: string[]): Promise<void> {
+export async function cancelSetupCodeObjects(
+  ns: DurableObjectNamespace<SetupCode>,
+  codeHashes: string[],
+): Promise<void> {
   const results = await Promise.allSettled(codeHashes.map((hash) => setupCodeObject(ns, hash).cancel()));
   for (const r of results) {
     if (r.status === "rejected") log.error("setup_code_cancel_failed", { error: String(r.reason) });

@@ -66,7 +66,8 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
 /** Requires a person (cookie or Access), not a machine credential. */
 export function requirePerson(): MiddlewareHandler<AppEnv> {
   return async function personCheck(c, next) {
-    if (c.var.principal.kind !== "person") throw problems.forbidden("This endpoint is for people signed in to the console.");
+    if (c.var.principal.kind !== "person")
+      throw problems.forbidden("This endpoint is for people signed in to the console.");
     await next();
   };
 }

@@ -17,9 +17,13 @@ export function bootstrapAuth(): MiddlewareHandler<AppEnv> {
   return async function bootstrapAuth(c, next) {
     const { config } = ctxOf(c);
     if (!config.bootstrapToken) throw problems.notFound("endpoint");
-    if (!(await withinLimit(c.env.AUTH_FAILURE_LIMITER, `bootstrap|${clientIp(c)}`))) throw problems.rateLimited(AUTH_FAILURE_WINDOW_SECONDS);
+    if (!(await withinLimit(c.env.AUTH_FAILURE_LIMITER, `bootstrap|${clientIp(c)}`)))
+      throw problems.rateLimited(AUTH_FAILURE_WINDOW_SECONDS);
     const presented = /^Bearer +(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? "";
-    const [expected, given] = await Promise.all([keyedHash(config.secretPepper, config.bootstrapToken), keyedHash(config.secretPepper, presented)]);
+    const [expected, given] = await Promise.all([
+      keyedHash(config.secretPepper, config.bootstrapToken),
+      keyedHash(config.secretPepper, presented),
+    ]);
     if (!digestsEqual(expected, given)) throw problems.unauthorized();
     await next();
   };

@@ -12,7 +12,8 @@ export const NO_STORE_HEADERS = { "Cache-Control": "no-store", Pragma: "no-cache
 /** RFC 6749 section 5.2 error response. */
 export function oauthErrorResponse(err: OAuthError): Response {
   const headers = new Headers({ "Content-Type": "application/json", ...NO_STORE_HEADERS });
-  if (err.status === 401 && err.basicChallenge) headers.set("WWW-Authenticate", 'Basic realm="latchkey", charset="UTF-8"');
+  if (err.status === 401 && err.basicChallenge)
+    headers.set("WWW-Authenticate", 'Basic realm="latchkey", charset="UTF-8"');
   if (err.retryAfterSeconds !== undefined) headers.set("Retry-After", String(err.retryAfterSeconds));
   if (err.allow !== undefined) headers.set("Allow", err.allow);
   return new Response(JSON.stringify({ error: err.code, error_description: err.description }), {
@@ -68,10 +69,13 @@ export function renderError(err: Error, c: Context): Response {
   if (!isOAuthPath(c.req.path) && isStorageOutage(err)) {
     log.error("storage_unavailable", { path: c.req.path, error: String(err) });
     return problemResponse(
-      new ProblemError("temporarily_unavailable", "The database is unavailable; nothing was changed. Retry later.", { retryAfterSeconds: 5 }),
+      new ProblemError("temporarily_unavailable", "The database is unavailable; nothing was changed. Retry later.", {
+        retryAfterSeconds: 5,
+      }),
     );
   }
   log.error("unhandled_error", { path: c.req.path, error: String(err), stack: err.stack });
-  if (isOAuthPath(c.req.path)) return oauthErrorResponse(new OAuthError("server_error", OAUTH_DESCRIPTIONS.serverError));
+  if (isOAuthPath(c.req.path))
+    return oauthErrorResponse(new OAuthError("server_error", OAUTH_DESCRIPTIONS.serverError));
   return problemResponse(new ProblemError("server_error", "The server could not handle the request."));
 }

@@ -17,7 +17,15 @@ import { resolveSession, sessionCookieName } from "../services/sessions";
 import { ctxOf } from "./request-context";
 
 function principalOf(user: UserRow, auth: PersonPrincipal["auth"], session: SessionRow | null): PersonPrincipal {
-  return { kind: "person", tenantId: user.tenantId, actor: userActor(user.email), user, auth, session, scopes: new Set(scopesOfRole(user.role)) };
+  return {
+    kind: "person",
+    tenantId: user.tenantId,
+    actor: userActor(user.email),
+    user,
+    auth,
+    session,
+    scopes: new Set(scopesOfRole(user.role)),
+  };
 }
 
 /** The session cookie's value, if the request carries one. */

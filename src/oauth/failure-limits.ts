@@ -17,7 +17,12 @@ export type TokenLimiters = Pick<Env, "TOKEN_SOURCE_LIMITER" | "AUTH_FAILURE_LIM
 const overUntil = new Map<string, number>();
 
 /** Counts one failure against `key`; returns the Retry-After in seconds when the key is over its limit. */
-async function countFailure(limiter: RateLimit, key: string, windowSeconds: number, nowMs: number): Promise<number | null> {
+async function countFailure(
+  limiter: RateLimit,
+  key: string,
+  windowSeconds: number,
+  nowMs: number,
+): Promise<number | null> {
   const until = overUntil.get(key);
   if (until !== undefined) {
     if (until > nowMs) return Math.max(1, Math.ceil((until - nowMs) / 1000));
@@ -42,7 +47,9 @@ export async function recordTokenFailure(
 ): Promise<number | null> {
   const [bySource, byClient] = await Promise.all([
     countFailure(limiters.TOKEN_SOURCE_LIMITER, source, TOKEN_SOURCE_WINDOW_SECONDS, nowMs),
-    clientId === null ? null : countFailure(limiters.AUTH_FAILURE_LIMITER, `${clientId}|${source}`, AUTH_FAILURE_WINDOW_SECONDS, nowMs),
+    clientId === null
+      ? null
+      : countFailure(limiters.AUTH_FAILURE_LIMITER, `${clientId}|${source}`, AUTH_FAILURE_WINDOW_SECONDS, nowMs),
   ]);
   if (bySource === null && byClient === null) return null;
   return Math.max(bySource ?? 0, byClient ?? 0);

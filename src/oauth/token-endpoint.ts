@@ -25,7 +25,11 @@ import { readOAuthForm } from "./form";
 import { grantFor, type Grant, type IssuedToken } from "./grants";
 
 /** RFC 6749 section 5.1: a token response is JSON and must not be cached. */
-const TOKEN_RESPONSE_HEADERS = { "Content-Type": "application/json", "Cache-Control": "no-store", Pragma: "no-cache" } as const;
+const TOKEN_RESPONSE_HEADERS = {
+  "Content-Type": "application/json",
+  "Cache-Control": "no-store",
+  Pragma: "no-cache",
+} as const;
 
 const rateLimited = (retryAfterSeconds: number, reason: string) =>
   new OAuthError("slow_down", D.rateLimited, { retryAfterSeconds, reason });
@@ -58,12 +62,18 @@ async function refusal(
 
 /** Only verified requests reach this count, so nobody but the credential's holder can spend its budget. */
 async function limitPerCredential(ctx: RequestContext, client: AuthenticatedClient): Promise<void> {
-  if (!(await withinMintLimit(ctx.env, client.credential.id))) throw rateLimited(TOKEN_CLIENT_WINDOW_SECONDS, "per-credential mint limit");
+  if (!(await withinMintLimit(ctx.env, client.credential.id)))
+    throw rateLimited(TOKEN_CLIENT_WINDOW_SECONDS, "per-credential mint limit");
 }
 
 /** Background usage and pepper renewal, and exactly one token_minted event. */
 function recordMint(ctx: RequestContext, client: AuthenticatedClient, issued: IssuedToken, nowMs: number): void {
-  const flush = noteMint(ctx, client.credential.id, { id: client.authenticatorId, kind: client.authenticatorKind }, nowMs);
+  const flush = noteMint(
+    ctx,
+    client.credential.id,
+    { id: client.authenticatorId, kind: client.authenticatorKind },
+    nowMs,
+  );
   if (flush) ctx.background(flush);
   const renewal = renewSecretHashLater(ctx, client.secretRehash);
   if (renewal) ctx.background(renewal);
@@ -82,7 +92,12 @@ function recordMint(ctx: RequestContext, client: AuthenticatedClient, issued: Is
 
 /** RFC 6749 section 5.1 successful response. */
 function respond(issued: IssuedToken): Response {
-  const body = { access_token: issued.accessToken, token_type: "Bearer", expires_in: issued.expiresIn, scope: issued.claims.scope };
+  const body = {
+    access_token: issued.accessToken,
+    token_type: "Bearer",
+    expires_in: issued.expiresIn,
+    scope: issued.claims.scope,
+  };
   return new Response(JSON.stringify(body), { status: 200, headers: TOKEN_RESPONSE_HEADERS });
 }
 

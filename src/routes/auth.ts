@@ -26,7 +26,10 @@ function facts(c: Context<AppEnv>): RequestFacts {
 }
 
 function withCookie(c: Context<AppEnv>, token: string) {
-  return { ...NO_STORE_HEADERS, "Set-Cookie": sessionCookie(ctxOf(c).config.issuer, token, SESSION_ABSOLUTE_MS / 1000) };
+  return {
+    ...NO_STORE_HEADERS,
+    "Set-Cookie": sessionCookie(ctxOf(c).config.issuer, token, SESSION_ABSOLUTE_MS / 1000),
+  };
 }
 
 export const authRoutes = new Hono<AppEnv>();
@@ -85,7 +88,11 @@ meRoutes.get("/me", (c) => {
   const p = c.var.principal;
   const scopes = [...p.scopes].sort();
   if (p.kind === "credential") {
-    return c.json({ user: null, credential: { client_id: p.clientId, name: p.actor }, session: null, scopes, auth: "bearer" }, 200, NO_STORE_HEADERS);
+    return c.json(
+      { user: null, credential: { client_id: p.clientId, name: p.actor }, session: null, scopes, auth: "bearer" },
+      200,
+      NO_STORE_HEADERS,
+    );
   }
   const session = p.session ? { id: p.session.id, expires_at: iso(sessionExpiry(p.session)) } : null;
   return c.json({ user: userView(p.user), session, scopes, auth: p.auth }, 200, NO_STORE_HEADERS);

@@ -21,7 +21,12 @@ bootstrapRoutes.post("/api/v1/bootstrap", bootstrapAuth(), validate("json", boot
   const facts = { ip: clientIp(c), userAgent: c.req.header("user-agent") ?? null };
   const created = await bootstrapCredential(ctx, facts, c.req.valid("json").recreate, ctx.clock());
   return c.json(
-    { issuer: ctx.config.issuer, client_id: created.clientId, client_secret: created.clientSecret, resource: created.resource },
+    {
+      issuer: ctx.config.issuer,
+      client_id: created.clientId,
+      client_secret: created.clientSecret,
+      resource: created.resource,
+    },
     201,
     NO_STORE_HEADERS,
   );

@@ -38,11 +38,19 @@ setupRoutes.post(
     const nowMs = ctx.clock();
     if (!(await isWellFormedSetupCode(body.code))) throw invalidSetupCode();
     const key = body.public_jwk ? await toClientPublicKey(body.public_jwk) : null;
-    if (body.mode === "key" && !key) throw problems.badRequest("public_jwk is not a valid P-256 or Ed25519 public key.");
+    if (body.mode === "key" && !key)
+      throw problems.badRequest("public_jwk is not a valid P-256 or Ed25519 public key.");
     const ip = c.req.header("cf-connecting-ip") ?? null;
     const redeemed = await redeemSetupCode(
       ctx,
-      { code: body.code, mode: body.mode, key, hostname: body.hostname ?? null, ip, userAgent: c.req.header("user-agent") ?? null },
+      {
+        code: body.code,
+        mode: body.mode,
+        key,
+        hostname: body.hostname ?? null,
+        ip,
+        userAgent: c.req.header("user-agent") ?? null,
+      },
       nowMs,
     );
     const { issuer } = ctx.config;

@@ -27,7 +27,9 @@ export const wellKnownRoutes = new Hono<AppEnv>();
 wellKnownRoutes.get("/.well-known/jwks.json", async (c) => {
   const nowMs = Date.now();
   const { rows } = await keyRing(ctxOf(c), nowMs);
-  const keys = rows.filter((r) => isPublished(r, nowMs)).map((r) => publicOnly({ ...r.publicJwk, alg: r.alg, use: "sig" }));
+  const keys = rows
+    .filter((r) => isPublished(r, nowMs))
+    .map((r) => publicOnly({ ...r.publicJwk, alg: r.alg, use: "sig" }));
   c.header("Cache-Control", `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
   return c.json({ keys });
 });

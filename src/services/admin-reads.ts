@@ -17,10 +17,12 @@ import { requireCredential } from "./credentials";
 type Deps = Pick<RequestContext, "db">;
 
 /** The tenant's audit events, newest first, as filtered. */
-export const auditEvents = (ctx: Deps, tenantId: string, filter: AuditFilter) => listAuditEvents(ctx.db, tenantId, filter);
+export const auditEvents = (ctx: Deps, tenantId: string, filter: AuditFilter) =>
+  listAuditEvents(ctx.db, tenantId, filter);
 
 /** The tenant's credentials, as filtered by stored status and group. */
-export const tenantCredentials = (ctx: Deps, tenantId: string, filter: CredentialListFilter) => listCredentials(ctx.db, tenantId, filter);
+export const tenantCredentials = (ctx: Deps, tenantId: string, filter: CredentialListFilter) =>
+  listCredentials(ctx.db, tenantId, filter);
 
 /** One credential re-read with its secrets, public keys and latest setup code; 404 when it is gone. */
 export async function credentialDetail(ctx: Deps, credential: Pick<CredentialRow, "tenantId" | "id">) {

@@ -19,16 +19,28 @@ export const BOOTSTRAP_LABEL = "latchkey-admin";
 export async function bootstrapCredential(ctx: CredentialDeps, facts: RequestFacts, recreate: boolean, nowMs: number) {
   await ensureTenant(ctx.db, DEFAULT_TENANT_ID, "Default", nowMs);
   const scopes = MANAGEMENT_SCOPES.map((s) => s.name);
-  const who: Actor = { tenantId: DEFAULT_TENANT_ID, actor: SYSTEM_ACTORS.bootstrap, ...facts, authority: new Set(scopes) };
+  const who: Actor = {
+    tenantId: DEFAULT_TENANT_ID,
+    actor: SYSTEM_ACTORS.bootstrap,
+    ...facts,
+    authority: new Set(scopes),
+  };
   const existing = await findActiveByLabel(ctx.db, DEFAULT_TENANT_ID, BOOTSTRAP_LABEL);
   if (existing) {
-    if (!recreate) throw problems.conflict("The bootstrap credential already exists. Re-run with --recreate to replace it.");
+    if (!recreate)
+      throw problems.conflict("The bootstrap credential already exists. Re-run with --recreate to replace it.");
     await revokeCredential(ctx, who, existing, nowMs);
   }
   const created = await createCredential(
     ctx,
     who,
-    { label: BOOTSTRAP_LABEL, grants: [{ resource: MANAGEMENT_RESOURCE, scopes }], groups: ["latchkey-admins"], expiresAt: null, tokenLifetime: null },
+    {
+      label: BOOTSTRAP_LABEL,
+      grants: [{ resource: MANAGEMENT_RESOURCE, scopes }],
+      groups: ["latchkey-admins"],
+      expiresAt: null,
+      tokenLifetime: null,
+    },
     nowMs,
   );
   return { clientId: created.credential.id, clientSecret: created.clientSecret, resource: MANAGEMENT_RESOURCE };

@@ -15,7 +15,13 @@ import type { Actor, CredentialDeps as Deps } from "./credentials";
 const alreadyRetired = () => problems.conflict("This key is already retired.");
 
 /** Retires a key (named by its id or its thumbprint) at once; it stops authenticating everywhere. */
-export async function retireCredentialKey(ctx: Deps, who: Actor, credential: CredentialRow, keyRef: string, nowMs: number): Promise<void> {
+export async function retireCredentialKey(
+  ctx: Deps,
+  who: Actor,
+  credential: CredentialRow,
+  keyRef: string,
+  nowMs: number,
+): Promise<void> {
   const { db } = ctx;
   const key = (await listKeys(db, who.tenantId, credential.id)).find((k) => k.id === keyRef || k.thumbprint === keyRef);
   if (!key) throw problems.notFound("key");
@@ -24,11 +30,21 @@ export async function retireCredentialKey(ctx: Deps, who: Actor, credential: Cre
     retireKey(db, credential.id, key.id, nowMs),
     auditInsertIf(
       db,
-      { ...who, at: nowMs, action: "credential.key.retire", targetType: "credential", targetId: credential.id, detail: { key: key.id, thumbprint: key.thumbprint } },
+      {
+        ...who,
+        at: nowMs,
+        action: "credential.key.retire",
+        targetType: "credential",
+        targetId: credential.id,
+        detail: { key: key.id, thumbprint: key.thumbprint },
+      },
       previousStatementChanged(),
     ),
     touchCredential(db, credential.id, nowMs),
   ]);
   if (retired.meta.changes === 0) throw alreadyRetired();
-  await publishCredentialChange(ctx, who.tenantId, credential.id, nowMs, { background: ctx.background, hint: { retired: [key.id] } });
+  await publishCredentialChange(ctx, who.tenantId, credential.id, nowMs, {
+    background: ctx.background,
+    hint: { retired: [key.id] },
+  });
 }

@@ -23,7 +23,9 @@ export interface LoadedClient {
 /** Loads `clientId` for authentication at `nowMs`: one KV read (memoised) and at most one D1 read. */
 export async function loadClient(deps: ClientLookupDeps, clientId: string, nowMs: number): Promise<LoadedClient> {
   const revocationRead = readRevocation(deps.revocations, clientId, nowMs);
-  const speculative = hasCachedCredential(clientId, nowMs) ? null : findForAuthentication(deps.replica(), clientId, nowMs);
+  const speculative = hasCachedCredential(clientId, nowMs)
+    ? null
+    : findForAuthentication(deps.replica(), clientId, nowMs);
   speculative?.catch(() => undefined);
   const revocation = await revocationRead;
   const changedAt = revocation?.updatedAt ?? 0;

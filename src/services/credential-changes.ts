@@ -30,7 +30,12 @@ export interface PublishOptions {
 }
 
 /** The entry as the D1 primary has it now; null when the credential does not exist. */
-async function entryFromD1(db: PublishDeps["db"], tenantId: string, credentialId: string, nowMs: number): Promise<{ entry: RevocationEntry; changedAt: number } | null> {
+async function entryFromD1(
+  db: PublishDeps["db"],
+  tenantId: string,
+  credentialId: string,
+  nowMs: number,
+): Promise<{ entry: RevocationEntry; changedAt: number } | null> {
   const [credential, secrets, keys] = await Promise.all([
     getCredential(db, tenantId, credentialId),
     listSecrets(db, tenantId, credentialId),
@@ -38,18 +43,33 @@ async function entryFromD1(db: PublishDeps["db"], tenantId: string, credentialId
   ]);
   if (!credential) return null;
   const retired = [...secrets, ...keys]
-    .filter((s) => (s.retiredAt !== null ? s.retiredAt > nowMs - RETIRED_MEMORY_MS : s.expiresAt !== null && s.expiresAt <= nowMs))
+    .filter((s) =>
+      s.retiredAt !== null ? s.retiredAt > nowMs - RETIRED_MEMORY_MS : s.expiresAt !== null && s.expiresAt <= nowMs,
+    )
     .map((s) => s.id);
-  return { entry: { revoked: credential.status === "revoked", retired, updatedAt: nowMs }, changedAt: credential.changedAt ?? credential.createdAt };
+  return {
+    entry: { revoked: credential.status === "revoked", retired, updatedAt: nowMs },
+    changedAt: credential.changedAt ?? credential.createdAt,
+  };
 }
 
 /** One attempt: D1 read, KV write, then published_at. Throws on failure (after pinning what it knows here). */
-async function publishOnce(deps: PublishDeps, tenantId: string, credentialId: string, nowMs: number, hint: PublishOptions["hint"]): Promise<void> {
+async function publishOnce(
+  deps: PublishDeps,
+  tenantId: string,
+  credentialId: string,
+  nowMs: number,
+  hint: PublishOptions["hint"],
+): Promise<void> {
   let read: Awaited<ReturnType<typeof entryFromD1>>;
   try {
     read = await entryFromD1(deps.db, tenantId, credentialId, nowMs);
   } catch (err) {
-    pinRevocation(credentialId, { revoked: hint?.revoked ?? false, retired: hint?.retired ?? [], updatedAt: nowMs }, nowMs);
+    pinRevocation(
+      credentialId,
+      { revoked: hint?.revoked ?? false, retired: hint?.retired ?? [], updatedAt: nowMs },
+      nowMs,
+    );
     throw err;
   }
   if (!read) return;
@@ -62,7 +82,13 @@ async function publishOnce(deps: PublishDeps, tenantId: string, credentialId: st
  * in the background when a `background` is given; the cron catches up whatever is still behind.
  * Resolves true when the change reached KV.
  */
-export async function publishCredentialChange(deps: PublishDeps, tenantId: string, credentialId: string, nowMs: number, opts: PublishOptions = {}): Promise<boolean> {
+export async function publishCredentialChange(
+  deps: PublishDeps,
+  tenantId: string,
+  credentialId: string,
+  nowMs: number,
+  opts: PublishOptions = {},
+): Promise<boolean> {
   forgetCredential(credentialId);
   try {
     await publishOnce(deps, tenantId, credentialId, nowMs, opts.hint);
@@ -74,7 +100,12 @@ export async function publishCredentialChange(deps: PublishDeps, tenantId: strin
   }
 }
 
-async function retryInBackground(deps: PublishDeps, tenantId: string, credentialId: string, hint: PublishOptions["hint"]): Promise<void> {
+async function retryInBackground(
+  deps: PublishDeps,
+  tenantId: string,
+  credentialId: string,
+  hint: PublishOptions["hint"],
+): Promise<void> {
   for (const [i, delay] of RETRY_DELAYS_MS.entries()) {
     await new Promise((resolve) => setTimeout(resolve, delay));
     try {

@@ -21,21 +21,36 @@ export interface CredentialPatch {
 }
 
 /** Applies a patch to an active credential: 409 when revoked, 400 for bad or widened grants, 403 beyond the caller's authority. */
-export async function changeCredential(ctx: Deps, who: Actor, credential: CredentialRow, patch: CredentialPatch, nowMs: number): Promise<void> {
+export async function changeCredential(
+  ctx: Deps,
+  who: Actor,
+  credential: CredentialRow,
+  patch: CredentialPatch,
+  nowMs: number,
+): Promise<void> {
   const { db } = ctx;
   if (credential.status === "revoked") throw problems.conflict("A revoked credential cannot be changed.");
   if (patch.grants) {
     const grantProblem = checkGrants(patch.grants, await listResources(db, who.tenantId));
     if (grantProblem) throw problems.badRequest(grantProblem);
     if (!isNarrowing(credential.grants, patch.grants)) {
-      throw problems.badRequest("Grants may only shrink after creation; a scope can be granted only when a credential is created.");
+      throw problems.badRequest(
+        "Grants may only shrink after creation; a scope can be granted only when a credential is created.",
+      );
     }
     assertAuthority(who.authority, patch.grants, "grant");
   }
   const detail = { before: { groups: credential.groups, grants: credential.grants }, after: patch };
   await db.batch([
     updateCredential(db, who.tenantId, credential.id, patch),
-    auditInsert(db, { ...who, at: nowMs, action: "credential.update", targetType: "credential", targetId: credential.id, detail }),
+    auditInsert(db, {
+      ...who,
+      at: nowMs,
+      action: "credential.update",
+      targetType: "credential",
+      targetId: credential.id,
+      detail,
+    }),
     touchCredential(db, credential.id, nowMs),
   ]);
   await publishCredentialChange(ctx, who.tenantId, credential.id, nowMs, { background: ctx.background });

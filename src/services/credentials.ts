@@ -40,7 +40,10 @@ import type { CredentialRow, CredentialSecretRow } from "../storage/schema";
 import { publishCredentialChange } from "./credential-changes";
 
 /** What the credential services use: the D1 primary, config, KV and setup-code objects, the logger and background work. */
-export type CredentialDeps = Pick<RequestContext, "db" | "config" | "revocations" | "setupCodes" | "log" | "background">;
+export type CredentialDeps = Pick<
+  RequestContext,
+  "db" | "config" | "revocations" | "setupCodes" | "log" | "background"
+>;
 type Deps = CredentialDeps;
 
 type CreateDetail = AuditDetail<"credential.create">;
@@ -64,7 +67,14 @@ export interface NewCredentialInput {
 }
 
 /** A new secret and its row (hash only); `id` is fixed by callers that must be able to retry idempotently. */
-export async function newSecretRow(ctx: Pick<RequestContext, "config">, credentialId: string, tenantId: string, by: string, nowMs: number, id = newId("sec")) {
+export async function newSecretRow(
+  ctx: Pick<RequestContext, "config">,
+  credentialId: string,
+  tenantId: string,
+  by: string,
+  nowMs: number,
+  id = newId("sec"),
+) {
   const secret = await newClientSecret();
   const pepper = ctx.config.secretPepper;
   const row: CredentialSecretRow = {
@@ -89,12 +99,14 @@ export async function newSecretRow(ctx: Pick<RequestContext, "config">, credenti
  */
 export async function prepareCredential(ctx: Deps, who: Actor, input: NewCredentialInput, nowMs: number) {
   const { db } = ctx;
-  if (input.expiresAt !== null && input.expiresAt <= nowMs) throw problems.badRequest("expires_at must be in the future.");
+  if (input.expiresAt !== null && input.expiresAt <= nowMs)
+    throw problems.badRequest("expires_at must be in the future.");
   const catalog = await listResources(db, who.tenantId);
   const grantProblem = checkGrants(input.grants, catalog);
   if (grantProblem) throw problems.badRequest(grantProblem);
   assertAuthority(who.authority, input.grants, "grant");
-  if (await findActiveByLabel(db, who.tenantId, input.label)) throw problems.conflict("An active credential already has this label.");
+  if (await findActiveByLabel(db, who.tenantId, input.label))
+    throw problems.conflict("An active credential already has this label.");
 
   const row: CredentialRow = {
     id: newClientId(),
@@ -114,7 +126,12 @@ export async function prepareCredential(ctx: Deps, who: Actor, input: NewCredent
     changedAt: nowMs,
     publishedAt: null,
   };
-  const detail: CreateDetail = { label: row.label, grants: row.grants, groups: row.groups, write_scopes: writeScopesOf(row.grants, catalog) };
+  const detail: CreateDetail = {
+    label: row.label,
+    grants: row.grants,
+    groups: row.groups,
+    write_scopes: writeScopesOf(row.grants, catalog),
+  };
   return { row, detail };
 }
 
@@ -126,7 +143,7 @@ export async function insertNewCredential(
   who: Actor,
   prepared: { row: CredentialRow; detail: CreateDetail },
   writes: Write[],
-  nowMs: number
+  nowMs: number,
 ): Promise<void> {
   const { db } = ctx;
   const { row, detail } = prepared;
@@ -134,7 +151,14 @@ export async function insertNewCredential(
     await db.batch([
       insertCredential(db, row),
       ...writes,
-      auditInsert(db, { ...who, at: nowMs, action: "credential.create", targetType: "credential", targetId: row.id, detail }),
+      auditInsert(db, {
+        ...who,
+        at: nowMs,
+        action: "credential.create",
+        targetType: "credential",
+        targetId: row.id,
+        detail,
+      }),
     ]);
   } catch (err) {
     if (isUniqueViolation(err)) throw problems.conflict("An active credential already has this label.");
@@ -153,14 +177,23 @@ export async function createCredential(ctx: Deps, who: Actor, input: NewCredenti
 }
 
 /** Loads a credential of the caller's tenant or answers 404. */
-export async function requireCredential(ctx: Pick<RequestContext, "db">, tenantId: string, id: string): Promise<CredentialRow> {
+export async function requireCredential(
+  ctx: Pick<RequestContext, "db">,
+  tenantId: string,
+  id: string,
+): Promise<CredentialRow> {
   const credential = await getCredential(ctx.db, tenantId, id);
   if (!credential) throw problems.notFound("credential");
   return credential;
 }
 
 /** A credential with the secret or key named by a management token's `authenticator` claim, from the primary. */
-export function managementCaller(ctx: Pick<RequestContext, "db">, tenantId: string, clientId: string, authenticatorId: string) {
+export function managementCaller(
+  ctx: Pick<RequestContext, "db">,
+  tenantId: string,
+  clientId: string,
+  authenticatorId: string,
+) {
   return getCredentialWithAuthenticator(ctx.db, tenantId, clientId, authenticatorId);
 }
 
@@ -176,7 +209,11 @@ export async function revokeCredential(ctx: Deps, who: Actor, credential: Creden
   // writes the event and the other gets 409 (its remaining statements find nothing left to retire).
   const [revoked] = await db.batch([
     revokeActiveCredential(db, who.tenantId, credential.id, nowMs, who.actor),
-    auditInsertIf(db, { ...who, at: nowMs, action: "credential.revoke", targetType: "credential", targetId: credential.id, detail }, previousStatementChanged()),
+    auditInsertIf(
+      db,
+      { ...who, at: nowMs, action: "credential.revoke", targetType: "credential", targetId: credential.id, detail },
+      previousStatementChanged(),
+    ),
     retireAllSecrets(db, credential.id, nowMs),
     retireAllKeys(db, credential.id, nowMs),
     ...(pending.length > 0 ? [cancelSetupCodes(db, pending, nowMs)] : []),
@@ -184,24 +221,43 @@ export async function revokeCredential(ctx: Deps, who: Actor, credential: Creden
   ]);
   if (revoked.meta.changes === 0) throw problems.conflict("This credential is already revoked.");
   await cancelSetupCodeObjects(ctx.setupCodes, pending);
-  await publishCredentialChange(ctx, who.tenantId, credential.id, nowMs, { background: ctx.background, hint: { revoked: true } });
+  await publishCredentialChange(ctx, who.tenantId, credential.id, nowMs, {
+    background: ctx.background,
+    hint: { revoked: true },
+  });
 }
 
 /** Retires one secret now; 404 when the credential has no such secret, 409 when it is already retired (also when a concurrent retirement won). */
-export async function retireCredentialSecret(ctx: Deps, who: Actor, credential: CredentialRow, secretId: string, nowMs: number): Promise<void> {
+export async function retireCredentialSecret(
+  ctx: Deps,
+  who: Actor,
+  credential: CredentialRow,
+  secretId: string,
+  nowMs: number,
+): Promise<void> {
   const { db } = ctx;
   const secret = (await listSecrets(db, who.tenantId, credential.id)).find((s) => s.id === secretId);
   if (!secret) throw problems.notFound("secret");
   const alreadyRetired = () => problems.conflict("This secret is already retired.");
   if (secret.retiredAt !== null) throw alreadyRetired();
-  const event: AuditInput = { ...who, at: nowMs, action: "credential.secret.retire", targetType: "credential", targetId: credential.id, detail: { secret: secret.id, hint: secret.hint } };
+  const event: AuditInput = {
+    ...who,
+    at: nowMs,
+    action: "credential.secret.retire",
+    targetType: "credential",
+    targetId: credential.id,
+    detail: { secret: secret.id, hint: secret.hint },
+  };
   const [retired] = await db.batch([
     retireSecret(db, credential.id, secret.id, nowMs),
     auditInsertIf(db, event, previousStatementChanged()),
     touchCredential(db, credential.id, nowMs),
   ]);
   if (retired.meta.changes === 0) throw alreadyRetired();
-  await publishCredentialChange(ctx, who.tenantId, credential.id, nowMs, { background: ctx.background, hint: { retired: [secret.id] } });
+  await publishCredentialChange(ctx, who.tenantId, credential.id, nowMs, {
+    background: ctx.background,
+    hint: { retired: [secret.id] },
+  });
 }
 
 /**
@@ -210,10 +266,17 @@ export async function retireCredentialSecret(ctx: Deps, who: Actor, credential: 
  * the batch's statements, so of racing rotations only as many win as there are free slots; the others get 409.
  * 403 unless the caller holds every management scope the credential holds (domain/authority.ts).
  */
-export async function rotateSecret(ctx: Deps, who: Actor, credential: CredentialRow, graceSeconds: number, nowMs: number) {
+export async function rotateSecret(
+  ctx: Deps,
+  who: Actor,
+  credential: CredentialRow,
+  graceSeconds: number,
+  nowMs: number,
+) {
   assertAuthority(who.authority, credential.grants, "actFor");
   const { db } = ctx;
-  const full = () => problems.conflict("This credential already has two live secrets. Retire one before rotating again.");
+  const full = () =>
+    problems.conflict("This credential already has two live secrets. Retire one before rotating again.");
   const secrets = await listSecrets(db, who.tenantId, credential.id);
   if (secrets.filter((s) => isLive(s, nowMs)).length >= MAX_LIVE_SECRETS) throw full();
   const { secret, row } = await newSecretRow(ctx, credential.id, who.tenantId, who.actor, nowMs);

@@ -14,7 +14,10 @@ import { THROTTLE_WINDOW_MS } from "./sign-in";
 import { rotateSigningKeys } from "./signing-key-ring";
 
 /** Runs every step once at `nowMs` (the cron's scheduled time). Never throws. */
-export async function runMaintenance(ctx: Pick<RequestContext, "db" | "config" | "revocations" | "log" | "env">, nowMs: number): Promise<void> {
+export async function runMaintenance(
+  ctx: Pick<RequestContext, "db" | "config" | "revocations" | "log" | "env">,
+  nowMs: number,
+): Promise<void> {
   try {
     const result = await rotateSigningKeys(ctx, nowMs);
     ctx.log.info("maintenance", { signing_key_created: result.created ?? null });

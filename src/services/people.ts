@@ -30,12 +30,12 @@ type Deps = Pick<RequestContext, "db" | "config" | "env">;
 export const ownerExists = () => new ProblemError("owner_exists", "This instance already has an owner.");
 export const invalidInvitation = () =>
   new ProblemError("invalid_invitation", "This invitation link is unknown, used, revoked or expired.");
-const invalidSetupToken = () =>
-  new ProblemError("invalid_setup_token", "This setup link is unknown, used or expired.");
+const invalidSetupToken = () => new ProblemError("invalid_setup_token", "This setup link is unknown, used or expired.");
 const lastOwner = () => new ProblemError("last_owner", "The last owner cannot be demoted or removed.");
 const emailTaken = () => new ProblemError("email_taken", "A person with this email already exists.");
 
-const tokenHash = (ctx: Deps, purpose: string, token: string) => keyedHash(ctx.config.secretPepper, `${purpose}:${token}`);
+const tokenHash = (ctx: Deps, purpose: string, token: string) =>
+  keyedHash(ctx.config.secretPepper, `${purpose}:${token}`);
 
 /** The person with this (lower-cased) email, in any tenant; emails are unique deployment-wide. */
 export function personByEmail(ctx: Pick<RequestContext, "db">, email: string): Promise<UserRow | undefined> {
@@ -52,8 +52,23 @@ export async function createOwnerLink(ctx: Deps, facts: RequestFacts, nowMs: num
   const expiresAt = nowMs + OWNER_LINK_TTL_MS;
   await db.batch([
     people.deleteUnusedOwnerTokens(db, DEFAULT_TENANT_ID),
-    people.insertOwnerToken(db, { id, tenantId: DEFAULT_TENANT_ID, tokenHash: await tokenHash(ctx, "owner", token), createdAt: nowMs, createdBy: SYSTEM_ACTORS.bootstrap, expiresAt }),
-    auditInsert(db, { tenantId: DEFAULT_TENANT_ID, actor: SYSTEM_ACTORS.bootstrap, action: "owner.link.create", targetType: "owner_link", targetId: id, ...facts, at: nowMs }),
+    people.insertOwnerToken(db, {
+      id,
+      tenantId: DEFAULT_TENANT_ID,
+      tokenHash: await tokenHash(ctx, "owner", token),
+      createdAt: nowMs,
+      createdBy: SYSTEM_ACTORS.bootstrap,
+      expiresAt,
+    }),
+    auditInsert(db, {
+      tenantId: DEFAULT_TENANT_ID,
+      actor: SYSTEM_ACTORS.bootstrap,
+      action: "owner.link.create",
+      targetType: "owner_link",
+      targetId: id,
+      ...facts,
+      at: nowMs,
+    }),
   ]);
   return { url: `${ctx.config.issuer}/#/setup-owner?token=${token}`, expiresAt };
 }
@@ -64,12 +79,32 @@ interface NewPerson {
   password: string;
 }
 
-async function personRow(input: NewPerson & { email: string }, role: Role, createdBy: string, nowMs: number): Promise<Omit<UserRow, "tenantId">> {
-  return { id: newId("usr"), email: input.email, name: input.name, role, passwordHash: await hashPassword(input.password), createdAt: nowMs, createdBy, lastSignInAt: nowMs };
+async function personRow(
+  input: NewPerson & { email: string },
+  role: Role,
+  createdBy: string,
+  nowMs: number,
+): Promise<Omit<UserRow, "tenantId">> {
+  return {
+    id: newId("usr"),
+    email: input.email,
+    name: input.name,
+    role,
+    passwordHash: await hashPassword(input.password),
+    createdAt: nowMs,
+    createdBy,
+    lastSignInAt: nowMs,
+  };
 }
 
 /** Creates the first owner with a setup link and signs them in. */
-export async function setupOwner(ctx: Deps, token: string, input: NewPerson & { email: string }, facts: RequestFacts, nowMs: number) {
+export async function setupOwner(
+  ctx: Deps,
+  token: string,
+  input: NewPerson & { email: string },
+  facts: RequestFacts,
+  nowMs: number,
+) {
   const { db } = ctx;
   const link = await people.findOwnerToken(db, await acceptedHashes(ctx.env, `owner:${token}`));
   if (!link || !isOwnerLinkUsable(link, nowMs)) throw invalidSetupToken();
@@ -83,7 +118,16 @@ export async function setupOwner(ctx: Deps, token: string, input: NewPerson & { 
       people.claimOwnerToken(db, link.id, link.tenantId, row.id, nowMs),
       people.insertClaimedUser(db, row, { table: "owner_token", id: link.id }),
       insertSession(db, session.row),
-      auditInsert(db, { tenantId: link.tenantId, actor: userActor(row.email), action: "owner.setup", targetType: "user", targetId: row.id, ...facts, detail: { email: row.email, link: link.id }, at: nowMs }),
+      auditInsert(db, {
+        tenantId: link.tenantId,
+        actor: userActor(row.email),
+        action: "owner.setup",
+        targetType: "user",
+        targetId: row.id,
+        ...facts,
+        detail: { email: row.email, link: link.id },
+        at: nowMs,
+      }),
     ]);
   } catch (err) {
     if (isUniqueViolation(err)) throw emailTaken();
@@ -106,12 +150,29 @@ export async function createInvitation(ctx: Deps, who: Actor, email: string, rol
   if (await people.findUserByEmail(db, email)) throw emailTaken();
   const token = randomToken(32);
   const row: InvitationRow = {
-    id: newId("inv"), tenantId: who.tenantId, email, role, tokenHash: await tokenHash(ctx, "invite", token), createdAt: nowMs,
-    createdBy: who.actor, expiresAt: nowMs + INVITATION_TTL_MS, acceptedAt: null, acceptedBy: null, revokedAt: null, revokedBy: null,
+    id: newId("inv"),
+    tenantId: who.tenantId,
+    email,
+    role,
+    tokenHash: await tokenHash(ctx, "invite", token),
+    createdAt: nowMs,
+    createdBy: who.actor,
+    expiresAt: nowMs + INVITATION_TTL_MS,
+    acceptedAt: null,
+    acceptedBy: null,
+    revokedAt: null,
+    revokedBy: null,
   };
   await db.batch([
     people.insertInvitation(db, row),
-    auditInsert(db, { ...who, at: nowMs, action: "invitation.create", targetType: "invitation", targetId: row.id, detail: { email, role } }),
+    auditInsert(db, {
+      ...who,
+      at: nowMs,
+      action: "invitation.create",
+      targetType: "invitation",
+      targetId: row.id,
+      detail: { email, role },
+    }),
   ]);
   return { invitation: row, url: `${ctx.config.issuer}/#/accept-invite?token=${token}` };
 }
@@ -129,7 +190,16 @@ export async function acceptInvitation(ctx: Deps, token: string, input: NewPerso
       people.claimInvitation(db, inv.id, row.id, nowMs),
       people.insertClaimedUser(db, row, { table: "invitation", id: inv.id }),
       insertSession(db, session.row),
-      auditInsert(db, { tenantId: inv.tenantId, actor: userActor(row.email), action: "invitation.accept", targetType: "invitation", targetId: inv.id, ...facts, detail: { user: row.id, role: inv.role }, at: nowMs }),
+      auditInsert(db, {
+        tenantId: inv.tenantId,
+        actor: userActor(row.email),
+        action: "invitation.accept",
+        targetType: "invitation",
+        targetId: inv.id,
+        ...facts,
+        detail: { user: row.id, role: inv.role },
+        at: nowMs,
+      }),
     ]);
   } catch (err) {
     if (isUniqueViolation(err)) throw emailTaken();
@@ -146,7 +216,14 @@ export async function revokeInvitation(ctx: Deps, who: Actor, id: string, nowMs:
   if (invitationStatus(inv, nowMs) !== "pending") throw problems.conflict("Only a pending invitation can be revoked.");
   await db.batch([
     people.revokeInvitation(db, who.tenantId, id, nowMs, who.actor),
-    auditInsert(db, { ...who, at: nowMs, action: "invitation.revoke", targetType: "invitation", targetId: id, detail: { email: inv.email, role: inv.role } }),
+    auditInsert(db, {
+      ...who,
+      at: nowMs,
+      action: "invitation.revoke",
+      targetType: "invitation",
+      targetId: id,
+      detail: { email: inv.email, role: inv.role },
+    }),
   ]);
 }
 
@@ -166,7 +243,14 @@ export async function changeRole(ctx: Deps, who: Actor, id: string, role: Role, 
     people.setUserRole(db, who.tenantId, id, role),
     auditInsertIf(
       db,
-      { ...who, at: nowMs, action: "member.role.change", targetType: "user", targetId: id, detail: { email: user.email, before: user.role, after: role } },
+      {
+        ...who,
+        at: nowMs,
+        action: "member.role.change",
+        targetType: "user",
+        targetId: id,
+        detail: { email: user.email, before: user.role, after: role },
+      },
       people.userHasRole(id, role),
     ),
   ]);
@@ -184,7 +268,14 @@ export async function removeMember(ctx: Deps, who: Actor, id: string, nowMs: num
     people.deleteUser(db, who.tenantId, id),
     auditInsertIf(
       db,
-      { ...who, at: nowMs, action: "member.remove", targetType: "user", targetId: id, detail: { email: user.email, role: user.role } },
+      {
+        ...who,
+        at: nowMs,
+        action: "member.remove",
+        targetType: "user",
+        targetId: id,
+        detail: { email: user.email, role: user.role },
+      },
       people.userGone(id),
     ),
   ]);
@@ -192,12 +283,27 @@ export async function removeMember(ctx: Deps, who: Actor, id: string, nowMs: num
 }
 
 /** Ends a session: one's own, or anyone's in the tenant for a caller allowed to (owners). 404 otherwise. */
-export async function endSession(ctx: Deps, who: Actor & { userId: string; anyone: boolean }, id: string, nowMs: number): Promise<void> {
+export async function endSession(
+  ctx: Deps,
+  who: Actor & { userId: string; anyone: boolean },
+  id: string,
+  nowMs: number,
+): Promise<void> {
   const { db } = ctx;
   const session = await getSession(db, who.tenantId, id);
   if (!session || (session.userId !== who.userId && !who.anyone)) throw problems.notFound("session");
   await db.batch([
     deleteSession(db, who.tenantId, id),
-    auditInsert(db, { tenantId: who.tenantId, actor: who.actor, ip: who.ip, userAgent: who.userAgent, at: nowMs, action: "session.end", targetType: "session", targetId: id, detail: { user: session.userId } }),
+    auditInsert(db, {
+      tenantId: who.tenantId,
+      actor: who.actor,
+      ip: who.ip,
+      userAgent: who.userAgent,
+      at: nowMs,
+      action: "session.end",
+      targetType: "session",
+      targetId: id,
+      detail: { user: session.userId },
+    }),
   ]);
 }

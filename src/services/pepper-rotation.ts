@@ -48,13 +48,19 @@ export async function matchSecret<T extends StoredSecret>(
 ): Promise<{ matched: T | undefined; rehash?: SecretRehash }> {
   const current = lastMatch(candidates, currentHash);
   if (current) {
-    const rehash = current.pepperId === null ? { credentialId, secretId: current.id, storedHash: current.secretHash, currentHash } : undefined;
+    const rehash =
+      current.pepperId === null
+        ? { credentialId, secretId: current.id, storedHash: current.secretHash, currentHash }
+        : undefined;
     return { matched: current, rehash };
   }
   if (!config.secretPepperPrevious) return { matched: undefined };
   const previous = lastMatch(candidates, await keyedHash(config.secretPepperPrevious, secret));
   if (!previous) return { matched: undefined };
-  return { matched: previous, rehash: { credentialId, secretId: previous.id, storedHash: previous.secretHash, currentHash } };
+  return {
+    matched: previous,
+    rehash: { credentialId, secretId: previous.id, storedHash: previous.secretHash, currentHash },
+  };
 }
 
 /** Every hash under `SECRET_PEPPER` and, during a rotation, `SECRET_PEPPER_PREVIOUS`: for lookups of short-lived hashed values. */
@@ -78,7 +84,11 @@ export function renewSecretHashLater(
     const pepperId = await keyId(deps.config.secretPepper);
     if (await renewSecretHash(deps.db, rehash.secretId, rehash.storedHash, rehash.currentHash, pepperId)) {
       forgetCredential(rehash.credentialId);
-      deps.log.info("secret_hash_renewed", { client_id: rehash.credentialId, secret: rehash.secretId, pepper_id: pepperId });
+      deps.log.info("secret_hash_renewed", {
+        client_id: rehash.credentialId,
+        secret: rehash.secretId,
+        pepper_id: pepperId,
+      });
     }
   })().catch((err: unknown) => {
     scheduled.delete(rehash.secretId);

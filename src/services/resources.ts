@@ -27,7 +27,12 @@ export function tenantResources(ctx: Pick<RequestContext, "db">, tenantId: strin
 }
 
 /** Defines a resource: 400 for repeated scope names, 409 when the tenant already has its URI. */
-export async function createResource(ctx: Pick<RequestContext, "db">, who: Actor, input: NewResourceInput, nowMs: number): Promise<ResourceRow> {
+export async function createResource(
+  ctx: Pick<RequestContext, "db">,
+  who: Actor,
+  input: NewResourceInput,
+  nowMs: number,
+): Promise<ResourceRow> {
   const { db } = ctx;
   const names = input.scopes.map((s) => s.name);
   if (new Set(names).size !== names.length) throw problems.badRequest("Scope names must be unique within a resource.");
@@ -45,7 +50,14 @@ export async function createResource(ctx: Pick<RequestContext, "db">, who: Actor
   try {
     await db.batch([
       insertResource(db, row),
-      auditInsert(db, { ...who, at: nowMs, action: "resource.create", targetType: "resource", targetId: row.id, detail: { uri: row.uri, scopes: names } }),
+      auditInsert(db, {
+        ...who,
+        at: nowMs,
+        action: "resource.create",
+        targetType: "resource",
+        targetId: row.id,
+        detail: { uri: row.uri, scopes: names },
+      }),
     ]);
   } catch (err) {
     if (isUniqueViolation(err)) throw uriTaken();

@@ -11,7 +11,10 @@ import { publishCredentialChange, RETIRED_MEMORY_MS, type PublishDeps } from "./
 const MAX_PUBLISHES_PER_RUN = 500;
 
 /** Retires what has expired, then republishes what is behind; returns the counts for the maintenance log. */
-export async function syncRevocations(ctx: PublishDeps & Pick<RequestContext, "db">, nowMs: number): Promise<{ retired: number; published: number; failed: number }> {
+export async function syncRevocations(
+  ctx: PublishDeps & Pick<RequestContext, "db">,
+  nowMs: number,
+): Promise<{ retired: number; published: number; failed: number }> {
   const { db } = ctx;
   const [, secrets, keys] = await db.batch(retireExpiredSecretsAndKeys(db, nowMs));
   const behind = await credentialsToPublish(db, nowMs, RETIRED_MEMORY_MS, MAX_PUBLISHES_PER_RUN);

@@ -16,7 +16,9 @@ import { wrappingSecrets } from "./signing-key-ring";
 type Deps = Pick<RequestContext, "db" | "config" | "log" | "env">;
 
 /** Reseals stale envelopes; `stale` counts those that could not be (their key is neither current nor previous). */
-export async function resealSigningKeys(ctx: Pick<RequestContext, "db" | "log" | "env">): Promise<{ resealed: number; stale: number }> {
+export async function resealSigningKeys(
+  ctx: Pick<RequestContext, "db" | "log" | "env">,
+): Promise<{ resealed: number; stale: number }> {
   const { db } = ctx;
   const secrets = wrappingSecrets(ctx.env);
   const currentId = await keyId(secrets.current);

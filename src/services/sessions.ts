@@ -27,10 +27,17 @@ export function sessionCookie(issuer: string, value: string, maxAgeSeconds: numb
 }
 
 /** The keyed hash a session is stored and looked up by. */
-export const hashSessionToken = (ctx: Pick<RequestContext, "config">, token: string) => keyedHash(ctx.config.secretPepper, `session:${token}`);
+export const hashSessionToken = (ctx: Pick<RequestContext, "config">, token: string) =>
+  keyedHash(ctx.config.secretPepper, `session:${token}`);
 
 /** A new session row for `user` and the cookie value that names it; the caller inserts the row in its batch. */
-export async function newSession(ctx: Pick<RequestContext, "config">, user: Pick<UserRow, "id" | "tenantId">, ip: string | null, userAgent: string | null, nowMs: number) {
+export async function newSession(
+  ctx: Pick<RequestContext, "config">,
+  user: Pick<UserRow, "id" | "tenantId">,
+  ip: string | null,
+  userAgent: string | null,
+  nowMs: number,
+) {
   const token = randomToken(32);
   const row: SessionRow = {
     id: newId("ses"),
@@ -47,7 +54,11 @@ export async function newSession(ctx: Pick<RequestContext, "config">, user: Pick
 }
 
 /** The live session named by a cookie value and its user; expired sessions are deleted and give null. */
-export async function resolveSession(ctx: Deps, token: string, nowMs: number): Promise<{ session: SessionRow; user: UserRow } | null> {
+export async function resolveSession(
+  ctx: Deps,
+  token: string,
+  nowMs: number,
+): Promise<{ session: SessionRow; user: UserRow } | null> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
   const { db } = ctx;
   const found = await findSession(db, await acceptedHashes(ctx.env, `session:${token}`));

@@ -15,7 +15,13 @@ import { cancelSetupCodeObjects, setupCodeObject, type SetupMode } from "../dura
 import { auditInsert } from "../storage/audit";
 import type { CredentialRow, SetupCodeRow } from "../storage/schema";
 import { cancelOtherPendingCodes, insertSetupCode } from "../storage/setup-codes";
-import { insertNewCredential, prepareCredential, type Actor, type CredentialDeps as Deps, type NewCredentialInput } from "./credentials";
+import {
+  insertNewCredential,
+  prepareCredential,
+  type Actor,
+  type CredentialDeps as Deps,
+  type NewCredentialInput,
+} from "./credentials";
 
 /** Setup codes work once, for ten minutes. */
 export const SETUP_CODE_TTL_MS = 600_000;
@@ -27,9 +33,13 @@ export function invalidSetupCode(): ProblemError {
 
 /** A live code redeemed in a mode other than the one it was issued for; the code stays unused. */
 export function setupModeMismatch(expected: SetupMode): ProblemError {
-  return new ProblemError("setup_mode_mismatch", `This setup code was issued for ${expected} delivery; redeem it in ${expected} mode.`, {
-    expectedMode: expected,
-  });
+  return new ProblemError(
+    "setup_mode_mismatch",
+    `This setup code was issued for ${expected} delivery; redeem it in ${expected} mode.`,
+    {
+      expectedMode: expected,
+    },
+  );
 }
 
 /** What the admin is shown once: the code, when it expires, and the command to run on the machine. */
@@ -71,7 +81,12 @@ async function createCodeObject(ctx: Deps, who: Actor, credentialId: string, now
     provisionedId: null,
   };
   const flag = mode === "secret" ? " --secret" : "";
-  const issued: IssuedSetupCode = { code, expiresAt, mode, command: `npx latchkey setup${flag} ${ctx.config.issuer} ${code}` };
+  const issued: IssuedSetupCode = {
+    code,
+    expiresAt,
+    mode,
+    command: `npx latchkey setup${flag} ${ctx.config.issuer} ${code}`,
+  };
   return { row, issued };
 }
 
@@ -91,12 +106,14 @@ export async function createCredentialWithSetupCode(
   who: Actor,
   input: NewCredentialInput,
   mode: SetupMode,
-  nowMs: number
+  nowMs: number,
 ) {
   const prepared = await prepareCredential(ctx, who, input, nowMs);
   prepared.detail = { ...prepared.detail, delivery: "setup_code", mode };
   const { row, issued } = await createCodeObject(ctx, who, prepared.row.id, nowMs, mode);
-  await withCodeObject(ctx, row.codeHash, () => insertNewCredential(ctx, who, prepared, [insertSetupCode(ctx.db, row)], nowMs));
+  await withCodeObject(ctx, row.codeHash, () =>
+    insertNewCredential(ctx, who, prepared, [insertSetupCode(ctx.db, row)], nowMs),
+  );
   return { credential: prepared.row, setupCode: issued, setupRow: row };
 }
 
@@ -105,7 +122,8 @@ export async function createCredentialWithSetupCode(
  * secret or key next to the live ones (see setup-redemption.ts for the two-live limit).
  */
 export async function issueSetupCode(ctx: Deps, who: Actor, credential: CredentialRow, mode: SetupMode, nowMs: number) {
-  if (credentialStatus(credential, nowMs) !== "active") throw problems.conflict("Only an active credential can get a setup code.");
+  if (credentialStatus(credential, nowMs) !== "active")
+    throw problems.conflict("Only an active credential can get a setup code.");
   // Redemption adds a secret or key without asking again, so the authority rule is applied here.
   assertAuthority(who.authority, credential.grants, "actFor");
   const { db } = ctx;
@@ -116,7 +134,14 @@ export async function issueSetupCode(ctx: Deps, who: Actor, credential: Credenti
     const [, cancelled] = await db.batch([
       insertSetupCode(db, row),
       cancelOtherPendingCodes(db, credential.id, row.codeHash, nowMs),
-      auditInsert(db, { ...who, at: nowMs, action: "credential.setup_code.create", targetType: "credential", targetId: credential.id, detail }),
+      auditInsert(db, {
+        ...who,
+        at: nowMs,
+        action: "credential.setup_code.create",
+        targetType: "credential",
+        targetId: credential.id,
+        detail,
+      }),
     ]);
     replaced = cancelled.map((c) => c.codeHash);
   });

@@ -8,7 +8,12 @@
  * adds a third of a kind, the oldest live ones get the default 24 h grace (the policy: replacedOnAdd).
  */
 import type { BatchItem } from "drizzle-orm/batch";
-import { credentialStatus, DEFAULT_ROTATION_GRACE_SECONDS, REDEMPTION_KEEPS_OPEN, replacedOnAdd } from "../domain/credential-rules";
+import {
+  credentialStatus,
+  DEFAULT_ROTATION_GRACE_SECONDS,
+  REDEMPTION_KEEPS_OPEN,
+  replacedOnAdd,
+} from "../domain/credential-rules";
 import { ProblemError } from "../domain/errors";
 import { ANONYMOUS_ACTOR, serviceActor } from "../domain/actors";
 import type { ClientPublicKey } from "../crypto/client-assertion";
@@ -53,11 +58,19 @@ export async function redeemSetupCode(ctx: Deps, req: RedeemRequest, nowMs: numb
     throw unavailable();
   });
   if (!outcome.ok && outcome.reason === "mode_mismatch") {
-    ctx.log.info("setup_code_refused", { reason: outcome.reason, code_ref: codeHash.slice(0, 8), credential: outcome.record?.credentialId ?? null });
+    ctx.log.info("setup_code_refused", {
+      reason: outcome.reason,
+      code_ref: codeHash.slice(0, 8),
+      credential: outcome.record?.credentialId ?? null,
+    });
     throw setupModeMismatch(outcome.record?.mode ?? "key");
   }
   if (!outcome.ok) {
-    ctx.log.info("setup_code_refused", { reason: outcome.reason, code_ref: codeHash.slice(0, 8), credential: outcome.record?.credentialId ?? null });
+    ctx.log.info("setup_code_refused", {
+      reason: outcome.reason,
+      code_ref: codeHash.slice(0, 8),
+      credential: outcome.record?.credentialId ?? null,
+    });
     if (outcome.reason === "replayed" && outcome.record) await auditReplay(ctx, outcome.record, codeHash, req, nowMs);
     throw invalidSetupCode();
   }
@@ -67,10 +80,16 @@ export async function redeemSetupCode(ctx: Deps, req: RedeemRequest, nowMs: numb
     redeemed = await provision(ctx, codeHash, record, req, nowMs);
   } catch (err) {
     if (err instanceof DeadCode) {
-      ctx.log.info("setup_code_refused", { reason: err.message, code_ref: codeHash.slice(0, 8), credential: record.credentialId });
+      ctx.log.info("setup_code_refused", {
+        reason: err.message,
+        code_ref: codeHash.slice(0, 8),
+        credential: record.credentialId,
+      });
       throw invalidSetupCode();
     }
-    await object.release(record.consumedAt ?? nowMs).catch((e: unknown) => ctx.log.info("setup_code_release_failed", { error: String(e) }));
+    await object
+      .release(record.consumedAt ?? nowMs)
+      .catch((e: unknown) => ctx.log.info("setup_code_release_failed", { error: String(e) }));
     if (err instanceof ProblemError) throw err;
     ctx.log.error("setup_redeem_failed", { credential: record.credentialId, error: String(err) });
     throw unavailable();
@@ -82,7 +101,13 @@ export async function redeemSetupCode(ctx: Deps, req: RedeemRequest, nowMs: numb
 const unavailable = () =>
   new ProblemError("temporarily_unavailable", "The setup could not be completed. Retry with the same code.");
 
-async function provision(ctx: Deps, codeHash: string, record: SetupCodeRecord, req: RedeemRequest, nowMs: number): Promise<Redeemed> {
+async function provision(
+  ctx: Deps,
+  codeHash: string,
+  record: SetupCodeRecord,
+  req: RedeemRequest,
+  nowMs: number,
+): Promise<Redeemed> {
   const { db } = ctx;
   const [credential, codeRow, secrets, keys] = await Promise.all([
     getCredential(db, record.tenantId, record.credentialId),
@@ -91,7 +116,8 @@ async function provision(ctx: Deps, codeHash: string, record: SetupCodeRecord, r
     listKeys(db, record.tenantId, record.credentialId),
   ]);
   if (!credential || credentialStatus(credential, nowMs) !== "active") throw new DeadCode("credential not active");
-  if (!codeRow || codeRow.status === "cancelled" || codeRow.credentialId !== credential.id) throw new DeadCode("code cancelled");
+  if (!codeRow || codeRow.status === "cancelled" || codeRow.credentialId !== credential.id)
+    throw new DeadCode("code cancelled");
   if ((codeRow.mode ?? "key") !== req.mode) throw setupModeMismatch(codeRow.mode ?? "key");
 
   const provisionedId = `${req.mode === "key" ? "key" : "sec"}_${codeHash.slice(0, 16)}`;
@@ -111,7 +137,10 @@ async function provision(ctx: Deps, codeHash: string, record: SetupCodeRecord, r
   if (req.mode === "key") {
     const key = req.key as ClientPublicKey;
     if (keys.some((k) => k.thumbprint === key.thumbprint && k.id !== provisionedId)) {
-      throw new ProblemError("conflict", "This public key is already registered for this credential. Generate a new key pair.");
+      throw new ProblemError(
+        "conflict",
+        "This public key is already registered for this credential. Generate a new key pair.",
+      );
     }
     const row: CredentialKeyRow = {
       id: provisionedId,
@@ -127,12 +156,25 @@ async function provision(ctx: Deps, codeHash: string, record: SetupCodeRecord, r
       lastUsedAt: null,
     };
     const capped = replacedOnAdd(keys, nowMs, REDEMPTION_KEEPS_OPEN, provisionedId);
-    writes = [upsertKeyIf(db, row, claimed), ...(capped.length > 0 ? [capKeyExpiry(db, credential.id, capped, graceEnds, claimed)] : [])];
+    writes = [
+      upsertKeyIf(db, row, claimed),
+      ...(capped.length > 0 ? [capKeyExpiry(db, credential.id, capped, graceEnds, claimed)] : []),
+    ];
     result = { credential, mode: "key", keyId: key.thumbprint };
   } else {
-    const { secret, row } = await newSecretRow(ctx, credential.id, credential.tenantId, record.createdBy, nowMs, provisionedId);
+    const { secret, row } = await newSecretRow(
+      ctx,
+      credential.id,
+      credential.tenantId,
+      record.createdBy,
+      nowMs,
+      provisionedId,
+    );
     const capped = replacedOnAdd(secrets, nowMs, REDEMPTION_KEEPS_OPEN, provisionedId);
-    writes = [upsertSecretIf(db, row, claimed), ...(capped.length > 0 ? [capSecretExpiry(db, credential.id, capped, graceEnds, claimed)] : [])];
+    writes = [
+      upsertSecretIf(db, row, claimed),
+      ...(capped.length > 0 ? [capSecretExpiry(db, credential.id, capped, graceEnds, claimed)] : []),
+    ];
     result = { credential, mode: "secret", clientSecret: secret };
   }
   const detail = {
@@ -146,17 +188,21 @@ async function provision(ctx: Deps, codeHash: string, record: SetupCodeRecord, r
     markClaimed(db, codeHash, claim),
     ...writes,
     touchCredential(db, credential.id, nowMs, claimed),
-    auditInsertIf(db, {
-      tenantId: credential.tenantId,
-      actor: serviceActor(credential.label),
-      action: "credential.claim",
-      targetType: "credential",
-      targetId: credential.id,
-      ip: req.ip,
-      userAgent: req.userAgent,
-      detail,
-      at: nowMs,
-    }, claimed),
+    auditInsertIf(
+      db,
+      {
+        tenantId: credential.tenantId,
+        actor: serviceActor(credential.label),
+        action: "credential.claim",
+        targetType: "credential",
+        targetId: credential.id,
+        ip: req.ip,
+        userAgent: req.userAgent,
+        detail,
+        at: nowMs,
+      },
+      claimed,
+    ),
   ]);
   // The code was cancelled or its credential revoked since it was read: nothing was added.
   if (marked.meta.changes === 0) throw new DeadCode("claim not recorded");
@@ -164,7 +210,13 @@ async function provision(ctx: Deps, codeHash: string, record: SetupCodeRecord, r
 }
 
 /** Records a replayed code (already consumed) in the audit log: the credential and the caller's IP, never the code. */
-async function auditReplay(ctx: Deps, record: SetupCodeRecord, codeHash: string, req: RedeemRequest, nowMs: number): Promise<void> {
+async function auditReplay(
+  ctx: Deps,
+  record: SetupCodeRecord,
+  codeHash: string,
+  req: RedeemRequest,
+  nowMs: number,
+): Promise<void> {
   const { db } = ctx;
   try {
     await auditInsert(db, {
@@ -175,7 +227,11 @@ async function auditReplay(ctx: Deps, record: SetupCodeRecord, codeHash: string,
       targetId: record.credentialId,
       ip: req.ip,
       userAgent: req.userAgent,
-      detail: { code_ref: codeHash.slice(0, 8), consumed_at: new Date(record.consumedAt ?? nowMs).toISOString(), hostname: req.hostname },
+      detail: {
+        code_ref: codeHash.slice(0, 8),
+        consumed_at: new Date(record.consumedAt ?? nowMs).toISOString(),
+        hostname: req.hostname,
+      },
       at: nowMs,
     });
   } catch (err) {

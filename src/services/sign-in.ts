@@ -44,14 +44,19 @@ export interface RequestFacts {
   userAgent: string | null;
 }
 
-export const invalidCredentials = () =>
-  new ProblemError("invalid_credentials", "The email or password is incorrect.");
+export const invalidCredentials = () => new ProblemError("invalid_credentials", "The email or password is incorrect.");
 
-async function throttleKeys(ctx: Pick<RequestContext, "config">, email: string, ip: string | null): Promise<ThrottleKeys> {
+async function throttleKeys(
+  ctx: Pick<RequestContext, "config">,
+  email: string,
+  ip: string | null,
+): Promise<ThrottleKeys> {
   const pepper = ctx.config.secretPepper;
   const source = requestSource(ip ?? undefined);
   const [pair, address, account, slot] = await Promise.all(
-    [`pair:${email}|${source}`, `ip:${source}`, `account:${email}`, `slot:${email}`].map((k) => keyedHash(pepper, `throttle:${k}`)),
+    [`pair:${email}|${source}`, `ip:${source}`, `account:${email}`, `slot:${email}`].map((k) =>
+      keyedHash(pepper, `throttle:${k}`),
+    ),
   );
   return { pair: pair!, source: address!, account: account!, slot: slot! };
 }
@@ -70,10 +75,18 @@ export async function signIn(ctx: Deps, email: string, password: string, facts: 
   }
 
   const user = await findUserByEmail(db, email);
-  const check = user?.passwordHash ? await verifyPassword(password, user.passwordHash) : await burnPasswordCheck(password);
+  const check = user?.passwordHash
+    ? await verifyPassword(password, user.passwordHash)
+    : await burnPasswordCheck(password);
   if (check === "unsupported") ctx.log.error("password_hash_unsupported", { user: user?.id });
   if (check !== "match" || !user) {
-    const reason = !user ? "unknown_account" : !user.passwordHash ? "no_password" : check === "unsupported" ? "unsupported_hash" : "wrong_password";
+    const reason = !user
+      ? "unknown_account"
+      : !user.passwordHash
+        ? "no_password"
+        : check === "unsupported"
+          ? "unsupported_hash"
+          : "wrong_password";
     await auditInsert(db, {
       tenantId: user?.tenantId ?? DEFAULT_TENANT_ID,
       actor: userActor(email),
@@ -93,16 +106,41 @@ export async function signIn(ctx: Deps, email: string, password: string, facts: 
     insertSession(db, row),
     markSignedIn(db, user.id, nowMs),
     ...refundAttempt(db, keys.pair, admission.counted),
-    auditInsert(db, { tenantId: user.tenantId, actor: userActor(user.email), action: "auth.sign_in", targetType: "session", targetId: row.id, ip: facts.ip, userAgent: facts.userAgent, detail: { method: "password" }, at: nowMs }),
+    auditInsert(db, {
+      tenantId: user.tenantId,
+      actor: userActor(user.email),
+      action: "auth.sign_in",
+      targetType: "session",
+      targetId: row.id,
+      ip: facts.ip,
+      userAgent: facts.userAgent,
+      detail: { method: "password" },
+      at: nowMs,
+    }),
   ]);
   return { user: { ...user, lastSignInAt: nowMs }, session: row, token };
 }
 
 /** Ends the caller's own session (sign-out). */
-export async function signOut(ctx: Pick<RequestContext, "db">, session: SessionRow, user: UserRow, facts: RequestFacts, nowMs: number): Promise<void> {
+export async function signOut(
+  ctx: Pick<RequestContext, "db">,
+  session: SessionRow,
+  user: UserRow,
+  facts: RequestFacts,
+  nowMs: number,
+): Promise<void> {
   const { db } = ctx;
   await db.batch([
     deleteSession(db, session.tenantId, session.id),
-    auditInsert(db, { tenantId: user.tenantId, actor: userActor(user.email), action: "auth.sign_out", targetType: "session", targetId: session.id, ip: facts.ip, userAgent: facts.userAgent, at: nowMs }),
+    auditInsert(db, {
+      tenantId: user.tenantId,
+      actor: userActor(user.email),
+      action: "auth.sign_out",
+      targetType: "session",
+      targetId: session.id,
+      ip: facts.ip,
+      userAgent: facts.userAgent,
+      at: nowMs,
+    }),
   ]);
 }

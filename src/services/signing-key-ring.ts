@@ -6,14 +6,33 @@
  * The first key of a fresh database is inserted only if none exists and then read back (D1 decides which
  * isolate's key wins), so concurrent isolates never sign with keys the others do not publish.
  */
-import { CLOCK_SKEW_SECONDS, getConfig, JWKS_MAX_AGE_SECONDS, MAX_TOKEN_LIFETIME_SECONDS, type Config, type Env } from "../config";
+import {
+  CLOCK_SKEW_SECONDS,
+  getConfig,
+  JWKS_MAX_AGE_SECONDS,
+  MAX_TOKEN_LIFETIME_SECONDS,
+  type Config,
+  type Env,
+} from "../config";
 import type { RequestContext } from "../context";
 import type { SigningAlg } from "../crypto/algorithms";
 import type { SigningKey } from "../crypto/access-token";
-import { generateSigningKey, importPublicKey, openPrivateKey, sealPrivateJwk, type WrappingSecrets } from "../crypto/signing-keys";
+import {
+  generateSigningKey,
+  importPublicKey,
+  openPrivateKey,
+  sealPrivateJwk,
+  type WrappingSecrets,
+} from "../crypto/signing-keys";
 import { primaryDb } from "../storage/db";
 import type { SigningKeyRow } from "../storage/schema";
-import { insertFirstSigningKey, insertSigningKey, listSigningKeys, markRetired, pruneRetired } from "../storage/signing-keys";
+import {
+  insertFirstSigningKey,
+  insertSigningKey,
+  listSigningKeys,
+  markRetired,
+  pruneRetired,
+} from "../storage/signing-keys";
 import { KEY_RING_CACHE_MS as CACHE_MS } from "../tunables";
 
 /** What the ring reads and writes: the D1 primary, and the configuration (signing algorithm, key-encryption keys). */
@@ -72,7 +91,10 @@ async function newKeyRow(deps: RingDeps, alg: SigningAlg, nowMs: number, activat
  * The first key of a fresh database. Isolates that start together each try to insert one, but the insert
  * only lands while no unretired key exists, so exactly one wins; everyone then signs with what D1 holds.
  */
-export async function ensureFirstKey(deps: RingDeps, nowMs: number): Promise<{ rows: SigningKeyRow[]; created: string | undefined }> {
+export async function ensureFirstKey(
+  deps: RingDeps,
+  nowMs: number,
+): Promise<{ rows: SigningKeyRow[]; created: string | undefined }> {
   const { db } = deps;
   const row = await newKeyRow(deps, deps.config.signingAlg, nowMs, nowMs);
   const inserted = await insertFirstSigningKey(db, row);
@@ -94,7 +116,12 @@ async function loadSnapshot(deps: RingDeps, nowMs: number): Promise<RingSnapshot
   for (const row of rows.filter((r) => isPublished(r, nowMs))) {
     verifiers.set(row.kid, { kid: row.kid, alg: row.alg, key: await importPublicKey(row.publicJwk, row.alg) });
   }
-  const key = await openPrivateKey(secretsOf(deps.config), current.kid, current.alg as SigningAlg, current.privateJwkEnvelope);
+  const key = await openPrivateKey(
+    secretsOf(deps.config),
+    current.kid,
+    current.alg as SigningAlg,
+    current.privateJwkEnvelope,
+  );
   const nextActivation = rows.map((r) => r.activatesAt).filter((t) => t > nowMs);
   return {
     rows,
@@ -145,7 +172,10 @@ export async function rotateSigningKeys(deps: RingDeps, nowMs: number): Promise<
   let created: string | undefined;
   if (!current) {
     created = (await ensureFirstKey(deps, nowMs)).created;
-  } else if (!pending && (nowMs - current.activatesAt >= config.signingKeyRotationDays * 86_400_000 || current.alg !== config.signingAlg)) {
+  } else if (
+    !pending &&
+    (nowMs - current.activatesAt >= config.signingKeyRotationDays * 86_400_000 || current.alg !== config.signingAlg)
+  ) {
     const row = await newKeyRow(deps, config.signingAlg, nowMs, nowMs + PUBLISH_LEAD_MS);
     await insertSigningKey(db, row);
     created = row.kid;

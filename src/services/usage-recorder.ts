@@ -40,7 +40,9 @@ function flush(deps: UsageDeps, credentialId: string, entry: Pending, nowMs: num
   const { db } = deps;
   const writes = [
     recordCredentialUsage(db, credentialId, lastUsedAt, count),
-    ...[...authenticators].map(([id, { kind, at }]) => (kind === "key" ? recordKeyUsage(db, id, at) : recordSecretUsage(db, id, at))),
+    ...[...authenticators].map(([id, { kind, at }]) =>
+      kind === "key" ? recordKeyUsage(db, id, at) : recordSecretUsage(db, id, at),
+    ),
   ] as const;
   return db.batch(writes as unknown as Parameters<Db["batch"]>[0]).then(
     () => undefined,

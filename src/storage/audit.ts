@@ -18,10 +18,13 @@ interface AuditFacts {
   at: number;
 }
 
-type DetailOf<A extends AuditAction> = AuditDetail<A> extends undefined ? { detail?: undefined } : { detail: AuditDetail<A> };
+type DetailOf<A extends AuditAction> =
+  AuditDetail<A> extends undefined ? { detail?: undefined } : { detail: AuditDetail<A> };
 
 /** One event: a catalogued action with its own target type and detail shape (domain/audit-actions.ts). */
-export type AuditInput = { [A in AuditAction]: AuditFacts & { action: A; targetType: AuditTarget<A> } & DetailOf<A> }[AuditAction];
+export type AuditInput = {
+  [A in AuditAction]: AuditFacts & { action: A; targetType: AuditTarget<A> } & DetailOf<A>;
+}[AuditAction];
 
 /** The insert statement for one event; run it in the same db.batch as the change it records. */
 export function auditInsert(db: Db, event: AuditInput) {

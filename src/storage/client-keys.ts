@@ -25,7 +25,13 @@ export function listKeys(db: Db, tenantId: string, credentialId: string): Promis
 export function upsertKeyIf(db: Db, row: CredentialKeyRow, condition: SQL) {
   return insertIf(db, credentialKeys, row, condition).onConflictDoUpdate({
     target: credentialKeys.id,
-    set: { thumbprint: row.thumbprint, alg: row.alg, publicJwk: row.publicJwk, createdAt: row.createdAt, retiredAt: null },
+    set: {
+      thumbprint: row.thumbprint,
+      alg: row.alg,
+      publicJwk: row.publicJwk,
+      createdAt: row.createdAt,
+      retiredAt: null,
+    },
   });
 }
 
@@ -41,7 +47,13 @@ export function retireKey(db: Db, credentialId: string, keyId: string, nowMs: nu
   return db
     .update(credentialKeys)
     .set({ retiredAt: nowMs })
-    .where(and(eq(credentialKeys.credentialId, credentialId), eq(credentialKeys.id, keyId), isNull(credentialKeys.retiredAt)));
+    .where(
+      and(
+        eq(credentialKeys.credentialId, credentialId),
+        eq(credentialKeys.id, keyId),
+        isNull(credentialKeys.retiredAt),
+      ),
+    );
 }
 
 /** Retires every live key of a credential (revocation). */

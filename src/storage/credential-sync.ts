@@ -35,7 +35,13 @@ export function credentialsToPublish(db: Db, nowMs: number, memoryMs: number, li
   return db
     .select({ id: credentials.id, tenantId: credentials.tenantId })
     .from(credentials)
-    .where(or(sql`coalesce(${credentials.changedAt}, ${credentials.createdAt}) > ${published}`, aged(credentialSecrets), aged(credentialKeys)))
+    .where(
+      or(
+        sql`coalesce(${credentials.changedAt}, ${credentials.createdAt}) > ${published}`,
+        aged(credentialSecrets),
+        aged(credentialKeys),
+      ),
+    )
     .limit(limit)
     .all();
 }
@@ -53,11 +59,23 @@ export function retireExpiredSecretsAndKeys(db: Db, nowMs: number) {
       .set({ changedAt: sql`max(coalesce(${credentials.changedAt}, 0), ${nowMs})` })
       .where(
         or(
-          inArray(credentials.id, db.select({ id: credentialSecrets.credentialId }).from(credentialSecrets).where(expired(credentialSecrets))),
-          inArray(credentials.id, db.select({ id: credentialKeys.credentialId }).from(credentialKeys).where(expired(credentialKeys))),
+          inArray(
+            credentials.id,
+            db.select({ id: credentialSecrets.credentialId }).from(credentialSecrets).where(expired(credentialSecrets)),
+          ),
+          inArray(
+            credentials.id,
+            db.select({ id: credentialKeys.credentialId }).from(credentialKeys).where(expired(credentialKeys)),
+          ),
         ),
       ),
-    db.update(credentialSecrets).set({ retiredAt: sql`${credentialSecrets.expiresAt}` }).where(expired(credentialSecrets)),
-    db.update(credentialKeys).set({ retiredAt: sql`${credentialKeys.expiresAt}` }).where(expired(credentialKeys)),
+    db
+      .update(credentialSecrets)
+      .set({ retiredAt: sql`${credentialSecrets.expiresAt}` })
+      .where(expired(credentialSecrets)),
+    db
+      .update(credentialKeys)
+      .set({ retiredAt: sql`${credentialKeys.expiresAt}` })
+      .where(expired(credentialKeys)),
   ] as const;
 }

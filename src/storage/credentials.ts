@@ -27,7 +27,11 @@ export interface CredentialWithSecrets {
  * token endpoint needs to authenticate. The two left joins multiply rows (at most a few live secrets times a
  * few live keys), so each list is de-duplicated by id.
  */
-export async function findForAuthentication(db: Db, clientId: string, nowMs: number): Promise<CredentialWithSecrets | null> {
+export async function findForAuthentication(
+  db: Db,
+  clientId: string,
+  nowMs: number,
+): Promise<CredentialWithSecrets | null> {
   const rows = await db
     .select({ credential: credentials, secret: credentialSecrets, key: credentialKeys })
     .from(credentials)
@@ -85,13 +89,23 @@ export async function getCredentialWithAuthenticator(
   id: string,
   authenticatorId: string,
 ): Promise<{ credential: CredentialRow; authenticator: AuthenticatorLife | null } | undefined> {
-  const secret = { id: credentialSecrets.id, retiredAt: credentialSecrets.retiredAt, expiresAt: credentialSecrets.expiresAt };
+  const secret = {
+    id: credentialSecrets.id,
+    retiredAt: credentialSecrets.retiredAt,
+    expiresAt: credentialSecrets.expiresAt,
+  };
   const key = { id: credentialKeys.id, retiredAt: credentialKeys.retiredAt, expiresAt: credentialKeys.expiresAt };
   const row = await db
     .select({ credential: credentials, secret, key })
     .from(credentials)
-    .leftJoin(credentialSecrets, and(eq(credentialSecrets.credentialId, credentials.id), eq(credentialSecrets.id, authenticatorId)))
-    .leftJoin(credentialKeys, and(eq(credentialKeys.credentialId, credentials.id), eq(credentialKeys.id, authenticatorId)))
+    .leftJoin(
+      credentialSecrets,
+      and(eq(credentialSecrets.credentialId, credentials.id), eq(credentialSecrets.id, authenticatorId)),
+    )
+    .leftJoin(
+      credentialKeys,
+      and(eq(credentialKeys.credentialId, credentials.id), eq(credentialKeys.id, authenticatorId)),
+    )
     .where(and(eq(credentials.tenantId, tenantId), eq(credentials.id, id)))
     .get();
   return row && { credential: row.credential, authenticator: row.secret ?? row.key ?? null };
@@ -183,12 +197,24 @@ export function capOtherLiveSecrets(db: Db, credentialId: string, keepId: string
 export function upsertSecretIf(db: Db, row: CredentialSecretRow, condition: SQL) {
   return insertIf(db, credentialSecrets, row, condition).onConflictDoUpdate({
     target: credentialSecrets.id,
-    set: { secretHash: row.secretHash, pepperId: row.pepperId, hint: row.hint, createdAt: row.createdAt, retiredAt: null },
+    set: {
+      secretHash: row.secretHash,
+      pepperId: row.pepperId,
+      hint: row.hint,
+      createdAt: row.createdAt,
+      retiredAt: null,
+    },
   });
 }
 
 /** Replaces a secret's hash with its hash under the current pepper, unless the stored hash changed meanwhile. */
-export async function renewSecretHash(db: Db, secretId: string, storedHash: string, currentHash: string, pepperId: string): Promise<boolean> {
+export async function renewSecretHash(
+  db: Db,
+  secretId: string,
+  storedHash: string,
+  currentHash: string,
+  pepperId: string,
+): Promise<boolean> {
   const result = await db
     .update(credentialSecrets)
     .set({ secretHash: currentHash, pepperId })

@@ -15,7 +15,11 @@ export function findUserByEmail(db: Db, email: string): Promise<UserRow | undefi
 }
 
 export function getUser(db: Db, tenantId: string, id: string): Promise<UserRow | undefined> {
-  return db.select().from(users).where(and(eq(users.tenantId, tenantId), eq(users.id, id))).get();
+  return db
+    .select()
+    .from(users)
+    .where(and(eq(users.tenantId, tenantId), eq(users.id, id)))
+    .get();
 }
 
 export function listUsers(db: Db, tenantId: string): Promise<UserRow[]> {
@@ -23,7 +27,11 @@ export function listUsers(db: Db, tenantId: string): Promise<UserRow[]> {
 }
 
 export async function countOwners(db: Db, tenantId: string): Promise<number> {
-  const row = await db.select({ n: count() }).from(users).where(and(eq(users.tenantId, tenantId), eq(users.role, "owner"))).get();
+  const row = await db
+    .select({ n: count() })
+    .from(users)
+    .where(and(eq(users.tenantId, tenantId), eq(users.role, "owner")))
+    .get();
   return row?.n ?? 0;
 }
 
@@ -32,7 +40,11 @@ export function insertUser(db: Db, row: UserRow) {
 }
 
 /** Inserts a user whose tenant_id is read from the row `claim` just stamped; NULL (and a rollback) otherwise. */
-export function insertClaimedUser(db: Db, row: Omit<UserRow, "tenantId">, claim: { table: "invitation" | "owner_token"; id: string }) {
+export function insertClaimedUser(
+  db: Db,
+  row: Omit<UserRow, "tenantId">,
+  claim: { table: "invitation" | "owner_token"; id: string },
+) {
   const tenantId =
     claim.table === "invitation"
       ? sql`(select ${invitations.tenantId} from ${invitations} where ${invitations.id} = ${claim.id} and ${invitations.acceptedBy} = ${row.id})`
@@ -46,7 +58,10 @@ const notLastOwner = (tenantId: string) =>
 
 /** Changes a role, unless that would demote the tenant's last owner (checked in the same statement). */
 export function setUserRole(db: Db, tenantId: string, id: string, role: Role) {
-  return db.update(users).set({ role }).where(and(eq(users.tenantId, tenantId), eq(users.id, id), notLastOwner(tenantId)));
+  return db
+    .update(users)
+    .set({ role })
+    .where(and(eq(users.tenantId, tenantId), eq(users.id, id), notLastOwner(tenantId)));
 }
 
 /** Deletes a user, unless they are the tenant's last owner (checked in the same statement). */
@@ -58,7 +73,8 @@ export function deleteUser(db: Db, tenantId: string, id: string) {
 export const userRemovable = (tenantId: string, id: string) =>
   sql`exists (select 1 from ${users} where ${users.id} = ${id} and ${notLastOwner(tenantId)})`;
 /** SQL true when the user now has `role`: the condition for auditing a guarded role change. */
-export const userHasRole = (id: string, role: Role) => sql`exists (select 1 from ${users} where ${users.id} = ${id} and ${users.role} = ${role})`;
+export const userHasRole = (id: string, role: Role) =>
+  sql`exists (select 1 from ${users} where ${users.id} = ${id} and ${users.role} = ${role})`;
 /** SQL true when the user no longer exists: the condition for the steps that follow a guarded removal. */
 export const userGone = (id: string) => sql`not exists (select 1 from ${users} where ${users.id} = ${id})`;
 
@@ -71,11 +87,21 @@ export function insertInvitation(db: Db, row: InvitationRow) {
 }
 
 export function listInvitations(db: Db, tenantId: string): Promise<InvitationRow[]> {
-  return db.select().from(invitations).where(eq(invitations.tenantId, tenantId)).orderBy(desc(invitations.createdAt)).limit(500).all();
+  return db
+    .select()
+    .from(invitations)
+    .where(eq(invitations.tenantId, tenantId))
+    .orderBy(desc(invitations.createdAt))
+    .limit(500)
+    .all();
 }
 
 export function getInvitation(db: Db, tenantId: string, id: string): Promise<InvitationRow | undefined> {
-  return db.select().from(invitations).where(and(eq(invitations.tenantId, tenantId), eq(invitations.id, id))).get();
+  return db
+    .select()
+    .from(invitations)
+    .where(and(eq(invitations.tenantId, tenantId), eq(invitations.id, id)))
+    .get();
 }
 
 /** The invitation whose token hash is one of `tokenHashes` (one per accepted pepper). */
@@ -87,7 +113,14 @@ export function revokeInvitation(db: Db, tenantId: string, id: string, at: numbe
   return db
     .update(invitations)
     .set({ revokedAt: at, revokedBy: by })
-    .where(and(eq(invitations.tenantId, tenantId), eq(invitations.id, id), isNull(invitations.acceptedAt), isNull(invitations.revokedAt)));
+    .where(
+      and(
+        eq(invitations.tenantId, tenantId),
+        eq(invitations.id, id),
+        isNull(invitations.acceptedAt),
+        isNull(invitations.revokedAt),
+      ),
+    );
 }
 
 /** Stamps a pending, unexpired invitation as accepted by `userId`; matches nothing otherwise. */
@@ -95,7 +128,14 @@ export function claimInvitation(db: Db, id: string, userId: string, at: number) 
   return db
     .update(invitations)
     .set({ acceptedAt: at, acceptedBy: userId })
-    .where(and(eq(invitations.id, id), isNull(invitations.acceptedAt), isNull(invitations.revokedAt), gt(invitations.expiresAt, at)));
+    .where(
+      and(
+        eq(invitations.id, id),
+        isNull(invitations.acceptedAt),
+        isNull(invitations.revokedAt),
+        gt(invitations.expiresAt, at),
+      ),
+    );
 }
 
 export function insertOwnerToken(db: Db, row: typeof ownerSetupTokens.$inferInsert) {
@@ -104,7 +144,9 @@ export function insertOwnerToken(db: Db, row: typeof ownerSetupTokens.$inferInse
 
 /** Removes a tenant's unused first-owner links (a new link replaces them). */
 export function deleteUnusedOwnerTokens(db: Db, tenantId: string) {
-  return db.delete(ownerSetupTokens).where(and(eq(ownerSetupTokens.tenantId, tenantId), isNull(ownerSetupTokens.usedAt)));
+  return db
+    .delete(ownerSetupTokens)
+    .where(and(eq(ownerSetupTokens.tenantId, tenantId), isNull(ownerSetupTokens.usedAt)));
 }
 
 /** The first-owner link whose token hash is one of `tokenHashes` (one per accepted pepper). */
@@ -118,5 +160,7 @@ export function claimOwnerToken(db: Db, id: string, tenantId: string, userId: st
   return db
     .update(ownerSetupTokens)
     .set({ usedAt: at, usedBy: userId })
-    .where(and(eq(ownerSetupTokens.id, id), isNull(ownerSetupTokens.usedAt), gt(ownerSetupTokens.expiresAt, at), noOwner));
+    .where(
+      and(eq(ownerSetupTokens.id, id), isNull(ownerSetupTokens.usedAt), gt(ownerSetupTokens.expiresAt, at), noOwner),
+    );
 }

@@ -43,7 +43,12 @@ export function readRevocation(kv: KVNamespace, clientId: string, nowMs = Date.n
  * Writes a client's entry: this isolate uses it at once (pinned while KV has not accepted it), then KV.
  * Throws when the KV write fails; the pinned memo still holds.
  */
-export async function writeRevocation(kv: KVNamespace, clientId: string, entry: RevocationEntry, nowMs = Date.now()): Promise<void> {
+export async function writeRevocation(
+  kv: KVNamespace,
+  clientId: string,
+  entry: RevocationEntry,
+  nowMs = Date.now(),
+): Promise<void> {
   remember(clientId, Promise.resolve(entry), nowMs, nowMs + PIN_MS);
   await kv.put(keyFor(clientId), JSON.stringify(entry));
   if (memo.get(clientId)?.pinnedUntil === nowMs + PIN_MS) remember(clientId, Promise.resolve(entry), nowMs);

@@ -12,7 +12,9 @@ export const users = sqliteTable(
   "users",
   {
     id: text("id").primaryKey(),
-    tenantId: text("tenant_id").notNull().references(() => tenants.id),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
     /** Lower-cased. */
     email: text("email").notNull(),
     name: text("name").notNull(),
@@ -34,7 +36,9 @@ export const sessions = sqliteTable(
     /** HMAC-SHA256(pepper, cookie value). The cookie value itself is never stored. */
     tokenHash: text("token_hash").notNull(),
     tenantId: text("tenant_id").notNull(),
-    userId: text("user_id").notNull().references(() => users.id),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
     userAgent: text("user_agent"),
     ip: text("ip"),
     createdAt: integer("created_at").notNull(),
@@ -49,7 +53,9 @@ export const invitations = sqliteTable(
   "invitations",
   {
     id: text("id").primaryKey(),
-    tenantId: text("tenant_id").notNull().references(() => tenants.id),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
     email: text("email").notNull(),
     role: text("role").$type<Role>().notNull(),
     tokenHash: text("token_hash").notNull(),
@@ -62,14 +68,19 @@ export const invitations = sqliteTable(
     revokedAt: integer("revoked_at"),
     revokedBy: text("revoked_by"),
   },
-  (t) => [uniqueIndex("invitations_token_hash").on(t.tokenHash), index("invitations_tenant_created").on(t.tenantId, t.createdAt)],
+  (t) => [
+    uniqueIndex("invitations_token_hash").on(t.tokenHash),
+    index("invitations_tenant_created").on(t.tenantId, t.createdAt),
+  ],
 );
 
 export const ownerSetupTokens = sqliteTable(
   "owner_setup_tokens",
   {
     id: text("id").primaryKey(),
-    tenantId: text("tenant_id").notNull().references(() => tenants.id),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
     tokenHash: text("token_hash").notNull(),
     createdAt: integer("created_at").notNull(),
     createdBy: text("created_by").notNull(),

@@ -18,7 +18,9 @@ export const resources = sqliteTable(
   "resources",
   {
     id: text("id").primaryKey(),
-    tenantId: text("tenant_id").notNull().references(() => tenants.id),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
     uri: text("uri").notNull(),
     name: text("name").notNull(),
     scopes: text("scopes", { mode: "json" }).$type<ScopeDefinition[]>().notNull(),
@@ -34,11 +36,15 @@ export const credentials = sqliteTable(
   {
     /** The client_id; also the credential's id in the admin API. */
     id: text("id").primaryKey(),
-    tenantId: text("tenant_id").notNull().references(() => tenants.id),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
     label: text("label").notNull(),
     grants: text("grants", { mode: "json" }).$type<Grant[]>().notNull(),
     groups: text("groups", { mode: "json" }).$type<string[]>().notNull(),
-    status: text("status", { enum: ["active", "revoked"] }).notNull().default("active"),
+    status: text("status", { enum: ["active", "revoked"] })
+      .notNull()
+      .default("active"),
     tokenLifetime: integer("token_lifetime"),
     createdAt: integer("created_at").notNull(),
     createdBy: text("created_by").notNull(),
@@ -63,7 +69,9 @@ export const credentialSecrets = sqliteTable(
   "credential_secrets",
   {
     id: text("id").primaryKey(),
-    credentialId: text("credential_id").notNull().references(() => credentials.id),
+    credentialId: text("credential_id")
+      .notNull()
+      .references(() => credentials.id),
     tenantId: text("tenant_id").notNull(),
     /** HMAC-SHA256(pepper, secret), base64url. The secret itself is never stored. */
     secretHash: text("secret_hash").notNull(),
@@ -85,7 +93,9 @@ export const credentialKeys = sqliteTable(
   "credential_keys",
   {
     id: text("id").primaryKey(),
-    credentialId: text("credential_id").notNull().references(() => credentials.id),
+    credentialId: text("credential_id")
+      .notNull()
+      .references(() => credentials.id),
     tenantId: text("tenant_id").notNull(),
     /** RFC 7638 JWK thumbprint (SHA-256): the `kid` the client puts in its assertions. */
     thumbprint: text("thumbprint").notNull(),
@@ -113,9 +123,13 @@ export const setupCodes = sqliteTable(
   {
     /** HMAC-SHA256(pepper, code), base64url. */
     codeHash: text("code_hash").primaryKey(),
-    credentialId: text("credential_id").notNull().references(() => credentials.id),
+    credentialId: text("credential_id")
+      .notNull()
+      .references(() => credentials.id),
     tenantId: text("tenant_id").notNull(),
-    status: text("status", { enum: ["pending", "claimed", "cancelled"] }).notNull().default("pending"),
+    status: text("status", { enum: ["pending", "claimed", "cancelled"] })
+      .notNull()
+      .default("pending"),
     createdAt: integer("created_at").notNull(),
     createdBy: text("created_by").notNull(),
     expiresAt: integer("expires_at").notNull(),
@@ -159,10 +173,7 @@ export const auditEvents = sqliteTable(
     userAgent: text("user_agent"),
     detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>(),
   },
-  (t) => [
-    index("audit_tenant_at").on(t.tenantId, t.at),
-    index("audit_tenant_target").on(t.tenantId, t.targetId, t.at),
-  ],
+  (t) => [index("audit_tenant_at").on(t.tenantId, t.at), index("audit_tenant_target").on(t.tenantId, t.targetId, t.at)],
 );
 
 export type CredentialRow = typeof credentials.$inferSelect;

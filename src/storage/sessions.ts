@@ -9,7 +9,10 @@ export function insertSession(db: Db, row: SessionRow) {
 }
 
 /** The session whose token hash is one of `tokenHashes` (one per accepted pepper) and its user, if both exist. */
-export async function findSession(db: Db, tokenHashes: string[]): Promise<{ session: SessionRow; user: UserRow } | undefined> {
+export async function findSession(
+  db: Db,
+  tokenHashes: string[],
+): Promise<{ session: SessionRow; user: UserRow } | undefined> {
   const row = await db
     .select({ session: sessions, user: users })
     .from(sessions)
@@ -20,7 +23,11 @@ export async function findSession(db: Db, tokenHashes: string[]): Promise<{ sess
 }
 
 export function getSession(db: Db, tenantId: string, id: string): Promise<SessionRow | undefined> {
-  return db.select().from(sessions).where(and(eq(sessions.tenantId, tenantId), eq(sessions.id, id))).get();
+  return db
+    .select()
+    .from(sessions)
+    .where(and(eq(sessions.tenantId, tenantId), eq(sessions.id, id)))
+    .get();
 }
 
 export function touchSession(db: Db, id: string, at: number): Promise<unknown> {
@@ -37,7 +44,9 @@ export function deleteUserSessions(db: Db, tenantId: string, userId: string, onl
 
 /** Sessions of a tenant (or of one of its users) with their person's email and name, oldest first. */
 export function listSessions(db: Db, tenantId: string, userId?: string) {
-  const where = userId ? and(eq(sessions.tenantId, tenantId), eq(sessions.userId, userId)) : eq(sessions.tenantId, tenantId);
+  const where = userId
+    ? and(eq(sessions.tenantId, tenantId), eq(sessions.userId, userId))
+    : eq(sessions.tenantId, tenantId);
   return db
     .select({ session: sessions, email: users.email, name: users.name })
     .from(sessions)
@@ -49,5 +58,8 @@ export function listSessions(db: Db, tenantId: string, userId?: string) {
 
 /** Deletes sessions past their absolute expiry or idle for longer than `idleMs` (cron). */
 export function pruneSessions(db: Db, nowMs: number, idleMs: number): Promise<unknown> {
-  return db.delete(sessions).where(or(lt(sessions.expiresAt, nowMs), lt(sessions.lastSeenAt, nowMs - idleMs))).run();
+  return db
+    .delete(sessions)
+    .where(or(lt(sessions.expiresAt, nowMs), lt(sessions.lastSeenAt, nowMs - idleMs)))
+    .run();
 }

@@ -31,7 +31,13 @@ export function pendingSetupCodes(db: Db, tenantId: string, credentialId: string
   return db
     .select()
     .from(setupCodes)
-    .where(and(eq(setupCodes.tenantId, tenantId), eq(setupCodes.credentialId, credentialId), eq(setupCodes.status, "pending")))
+    .where(
+      and(
+        eq(setupCodes.tenantId, tenantId),
+        eq(setupCodes.credentialId, credentialId),
+        eq(setupCodes.status, "pending"),
+      ),
+    )
     .all();
 }
 

@@ -86,7 +86,11 @@ export async function admitAttempt(db: Db, keys: ThrottleKeys, limits: ThrottleL
 }
 
 /** Undoes a counted attempt that succeeded: the pair starts afresh; the source and the account give one back. */
-export function refundAttempt(db: Db, pairKey: string, counted: { source: SignInThrottleRow; account: SignInThrottleRow }) {
+export function refundAttempt(
+  db: Db,
+  pairKey: string,
+  counted: { source: SignInThrottleRow; account: SignInThrottleRow },
+) {
   const giveBack = (row: SignInThrottleRow) =>
     db
       .update(t)

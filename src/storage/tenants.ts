@@ -7,6 +7,13 @@ import type { Db } from "./db";
 import { resources, tenants, type ResourceRow } from "./schema";
 
 /** Creates a tenant with its built-in resource, unless they exist. Idempotent. */
-export async function insertTenantIfAbsent(db: Db, tenant: { id: string; name: string; createdAt: number }, builtin: ResourceRow): Promise<void> {
-  await db.batch([db.insert(tenants).values(tenant).onConflictDoNothing(), db.insert(resources).values(builtin).onConflictDoNothing()]);
+export async function insertTenantIfAbsent(
+  db: Db,
+  tenant: { id: string; name: string; createdAt: number },
+  builtin: ResourceRow,
+): Promise<void> {
+  await db.batch([
+    db.insert(tenants).values(tenant).onConflictDoNothing(),
+    db.insert(resources).values(builtin).onConflictDoNothing(),
+  ]);
 }

@@ -15,7 +15,13 @@ function codeObject() {
 }
 
 function record(nowMs: number): Omit<SetupCodeRecord, "consumedAt"> {
-  return { tenantId: "do-tests", credentialId: "lkc_test", createdBy: "test", createdAt: nowMs, expiresAt: nowMs + TEN_MINUTES };
+  return {
+    tenantId: "do-tests",
+    credentialId: "lkc_test",
+    createdBy: "test",
+    createdAt: nowMs,
+    expiresAt: nowMs + TEN_MINUTES,
+  };
 }
 
 afterEach(() => {
@@ -30,7 +36,11 @@ describe("SetupCode", () => {
     expect(await stub.create(record(now))).toBe(false);
     const first = await stub.redeem(now + 1);
     expect(first).toEqual({ ok: true, record: { ...record(now), consumedAt: now + 1 } });
-    expect(await stub.redeem(now + 2)).toEqual({ ok: false, reason: "replayed", record: { ...record(now), consumedAt: now + 1 } });
+    expect(await stub.redeem(now + 2)).toEqual({
+      ok: false,
+      reason: "replayed",
+      record: { ...record(now), consumedAt: now + 1 },
+    });
     expect(await codeObject().redeem(now)).toEqual({ ok: false, reason: "unknown" });
   });
 

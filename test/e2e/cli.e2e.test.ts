@@ -31,7 +31,8 @@ async function setupCode(label: string, mode: "key" | "secret" = "key") {
   return { id: created.body.client_id as string, code: created.body.setup_code.code as string };
 }
 
-const run = (configDir: string, args: string[]) => spawnCli(cli, args, { env: { LATCHKEY_CONFIG_DIR: configDir, HOME: configDir } });
+const run = (configDir: string, args: string[]) =>
+  spawnCli(cli, args, { env: { LATCHKEY_CONFIG_DIR: configDir, HOME: configDir } });
 
 beforeAll(async () => {
   admin = await adminSession();
@@ -63,8 +64,16 @@ describe("latchkey setup, token and revocation against the real server", () => {
     expect(profile).toMatchObject({ client_id: id, auth_method: "private_key_jwt" });
 
     const view = await admin.api("GET", `/credentials/${id}`);
-    expect(view.body.setup).toMatchObject({ status: "claimed", claimed_hostname: "build-runner-7", claimed_ip: expect.any(String), key_thumbprint: profile.private_jwk.kid, mode: "key" });
-    expect(view.body.keys).toEqual([expect.objectContaining({ thumbprint: profile.private_jwk.kid, alg: "ES256", status: "active" })]);
+    expect(view.body.setup).toMatchObject({
+      status: "claimed",
+      claimed_hostname: "build-runner-7",
+      claimed_ip: expect.any(String),
+      key_thumbprint: profile.private_jwk.kid,
+      mode: "key",
+    });
+    expect(view.body.keys).toEqual([
+      expect.objectContaining({ thumbprint: profile.private_jwk.kid, alg: "ES256", status: "active" }),
+    ]);
     expect(view.body.secrets).toEqual([]);
     const claims = await admin.api("GET", `/audit?target=${id}&action=credential.claim`);
     expect(claims.body.events).toHaveLength(1);
@@ -78,7 +87,12 @@ describe("latchkey setup, token and revocation against the real server", () => {
 
     const verifier = createVerifier({ issuer: url(), audience: RESOURCE });
     const verified = await verifier.verify(token, { requiredScopes: ["reports:read"] });
-    expect(verified).toMatchObject({ sub: id, client_id: id, svc: `svc:${label}`, scope: "reports:read reports:export" });
+    expect(verified).toMatchObject({
+      sub: id,
+      client_id: id,
+      svc: `svc:${label}`,
+      scope: "reports:read reports:export",
+    });
 
     const app = new Hono<{ Variables: LatchkeyVariables }>();
     app.use("/reports/*", latchkeyAuth({ verifier, scopes: ["reports:read"] }));

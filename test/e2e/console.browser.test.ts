@@ -9,12 +9,23 @@ import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM, launchChromium, mintStatus, runCli, screenshot, startConsoleServer, type ConsoleServer } from "./support/console-browser";
+import {
+  CHROMIUM,
+  launchChromium,
+  mintStatus,
+  runCli,
+  screenshot,
+  startConsoleServer,
+  type ConsoleServer,
+} from "./support/console-browser";
 
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI === "true") throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium for the console tests.`);
+if (!hasChromium && process.env.CI === "true")
+  throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium for the console tests.`);
 if (!hasChromium) {
-  console.warn(`\n${"!".repeat(78)}\n!! SKIPPING the console browser tests: ${CHROMIUM} is not installed.\n!! Install it with: apt-get update && apt-get install -y chromium\n${"!".repeat(78)}\n`);
+  console.warn(
+    `\n${"!".repeat(78)}\n!! SKIPPING the console browser tests: ${CHROMIUM} is not installed.\n!! Install it with: apt-get update && apt-get install -y chromium\n${"!".repeat(78)}\n`,
+  );
 }
 
 const OWNER = { name: "Ana Owner", email: "ana@example.com", password: "correct horse battery staple" };
@@ -34,7 +45,10 @@ describe.skipIf(!hasChromium)("console in Chromium", () => {
 
   const go = async (p: Page, route: string) => {
     await p.goto(`${server.url}/#/${route}`);
-    await p.locator("main[aria-busy]").waitFor({ state: "detached" }).catch(() => undefined);
+    await p
+      .locator("main[aria-busy]")
+      .waitFor({ state: "detached" })
+      .catch(() => undefined);
     await p.locator("main h1").first().waitFor();
   };
   const heading = (p: Page) => p.locator("main h1").first().textContent();
@@ -53,7 +67,10 @@ describe.skipIf(!hasChromium)("console in Chromium", () => {
   };
 
   /** Walks the create flow; returns the new credential's id (from the Done link). */
-  const createCredential = async (label: string, opts: { delivery: "secret" | "setup_code"; write?: boolean; shots?: boolean }) => {
+  const createCredential = async (
+    label: string,
+    opts: { delivery: "secret" | "setup_code"; write?: boolean; shots?: boolean },
+  ) => {
     await go(page, "credentials/new");
     await page.getByLabel("Label").fill(label);
     await page.getByRole("button", { name: "Next: access" }).click();
@@ -70,7 +87,8 @@ describe.skipIf(!hasChromium)("console in Chromium", () => {
     await page.getByLabel("Groups").fill("platform, ci");
     await page.getByRole("button", { name: "Next: review" }).click();
     await page.getByRole("heading", { name: "Review" }).waitFor();
-    if (opts.delivery === "setup_code") await page.getByRole("radio", { name: /Give the machine a setup code/ }).check();
+    if (opts.delivery === "setup_code")
+      await page.getByRole("radio", { name: /Give the machine a setup code/ }).check();
     if (opts.shots) await screenshot(page, "create-review");
     await page.getByRole("button", { name: "Create credential" }).click();
     await page.getByRole("heading", { name: `${label} is ready` }).waitFor();
@@ -212,7 +230,9 @@ describe.skipIf(!hasChromium)("console in Chromium", () => {
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
-    await page.getByText("Claimed. The machine has its credential and can mint tokens now.").waitFor({ timeout: 15_000 });
+    await page
+      .getByText("Claimed. The machine has its credential and can mint tokens now.")
+      .waitFor({ timeout: 15_000 });
     expect(await page.locator(".claim-state").textContent()).toContain(hostname());
     expect(await page.locator(".claim-state").textContent()).toContain("127.0.0.1");
     expect(await page.locator(".claim-state code.mono").textContent()).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -238,7 +258,9 @@ describe.skipIf(!hasChromium)("console in Chromium", () => {
     expect(await rows.count()).toBe(2);
     await screenshot(page, "credential-detail");
 
-    const hints = await page.locator("section:has(h2:text-is('Secrets')) tbody td[data-label='Secret'] code").allTextContents();
+    const hints = await page
+      .locator("section:has(h2:text-is('Secrets')) tbody td[data-label='Secret'] code")
+      .allTextContents();
     const oldHint = hints.find((hint) => oldSecret!.startsWith(hint.replace("…", "")));
     expect(oldHint, hints.join(", ")).toBeTruthy();
     await page.getByRole("button", { name: `Retire secret ${oldHint}` }).click();
@@ -335,7 +357,10 @@ describe.skipIf(!hasChromium)("console in Chromium", () => {
 
   it("ends the viewer's session from the owner's browser; the viewer is signed out on the next click", async () => {
     await go(page, "sessions");
-    await page.getByRole("cell", { name: new RegExp(VIEWER.email) }).first().waitFor();
+    await page
+      .getByRole("cell", { name: new RegExp(VIEWER.email) })
+      .first()
+      .waitFor();
     expect(await page.locator("tr.row-current").count()).toBe(1);
     await screenshot(page, "sessions");
     await page.getByRole("button", { name: new RegExp(`^End session of ${VIEWER.email}`) }).click();
@@ -367,7 +392,10 @@ describe.skipIf(!hasChromium)("console in Chromium", () => {
     await go(p, "credentials");
     const display = await p.locator("main table thead").evaluate((el) => getComputedStyle(el).position);
     expect(display).toBe("absolute");
-    const before = await p.locator("main tbody td").first().evaluate((el) => getComputedStyle(el, "::before").content);
+    const before = await p
+      .locator("main tbody td")
+      .first()
+      .evaluate((el) => getComputedStyle(el, "::before").content);
     expect(before).toBe('"Label"');
     await screenshot(p, "credentials-mobile");
     await phone.close();

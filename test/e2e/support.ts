@@ -24,7 +24,10 @@ export async function adminSession() {
   const api = async (method: string, path: string, body?: unknown) => {
     const r = await fetch(`${url()}/api/v1${path}`, {
       method,
-      headers: { authorization: `Bearer ${access_token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      headers: {
+        authorization: `Bearer ${access_token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: r.status, body: (await r.json().catch(() => null)) as any };

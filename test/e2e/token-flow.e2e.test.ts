@@ -40,46 +40,85 @@ describe("an independent OAuth client against the real server", () => {
     const as = await discover();
     expect(as.issuer).toBe(url());
     const client: oauth.Client = { client_id: credential.client_id };
-    for (const auth of [oauth.ClientSecretBasic(credential.client_secret), oauth.ClientSecretPost(credential.client_secret)]) {
-      const response = await oauth.clientCredentialsGrantRequest(as, client, auth, new URLSearchParams({ scope: "inventory:read" }), {
-        [oauth.allowInsecureRequests]: true,
-      });
+    for (const auth of [
+      oauth.ClientSecretBasic(credential.client_secret),
+      oauth.ClientSecretPost(credential.client_secret),
+    ]) {
+      const response = await oauth.clientCredentialsGrantRequest(
+        as,
+        client,
+        auth,
+        new URLSearchParams({ scope: "inventory:read" }),
+        {
+          [oauth.allowInsecureRequests]: true,
+        },
+      );
       const result = await oauth.processClientCredentialsResponse(as, client, response);
       expect(result.token_type).toBe("bearer");
       expect(result.expires_in).toBe(3600);
       expect(result.scope).toBe("inventory:read");
 
-      const { payload, protectedHeader } = await jwtVerify(result.access_token, createRemoteJWKSet(new URL(as.jwks_uri!)), {
-        issuer: as.issuer,
-        audience: RESOURCE,
-        typ: "at+jwt",
-        algorithms: ["ES256"],
-      });
+      const { payload, protectedHeader } = await jwtVerify(
+        result.access_token,
+        createRemoteJWKSet(new URL(as.jwks_uri!)),
+        {
+          issuer: as.issuer,
+          audience: RESOURCE,
+          typ: "at+jwt",
+          algorithms: ["ES256"],
+        },
+      );
       expect(protectedHeader.alg).toBe("ES256");
-      expect(payload).toMatchObject({ sub: credential.client_id, client_id: credential.client_id, svc: `svc:${credential.label}`, groups: ["warehouse"], tenant: "default" });
+      expect(payload).toMatchObject({
+        sub: credential.client_id,
+        client_id: credential.client_id,
+        svc: `svc:${credential.label}`,
+        groups: ["warehouse"],
+        tenant: "default",
+      });
     }
   });
 
   it("reports OAuth errors through the client library, and a revoked credential stops minting at once", async () => {
     const as = await discover();
     const client: oauth.Client = { client_id: credential.client_id };
-    const bad = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretBasic(credential.client_secret), new URLSearchParams({ scope: "inventory:delete" }), {
-      [oauth.allowInsecureRequests]: true,
+    const bad = await oauth.clientCredentialsGrantRequest(
+      as,
+      client,
+      oauth.ClientSecretBasic(credential.client_secret),
+      new URLSearchParams({ scope: "inventory:delete" }),
+      {
+        [oauth.allowInsecureRequests]: true,
+      },
+    );
+    await expect(oauth.processClientCredentialsResponse(as, client, bad)).rejects.toMatchObject({
+      error: "invalid_scope",
+      status: 400,
     });
-    await expect(oauth.processClientCredentialsResponse(as, client, bad)).rejects.toMatchObject({ error: "invalid_scope", status: 400 });
 
-    const revoked = await admin.api("POST", `/credentials/${credential.client_id}/revoke`, { confirm_label: credential.label });
-    expect(revoked.status).toBe(200);
-    const after = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretBasic(credential.client_secret), new URLSearchParams(), {
-      [oauth.allowInsecureRequests]: true,
+    const revoked = await admin.api("POST", `/credentials/${credential.client_id}/revoke`, {
+      confirm_label: credential.label,
     });
+    expect(revoked.status).toBe(200);
+    const after = await oauth.clientCredentialsGrantRequest(
+      as,
+      client,
+      oauth.ClientSecretBasic(credential.client_secret),
+      new URLSearchParams(),
+      {
+        [oauth.allowInsecureRequests]: true,
+      },
+    );
     // RFC 6749 section 5.2: a Basic client gets 401 with a WWW-Authenticate challenge, which the library surfaces.
     const failure = await oauth.processClientCredentialsResponse(as, client, after).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(oauth.WWWAuthenticateChallengeError);
     const challenge = failure as oauth.WWWAuthenticateChallengeError;
     expect(challenge.status).toBe(401);
     expect(challenge.cause[0]).toMatchObject({ scheme: "basic", parameters: { realm: "latchkey" } });
-    expect(await challenge.response.json()).toEqual({ error: "invalid_client", error_description: "Client authentication failed." });
+    expect(await challenge.response.json()).toEqual({
+      error: "invalid_client",
+      error_description: "Client authentication failed.",
+    });
   });
 
   it("serves the JWKS with public members only and a bounded cache lifetime", async () => {

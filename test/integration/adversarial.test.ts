@@ -56,9 +56,16 @@ async function auditCount(): Promise<number> {
 
 beforeAll(async () => {
   t = await setupTenant("adversarial");
-  const res = await t.admin("POST", "/resources", { uri: API, name: "Adversarial", scopes: [{ name: "things:read" }, { name: "things:write", write: true }] });
+  const res = await t.admin("POST", "/resources", {
+    uri: API,
+    name: "Adversarial",
+    scopes: [{ name: "things:read" }, { name: "things:write", write: true }],
+  });
   expect(res.status).toBe(201);
-  const created = await t.admin("POST", "/credentials", { label: "adv-client", grants: [{ resource: API, scopes: ["things:read"] }] });
+  const created = await t.admin("POST", "/credentials", {
+    label: "adv-client",
+    grants: [{ resource: API, scopes: ["things:read"] }],
+  });
   expect(created.status).toBe(201);
   const json = (await created.json()) as Json;
   client = { id: json.client_id, secret: json.client_secret, label: json.label };
@@ -94,7 +101,10 @@ describe("token endpoint: methods and content types", () => {
       const res = await rawToken(body, type === undefined ? {} : { "content-type": type });
       await expectOAuth(res, 400, "invalid_request");
     }
-    const json = await rawToken(JSON.stringify({ grant_type: "client_credentials", client_id: client.id, client_secret: client.secret }), { "content-type": "application/json" });
+    const json = await rawToken(
+      JSON.stringify({ grant_type: "client_credentials", client_id: client.id, client_secret: client.secret }),
+      { "content-type": "application/json" },
+    );
     await expectOAuth(json, 400, "invalid_request");
   });
 
@@ -111,12 +121,25 @@ describe("token endpoint: methods and content types", () => {
       const res = await rawToken(body, { "content-type": type });
       expect(res.status, type).toBe(200);
     }
-    const latin1 = new Uint8Array([...new TextEncoder().encode(`grant_type=client_credentials&client_id=${client.id}&client_secret=`), 0xe9]);
-    await expectOAuth(await rawToken(latin1, { "content-type": "application/x-www-form-urlencoded; charset=ISO-8859-1" }), 400, "invalid_request");
+    const latin1 = new Uint8Array([
+      ...new TextEncoder().encode(`grant_type=client_credentials&client_id=${client.id}&client_secret=`),
+      0xe9,
+    ]);
+    await expectOAuth(
+      await rawToken(latin1, { "content-type": "application/x-www-form-urlencoded; charset=ISO-8859-1" }),
+      400,
+      "invalid_request",
+    );
   });
 
   it("refuses a body that is not UTF-8, and survives percent-encoding garbage", async () => {
-    const bad = new Uint8Array([...new TextEncoder().encode("grant_type=client_credentials&client_id="), 0xff, 0xfe, 0xc3, 0x28]);
+    const bad = new Uint8Array([
+      ...new TextEncoder().encode("grant_type=client_credentials&client_id="),
+      0xff,
+      0xfe,
+      0xc3,
+      0x28,
+    ]);
     await expectOAuth(await rawToken(bad, FORM), 400, "invalid_request");
     for (const body of [
       "grant_type=%ZZ",
@@ -157,15 +180,35 @@ describe("token endpoint: methods and content types", () => {
     ]) {
       await expectOAuth(await rawToken(body, FORM), 400, "invalid_request");
     }
-    await expectOAuth(await tokenRequest({ grant_type: "", client_id: client.id, client_secret: client.secret }, { ip: freshIp() }), 400, "invalid_request");
-    await expectOAuth(await tokenRequest({ grant_type: "client_credentials", client_id: "", client_secret: "" }, { ip: freshIp() }), 401, "invalid_client", { basicChallenge: false });
-    const ok = await tokenRequest({ grant_type: "client_credentials", client_id: client.id, client_secret: client.secret, scope: "", resource: "" }, { ip: freshIp() });
+    await expectOAuth(
+      await tokenRequest({ grant_type: "", client_id: client.id, client_secret: client.secret }, { ip: freshIp() }),
+      400,
+      "invalid_request",
+    );
+    await expectOAuth(
+      await tokenRequest({ grant_type: "client_credentials", client_id: "", client_secret: "" }, { ip: freshIp() }),
+      401,
+      "invalid_client",
+      { basicChallenge: false },
+    );
+    const ok = await tokenRequest(
+      { grant_type: "client_credentials", client_id: client.id, client_secret: client.secret, scope: "", resource: "" },
+      { ip: freshIp() },
+    );
     expect(ok.status).toBe(200);
   });
 
   it("gives grant_type errors their exact kinds", async () => {
     const auth = { client_id: client.id, client_secret: client.secret };
-    for (const grant_type of ["password", "authorization_code", "refresh_token", "CLIENT_CREDENTIALS", "client_credentials ", MARKER, "urn:ietf:params:oauth:grant-type:jwt-bearer"]) {
+    for (const grant_type of [
+      "password",
+      "authorization_code",
+      "refresh_token",
+      "CLIENT_CREDENTIALS",
+      "client_credentials ",
+      MARKER,
+      "urn:ietf:params:oauth:grant-type:jwt-bearer",
+    ]) {
       await expectOAuth(await tokenRequest({ grant_type, ...auth }, { ip: freshIp() }), 400, "unsupported_grant_type");
     }
     await expectOAuth(await tokenRequest(auth, { ip: freshIp() }), 400, "invalid_request");
@@ -198,7 +241,10 @@ describe("token endpoint: client authentication abuse", () => {
       "Basic \xe9\xe9\xe9\xe9",
       "BASIC",
     ]) {
-      const res = await tokenRequest({ grant_type: "client_credentials" }, { headers: { authorization }, ip: freshIp() });
+      const res = await tokenRequest(
+        { grant_type: "client_credentials" },
+        { headers: { authorization }, ip: freshIp() },
+      );
       expect(res.status, authorization.slice(0, 80)).toBe(401);
       await expectOAuth(res, 401, "invalid_client", { basicChallenge: true });
     }
@@ -207,38 +253,83 @@ describe("token endpoint: client authentication abuse", () => {
   it("tolerates the harmless Basic variants: case, extra spaces, trailing space, body client_id equal to Basic", async () => {
     const good = btoa(`${client.id}:${client.secret}`);
     // Unpadded base64 decodes the same (forgiving base64), so it is the same credentials, not a malformed header.
-    for (const authorization of [`BASIC ${good}`, `Basic   ${good}`, `Basic ${good}  `, `Basic ${good.replace(/=+$/, "")}`]) {
-      const res = await tokenRequest({ grant_type: "client_credentials" }, { headers: { authorization }, ip: freshIp() });
+    for (const authorization of [
+      `BASIC ${good}`,
+      `Basic   ${good}`,
+      `Basic ${good}  `,
+      `Basic ${good.replace(/=+$/, "")}`,
+    ]) {
+      const res = await tokenRequest(
+        { grant_type: "client_credentials" },
+        { headers: { authorization }, ip: freshIp() },
+      );
       expect(res.status, authorization.slice(0, 10)).toBe(200);
     }
   });
 
   it("answers other Authorization schemes as no credentials (invalid_client, no challenge)", async () => {
     for (const authorization of ["Bearer abc", "Digest username=x", "Basicabc", MARKER, "x".repeat(16 * KiB)]) {
-      const res = await tokenRequest({ grant_type: "client_credentials" }, { headers: { authorization }, ip: freshIp() });
+      const res = await tokenRequest(
+        { grant_type: "client_credentials" },
+        { headers: { authorization }, ip: freshIp() },
+      );
       await expectOAuth(res, 401, "invalid_client", { basicChallenge: false });
     }
   });
 
   it("refuses credentials in the query string, even alongside valid body credentials", async () => {
-    for (const query of [`?client_id=${client.id}`, `?client_secret=${client.secret}`, "?client_assertion=x", "?client_assertion_type=x", "?client_id=&x=1"]) {
-      const res = await rawToken(`grant_type=client_credentials&client_id=${client.id}&client_secret=${client.secret}`, FORM, "POST", query);
+    for (const query of [
+      `?client_id=${client.id}`,
+      `?client_secret=${client.secret}`,
+      "?client_assertion=x",
+      "?client_assertion_type=x",
+      "?client_id=&x=1",
+    ]) {
+      const res = await rawToken(
+        `grant_type=client_credentials&client_id=${client.id}&client_secret=${client.secret}`,
+        FORM,
+        "POST",
+        query,
+      );
       await expectOAuth(res, 400, "invalid_request");
     }
-    const other = await rawToken(`grant_type=client_credentials&client_id=${client.id}&client_secret=${client.secret}`, FORM, "POST", "?foo=%ZZ&grant_type=password");
+    const other = await rawToken(
+      `grant_type=client_credentials&client_id=${client.id}&client_secret=${client.secret}`,
+      FORM,
+      "POST",
+      "?foo=%ZZ&grant_type=password",
+    );
     expect(other.status).toBe(200);
   });
 
   it("refuses two authentication methods together", async () => {
-    const res = await tokenRequest({ grant_type: "client_credentials", client_secret: client.secret }, { basic: [client.id, client.secret], ip: freshIp() });
+    const res = await tokenRequest(
+      { grant_type: "client_credentials", client_secret: client.secret },
+      { basic: [client.id, client.secret], ip: freshIp() },
+    );
     await expectOAuth(res, 400, "invalid_request");
-    const both = await tokenRequest({ grant_type: "client_credentials", client_id: client.id, client_secret: client.secret, client_assertion: "a.b.c", client_assertion_type: JWT_BEARER }, { ip: freshIp() });
+    const both = await tokenRequest(
+      {
+        grant_type: "client_credentials",
+        client_id: client.id,
+        client_secret: client.secret,
+        client_assertion: "a.b.c",
+        client_assertion_type: JWT_BEARER,
+      },
+      { ip: freshIp() },
+    );
     await expectOAuth(both, 400, "invalid_request");
   });
 
   it("fails unknown client and wrong secret identically", async () => {
-    const wrong = await tokenRequest({ grant_type: "client_credentials", client_id: client.id, client_secret: `lks_${"A".repeat(49)}` }, { ip: freshIp() });
-    const unknown = await tokenRequest({ grant_type: "client_credentials", client_id: `lkc_${"A".repeat(22)}`, client_secret: client.secret }, { ip: freshIp() });
+    const wrong = await tokenRequest(
+      { grant_type: "client_credentials", client_id: client.id, client_secret: `lks_${"A".repeat(49)}` },
+      { ip: freshIp() },
+    );
+    const unknown = await tokenRequest(
+      { grant_type: "client_credentials", client_id: `lkc_${"A".repeat(22)}`, client_secret: client.secret },
+      { ip: freshIp() },
+    );
     expect(await expectOAuth(wrong, 401, "invalid_client")).toEqual(await expectOAuth(unknown, 401, "invalid_client"));
   });
 
@@ -248,8 +339,12 @@ describe("token endpoint: client authentication abuse", () => {
     const now = Math.floor(Date.now() / 1000);
     const claims = { iss: client.id, sub: client.id, aud: ISSUER, exp: now + 60, jti: crypto.randomUUID() };
     const none = `${b64({ alg: "none" })}.${b64(claims)}.`;
-    const nested = await new SignJWT({}).setProtectedHeader({ alg: "ES256", cty: "JWT", kid: key.thumbprint }).sign(key.privateKey);
-    const hs256 = await new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode("k".repeat(32)));
+    const nested = await new SignJWT({})
+      .setProtectedHeader({ alg: "ES256", cty: "JWT", kid: key.thumbprint })
+      .sign(key.privateKey);
+    const hs256 = await new SignJWT(claims)
+      .setProtectedHeader({ alg: "HS256" })
+      .sign(new TextEncoder().encode("k".repeat(32)));
     for (const assertion of [
       "a.b.c",
       "....",
@@ -270,23 +365,55 @@ describe("token endpoint: client authentication abuse", () => {
       MARKER,
       "a".repeat(7 * KiB),
     ]) {
-      const res = await tokenRequest({ grant_type: "client_credentials", client_assertion_type: JWT_BEARER, client_assertion: assertion }, { ip: freshIp() });
+      const res = await tokenRequest(
+        { grant_type: "client_credentials", client_assertion_type: JWT_BEARER, client_assertion: assertion },
+        { ip: freshIp() },
+      );
       await expectOAuth(res, 401, "invalid_client", { basicChallenge: false });
     }
     for (const type of ["urn:ietf:params:oauth:client-assertion-type:saml2-bearer", MARKER]) {
-      const res = await tokenRequest({ grant_type: "client_credentials", client_assertion_type: type, client_assertion: "a.b.c" }, { ip: freshIp() });
+      const res = await tokenRequest(
+        { grant_type: "client_credentials", client_assertion_type: type, client_assertion: "a.b.c" },
+        { ip: freshIp() },
+      );
       await expectOAuth(res, 401, "invalid_client");
     }
-    await expectOAuth(await tokenRequest({ grant_type: "client_credentials", client_assertion_type: JWT_BEARER }, { ip: freshIp() }), 401, "invalid_client");
+    await expectOAuth(
+      await tokenRequest({ grant_type: "client_credentials", client_assertion_type: JWT_BEARER }, { ip: freshIp() }),
+      401,
+      "invalid_client",
+    );
   });
 
   it("answers hostile scope and resource values with invalid_scope and invalid_target", async () => {
     const mint = (extra: Record<string, string>) =>
-      tokenRequest({ grant_type: "client_credentials", ...extra }, { basic: [client.id, client.secret], ip: freshIp() });
-    for (const scope of ["things:read  things:read", " things:read", "things:read\tthings:read", "\u00e9", '"', "\\", MARKER, "things:write", "x".repeat(7 * KiB)]) {
+      tokenRequest(
+        { grant_type: "client_credentials", ...extra },
+        { basic: [client.id, client.secret], ip: freshIp() },
+      );
+    for (const scope of [
+      "things:read  things:read",
+      " things:read",
+      "things:read\tthings:read",
+      "\u00e9",
+      '"',
+      "\\",
+      MARKER,
+      "things:write",
+      "x".repeat(7 * KiB),
+    ]) {
       await expectOAuth(await mint({ scope }), 400, "invalid_scope");
     }
-    for (const resource of ["not a uri", "/relative", `${API}#frag`, "http://[::1", "https://api.example.com/other", MARKER, "javascript:alert(1)", `${API}/`]) {
+    for (const resource of [
+      "not a uri",
+      "/relative",
+      `${API}#frag`,
+      "http://[::1",
+      "https://api.example.com/other",
+      MARKER,
+      "javascript:alert(1)",
+      `${API}/`,
+    ]) {
       await expectOAuth(await mint({ resource }), 400, "invalid_target");
     }
     await expectOAuth(await mint({ resource: API, audience: "https://other.example" }), 400, "invalid_target");
@@ -297,11 +424,31 @@ describe("token endpoint: client authentication abuse", () => {
 
 describe("/setup/redeem", () => {
   it("answers non-JSON, arrays, nulls and wrong types with 400 invalid_request", async () => {
-    for (const body of ["", "not json", "{", "[]", "null", "42", '"string"', "true", '{"code": null, "mode": "secret"}', '{"code": 1, "mode": "secret"}', '{"code": "x", "mode": ["secret"]}', '{"code": "x"}', `{"code": "x", "mode": "secret", "${MARKER}": 1}`, '{"code":"x","mode":"secret","__proto__":{"admin":true}}']) {
+    for (const body of [
+      "",
+      "not json",
+      "{",
+      "[]",
+      "null",
+      "42",
+      '"string"',
+      "true",
+      '{"code": null, "mode": "secret"}',
+      '{"code": 1, "mode": "secret"}',
+      '{"code": "x", "mode": ["secret"]}',
+      '{"code": "x"}',
+      `{"code": "x", "mode": "secret", "${MARKER}": 1}`,
+      '{"code":"x","mode":"secret","__proto__":{"admin":true}}',
+    ]) {
       await expectProblem(await redeem(body), 400, "invalid_request");
     }
     for (const type of ["text/plain", "application/x-www-form-urlencoded", "application/jsonx"]) {
-      const res = await call("/setup/redeem", { method: "POST", headers: { "content-type": type }, body: JSON.stringify({ code: await newSetupCode(), mode: "secret" }), ip: uniqueIp() });
+      const res = await call("/setup/redeem", {
+        method: "POST",
+        headers: { "content-type": type },
+        body: JSON.stringify({ code: await newSetupCode(), mode: "secret" }),
+        ip: uniqueIp(),
+      });
       await expectProblem(res, 400, "invalid_request");
     }
   });
@@ -342,7 +489,12 @@ describe("/setup/redeem", () => {
   it("caps the body with and without Content-Length (413 payload_too_large)", async () => {
     const huge = JSON.stringify({ code: await newSetupCode(), mode: "secret", hostname: "h".repeat(64 * KiB) });
     await expectProblem(await redeem(huge), 413, "payload_too_large");
-    const res = await call("/setup/redeem", { method: "POST", headers: { "content-type": "application/json" }, body: stream(2048 * KiB, " "), ip: uniqueIp() });
+    const res = await call("/setup/redeem", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: stream(2048 * KiB, " "),
+      ip: uniqueIp(),
+    });
     await expectProblem(res, 413, "payload_too_large");
   });
 
@@ -359,7 +511,14 @@ describe("admin API with a valid management token", () => {
   it("answers invalid JSON, null, arrays, scalars and wrong types with 400 invalid_request and writes nothing", async () => {
     const before = await auditCount();
     const json = { "content-type": "application/json" };
-    for (const [path, method] of [["/credentials", "POST"], ["/resources", "POST"], [`/credentials/${client.id}`, "PATCH"], [`/credentials/${client.id}/revoke`, "POST"], [`/credentials/${client.id}/secrets`, "POST"], [`/credentials/${client.id}/setup-codes`, "POST"]] as const) {
+    for (const [path, method] of [
+      ["/credentials", "POST"],
+      ["/resources", "POST"],
+      [`/credentials/${client.id}`, "PATCH"],
+      [`/credentials/${client.id}/revoke`, "POST"],
+      [`/credentials/${client.id}/secrets`, "POST"],
+      [`/credentials/${client.id}/setup-codes`, "POST"],
+    ] as const) {
       for (const body of ["{", "{'a':1}", "null", "[]", "[{}]", "42", '"x"', "\u0000", '{"a":1}{"b":2}']) {
         const res = await adminRaw(method, path, body, json);
         await expectProblem(res, 400, "invalid_request");
@@ -393,41 +552,137 @@ describe("admin API with a valid management token", () => {
   });
 
   it("never echoes an unknown field's name", async () => {
-    const res = await t.admin("POST", "/credentials", { label: "x", grants: [{ resource: API, scopes: ["things:read"] }], [MARKER]: 1, ["k".repeat(10 * KiB)]: 2 });
+    const res = await t.admin("POST", "/credentials", {
+      label: "x",
+      grants: [{ resource: API, scopes: ["things:read"] }],
+      [MARKER]: 1,
+      ["k".repeat(10 * KiB)]: 2,
+    });
     const body = await expectProblem(res, 400, "invalid_request");
     expect(JSON.stringify(body)).not.toContain("kkkkkkkk");
   });
 
   it("answers semantic refusals with their kinds and writes nothing", async () => {
     const before = await auditCount();
-    await expectProblem(await t.admin("POST", "/credentials", { label: "y", grants: [{ resource: "https://unknown.example", scopes: ["a"] }] }), 400, "invalid_request");
-    await expectProblem(await t.admin("POST", "/credentials", { label: "y", grants: [{ resource: API, scopes: ["nope"] }] }), 400, "invalid_request");
-    await expectProblem(await t.admin("POST", "/credentials", { label: "y", grants: [{ resource: API, scopes: ["things:read"] }], expires_at: "2000-01-01T00:00:00Z" }), 400, "invalid_request");
-    await expectProblem(await t.admin("POST", "/credentials", { label: client.label, grants: [{ resource: API, scopes: ["things:read"] }] }), 409, "conflict");
+    await expectProblem(
+      await t.admin("POST", "/credentials", {
+        label: "y",
+        grants: [{ resource: "https://unknown.example", scopes: ["a"] }],
+      }),
+      400,
+      "invalid_request",
+    );
+    await expectProblem(
+      await t.admin("POST", "/credentials", { label: "y", grants: [{ resource: API, scopes: ["nope"] }] }),
+      400,
+      "invalid_request",
+    );
+    await expectProblem(
+      await t.admin("POST", "/credentials", {
+        label: "y",
+        grants: [{ resource: API, scopes: ["things:read"] }],
+        expires_at: "2000-01-01T00:00:00Z",
+      }),
+      400,
+      "invalid_request",
+    );
+    await expectProblem(
+      await t.admin("POST", "/credentials", {
+        label: client.label,
+        grants: [{ resource: API, scopes: ["things:read"] }],
+      }),
+      409,
+      "conflict",
+    );
     await expectProblem(await t.admin("PATCH", `/credentials/${client.id}`, {}), 400, "invalid_request");
-    await expectProblem(await t.admin("PATCH", `/credentials/${client.id}`, { grants: [{ resource: API, scopes: ["things:read", "things:write"] }] }), 400, "invalid_request");
-    await expectProblem(await t.admin("POST", `/credentials/${client.id}/revoke`, { confirm_label: "wrong" }), 400, "invalid_request");
-    await expectProblem(await t.admin("POST", `/credentials/${client.id}/secrets`, { grace_period_seconds: -1 }), 400, "invalid_request");
-    await expectProblem(await t.admin("POST", "/resources", { uri: API, name: "dup", scopes: [{ name: "a" }] }), 409, "conflict");
-    await expectProblem(await t.admin("POST", "/resources", { uri: "https://r.example", name: "r", scopes: [{ name: "a" }, { name: "a" }] }), 400, "invalid_request");
-    await expectProblem(await t.admin("POST", "/resources", { uri: "https://r.example", name: "   ", scopes: [{ name: "a" }] }), 400, "invalid_request");
+    await expectProblem(
+      await t.admin("PATCH", `/credentials/${client.id}`, {
+        grants: [{ resource: API, scopes: ["things:read", "things:write"] }],
+      }),
+      400,
+      "invalid_request",
+    );
+    await expectProblem(
+      await t.admin("POST", `/credentials/${client.id}/revoke`, { confirm_label: "wrong" }),
+      400,
+      "invalid_request",
+    );
+    await expectProblem(
+      await t.admin("POST", `/credentials/${client.id}/secrets`, { grace_period_seconds: -1 }),
+      400,
+      "invalid_request",
+    );
+    await expectProblem(
+      await t.admin("POST", "/resources", { uri: API, name: "dup", scopes: [{ name: "a" }] }),
+      409,
+      "conflict",
+    );
+    await expectProblem(
+      await t.admin("POST", "/resources", {
+        uri: "https://r.example",
+        name: "r",
+        scopes: [{ name: "a" }, { name: "a" }],
+      }),
+      400,
+      "invalid_request",
+    );
+    await expectProblem(
+      await t.admin("POST", "/resources", { uri: "https://r.example", name: "   ", scopes: [{ name: "a" }] }),
+      400,
+      "invalid_request",
+    );
     expect(await auditCount()).toBe(before);
   });
 
   it("survives deeply nested and huge JSON: 400 or 413, never a 500", async () => {
     const deep = "[".repeat(100_000) + "]".repeat(100_000);
-    await expectProblem(await adminRaw("POST", "/credentials", deep, { "content-type": "application/json" }), 413, "payload_too_large");
+    await expectProblem(
+      await adminRaw("POST", "/credentials", deep, { "content-type": "application/json" }),
+      413,
+      "payload_too_large",
+    );
     const deepSmall = `{"label":"x","grants":${"[".repeat(20_000)}${"]".repeat(20_000)}}`;
-    await expectProblem(await adminRaw("POST", "/credentials", deepSmall, { "content-type": "application/json" }), 400, "invalid_request");
+    await expectProblem(
+      await adminRaw("POST", "/credentials", deepSmall, { "content-type": "application/json" }),
+      400,
+      "invalid_request",
+    );
     const nestedObj = `{"label":"x","grants":[{"resource":"${API}","scopes":["things:read"]}],"groups":[],"x":${'{"a":'.repeat(5000)}1${"}".repeat(5000)}}`;
-    await expectProblem(await adminRaw("POST", "/credentials", nestedObj, { "content-type": "application/json" }), 400, "invalid_request");
-    const huge = JSON.stringify({ label: "x", grants: [{ resource: API, scopes: ["things:read"] }], groups: Array.from({ length: 20_000 }, (_, i) => `g${i}`) });
-    await expectProblem(await adminRaw("POST", "/credentials", huge, { "content-type": "application/json" }), 413, "payload_too_large");
-    await expectProblem(await adminRaw("POST", "/resources", stream(4096 * KiB, " "), { "content-type": "application/json" }), 413, "payload_too_large");
+    await expectProblem(
+      await adminRaw("POST", "/credentials", nestedObj, { "content-type": "application/json" }),
+      400,
+      "invalid_request",
+    );
+    const huge = JSON.stringify({
+      label: "x",
+      grants: [{ resource: API, scopes: ["things:read"] }],
+      groups: Array.from({ length: 20_000 }, (_, i) => `g${i}`),
+    });
+    await expectProblem(
+      await adminRaw("POST", "/credentials", huge, { "content-type": "application/json" }),
+      413,
+      "payload_too_large",
+    );
+    await expectProblem(
+      await adminRaw("POST", "/resources", stream(4096 * KiB, " "), { "content-type": "application/json" }),
+      413,
+      "payload_too_large",
+    );
   });
 
   it("answers odd path parameters with 404 not_found", async () => {
-    for (const id of ["%ZZ", "%", "%E0%A4%A", "x".repeat(8 * KiB), "%F0%9F%92%A9", "\u00e9t\u00e9", "..%2F..%2Fetc", "lkc_AAAAAAAAAAAAAAAAAAAAAA", "%00", encodeURIComponent(MARKER)]) {
+    for (const id of [
+      "%ZZ",
+      "%",
+      "%E0%A4%A",
+      "x".repeat(8 * KiB),
+      "%F0%9F%92%A9",
+      "\u00e9t\u00e9",
+      "..%2F..%2Fetc",
+      "lkc_AAAAAAAAAAAAAAAAAAAAAA",
+      "%00",
+      encodeURIComponent(MARKER),
+    ]) {
       await expectProblem(await t.admin("GET", `/credentials/${id}`), 404, "not_found");
       await expectProblem(await t.admin("PATCH", `/credentials/${id}`, { groups: ["a"] }), 404, "not_found");
       await expectProblem(await t.admin("POST", `/credentials/${id}/secrets`, {}), 404, "not_found");
@@ -437,10 +692,34 @@ describe("admin API with a valid management token", () => {
   });
 
   it("answers query parameter abuse with 400 invalid_request", async () => {
-    for (const q of ["limit=abc", "limit=0", "limit=-1", "limit=501", "limit=1e400", "limit=1.5", "limit=", "status=deleted", "status=active&status=revoked", `group=${encodeURIComponent("a b")}`, `x=${encodeURIComponent(MARKER)}`, "limit=99999999999999999999"]) {
+    for (const q of [
+      "limit=abc",
+      "limit=0",
+      "limit=-1",
+      "limit=501",
+      "limit=1e400",
+      "limit=1.5",
+      "limit=",
+      "status=deleted",
+      "status=active&status=revoked",
+      `group=${encodeURIComponent("a b")}`,
+      `x=${encodeURIComponent(MARKER)}`,
+      "limit=99999999999999999999",
+    ]) {
       await expectProblem(await t.admin("GET", `/credentials?${q}`), 400, "invalid_request");
     }
-    for (const q of ["since=yesterday", "until=2020-13-01T00:00:00Z", "before=-5", "before=abc", "before=1e400", "before=99999999999999999999", "limit=0", `actor=${"a".repeat(201)}`, "action=a&action=b", "unknown=1"]) {
+    for (const q of [
+      "since=yesterday",
+      "until=2020-13-01T00:00:00Z",
+      "before=-5",
+      "before=abc",
+      "before=1e400",
+      "before=99999999999999999999",
+      "limit=0",
+      `actor=${"a".repeat(201)}`,
+      "action=a&action=b",
+      "unknown=1",
+    ]) {
       await expectProblem(await t.admin("GET", `/audit?${q}`), 400, "invalid_request");
     }
     for (const q of ["%ZZ=1", "limit=%ZZ", "status=%E0%A4%A"]) {
@@ -461,26 +740,52 @@ describe("admin API with a valid management token", () => {
 
   it("refuses bad bearer tokens with 401 unauthorized", async () => {
     const none = `${btoa(JSON.stringify({ alg: "none", typ: "at+jwt" })).replace(/=+$/, "")}.${t.adminToken.split(".")[1]}.`;
-    for (const authorization of ["Bearer", "Bearer ", "Bearer a.b.c", `Bearer ${t.adminToken}x`, `Bearer ${none}`, `Basic ${btoa(`${t.adminClientId}:${t.adminSecret}`)}`, `Bearer ${"a".repeat(16 * KiB)}`, `bearer  ${t.adminToken} extra`, MARKER]) {
+    for (const authorization of [
+      "Bearer",
+      "Bearer ",
+      "Bearer a.b.c",
+      `Bearer ${t.adminToken}x`,
+      `Bearer ${none}`,
+      `Basic ${btoa(`${t.adminClientId}:${t.adminSecret}`)}`,
+      `Bearer ${"a".repeat(16 * KiB)}`,
+      `bearer  ${t.adminToken} extra`,
+      MARKER,
+    ]) {
       await expectProblem(await call("/api/v1/credentials", { headers: { authorization } }), 401, "unauthorized");
     }
   });
 
   it("checks scopes on every admin route (a read-only token cannot write; a machine never manages people)", async () => {
     const reader = await setupTenant("adversarial-reader", ["credentials:read"]);
-    await expectProblem(await reader.admin("POST", "/credentials", { label: "z", grants: [{ resource: API, scopes: ["things:read"] }] }), 403, "forbidden");
-    await expectProblem(await reader.admin("POST", "/resources", { uri: "https://z.example", name: "z", scopes: [{ name: "a" }] }), 403, "forbidden");
+    await expectProblem(
+      await reader.admin("POST", "/credentials", { label: "z", grants: [{ resource: API, scopes: ["things:read"] }] }),
+      403,
+      "forbidden",
+    );
+    await expectProblem(
+      await reader.admin("POST", "/resources", { uri: "https://z.example", name: "z", scopes: [{ name: "a" }] }),
+      403,
+      "forbidden",
+    );
     await expectProblem(await reader.admin("GET", "/audit"), 403, "forbidden");
     await expectProblem(await reader.admin("GET", "/resources"), 403, "forbidden");
     await expectProblem(await t.admin("GET", "/members"), 403, "forbidden");
-    await expectProblem(await t.admin("POST", "/invitations", { email: "x@example.com", role: "owner" }), 403, "forbidden");
+    await expectProblem(
+      await t.admin("POST", "/invitations", { email: "x@example.com", role: "owner" }),
+      403,
+      "forbidden",
+    );
     await expectProblem(await t.admin("GET", "/sessions"), 403, "forbidden");
   });
 
   it("keeps tenants apart: another tenant's credential is 404 and never listed", async () => {
     const other = await setupTenant("adversarial-other");
     await expectProblem(await other.admin("GET", `/credentials/${client.id}`), 404, "not_found");
-    await expectProblem(await other.admin("POST", `/credentials/${client.id}/revoke`, { confirm_label: client.label }), 404, "not_found");
+    await expectProblem(
+      await other.admin("POST", `/credentials/${client.id}/revoke`, { confirm_label: client.label }),
+      404,
+      "not_found",
+    );
     await expectProblem(await other.admin("POST", `/credentials/${client.id}/secrets`, {}), 404, "not_found");
     const list = (await (await other.admin("GET", "/credentials")).json()) as { credentials: { id: string }[] };
     expect(list.credentials.map((c) => c.id)).not.toContain(client.id);
@@ -489,23 +794,66 @@ describe("admin API with a valid management token", () => {
 
 describe("console auth endpoints", () => {
   it("answers wrong types and shapes on sign-in with 400 invalid_request", async () => {
-    for (const body of [null, [], "x", { email: 1, password: "p" }, { email: "a@example.com" }, { email: "not-an-email", password: "p" }, { email: "a@example.com", password: "" }, { email: "a@example.com", password: ["p"] }, { email: "a@example.com", password: "p", [MARKER]: 1 }]) {
+    for (const body of [
+      null,
+      [],
+      "x",
+      { email: 1, password: "p" },
+      { email: "a@example.com" },
+      { email: "not-an-email", password: "p" },
+      { email: "a@example.com", password: "" },
+      { email: "a@example.com", password: ["p"] },
+      { email: "a@example.com", password: "p", [MARKER]: 1 },
+    ]) {
       await expectProblem(await postJson("/auth/login", body, {}, freshIp()), 400, "invalid_request");
     }
-    await expectProblem(await call("/api/v1/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: "{", ip: freshIp() }), 400, "invalid_request");
+    await expectProblem(
+      await call("/api/v1/auth/login", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{",
+        ip: freshIp(),
+      }),
+      400,
+      "invalid_request",
+    );
   });
 
   it("caps the password length (no PBKDF2 over a long password) and the body size", async () => {
-    const long = await postJson("/auth/login", { email: "adv-owner@example.com", password: "p".repeat(257) }, {}, freshIp());
+    const long = await postJson(
+      "/auth/login",
+      { email: "adv-owner@example.com", password: "p".repeat(257) },
+      {},
+      freshIp(),
+    );
     await expectProblem(long, 400, "invalid_request");
     const started = Date.now();
-    const mega = await postJson("/auth/login", { email: "adv-owner@example.com", password: "p".repeat(1024 * KiB) }, {}, freshIp());
+    const mega = await postJson(
+      "/auth/login",
+      { email: "adv-owner@example.com", password: "p".repeat(1024 * KiB) },
+      {},
+      freshIp(),
+    );
     await expectProblem(mega, 413, "payload_too_large");
     expect(Date.now() - started).toBeLessThan(2000);
     for (const path of ["/auth/setup-owner", "/auth/accept-invite"]) {
-      await expectProblem(await postJson(path, { token: "t", name: "n", password: "p".repeat(257), email: "a@example.com" }, {}, freshIp()), 400, "invalid_request");
+      await expectProblem(
+        await postJson(
+          path,
+          { token: "t", name: "n", password: "p".repeat(257), email: "a@example.com" },
+          {},
+          freshIp(),
+        ),
+        400,
+        "invalid_request",
+      );
     }
-    const ok = await postJson("/auth/login", { email: "adv-owner@example.com", password: "correct horse battery staple" }, {}, freshIp());
+    const ok = await postJson(
+      "/auth/login",
+      { email: "adv-owner@example.com", password: "correct horse battery staple" },
+      {},
+      freshIp(),
+    );
     expect(ok.status).toBe(200);
   });
 
@@ -524,19 +872,33 @@ describe("console auth endpoints", () => {
     ]) {
       const h: Record<string, string> = { "content-type": "application/json", "user-agent": "x" };
       for (const [k, v] of Object.entries(headers)) if (v !== undefined) h[k] = v;
-      const res = await call("/api/v1/auth/login", { method: "POST", headers: h, body: JSON.stringify(body), ip: freshIp() });
+      const res = await call("/api/v1/auth/login", {
+        method: "POST",
+        headers: h,
+        body: JSON.stringify(body),
+        ip: freshIp(),
+      });
       expect(res.status, JSON.stringify(headers)).toBe(403);
       await expectProblem(res, 403, "csrf");
     }
   });
 
   it("refuses cookie-authenticated writes without the console's own origin", async () => {
-    const spellings: Record<string, string>[] = [{ origin: "https://evil.example" }, { origin: "null" }, { origin: `${ISSUER}/` }, { "sec-fetch-site": "cross-site", origin: "" }];
+    const spellings: Record<string, string>[] = [
+      { origin: "https://evil.example" },
+      { origin: "null" },
+      { origin: `${ISSUER}/` },
+      { "sec-fetch-site": "cross-site", origin: "" },
+    ];
     for (const headers of spellings) {
       const res = await owner.send("POST", "/invitations", { email: "csrf@example.com", role: "viewer" }, headers);
       await expectProblem(res, 403, "csrf");
     }
-    const noOrigin = await call("/api/v1/invitations", { method: "POST", headers: { cookie: `__Host-latchkey_session=${owner.cookie}`, "content-type": "application/json" }, body: JSON.stringify({ email: "csrf@example.com", role: "viewer" }) });
+    const noOrigin = await call("/api/v1/invitations", {
+      method: "POST",
+      headers: { cookie: `__Host-latchkey_session=${owner.cookie}`, "content-type": "application/json" },
+      body: JSON.stringify({ email: "csrf@example.com", role: "viewer" }),
+    });
     await expectProblem(noOrigin, 403, "csrf");
   });
 
@@ -550,26 +912,78 @@ describe("console auth endpoints", () => {
     for (const body of [{ role: "god" }, { role: null }, {}, { role: "viewer", [MARKER]: 1 }, []]) {
       await expectProblem(await owner.send("PATCH", "/members/usr_x", body), 400, "invalid_request");
     }
-    for (const body of [{ email: "not-an-email", role: "viewer" }, { email: `${"a".repeat(250)}@example.com`, role: "viewer" }, { email: "x@example.com", role: "root" }, { email: ["x@example.com"], role: "viewer" }]) {
+    for (const body of [
+      { email: "not-an-email", role: "viewer" },
+      { email: `${"a".repeat(250)}@example.com`, role: "viewer" },
+      { email: "x@example.com", role: "root" },
+      { email: ["x@example.com"], role: "viewer" },
+    ]) {
       await expectProblem(await owner.send("POST", "/invitations", body), 400, "invalid_request");
     }
-    await expectProblem(await owner.send("POST", "/invitations", { email: "adv-owner@example.com", role: "viewer" }), 409, "email_taken");
+    await expectProblem(
+      await owner.send("POST", "/invitations", { email: "adv-owner@example.com", role: "viewer" }),
+      409,
+      "email_taken",
+    );
   });
 
   it("answers bad invitation, owner-link and cookie input with their kinds", async () => {
     await expectProblem(await postJson("/auth/invitation", { token: MARKER }), 400, "invalid_invitation");
     await expectProblem(await postJson("/auth/invitation", { token: "%ZZ" }), 400, "invalid_invitation");
-    for (const body of [{}, { token: "" }, { token: "t".repeat(201) }, { token: 7 }, { token: MARKER, extra: 1 }, null, "x"]) {
+    for (const body of [
+      {},
+      { token: "" },
+      { token: "t".repeat(201) },
+      { token: 7 },
+      { token: MARKER, extra: 1 },
+      null,
+      "x",
+    ]) {
       await expectProblem(await postJson("/auth/invitation", body), 400, "invalid_request");
     }
-    await expectProblem(await call(`/api/v1/auth/invitation?token=${encodeURIComponent(MARKER)}`), 405, "method_not_allowed");
-    await expectProblem(await postJson("/auth/accept-invite", { token: MARKER, name: "n", password: "p".repeat(12) }, {}, freshIp()), 400, "invalid_invitation");
-    await expectProblem(await postJson("/auth/setup-owner", { token: MARKER, email: "b@example.com", name: "n", password: "p".repeat(12) }, {}, freshIp()), 400, "invalid_setup_token");
-    await expectProblem(await call("/api/v1/bootstrap/owner-link", { method: "POST", headers: { authorization: `Bearer ${MARKER}` }, ip: freshIp() }), 401, "unauthorized");
-    for (const cookie of ["__Host-latchkey_session=%ZZ", `__Host-latchkey_session=${"a".repeat(43)}`, `__Host-latchkey_session=${MARKER}`, "__Host-latchkey_session", "=;=;=", `__Host-latchkey_session=${"a".repeat(8 * KiB)}`]) {
+    await expectProblem(
+      await call(`/api/v1/auth/invitation?token=${encodeURIComponent(MARKER)}`),
+      405,
+      "method_not_allowed",
+    );
+    await expectProblem(
+      await postJson("/auth/accept-invite", { token: MARKER, name: "n", password: "p".repeat(12) }, {}, freshIp()),
+      400,
+      "invalid_invitation",
+    );
+    await expectProblem(
+      await postJson(
+        "/auth/setup-owner",
+        { token: MARKER, email: "b@example.com", name: "n", password: "p".repeat(12) },
+        {},
+        freshIp(),
+      ),
+      400,
+      "invalid_setup_token",
+    );
+    await expectProblem(
+      await call("/api/v1/bootstrap/owner-link", {
+        method: "POST",
+        headers: { authorization: `Bearer ${MARKER}` },
+        ip: freshIp(),
+      }),
+      401,
+      "unauthorized",
+    );
+    for (const cookie of [
+      "__Host-latchkey_session=%ZZ",
+      `__Host-latchkey_session=${"a".repeat(43)}`,
+      `__Host-latchkey_session=${MARKER}`,
+      "__Host-latchkey_session",
+      "=;=;=",
+      `__Host-latchkey_session=${"a".repeat(8 * KiB)}`,
+    ]) {
       await expectProblem(await call("/api/v1/me", { headers: { cookie } }), 401, "unauthorized");
     }
-    const out = await call("/api/v1/auth/logout", { method: "POST", headers: { cookie: "__Host-latchkey_session=%ZZ" } });
+    const out = await call("/api/v1/auth/logout", {
+      method: "POST",
+      headers: { cookie: "__Host-latchkey_session=%ZZ" },
+    });
     expect(out.status).toBe(204);
   });
 });
@@ -588,18 +1002,38 @@ describe("metadata and unknown paths", () => {
       }
     }
     const jwks = (await (await call("/.well-known/jwks.json")).json()) as { keys: Json[] };
-    for (const key of jwks.keys) for (const member of ["d", "p", "q", "dp", "dq", "qi", "k"]) expect(key[member]).toBeUndefined();
+    for (const key of jwks.keys)
+      for (const member of ["d", "p", "q", "dp", "dq", "qi", "k"]) expect(key[member]).toBeUndefined();
   });
 
   it("answers unknown paths with 404 problem+json, whatever their shape", async () => {
-    for (const path of ["/.well-known/openid-configuration", "/.well-known/%ZZ", "/oauth/authorize", "/oauth/token/extra", "/oauth/introspect", "/%ZZ", `/${"x".repeat(8 * KiB)}`, `/${encodeURIComponent(MARKER)}`, "/setup/other", "/healthz/x"]) {
+    for (const path of [
+      "/.well-known/openid-configuration",
+      "/.well-known/%ZZ",
+      "/oauth/authorize",
+      "/oauth/token/extra",
+      "/oauth/introspect",
+      "/%ZZ",
+      `/${"x".repeat(8 * KiB)}`,
+      `/${encodeURIComponent(MARKER)}`,
+      "/setup/other",
+      "/healthz/x",
+    ]) {
       await expectProblem(await call(path), 404, "not_found");
     }
     expect((await call("/healthz", { method: "HEAD" })).status).toBe(200);
   });
 
   it("never answers a 500 to a barrage of odd requests", async () => {
-    const paths = ["/oauth/token", "/setup/redeem", "/api/v1/credentials", "/api/v1/auth/login", "/api/v1/bootstrap", "/.well-known/jwks.json", "/api/v1/openapi.json"];
+    const paths = [
+      "/oauth/token",
+      "/setup/redeem",
+      "/api/v1/credentials",
+      "/api/v1/auth/login",
+      "/api/v1/bootstrap",
+      "/.well-known/jwks.json",
+      "/api/v1/openapi.json",
+    ];
     const bodies: [string, BodyInit][] = [
       ["application/json", "{"],
       ["application/json", new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])],
@@ -609,7 +1043,12 @@ describe("metadata and unknown paths", () => {
     for (const path of paths) {
       for (const method of ["GET", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]) {
         for (const [type, body] of method === "GET" || method === "OPTIONS" ? [["", null] as const] : bodies) {
-          const res = await call(path, { method, headers: { "content-type": type, authorization: `Bearer ${t.adminToken}` }, body, ip: freshIp() });
+          const res = await call(path, {
+            method,
+            headers: { "content-type": type, authorization: `Bearer ${t.adminToken}` },
+            body,
+            ip: freshIp(),
+          });
           expect(res.status, `${method} ${path} ${type}`).toBeLessThan(500);
           await res.arrayBuffer();
         }

@@ -2,7 +2,17 @@
 // sessions (listing and ending), CSRF, /me and signing keys. Real D1, real cookies, real tokens.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { call, setupTenant, type TestTenant } from "../support/harness";
-import { COOKIE, invite, ownerLink, PASSWORD, person, postJson, sessionCookieOf, tokenOf, type Person } from "../support/console";
+import {
+  COOKIE,
+  invite,
+  ownerLink,
+  PASSWORD,
+  person,
+  postJson,
+  sessionCookieOf,
+  tokenOf,
+  type Person,
+} from "../support/console";
 
 afterEach(() => vi.useRealTimers());
 
@@ -19,7 +29,10 @@ let machine: TestTenant;
 
 describe("first-owner link", () => {
   it("needs the bootstrap token", async () => {
-    const res = await call("/api/v1/bootstrap/owner-link", { method: "POST", headers: { authorization: "Bearer wrong-token-wrong-token-wrong-token-x" } });
+    const res = await call("/api/v1/bootstrap/owner-link", {
+      method: "POST",
+      headers: { authorization: "Bearer wrong-token-wrong-token-wrong-token-x" },
+    });
     expect(res.status).toBe(401);
     expect((await json(res)).code).toBe("unauthorized");
   });
@@ -35,28 +48,61 @@ describe("first-owner link", () => {
     expect(Date.parse(body.expires_at)).toBe(t0 + 3_600_000);
 
     vi.setSystemTime(t0 + 3_600_001);
-    const expired = await postJson("/auth/setup-owner", { token: tokenOf(body.url), email: "owner@example.com", name: "Olive", password: PASSWORD });
+    const expired = await postJson("/auth/setup-owner", {
+      token: tokenOf(body.url),
+      email: "owner@example.com",
+      name: "Olive",
+      password: PASSWORD,
+    });
     expect(expired.status).toBe(400);
     expect(await json(expired)).toMatchObject({ status: 400, code: "invalid_setup_token" });
     vi.useRealTimers();
 
     const older = await json(await ownerLink());
     const newer = await json(await ownerLink());
-    const replaced = await postJson("/auth/setup-owner", { token: tokenOf(older.url), email: "owner@example.com", name: "Olive", password: PASSWORD });
+    const replaced = await postJson("/auth/setup-owner", {
+      token: tokenOf(older.url),
+      email: "owner@example.com",
+      name: "Olive",
+      password: PASSWORD,
+    });
     expect((await json(replaced)).code).toBe("invalid_setup_token");
 
-    const short = await postJson("/auth/setup-owner", { token: tokenOf(newer.url), email: "owner@example.com", name: "Olive", password: "too-short" });
+    const short = await postJson("/auth/setup-owner", {
+      token: tokenOf(newer.url),
+      email: "owner@example.com",
+      name: "Olive",
+      password: "too-short",
+    });
     expect(short.status).toBe(400);
     expect((await json(short)).errors).toEqual([{ path: "password", message: expect.any(String) }]);
 
-    const ok = await postJson("/auth/setup-owner", { token: tokenOf(newer.url), email: "Owner@Example.com", name: "Olive Owner", password: PASSWORD });
+    const ok = await postJson("/auth/setup-owner", {
+      token: tokenOf(newer.url),
+      email: "Owner@Example.com",
+      name: "Olive Owner",
+      password: PASSWORD,
+    });
     expect(ok.status).toBe(201);
     expect(ok.headers.get("cache-control")).toBe("no-store");
     const created = await json(ok);
-    expect(created).toEqual({ user: { id: expect.stringMatching(/^usr_/), email: "owner@example.com", name: "Olive Owner", role: "owner", tenant_id: "default" } });
+    expect(created).toEqual({
+      user: {
+        id: expect.stringMatching(/^usr_/),
+        email: "owner@example.com",
+        name: "Olive Owner",
+        role: "owner",
+        tenant_id: "default",
+      },
+    });
     owner = person(sessionCookieOf(ok), "owner@example.com");
 
-    const again = await postJson("/auth/setup-owner", { token: tokenOf(newer.url), email: "second@example.com", name: "Second", password: PASSWORD });
+    const again = await postJson("/auth/setup-owner", {
+      token: tokenOf(newer.url),
+      email: "second@example.com",
+      name: "Second",
+      password: PASSWORD,
+    });
     expect(again.status).toBe(400);
     expect((await json(again)).code).toBe("invalid_setup_token");
 
@@ -71,11 +117,24 @@ describe("first-owner link", () => {
     expect(res.status).toBe(200);
     const me = await json(res);
     expect(me).toEqual({
-      user: { id: expect.any(String), email: "owner@example.com", name: "Olive Owner", role: "owner", tenant_id: "default" },
+      user: {
+        id: expect.any(String),
+        email: "owner@example.com",
+        name: "Olive Owner",
+        role: "owner",
+        tenant_id: "default",
+      },
       session: { id: expect.stringMatching(/^ses_/), expires_at: expect.any(String) },
       scopes: [
-        "audit:read", "credentials:read", "credentials:write", "members:read", "members:write",
-        "resources:read", "resources:write", "sessions:read:all", "sessions:write:all",
+        "audit:read",
+        "credentials:read",
+        "credentials:write",
+        "members:read",
+        "members:write",
+        "resources:read",
+        "resources:write",
+        "sessions:read:all",
+        "sessions:write:all",
       ],
       auth: "session",
     });
@@ -90,7 +149,11 @@ describe("first-owner link", () => {
     machine = await setupTenant("default");
     const events = await auditActions(machine, "owner.setup");
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ actor: "user:owner@example.com", target_type: "user", detail: { email: "owner@example.com" } });
+    expect(events[0]).toMatchObject({
+      actor: "user:owner@example.com",
+      target_type: "user",
+      detail: { email: "owner@example.com" },
+    });
     expect(await auditActions(machine, "owner.link.create")).toHaveLength(3);
   });
 });
@@ -101,7 +164,13 @@ describe("invitations", () => {
     expect(res.status).toBe(201);
     expect(res.headers.get("cache-control")).toBe("no-store");
     const inv = await json(res);
-    expect(inv).toEqual({ id: expect.stringMatching(/^inv_/), email: "ada@example.com", role: "admin", expires_at: expect.any(String), url: expect.stringMatching(/^https:\/\/latchkey\.test\/#\/accept-invite\?token=/) });
+    expect(inv).toEqual({
+      id: expect.stringMatching(/^inv_/),
+      email: "ada@example.com",
+      role: "admin",
+      expires_at: expect.any(String),
+      url: expect.stringMatching(/^https:\/\/latchkey\.test\/#\/accept-invite\?token=/),
+    });
     expect(Date.parse(inv.expires_at) - Date.now()).toBeGreaterThan(7 * 86_400_000 - 60_000);
     const token = tokenOf(inv.url);
 
@@ -115,12 +184,18 @@ describe("invitations", () => {
       expect(old.status).toBe(405);
       expect(old.headers.get("allow")).toBe("POST");
       expect(old.headers.get("content-type")).toBe("application/problem+json");
-      if (method !== "HEAD") expect(await json(old)).toMatchObject({ status: 405, code: "method_not_allowed", allow: "POST" });
+      if (method !== "HEAD")
+        expect(await json(old)).toMatchObject({ status: 405, code: "method_not_allowed", allow: "POST" });
     }
 
     const accepted = await postJson("/auth/accept-invite", { token, name: "Ada Admin", password: PASSWORD });
     expect(accepted.status).toBe(201);
-    expect((await json(accepted)).user).toMatchObject({ email: "ada@example.com", name: "Ada Admin", role: "admin", tenant_id: "default" });
+    expect((await json(accepted)).user).toMatchObject({
+      email: "ada@example.com",
+      name: "Ada Admin",
+      role: "admin",
+      tenant_id: "default",
+    });
     admin = person(sessionCookieOf(accepted), "ada@example.com");
 
     const twice = await postJson("/auth/accept-invite", { token, name: "Mallory", password: PASSWORD });
@@ -130,7 +205,15 @@ describe("invitations", () => {
     expect((await json(await postJson("/auth/invitation", {}))).code).toBe("invalid_request");
 
     const list = (await json(await owner.send("GET", "/invitations"))).invitations;
-    expect(list[0]).toEqual({ id: inv.id, email: "ada@example.com", role: "admin", created_at: expect.any(String), created_by: "user:owner@example.com", expires_at: inv.expires_at, status: "accepted" });
+    expect(list[0]).toEqual({
+      id: inv.id,
+      email: "ada@example.com",
+      role: "admin",
+      created_at: expect.any(String),
+      created_by: "user:owner@example.com",
+      expires_at: inv.expires_at,
+      status: "accepted",
+    });
     const audit = await auditActions(machine, "invitation.accept");
     expect(audit[0]).toMatchObject({ actor: "user:ada@example.com", target_id: inv.id, detail: { role: "admin" } });
   });
@@ -139,11 +222,18 @@ describe("invitations", () => {
     const t0 = Date.now();
     const late = await json(await owner.send("POST", "/invitations", { email: "late@example.com", role: "viewer" }));
     vi.setSystemTime(t0 + 7 * 86_400_000 + 1_000);
-    const expired = await postJson("/auth/accept-invite", { token: tokenOf(late.url), name: "Late", password: PASSWORD });
+    const expired = await postJson("/auth/accept-invite", {
+      token: tokenOf(late.url),
+      name: "Late",
+      password: PASSWORD,
+    });
     expect(expired.status).toBe(400);
     expect((await json(expired)).code).toBe("invalid_invitation");
     // The owner's first session has expired by now (12 h absolute); a fresh sign-in reads the list.
-    const later = person(sessionCookieOf(await postJson("/auth/login", { email: "owner@example.com", password: PASSWORD })), "owner@example.com");
+    const later = person(
+      sessionCookieOf(await postJson("/auth/login", { email: "owner@example.com", password: PASSWORD })),
+      "owner@example.com",
+    );
     const listed = (await json(await later.send("GET", "/invitations"))).invitations;
     vi.useRealTimers();
     expect(listed.find((i: any) => i.id === late.id).status).toBe("expired");
@@ -152,11 +242,18 @@ describe("invitations", () => {
     expect((await owner.send("DELETE", `/invitations/${revoked.id}`)).status).toBe(204);
     expect((await owner.send("DELETE", `/invitations/${revoked.id}`)).status).toBe(409);
     expect((await owner.send("DELETE", "/invitations/inv_nope")).status).toBe(404);
-    const refused = await postJson("/auth/accept-invite", { token: tokenOf(revoked.url), name: "Gone", password: PASSWORD });
+    const refused = await postJson("/auth/accept-invite", {
+      token: tokenOf(revoked.url),
+      name: "Gone",
+      password: PASSWORD,
+    });
     expect((await json(refused)).code).toBe("invalid_invitation");
     const list = (await json(await owner.send("GET", "/invitations"))).invitations;
     expect(list.find((i: any) => i.id === revoked.id).status).toBe("revoked");
-    expect((await auditActions(machine, "invitation.revoke"))[0]).toMatchObject({ actor: "user:owner@example.com", target_id: revoked.id });
+    expect((await auditActions(machine, "invitation.revoke"))[0]).toMatchObject({
+      actor: "user:owner@example.com",
+      target_id: revoked.id,
+    });
 
     const dup = await owner.send("POST", "/invitations", { email: "ada@example.com", role: "viewer" });
     expect(dup.status).toBe(409);
@@ -233,7 +330,14 @@ describe("roles", () => {
       ["ada@example.com", "admin"],
       ["vic@example.com", "viewer"],
     ]);
-    expect(members[0]).toEqual({ id: expect.any(String), email: "owner@example.com", name: "Olive Owner", role: "owner", created_at: expect.any(String), last_sign_in_at: expect.any(String) });
+    expect(members[0]).toEqual({
+      id: expect.any(String),
+      email: "owner@example.com",
+      name: "Olive Owner",
+      role: "owner",
+      created_at: expect.any(String),
+      last_sign_in_at: expect.any(String),
+    });
     const [self, , vic] = members;
 
     const promote = await owner.send("PATCH", `/members/${vic.id}`, { role: "admin" });
@@ -242,7 +346,11 @@ describe("roles", () => {
     expect((await viewer.send("POST", "/credentials", { label: "vic-now-admin", grants })).status).toBe(201);
     expect((await owner.send("PATCH", `/members/${vic.id}`, { role: "viewer" })).status).toBe(200);
     expect((await viewer.send("POST", "/credentials", { label: "vic-viewer-again", grants })).status).toBe(403);
-    expect((await auditActions(machine, "member.role.change"))[0]).toMatchObject({ actor: "user:owner@example.com", target_id: vic.id, detail: { before: "admin", after: "viewer" } });
+    expect((await auditActions(machine, "member.role.change"))[0]).toMatchObject({
+      actor: "user:owner@example.com",
+      target_id: vic.id,
+      detail: { before: "admin", after: "viewer" },
+    });
 
     const demote = await owner.send("PATCH", `/members/${self.id}`, { role: "admin" });
     expect(demote.status).toBe(409);
@@ -267,7 +375,9 @@ describe("roles", () => {
     expect([403, 409]).toContain(statuses[1]);
     const after = (await json(await (a.status === 200 ? owner : second).send("GET", "/members"))).members;
     expect(after.filter((m: any) => m.role === "owner")).toHaveLength(1);
-    const changes = (await auditActions(machine, "member.role.change")).filter((e: any) => e.detail.after === "viewer" && e.detail.before === "owner");
+    const changes = (await auditActions(machine, "member.role.change")).filter(
+      (e: any) => e.detail.after === "viewer" && e.detail.before === "owner",
+    );
     expect(changes).toHaveLength(1);
     // Restore the original owner for the tests that follow.
     const winner = a.status === 200 ? owner : second;
@@ -281,14 +391,26 @@ describe("roles", () => {
     expect(res.status).toBe(201);
     expect((await json(res)).created_by).toMatch(/^svc:admin-/);
     const me = await json(await machine.admin("GET", "/me"));
-    expect(me).toMatchObject({ user: null, session: null, auth: "bearer", credential: { client_id: machine.adminClientId } });
+    expect(me).toMatchObject({
+      user: null,
+      session: null,
+      auth: "bearer",
+      credential: { client_id: machine.adminClientId },
+    });
     expect((await machine.admin("GET", "/members")).status).toBe(403);
     expect((await machine.admin("GET", "/sessions")).status).toBe(403);
     const keys = await machine.admin("GET", "/signing-keys");
     expect(keys.status).toBe(200);
     const body = await json(keys);
     expect(body.keys.filter((k: any) => k.status === "current")).toHaveLength(1);
-    expect(body.keys[0]).toEqual({ kid: expect.any(String), alg: "ES256", created_at: expect.any(String), activates_at: expect.any(String), retired_at: null, status: "current" });
+    expect(body.keys[0]).toEqual({
+      kid: expect.any(String),
+      alg: "ES256",
+      created_at: expect.any(String),
+      activates_at: expect.any(String),
+      retired_at: null,
+      status: "current",
+    });
     expect(JSON.stringify(body)).not.toMatch(/"d"|private/);
   });
 });
@@ -297,14 +419,21 @@ describe("CSRF", () => {
   const body = { label: "csrf-probe", grants: [{ resource: "urn:latchkey:management", scopes: ["audit:read"] }] };
 
   it("refuses a cookie POST without Origin or with a foreign Origin", async () => {
-    const missing = await call("/api/v1/credentials", { method: "POST", headers: { cookie: `${COOKIE}=${owner.cookie}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const missing = await call("/api/v1/credentials", {
+      method: "POST",
+      headers: { cookie: `${COOKIE}=${owner.cookie}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
     expect(missing.status).toBe(403);
     expect(missing.headers.get("content-type")).toBe("application/problem+json");
     expect(await json(missing)).toMatchObject({ status: 403, code: "csrf" });
     const foreign = await owner.send("POST", "/credentials", body, { origin: "https://evil.example" });
     expect(foreign.status).toBe(403);
     expect((await json(foreign)).code).toBe("csrf");
-    const cross = await owner.send("DELETE", "/invitations/inv_x", undefined, { origin: "null", "sec-fetch-site": "cross-site" });
+    const cross = await owner.send("DELETE", "/invitations/inv_x", undefined, {
+      origin: "null",
+      "sec-fetch-site": "cross-site",
+    });
     expect((await json(cross)).code).toBe("csrf");
     expect((await machine.admin("GET", "/credentials?status=active")).status).toBe(200);
   });
@@ -314,7 +443,11 @@ describe("CSRF", () => {
     expect(byOrigin.status).toBe(201);
     const bySite = await call("/api/v1/credentials", {
       method: "POST",
-      headers: { cookie: `${COOKIE}=${owner.cookie}`, "content-type": "application/json", "sec-fetch-site": "same-origin" },
+      headers: {
+        cookie: `${COOKIE}=${owner.cookie}`,
+        "content-type": "application/json",
+        "sec-fetch-site": "same-origin",
+      },
       body: JSON.stringify({ ...body, label: "csrf-probe-2" }),
     });
     expect(bySite.status).toBe(201);
@@ -323,9 +456,21 @@ describe("CSRF", () => {
   });
 
   it("bearer callers are unaffected, and a cross-site sign-in is refused", async () => {
-    const res = await call("/api/v1/credentials", { method: "POST", headers: { authorization: `Bearer ${machine.adminToken}`, "content-type": "application/json", origin: "https://evil.example" }, body: JSON.stringify({ ...body, label: "csrf-bearer" }) });
+    const res = await call("/api/v1/credentials", {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${machine.adminToken}`,
+        "content-type": "application/json",
+        origin: "https://evil.example",
+      },
+      body: JSON.stringify({ ...body, label: "csrf-bearer" }),
+    });
     expect(res.status).toBe(201);
-    const login = await postJson("/auth/login", { email: "owner@example.com", password: PASSWORD }, { origin: "https://evil.example" });
+    const login = await postJson(
+      "/auth/login",
+      { email: "owner@example.com", password: PASSWORD },
+      { origin: "https://evil.example" },
+    );
     expect(login.status).toBe(403);
     expect((await json(login)).code).toBe("csrf");
     expect(login.headers.get("set-cookie")).toBeNull();
@@ -334,7 +479,12 @@ describe("CSRF", () => {
 
 describe("sessions", () => {
   it("lists device and client; owners see everyone's, others their own", async () => {
-    const login = await postJson("/auth/login", { email: "vic@example.com", password: PASSWORD }, { "user-agent": "curl/8.11.1" }, "192.0.2.77");
+    const login = await postJson(
+      "/auth/login",
+      { email: "vic@example.com", password: PASSWORD },
+      { "user-agent": "curl/8.11.1" },
+      "192.0.2.77",
+    );
     expect(login.status).toBe(200);
     const curlSession = person(sessionCookieOf(login), "vic@example.com");
 
@@ -343,14 +493,24 @@ describe("sessions", () => {
     expect(own.sessions.every((s: any) => s.user_email === "vic@example.com")).toBe(true);
     const [browser, curl] = own.sessions;
     expect(browser).toEqual({
-      id: expect.stringMatching(/^ses_/), user_id: expect.stringMatching(/^usr_/), user_email: "vic@example.com", user_name: "vic",
-      device: "Linux", client: "Chrome 156", ip: "192.0.2.1", created_at: expect.any(String), last_seen_at: expect.any(String),
-      expires_at: expect.any(String), current: true,
+      id: expect.stringMatching(/^ses_/),
+      user_id: expect.stringMatching(/^usr_/),
+      user_email: "vic@example.com",
+      user_name: "vic",
+      device: "Linux",
+      client: "Chrome 156",
+      ip: "192.0.2.1",
+      created_at: expect.any(String),
+      last_seen_at: expect.any(String),
+      expires_at: expect.any(String),
+      current: true,
     });
     expect(curl).toMatchObject({ device: "Unknown", client: "curl 8", ip: "192.0.2.77", current: false });
 
     const all = (await json(await owner.send("GET", "/sessions"))).sessions;
-    expect(new Set(all.map((s: any) => s.user_email))).toEqual(new Set(["owner@example.com", "ada@example.com", "vic@example.com"]));
+    expect(new Set(all.map((s: any) => s.user_email))).toEqual(
+      new Set(["owner@example.com", "ada@example.com", "vic@example.com"]),
+    );
 
     const ownerSession = all.find((s: any) => s.user_email === "owner@example.com");
     const denied = await viewer.send("DELETE", `/sessions/${ownerSession.id}`);
@@ -362,19 +522,32 @@ describe("sessions", () => {
 
   it("an owner ends anyone's session and it stops working on the next request", async () => {
     expect((await admin.send("GET", "/me")).status).toBe(200);
-    const adminSession = (await json(await owner.send("GET", "/sessions"))).sessions.find((s: any) => s.user_email === "ada@example.com");
+    const adminSession = (await json(await owner.send("GET", "/sessions"))).sessions.find(
+      (s: any) => s.user_email === "ada@example.com",
+    );
     const ended = await owner.send("DELETE", `/sessions/${adminSession.id}`);
     expect(ended.status).toBe(204);
     const after = await admin.send("GET", "/credentials");
     expect(after.status).toBe(401);
     expect(after.headers.get("www-authenticate")).toBe('Bearer realm="latchkey"');
-    expect((await auditActions(machine, "session.end"))[0]).toMatchObject({ actor: "user:owner@example.com", target_id: adminSession.id });
+    expect((await auditActions(machine, "session.end"))[0]).toMatchObject({
+      actor: "user:owner@example.com",
+      target_id: adminSession.id,
+    });
   });
 
   it("sign-out ends the session and clears the cookie; removing a member ends theirs", async () => {
     const login = await postJson("/auth/login", { email: "ada@example.com", password: PASSWORD });
     expect(login.status).toBe(200);
-    expect(await json(login)).toEqual({ user: { id: expect.any(String), email: "ada@example.com", name: "Ada Admin", role: "admin", tenant_id: "default" } });
+    expect(await json(login)).toEqual({
+      user: {
+        id: expect.any(String),
+        email: "ada@example.com",
+        name: "Ada Admin",
+        role: "admin",
+        tenant_id: "default",
+      },
+    });
     const ada = person(sessionCookieOf(login), "ada@example.com");
     const out = await ada.send("POST", "/auth/logout");
     expect(out.status).toBe(204);
@@ -382,18 +555,35 @@ describe("sessions", () => {
     expect((await ada.send("GET", "/me")).status).toBe(401);
     expect((await auditActions(machine, "auth.sign_out"))[0]).toMatchObject({ actor: "user:ada@example.com" });
 
-    const again = person(sessionCookieOf(await postJson("/auth/login", { email: "ada@example.com", password: PASSWORD })), "ada@example.com");
+    const again = person(
+      sessionCookieOf(await postJson("/auth/login", { email: "ada@example.com", password: PASSWORD })),
+      "ada@example.com",
+    );
     const adaId = (await json(await again.send("GET", "/me"))).user.id;
     expect((await owner.send("DELETE", `/members/${adaId}`)).status).toBe(204);
     expect((await again.send("GET", "/me")).status).toBe(401);
     const relogin = await postJson("/auth/login", { email: "ada@example.com", password: PASSWORD });
     expect(relogin.status).toBe(401);
-    expect((await auditActions(machine, "member.remove"))[0]).toMatchObject({ actor: "user:owner@example.com", target_id: adaId, detail: { email: "ada@example.com", role: "admin" } });
+    expect((await auditActions(machine, "member.remove"))[0]).toMatchObject({
+      actor: "user:owner@example.com",
+      target_id: adaId,
+      detail: { email: "ada@example.com", role: "admin" },
+    });
   });
 
   it("documents the console endpoints in OpenAPI", async () => {
     const doc = await json(await call("/api/v1/openapi.json"));
-    for (const path of ["/auth/login", "/auth/logout", "/me", "/members/{id}", "/invitations", "/sessions/{id}", "/signing-keys", "/bootstrap/owner-link", "/auth/accept-invite"]) {
+    for (const path of [
+      "/auth/login",
+      "/auth/logout",
+      "/me",
+      "/members/{id}",
+      "/invitations",
+      "/sessions/{id}",
+      "/signing-keys",
+      "/bootstrap/owner-link",
+      "/auth/accept-invite",
+    ]) {
       expect(doc.paths[path], path).toBeDefined();
     }
   });

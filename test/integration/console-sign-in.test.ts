@@ -25,8 +25,15 @@ let machine: TestTenant;
 
 async function member(email: string): Promise<string> {
   await insertUser(primaryDb(env.DB), {
-    id: `usr_${email.split("@")[0]}`, tenantId: "default", email, name: email, role: "viewer",
-    passwordHash: await hashPassword(PASSWORD), createdAt: Date.now(), createdBy: "test", lastSignInAt: null,
+    id: `usr_${email.split("@")[0]}`,
+    tenantId: "default",
+    email,
+    name: email,
+    role: "viewer",
+    passwordHash: await hashPassword(PASSWORD),
+    createdAt: Date.now(),
+    createdBy: "test",
+    lastSignInAt: null,
   }).run();
   return email;
 }
@@ -42,7 +49,13 @@ describe("sign-in throttling", () => {
     const wrong = await login("root@example.com", "not the password", "198.18.0.2");
     expect(unknown.status).toBe(401);
     expect(wrong.status).toBe(401);
-    const body = { type: "https://latchkey.dev/problems/invalid_credentials", title: "Invalid credentials", status: 401, detail: "The email or password is incorrect.", code: "invalid_credentials" };
+    const body = {
+      type: "https://latchkey.dev/problems/invalid_credentials",
+      title: "Invalid credentials",
+      status: 401,
+      detail: "The email or password is incorrect.",
+      code: "invalid_credentials",
+    };
     expect(await json(unknown)).toEqual(body);
     expect(await json(wrong)).toEqual(body);
     expect(wrong.headers.get("set-cookie")).toBeNull();
@@ -67,7 +80,8 @@ describe("sign-in throttling", () => {
       expect(res.headers.get("content-type")).toBe("application/problem+json");
       expect(await json(res)).toMatchObject({ status: 429, code: "rate_limited", retry_after: 900 });
     }
-    const failures = (await json(await machine.admin("GET", `/audit?action=auth.sign_in.failure&actor=user:${victim}`))).events;
+    const failures = (await json(await machine.admin("GET", `/audit?action=auth.sign_in.failure&actor=user:${victim}`)))
+      .events;
     expect(failures).toHaveLength(5);
 
     const locked = await login(victim, PASSWORD, ip);
@@ -138,7 +152,10 @@ describe("sign-in throttling", () => {
     const t0 = Date.now();
     vi.setSystemTime(t0);
     await login("pruned@example.com", "guess", "198.18.7.1");
-    const rows = () => env.DB.prepare("select count(*) as n from sign_in_throttles where window_start <= ?").bind(t0).first<{ n: number }>();
+    const rows = () =>
+      env.DB.prepare("select count(*) as n from sign_in_throttles where window_start <= ?")
+        .bind(t0)
+        .first<{ n: number }>();
     expect((await rows())!.n).toBeGreaterThan(0);
     await runMaintenance(testContext(), t0 + 15 * 60_000 + 1);
     expect((await rows())!.n).toBe(0);
@@ -240,7 +257,11 @@ describe("Cloudflare Access", () => {
     const res = await viaAccess(await assertion("Root@Example.com"));
     expect(res.status).toBe(200);
     const me = await json(res);
-    expect(me).toMatchObject({ user: { email: "root@example.com", role: "owner", tenant_id: "default" }, session: null, auth: "access" });
+    expect(me).toMatchObject({
+      user: { email: "root@example.com", role: "owner", tenant_id: "default" },
+      session: null,
+      auth: "access",
+    });
     expect(me.scopes).toContain("members:write");
   });
 
@@ -302,27 +323,48 @@ describe("password hashing", () => {
 
   it("refuses a stored hash that claims 200,000 iterations without computing it, even for the right password", async () => {
     const salt = crypto.getRandomValues(new Uint8Array(16));
-    const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(PASSWORD), "PBKDF2", false, ["deriveBits"]);
-    const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations: 200_000 }, material, 256);
+    const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(PASSWORD), "PBKDF2", false, [
+      "deriveBits",
+    ]);
+    const bits = await crypto.subtle.deriveBits(
+      { name: "PBKDF2", hash: "SHA-256", salt, iterations: 200_000 },
+      material,
+      256,
+    );
     const heavy = `pbkdf2-sha256$200000$${toBase64url(salt)}$${toBase64url(new Uint8Array(bits))}`;
     expect(await verifyPassword(PASSWORD, heavy)).toBe("unsupported");
-    expect(await verifyPassword(PASSWORD, "pbkdf2-sha256$1000$AAAAAAAAAAAAAAAAAAAAAA$" + "A".repeat(43))).toBe("unsupported");
+    expect(await verifyPassword(PASSWORD, "pbkdf2-sha256$1000$AAAAAAAAAAAAAAAAAAAAAA$" + "A".repeat(43))).toBe(
+      "unsupported",
+    );
     expect(await verifyPassword(PASSWORD, "plaintext")).toBe("unsupported");
 
     await insertUser(primaryDb(env.DB), {
-      id: "usr_heavy", tenantId: "default", email: "heavy@example.com", name: "Heavy", role: "viewer",
-      passwordHash: heavy, createdAt: Date.now(), createdBy: "test", lastSignInAt: null,
+      id: "usr_heavy",
+      tenantId: "default",
+      email: "heavy@example.com",
+      name: "Heavy",
+      role: "viewer",
+      passwordHash: heavy,
+      createdAt: Date.now(),
+      createdBy: "test",
+      lastSignInAt: null,
     }).run();
     const res = await login("heavy@example.com", PASSWORD, "198.18.5.1");
     expect(res.status).toBe(401);
     expect((await json(res)).code).toBe("invalid_credentials");
-    const event = (await json(await machine.admin("GET", "/audit?action=auth.sign_in.failure&actor=user:heavy@example.com"))).events[0];
+    const event = (
+      await json(await machine.admin("GET", "/audit?action=auth.sign_in.failure&actor=user:heavy@example.com"))
+    ).events[0];
     expect(event.detail).toEqual({ reason: "unsupported_hash" });
   });
 
   it("names the cookie for the issuer's scheme: __Host- with Secure on https, plain on local http", () => {
-    expect(sessionCookie("https://latchkey.test", "v", 43200)).toBe(`${COOKIE}=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure`);
-    expect(sessionCookie("http://127.0.0.1:8787", "v", 0)).toBe("latchkey_session=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    expect(sessionCookie("https://latchkey.test", "v", 43200)).toBe(
+      `${COOKIE}=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure`,
+    );
+    expect(sessionCookie("http://127.0.0.1:8787", "v", 0)).toBe(
+      "latchkey_session=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+    );
     expect(owner.email).toBe("root@example.com");
   });
 });

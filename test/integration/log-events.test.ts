@@ -20,12 +20,20 @@ describe("log events of the token endpoint", () => {
     const lines: string[] = [];
     setLogSink((_level, line) => lines.push(line));
     const tried = "not-the-secret-but-long-enough-to-be-tried";
-    const res = await tokenRequest({ grant_type: "client_credentials", resource: MANAGEMENT_RESOURCE }, { basic: [tenant.adminClientId, tried], ip: freshIp() });
+    const res = await tokenRequest(
+      { grant_type: "client_credentials", resource: MANAGEMENT_RESOURCE },
+      { basic: [tenant.adminClientId, tried], ip: freshIp() },
+    );
     expect(res.status).toBe(401);
     const events = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     const errors = events.filter((e) => e.event === "oauth_error");
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toEqual({ event: "oauth_error", error: "invalid_client", reason: expect.any(String), path: "/oauth/token" });
+    expect(errors[0]).toEqual({
+      event: "oauth_error",
+      error: "invalid_client",
+      reason: expect.any(String),
+      path: "/oauth/token",
+    });
     expect(String(errors[0]?.reason).length).toBeGreaterThan(0);
     for (const line of lines) {
       expect(line).not.toContain(tried);

@@ -57,10 +57,17 @@ async function runCron(e: Env) {
 }
 
 const envelopes = async () =>
-  (await env.DB.prepare("select kid, private_jwk_envelope as envelope from signing_keys order by kid").all<{ kid: string; envelope: string }>()).results;
+  (
+    await env.DB.prepare("select kid, private_jwk_envelope as envelope from signing_keys order by kid").all<{
+      kid: string;
+      envelope: string;
+    }>()
+  ).results;
 
 const secretRow = (clientId: string) =>
-  env.DB.prepare("select secret_hash, pepper_id from credential_secrets where credential_id = ?").bind(clientId).first<{ secret_hash: string; pepper_id: string | null }>();
+  env.DB.prepare("select secret_hash, pepper_id from credential_secrets where credential_id = ?")
+    .bind(clientId)
+    .first<{ secret_hash: string; pepper_id: string | null }>();
 
 describe("first signing key", () => {
   it("on an empty table, concurrent first-key creations leave one current key and every caller signs with it", async () => {
@@ -76,7 +83,11 @@ describe("first signing key", () => {
     expect((await envelopes()).map((r) => r.kid)).toEqual([a.signer.kid]);
 
     await env.DB.prepare("delete from signing_keys").run();
-    const [x, y, z] = await Promise.all([ensureFirstKey(ringDeps(env), now), ensureFirstKey(ringDeps(env), now), ensureFirstKey(ringDeps(env), now)]);
+    const [x, y, z] = await Promise.all([
+      ensureFirstKey(ringDeps(env), now),
+      ensureFirstKey(ringDeps(env), now),
+      ensureFirstKey(ringDeps(env), now),
+    ]);
     expect([x, y, z].filter((r) => r.created !== undefined)).toHaveLength(1);
     const rows = await envelopes();
     expect(rows).toHaveLength(1);
@@ -87,8 +98,12 @@ describe("first signing key", () => {
 
 describe("configuration of previous secrets", () => {
   it("fails loudly on a malformed previous secret; an empty one is absent, one equal to the current is harmless", () => {
-    expect(() => getConfig(withEnv({ SECRET_PEPPER_PREVIOUS: "short" }))).toThrow(/secretPepperPrevious: must be 32 random bytes/);
-    expect(() => getConfig(withEnv({ KEY_ENCRYPTION_KEY_PREVIOUS: "not base64url!".padEnd(43, "x") }))).toThrow(/keyEncryptionKeyPrevious: must be 32 random bytes/);
+    expect(() => getConfig(withEnv({ SECRET_PEPPER_PREVIOUS: "short" }))).toThrow(
+      /secretPepperPrevious: must be 32 random bytes/,
+    );
+    expect(() => getConfig(withEnv({ KEY_ENCRYPTION_KEY_PREVIOUS: "not base64url!".padEnd(43, "x") }))).toThrow(
+      /keyEncryptionKeyPrevious: must be 32 random bytes/,
+    );
     expect(getConfig(withEnv({ SECRET_PEPPER_PREVIOUS: "" })).secretPepperPrevious).toBeUndefined();
     // The first step of a rotation (previous set to the value current still has) must not take the Worker down.
     expect(getConfig(withEnv({ KEY_ENCRYPTION_KEY_PREVIOUS: OLD_KEK })).keyEncryptionKeyPrevious).toBe(OLD_KEK);
@@ -111,14 +126,21 @@ describe("KEY_ENCRYPTION_KEY rotation", () => {
     const [, , iv, ciphertext] = (await sealPrivateJwk(OLD_KEK, pending.kid, pending.privateJwk)).split(".");
     const now = Date.now();
     await insertSigningKey(primaryDb(env.DB), {
-      kid: pending.kid, alg: "ES256", publicJwk: pending.publicJwk, privateJwkEnvelope: `v1.${iv}.${ciphertext}`,
-      createdAt: now, activatesAt: now + 86_400_000, retiredAt: null,
+      kid: pending.kid,
+      alg: "ES256",
+      publicJwk: pending.publicJwk,
+      privateJwkEnvelope: `v1.${iv}.${ciphertext}`,
+      createdAt: now,
+      activatesAt: now + 86_400_000,
+      retiredAt: null,
     });
 
     forgetKeyRing();
     expect(await mintedKid(await mint(rotated, t.adminClientId, t.adminSecret))).toBe(current!.kid);
     forgetKeyRing();
-    await expect(keyRing(ringDeps(newOnly))).rejects.toThrow(/neither KEY_ENCRYPTION_KEY nor KEY_ENCRYPTION_KEY_PREVIOUS/);
+    await expect(keyRing(ringDeps(newOnly))).rejects.toThrow(
+      /neither KEY_ENCRYPTION_KEY nor KEY_ENCRYPTION_KEY_PREVIOUS/,
+    );
 
     await runCron(rotated);
     const resealed = await envelopes();
@@ -143,12 +165,18 @@ describe("SECRET_PEPPER rotation", () => {
     const rotated = withEnv({ SECRET_PEPPER: newPepper, SECRET_PEPPER_PREVIOUS: OLD_PEPPER });
     const newOnly = withEnv({ SECRET_PEPPER: newPepper });
     const before = await secretRow(t.adminClientId);
-    expect(before).toEqual({ secret_hash: await keyedHash(OLD_PEPPER, t.adminSecret), pepper_id: await keyId(OLD_PEPPER) });
+    expect(before).toEqual({
+      secret_hash: await keyedHash(OLD_PEPPER, t.adminSecret),
+      pepper_id: await keyId(OLD_PEPPER),
+    });
 
     await expectInvalidClient(await mint(newOnly, t.adminClientId, t.adminSecret), { basicChallenge: true });
     expect((await mint(rotated, t.adminClientId, t.adminSecret)).status).toBe(200);
     const renewed = { secret_hash: await keyedHash(newPepper, t.adminSecret), pepper_id: await keyId(newPepper) };
-    await vi.waitFor(async () => expect(await secretRow(t.adminClientId)).toEqual(renewed), { timeout: 3_000, interval: 20 });
+    await vi.waitFor(async () => expect(await secretRow(t.adminClientId)).toEqual(renewed), {
+      timeout: 3_000,
+      interval: 20,
+    });
 
     expect((await mint(newOnly, t.adminClientId, t.adminSecret)).status).toBe(200);
     await expectInvalidClient(await mint(withEnv({}), t.adminClientId, t.adminSecret), { basicChallenge: true });
@@ -156,22 +184,38 @@ describe("SECRET_PEPPER rotation", () => {
 
   it("labels a hash stored before pepper ids with the current pepper's id on its next use", async () => {
     const legacy = await setupTenant("rotation-legacy");
-    await env.DB.prepare("update credential_secrets set pepper_id = null where credential_id = ?").bind(legacy.adminClientId).run();
+    await env.DB.prepare("update credential_secrets set pepper_id = null where credential_id = ?")
+      .bind(legacy.adminClientId)
+      .run();
     forgetCredential(legacy.adminClientId);
     const current = withEnv({});
     expect((await mint(current, legacy.adminClientId, legacy.adminSecret)).status).toBe(200);
-    await vi.waitFor(async () => expect((await secretRow(legacy.adminClientId))?.pepper_id).toBe(await keyId(OLD_PEPPER)), { timeout: 3_000, interval: 20 });
+    await vi.waitFor(
+      async () => expect((await secretRow(legacy.adminClientId))?.pepper_id).toBe(await keyId(OLD_PEPPER)),
+      { timeout: 3_000, interval: 20 },
+    );
   });
 
   it("keeps console sessions made under the previous pepper while it is configured", async () => {
     const legacy = await setupTenant("rotation-sessions");
     const user = { id: "usr_rotation", tenantId: legacy.tenantId };
-    await env.DB.prepare("insert into users (id, tenant_id, email, name, role, created_at, created_by) values (?, ?, ?, ?, 'viewer', ?, 'test')")
-      .bind(user.id, user.tenantId, "rotation@example.test", "Rotation", Date.now()).run();
+    await env.DB.prepare(
+      "insert into users (id, tenant_id, email, name, role, created_at, created_by) values (?, ?, ?, ?, 'viewer', ?, 'test')",
+    )
+      .bind(user.id, user.tenantId, "rotation@example.test", "Rotation", Date.now())
+      .run();
     const { row, token } = await newSession(testContext(), user, null, null, Date.now());
     await insertSession(primaryDb(env.DB), row).run();
     const newPepper = randomToken(32);
-    expect((await resolveSession(testContext(withEnv({ SECRET_PEPPER: newPepper, SECRET_PEPPER_PREVIOUS: OLD_PEPPER })), token, Date.now()))?.session.id).toBe(row.id);
+    expect(
+      (
+        await resolveSession(
+          testContext(withEnv({ SECRET_PEPPER: newPepper, SECRET_PEPPER_PREVIOUS: OLD_PEPPER })),
+          token,
+          Date.now(),
+        )
+      )?.session.id,
+    ).toBe(row.id);
     expect(await resolveSession(testContext(withEnv({ SECRET_PEPPER: newPepper })), token, Date.now())).toBeNull();
   });
 });

@@ -8,7 +8,15 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { newSetupCode } from "../../src/crypto/secrets";
 import { env, freshIp, ISSUER, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
-import { INVALID_CLIENT, INVALID_SETUP_CODE, JWT_BEARER, newClientKey, redeem, signAssertion, uniqueIp } from "../support/client-keys";
+import {
+  INVALID_CLIENT,
+  INVALID_SETUP_CODE,
+  JWT_BEARER,
+  newClientKey,
+  redeem,
+  signAssertion,
+  uniqueIp,
+} from "../support/client-keys";
 import { expectProblem } from "../support/wire";
 
 const API = "https://api.example.com/builds";
@@ -25,12 +33,26 @@ interface CredentialView {
   label: string;
   status: string;
   secrets: { id: string; status: string; expires_at: string | null }[];
-  keys: { id: string; thumbprint: string; alg: string; status: string; created_at: string; last_used_at: string | null; expires_at: string | null; retired_at: string | null }[];
+  keys: {
+    id: string;
+    thumbprint: string;
+    alg: string;
+    status: string;
+    created_at: string;
+    last_used_at: string | null;
+    expires_at: string | null;
+    retired_at: string | null;
+  }[];
   setup: Record<string, unknown>;
 }
 
 async function createWithCode(mode: "key" | "secret" = "secret", label = `build-${crypto.randomUUID().slice(0, 8)}`) {
-  const res = await t.admin("POST", "/credentials", { label, grants: [{ resource: API, scopes: ["builds:read"] }], delivery: "setup_code", mode });
+  const res = await t.admin("POST", "/credentials", {
+    label,
+    grants: [{ resource: API, scopes: ["builds:read"] }],
+    delivery: "setup_code",
+    mode,
+  });
   expect(res.status).toBe(201);
   return (await res.json()) as CredentialView & { setup_code: SetupCodeView };
 }
@@ -44,11 +66,22 @@ async function view(id: string): Promise<CredentialView> {
 async function auditEvents(query: string) {
   const res = await t.admin("GET", `/audit?${query}`);
   expect(res.status).toBe(200);
-  return ((await res.json()) as { events: { action: string; actor: string; ip: string | null; target_id: string; detail: Record<string, unknown> }[] }).events;
+  return (
+    (await res.json()) as {
+      events: {
+        action: string;
+        actor: string;
+        ip: string | null;
+        target_id: string;
+        detail: Record<string, unknown>;
+      }[];
+    }
+  ).events;
 }
 
 /** Unknown, expired, used and cancelled codes: one identical body. */
-const expectInvalidCode = (res: Response) => expectProblem(res, 400, "invalid_setup_code", { body: INVALID_SETUP_CODE });
+const expectInvalidCode = (res: Response) =>
+  expectProblem(res, 400, "invalid_setup_code", { body: INVALID_SETUP_CODE });
 
 function mintWithSecret(clientId: string, secret: string) {
   return tokenRequest({ grant_type: "client_credentials" }, { basic: [clientId, secret], ip: freshIp() });
@@ -67,7 +100,11 @@ afterEach(() => {
 describe("creating a credential with a setup code", () => {
   it("returns the code once, with no secret, and the credential mints nothing before redemption", async () => {
     const before = Date.now();
-    const res = await t.admin("POST", "/credentials", { label: "build-agent", grants: [{ resource: API, scopes: ["builds:read"] }], delivery: "setup_code" });
+    const res = await t.admin("POST", "/credentials", {
+      label: "build-agent",
+      grants: [{ resource: API, scopes: ["builds:read"] }],
+      delivery: "setup_code",
+    });
     expect(res.status).toBe(201);
     expect(res.headers.get("cache-control")).toBe("no-store");
     const body = (await res.json()) as CredentialView & { setup_code: SetupCodeView; client_secret?: string };
@@ -98,7 +135,11 @@ describe("creating a credential with a setup code", () => {
     expect(await guessed.json()).toEqual(INVALID_CLIENT);
     const key = await newClientKey();
     const asserted = await tokenRequest(
-      { grant_type: "client_credentials", client_assertion_type: JWT_BEARER, client_assertion: await signAssertion(key, body.id) },
+      {
+        grant_type: "client_credentials",
+        client_assertion_type: JWT_BEARER,
+        client_assertion: await signAssertion(key, body.id),
+      },
       { ip: freshIp() },
     );
     expect(asserted.status).toBe(401);
@@ -144,8 +185,18 @@ describe("redeeming", () => {
       mode: "secret",
     });
     const [claim] = await auditEvents(`action=credential.claim&target=${created.id}`);
-    expect(claim).toMatchObject({ action: "credential.claim", actor: `svc:${created.label}`, ip, target_id: created.id });
-    expect(claim?.detail).toMatchObject({ mode: "secret", hostname: "ci-runner-07", key_thumbprint: null, provisioned: after.secrets[0]?.id });
+    expect(claim).toMatchObject({
+      action: "credential.claim",
+      actor: `svc:${created.label}`,
+      ip,
+      target_id: created.id,
+    });
+    expect(claim?.detail).toMatchObject({
+      mode: "secret",
+      hostname: "ci-runner-07",
+      key_thumbprint: null,
+      provisioned: after.secrets[0]?.id,
+    });
     expect(JSON.stringify(claim)).not.toContain(created.setup_code.code);
     expect(JSON.stringify(claim)).not.toContain(body.client_secret);
   });
@@ -155,7 +206,15 @@ describe("redeeming", () => {
       const created = await createWithCode("key");
       const key = await newClientKey(alg);
       const ip = uniqueIp();
-      const res = await redeem({ code: created.setup_code.code, mode: "key", public_jwk: { ...key.publicJwk, use: "sig" }, hostname: "db-backup" }, ip);
+      const res = await redeem(
+        {
+          code: created.setup_code.code,
+          mode: "key",
+          public_jwk: { ...key.publicJwk, use: "sig" },
+          hostname: "db-backup",
+        },
+        ip,
+      );
       expect(res.status).toBe(200);
       expect(res.headers.get("cache-control")).toBe("no-store");
       expect(await res.json()).toEqual({
@@ -168,7 +227,12 @@ describe("redeeming", () => {
         key_id: key.thumbprint,
       });
       const minted = await tokenRequest(
-        { grant_type: "client_credentials", client_id: created.id, client_assertion_type: JWT_BEARER, client_assertion: await signAssertion(key, created.id) },
+        {
+          grant_type: "client_credentials",
+          client_id: created.id,
+          client_assertion_type: JWT_BEARER,
+          client_assertion: await signAssertion(key, created.id),
+        },
         { ip: freshIp() },
       );
       expect(minted.status).toBe(200);
@@ -176,11 +240,29 @@ describe("redeeming", () => {
       const after = await view(created.id);
       expect(after.secrets).toEqual([]);
       expect(after.keys).toEqual([
-        { id: expect.stringMatching(/^key_/), thumbprint: key.thumbprint, alg, status: "active", created_at: expect.any(String), last_used_at: expect.any(String), expires_at: null, retired_at: null },
+        {
+          id: expect.stringMatching(/^key_/),
+          thumbprint: key.thumbprint,
+          alg,
+          status: "active",
+          created_at: expect.any(String),
+          last_used_at: expect.any(String),
+          expires_at: null,
+          retired_at: null,
+        },
       ]);
-      expect(after.setup).toMatchObject({ status: "claimed", claimed_ip: ip, claimed_hostname: "db-backup", key_thumbprint: key.thumbprint, mode: "key" });
+      expect(after.setup).toMatchObject({
+        status: "claimed",
+        claimed_ip: ip,
+        claimed_hostname: "db-backup",
+        key_thumbprint: key.thumbprint,
+        mode: "key",
+      });
       const [claim] = await auditEvents(`action=credential.claim&target=${created.id}`);
-      expect(claim).toMatchObject({ ip, detail: { mode: "key", hostname: "db-backup", key_thumbprint: key.thumbprint } });
+      expect(claim).toMatchObject({
+        ip,
+        detail: { mode: "key", hostname: "db-backup", key_thumbprint: key.thumbprint },
+      });
     }
   });
 
@@ -193,9 +275,17 @@ describe("redeeming", () => {
     const used = await createWithCode();
     expect((await redeem({ code: used.setup_code.code, mode: "secret" })).status).toBe(200);
     const replayIp = uniqueIp();
-    await expectInvalidCode(await redeem({ code: used.setup_code.code, mode: "secret", hostname: "attacker" }, replayIp));
+    await expectInvalidCode(
+      await redeem({ code: used.setup_code.code, mode: "secret", hostname: "attacker" }, replayIp),
+    );
     const [replay] = await auditEvents(`action=setup_code.replay&target=${used.id}`);
-    expect(replay).toMatchObject({ action: "setup_code.replay", actor: "anonymous", ip: replayIp, target_id: used.id, detail: { hostname: "attacker" } });
+    expect(replay).toMatchObject({
+      action: "setup_code.replay",
+      actor: "anonymous",
+      ip: replayIp,
+      target_id: used.id,
+      detail: { hostname: "attacker" },
+    });
     expect(JSON.stringify(replay)).not.toContain(used.setup_code.code);
 
     const expired = await createWithCode();
@@ -211,7 +301,10 @@ describe("redeeming", () => {
     expect(fresh.status).toBe(201);
     const freshBody = (await fresh.json()) as { setup_code: SetupCodeView; credential: CredentialView };
     expect(freshBody.setup_code.code).not.toBe(replaced.setup_code.code);
-    expect(freshBody.credential.setup).toMatchObject({ status: "pending", expires_at: freshBody.setup_code.expires_at });
+    expect(freshBody.credential.setup).toMatchObject({
+      status: "pending",
+      expires_at: freshBody.setup_code.expires_at,
+    });
     await expectInvalidCode(await redeem({ code: replaced.setup_code.code, mode: "secret" }));
     expect((await redeem({ code: freshBody.setup_code.code, mode: "secret" })).status).toBe(200);
   });
@@ -227,7 +320,10 @@ describe("redeeming", () => {
     expect(after.secrets).toEqual([]);
     const refused = await t.admin("POST", `/credentials/${created.id}/setup-codes`, {});
     expect(refused.status).toBe(409);
-    expect(await refused.json()).toMatchObject({ code: "conflict", detail: "Only an active credential can get a setup code." });
+    expect(await refused.json()).toMatchObject({
+      code: "conflict",
+      detail: "Only an active credential can get a setup code.",
+    });
     const [event] = await auditEvents(`action=credential.revoke&target=${created.id}`);
     expect(event?.detail).toMatchObject({ cancelled_setup_codes: 1 });
   });
@@ -256,7 +352,12 @@ describe("redeeming", () => {
       const res = await redeem(body);
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.headers.get("content-type")).toBe("application/problem+json");
-      expect(await res.json()).toMatchObject({ type: "https://latchkey.dev/problems/invalid_request", status: 400, code: "invalid_request", title: "Invalid request" });
+      expect(await res.json()).toMatchObject({
+        type: "https://latchkey.dev/problems/invalid_request",
+        status: 400,
+        code: "invalid_request",
+        title: "Invalid request",
+      });
     }
     const res = await redeem({ code, mode: "key", public_jwk: key.publicJwk, hostname: "h".repeat(255) });
     expect(res.status).toBe(200);
@@ -264,7 +365,8 @@ describe("redeeming", () => {
 
   it("limits attempts per IP, malformed codes included (429 rate_limited with Retry-After)", async () => {
     const ip = uniqueIp();
-    for (let i = 0; i < 10; i += 1) await expectInvalidCode(await redeem({ code: `lksc_junk${i}`, mode: "secret" }, ip));
+    for (let i = 0; i < 10; i += 1)
+      await expectInvalidCode(await redeem({ code: `lksc_junk${i}`, mode: "secret" }, ip));
     const limited = await redeem({ code: await newSetupCode(), mode: "secret" }, ip);
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toBe("60");
@@ -286,9 +388,13 @@ describe("concurrency", () => {
     for (let round = 0; round < 10; round += 1) {
       const created = await createWithCode();
       const responses = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => redeem({ code: created.setup_code.code, mode: "secret", hostname: `racer-${i}` }, uniqueIp())),
+        Array.from({ length: 50 }, (_, i) =>
+          redeem({ code: created.setup_code.code, mode: "secret", hostname: `racer-${i}` }, uniqueIp()),
+        ),
       );
-      const bodies = await Promise.all(responses.map(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> })));
+      const bodies = await Promise.all(
+        responses.map(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> })),
+      );
       const winners = bodies.filter((b) => b.status === 200);
       const losers = bodies.filter((b) => b.status !== 200);
       expect(winners).toHaveLength(1);
@@ -307,7 +413,9 @@ describe("concurrency", () => {
 describe("re-provisioning an existing credential", () => {
   it("adds a secret next to the live ones; past two, the oldest live one gets the 24 h rotation grace", async () => {
     const created = await createWithCode();
-    const first = (await (await redeem({ code: created.setup_code.code, mode: "secret" })).json()) as { client_secret: string };
+    const first = (await (await redeem({ code: created.setup_code.code, mode: "secret" })).json()) as {
+      client_secret: string;
+    };
     const codes: string[] = [];
     for (let i = 0; i < 2; i += 1) {
       const res = await t.admin("POST", `/credentials/${created.id}/setup-codes`, { mode: "secret" });
@@ -326,7 +434,8 @@ describe("re-provisioning an existing credential", () => {
     const graceEnds = Date.parse(after.secrets[2]?.expires_at ?? "");
     expect(graceEnds - Date.now()).toBeGreaterThan(86_400_000 - 60_000);
     expect(graceEnds - Date.now()).toBeLessThanOrEqual(86_400_000);
-    for (const secret of [first.client_secret, ...codes]) expect((await mintWithSecret(created.id, secret)).status).toBe(200);
+    for (const secret of [first.client_secret, ...codes])
+      expect((await mintWithSecret(created.id, secret)).status).toBe(200);
   }, 30_000);
 });
 
@@ -368,7 +477,10 @@ describe("recovery", () => {
     const code = ((await again.json()) as { setup_code: SetupCodeView }).setup_code.code;
     const dup = await redeem({ code, mode: "key", public_jwk: key.publicJwk });
     expect(dup.status).toBe(409);
-    expect(await dup.json()).toMatchObject({ code: "conflict", detail: "This public key is already registered for this credential. Generate a new key pair." });
+    expect(await dup.json()).toMatchObject({
+      code: "conflict",
+      detail: "This public key is already registered for this credential. Generate a new key pair.",
+    });
     const other = await newClientKey("EdDSA");
     expect((await redeem({ code, mode: "key", public_jwk: other.publicJwk })).status).toBe(200);
     expect((await view(created.id)).keys.map((k) => k.thumbprint)).toEqual([other.thumbprint, key.thumbprint]);
@@ -386,7 +498,11 @@ describe("delivery mode", () => {
   });
 
   it("is key unless the admin asks for secret; another mode is refused (400) without consuming the code", async () => {
-    const res = await t.admin("POST", "/credentials", { label: `mode-${crypto.randomUUID().slice(0, 8)}`, grants: [{ resource: API, scopes: ["builds:read"] }], delivery: "setup_code" });
+    const res = await t.admin("POST", "/credentials", {
+      label: `mode-${crypto.randomUUID().slice(0, 8)}`,
+      grants: [{ resource: API, scopes: ["builds:read"] }],
+      delivery: "setup_code",
+    });
     const created = (await res.json()) as CredentialView & { setup_code: SetupCodeView & { mode: string } };
     expect(created.setup_code.mode).toBe("key");
     expect(created.setup_code.command).toBe(`npx latchkey setup ${ISSUER} ${created.setup_code.code}`);
@@ -418,9 +534,15 @@ describe("delivery mode", () => {
   it("answers unknown codes the same in either mode, and refuses a mode without a setup code or an unknown mode", async () => {
     for (const mode of ["key", "secret"] as const) {
       const key = await newClientKey();
-      await expectInvalidCode(await redeem({ code: await newSetupCode(), mode, ...(mode === "key" ? { public_jwk: key.publicJwk } : {}) }));
+      await expectInvalidCode(
+        await redeem({ code: await newSetupCode(), mode, ...(mode === "key" ? { public_jwk: key.publicJwk } : {}) }),
+      );
     }
-    const withSecret = await t.admin("POST", "/credentials", { label: "mode-secret-delivery", grants: [{ resource: API, scopes: ["builds:read"] }], mode: "secret" });
+    const withSecret = await t.admin("POST", "/credentials", {
+      label: "mode-secret-delivery",
+      grants: [{ resource: API, scopes: ["builds:read"] }],
+      mode: "secret",
+    });
     expect(withSecret.status).toBe(400);
     expect(await withSecret.json()).toMatchObject({ code: "invalid_request" });
     const created = await createWithCode();
@@ -437,13 +559,25 @@ describe("check-then-act races", () => {
     // Every issue has read the pending codes before any of them writes.
     const racing = faultyEnv({ beforeBatch: batchBarrier(5, 'insert into "setup_codes"') });
     const issued = await Promise.all(
-      Array.from({ length: 5 }, () => adminWith(racing, t.adminToken, "POST", `/credentials/${created.id}/setup-codes`, { mode: "secret" }).then((r) => r.res)),
+      Array.from({ length: 5 }, () =>
+        adminWith(racing, t.adminToken, "POST", `/credentials/${created.id}/setup-codes`, { mode: "secret" }).then(
+          (r) => r.res,
+        ),
+      ),
     );
     expect(issued.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
-    const codes = await Promise.all(issued.map(async (r) => ((await r.json()) as { setup_code: SetupCodeView }).setup_code.code));
-    const pending = await env.DB.prepare("SELECT count(*) AS n FROM setup_codes WHERE credential_id = ? AND status = 'pending'").bind(created.id).first<{ n: number }>();
+    const codes = await Promise.all(
+      issued.map(async (r) => ((await r.json()) as { setup_code: SetupCodeView }).setup_code.code),
+    );
+    const pending = await env.DB.prepare(
+      "SELECT count(*) AS n FROM setup_codes WHERE credential_id = ? AND status = 'pending'",
+    )
+      .bind(created.id)
+      .first<{ n: number }>();
     expect(pending?.n).toBe(1);
-    const results = await Promise.all([created.setup_code.code, ...codes].map((code) => redeem({ code, mode: "secret" })));
+    const results = await Promise.all(
+      [created.setup_code.code, ...codes].map((code) => redeem({ code, mode: "secret" })),
+    );
     expect(results.map((r) => r.status).sort()).toEqual([200, 400, 400, 400, 400, 400]);
     expect((await view(created.id)).secrets).toHaveLength(1);
   }, 30_000);
@@ -451,7 +585,12 @@ describe("check-then-act races", () => {
   it("adds nothing when the claim statement changed no row (the code was cancelled under it)", async () => {
     const created = await createWithCode();
     const { failingTrigger } = await import("../support/faults");
-    const drop = await failingTrigger("setup_codes", "UPDATE", `NEW.credential_id = '${created.id}'`, "SELECT RAISE(IGNORE)");
+    const drop = await failingTrigger(
+      "setup_codes",
+      "UPDATE",
+      `NEW.credential_id = '${created.id}'`,
+      "SELECT RAISE(IGNORE)",
+    );
     try {
       await expectInvalidCode(await redeem({ code: created.setup_code.code, mode: "secret" }));
     } finally {

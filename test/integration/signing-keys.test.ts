@@ -26,7 +26,10 @@ async function publishedKids(): Promise<string[]> {
 }
 
 async function signingKid(): Promise<string> {
-  const res = await tokenRequest({ grant_type: "client_credentials", resource: "urn:latchkey:management" }, { basic: [t.adminClientId, t.adminSecret], ip: freshIp() });
+  const res = await tokenRequest(
+    { grant_type: "client_credentials", resource: "urn:latchkey:management" },
+    { basic: [t.adminClientId, t.adminSecret], ip: freshIp() },
+  );
   expect(res.status).toBe(200);
   return decodeProtectedHeader(((await res.json()) as { access_token: string }).access_token).kid!;
 }
@@ -73,7 +76,11 @@ describe("signing key rotation", () => {
   });
 
   it("stores private keys only inside their encrypted envelope", async () => {
-    const rows = await env.DB.prepare("select kid, public_jwk, private_jwk_envelope from signing_keys").all<{ kid: string; public_jwk: string; private_jwk_envelope: string }>();
+    const rows = await env.DB.prepare("select kid, public_jwk, private_jwk_envelope from signing_keys").all<{
+      kid: string;
+      public_jwk: string;
+      private_jwk_envelope: string;
+    }>();
     expect(rows.results.length).toBeGreaterThan(0);
     for (const row of rows.results) {
       expect(row.private_jwk_envelope).toMatch(/^v2\.[A-Za-z0-9_-]{8}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+$/);

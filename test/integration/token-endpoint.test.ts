@@ -28,7 +28,12 @@ async function newCredential(body: Record<string, unknown> = {}) {
     ...body,
   });
   expect(res.status).toBe(201);
-  const json = (await res.json()) as { client_id: string; client_secret: string; label: string; secrets: { id: string }[] };
+  const json = (await res.json()) as {
+    client_id: string;
+    client_secret: string;
+    label: string;
+    secrets: { id: string }[];
+  };
   return { id: json.client_id, secret: json.client_secret, label: json.label, secretId: json.secrets[0]!.id };
 }
 
@@ -92,9 +97,14 @@ describe("successful client_credentials grant", () => {
   it("accepts client_secret_post, and gives every token a fresh jti", async () => {
     const c = await newCredential();
     const mint = async () => {
-      const res = await tokenRequest({ grant_type: "client_credentials", client_id: c.id, client_secret: c.secret }, { ip: freshIp() });
+      const res = await tokenRequest(
+        { grant_type: "client_credentials", client_id: c.id, client_secret: c.secret },
+        { ip: freshIp() },
+      );
       expect(res.status).toBe(200);
-      return (await jwtVerify(((await res.json()) as { access_token: string }).access_token, createLocalJWKSet(await jwks()))).payload;
+      return (
+        await jwtVerify(((await res.json()) as { access_token: string }).access_token, createLocalJWKSet(await jwks()))
+      ).payload;
     };
     const [a, b] = [await mint(), await mint()];
     expect(a.jti).not.toBe(b.jti);
@@ -111,7 +121,8 @@ describe("successful client_credentials grant", () => {
 
   it("decodes Basic credentials as RFC 6749 section 2.3.1 says, and works for clients that do not encode", async () => {
     const c = await newCredential();
-    const percentAll = (s: string) => [...s].map((ch) => "%" + ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")).join("");
+    const percentAll = (s: string) =>
+      [...s].map((ch) => "%" + ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")).join("");
     const variants = [
       `Basic ${btoa(`${c.id}:${c.secret}`)}`,
       `Basic ${btoa(`${encodeForm(c.id)}:${encodeForm(c.secret)}`)}`,
@@ -119,11 +130,17 @@ describe("successful client_credentials grant", () => {
       `basic ${btoa(`${c.id}:${c.secret}`)}`,
     ];
     for (const authorization of variants) {
-      const res = await tokenRequest({ grant_type: "client_credentials" }, { headers: { authorization }, ip: freshIp() });
+      const res = await tokenRequest(
+        { grant_type: "client_credentials" },
+        { headers: { authorization }, ip: freshIp() },
+      );
       expect(res.status, authorization.slice(0, 12)).toBe(200);
     }
     // A client_id in the body may accompany Basic when it is the same client.
-    const same = await tokenRequest({ grant_type: "client_credentials", client_id: c.id }, { basic: [c.id, c.secret], ip: freshIp() });
+    const same = await tokenRequest(
+      { grant_type: "client_credentials", client_id: c.id },
+      { basic: [c.id, c.secret], ip: freshIp() },
+    );
     expect(same.status).toBe(200);
   });
 });
@@ -132,7 +149,9 @@ describe("client authentication failures are indistinguishable", () => {
   it("answers the same invalid_client for unknown, wrong, malformed, retired, revoked and expired", async () => {
     const c = await newCredential();
     const revoked = await newCredential();
-    expect((await t.admin("POST", `/credentials/${revoked.id}/revoke`, { confirm_label: revoked.label })).status).toBe(200);
+    expect((await t.admin("POST", `/credentials/${revoked.id}/revoke`, { confirm_label: revoked.label })).status).toBe(
+      200,
+    );
     const retired = await newCredential();
     expect((await t.admin("DELETE", `/credentials/${retired.id}/secrets/${retired.secretId}`)).status).toBe(200);
     const flipped = c.secret.slice(0, 10) + (c.secret[10] === "A" ? "B" : "A") + c.secret.slice(11);
@@ -149,9 +168,23 @@ describe("client authentication failures are indistinguishable", () => {
     ];
     const bodies = [];
     for (const [id, secret] of cases) {
-      bodies.push(await expectOAuthError(await tokenRequest({ grant_type: "client_credentials" }, { basic: [id, secret], ip: freshIp() }), 401, "invalid_client", { basicChallenge: true }));
       bodies.push(
-        await expectOAuthError(await tokenRequest({ grant_type: "client_credentials", client_id: id, client_secret: secret }, { ip: freshIp() }), 401, "invalid_client"),
+        await expectOAuthError(
+          await tokenRequest({ grant_type: "client_credentials" }, { basic: [id, secret], ip: freshIp() }),
+          401,
+          "invalid_client",
+          { basicChallenge: true },
+        ),
+      );
+      bodies.push(
+        await expectOAuthError(
+          await tokenRequest(
+            { grant_type: "client_credentials", client_id: id, client_secret: secret },
+            { ip: freshIp() },
+          ),
+          401,
+          "invalid_client",
+        ),
       );
     }
     for (const body of bodies) expect(body).toEqual(INVALID_CLIENT);
@@ -159,12 +192,30 @@ describe("client authentication failures are indistinguishable", () => {
 
   it("refuses no credentials, malformed Basic, and a Basic/body client_id mismatch with invalid_client", async () => {
     const c = await newCredential();
-    await expectOAuthError(await tokenRequest({ grant_type: "client_credentials" }, { ip: freshIp() }), 401, "invalid_client");
-    for (const authorization of ["Basic", "Basic !!!", `Basic ${btoa("no-colon")}`, `Basic ${btoa(":")}`, `Basic ${btoa("%ZZ:x")}`]) {
-      await expectOAuthError(await tokenRequest({ grant_type: "client_credentials" }, { headers: { authorization }, ip: freshIp() }), 401, "invalid_client", { basicChallenge: true });
+    await expectOAuthError(
+      await tokenRequest({ grant_type: "client_credentials" }, { ip: freshIp() }),
+      401,
+      "invalid_client",
+    );
+    for (const authorization of [
+      "Basic",
+      "Basic !!!",
+      `Basic ${btoa("no-colon")}`,
+      `Basic ${btoa(":")}`,
+      `Basic ${btoa("%ZZ:x")}`,
+    ]) {
+      await expectOAuthError(
+        await tokenRequest({ grant_type: "client_credentials" }, { headers: { authorization }, ip: freshIp() }),
+        401,
+        "invalid_client",
+        { basicChallenge: true },
+      );
     }
     await expectOAuthError(
-      await tokenRequest({ grant_type: "client_credentials", client_id: "lkc_BBBBBBBBBBBBBBBBBBBBBB" }, { basic: [c.id, c.secret], ip: freshIp() }),
+      await tokenRequest(
+        { grant_type: "client_credentials", client_id: "lkc_BBBBBBBBBBBBBBBBBBBBBB" },
+        { basic: [c.id, c.secret], ip: freshIp() },
+      ),
       401,
       "invalid_client",
       { basicChallenge: true },
@@ -173,12 +224,16 @@ describe("client authentication failures are indistinguishable", () => {
 
   it("stops a credential at once when it is revoked or its secret retired, and lets a rotation overlap", async () => {
     const c = await newCredential();
-    const mint = (secret: string) => tokenRequest({ grant_type: "client_credentials" }, { basic: [c.id, secret], ip: freshIp() });
+    const mint = (secret: string) =>
+      tokenRequest({ grant_type: "client_credentials" }, { basic: [c.id, secret], ip: freshIp() });
     expect((await mint(c.secret)).status).toBe(200);
 
     const rotated = await t.admin("POST", `/credentials/${c.id}/secrets`, { grace_period_seconds: 3600 });
     expect(rotated.status).toBe(201);
-    const { client_secret: second, secret } = (await rotated.json()) as { client_secret: string; secret: { id: string } };
+    const { client_secret: second, secret } = (await rotated.json()) as {
+      client_secret: string;
+      secret: { id: string };
+    };
     expect((await mint(c.secret)).status).toBe(200);
     expect((await mint(second)).status).toBe(200);
 
@@ -197,8 +252,11 @@ describe("client authentication failures are indistinguishable", () => {
 
   it("ends the old secret when the grace period is over, and an expired credential mints nothing (injected clock)", async () => {
     const c = await newCredential({ expires_at: new Date(Date.now() + 48 * 3600_000).toISOString() });
-    const rotated = (await (await t.admin("POST", `/credentials/${c.id}/secrets`, { grace_period_seconds: 600 })).json()) as { client_secret: string };
-    const mint = (secret: string) => tokenRequest({ grant_type: "client_credentials" }, { basic: [c.id, secret], ip: freshIp() });
+    const rotated = (await (
+      await t.admin("POST", `/credentials/${c.id}/secrets`, { grace_period_seconds: 600 })
+    ).json()) as { client_secret: string };
+    const mint = (secret: string) =>
+      tokenRequest({ grant_type: "client_credentials" }, { basic: [c.id, secret], ip: freshIp() });
 
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 601_000);
@@ -218,7 +276,10 @@ describe("client authentication failures are indistinguishable", () => {
     expect((await mint()).status).toBe(200);
     // Another location revoked it: only the KV entry has arrived here. This isolate re-reads KV within
     // 10 s (its memo of KV reads) and must refuse even though its cached credential says active.
-    await env.REVOCATIONS.put(`revocation:${c.id}`, JSON.stringify({ revoked: true, retired: [], updatedAt: Date.now() }));
+    await env.REVOCATIONS.put(
+      `revocation:${c.id}`,
+      JSON.stringify({ revoked: true, retired: [], updatedAt: Date.now() }),
+    );
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 10_001);
     await expectOAuthError(await mint(), 401, "invalid_client", { basicChallenge: true });
@@ -232,7 +293,10 @@ describe("request validation", () => {
       expect(res.status).toBe(405);
       expect(res.headers.get("allow")).toBe("POST");
       expect(res.headers.get("cache-control")).toBe("no-store");
-      expect(await res.json()).toEqual({ error: "invalid_request", error_description: "The token endpoint accepts POST only." });
+      expect(await res.json()).toEqual({
+        error: "invalid_request",
+        error_description: "The token endpoint accepts POST only.",
+      });
     }
   });
 
@@ -241,19 +305,47 @@ describe("request validation", () => {
     const basic = `Basic ${btoa(`${c.id}:${c.secret}`)}`;
     const post = (body: string, headers: Record<string, string>, path = "/oauth/token") =>
       call(path, { method: "POST", body, headers: { authorization: basic, ...headers }, ip: freshIp() });
-    await expectOAuthError(await post(JSON.stringify({ grant_type: "client_credentials" }), { "content-type": "application/json" }), 400, "invalid_request");
-    await expectOAuthError(await post("grant_type=client_credentials", {}), 400, "invalid_request");
-    await expectOAuthError(await post(`grant_type=client_credentials&pad=${"x".repeat(9000)}`, { "content-type": "application/x-www-form-urlencoded" }), 400, "invalid_request");
-    await expectOAuthError(await post("grant_type=client_credentials&scope=a&scope=b", { "content-type": "application/x-www-form-urlencoded" }), 400, "invalid_request");
     await expectOAuthError(
-      await post("grant_type=client_credentials", { "content-type": "application/x-www-form-urlencoded" }, `/oauth/token?client_secret=${c.secret}`),
+      await post(JSON.stringify({ grant_type: "client_credentials" }), { "content-type": "application/json" }),
+      400,
+      "invalid_request",
+    );
+    await expectOAuthError(await post("grant_type=client_credentials", {}), 400, "invalid_request");
+    await expectOAuthError(
+      await post(`grant_type=client_credentials&pad=${"x".repeat(9000)}`, {
+        "content-type": "application/x-www-form-urlencoded",
+      }),
+      400,
+      "invalid_request",
+    );
+    await expectOAuthError(
+      await post("grant_type=client_credentials&scope=a&scope=b", {
+        "content-type": "application/x-www-form-urlencoded",
+      }),
+      400,
+      "invalid_request",
+    );
+    await expectOAuthError(
+      await post(
+        "grant_type=client_credentials",
+        { "content-type": "application/x-www-form-urlencoded" },
+        `/oauth/token?client_secret=${c.secret}`,
+      ),
       400,
       "invalid_request",
     );
     // Basic and body credentials together.
-    await expectOAuthError(await post(`grant_type=client_credentials&client_id=${c.id}&client_secret=${c.secret}`, { "content-type": "application/x-www-form-urlencoded" }), 400, "invalid_request");
+    await expectOAuthError(
+      await post(`grant_type=client_credentials&client_id=${c.id}&client_secret=${c.secret}`, {
+        "content-type": "application/x-www-form-urlencoded",
+      }),
+      400,
+      "invalid_request",
+    );
     // A charset parameter on the content type is fine; unknown parameters are ignored; empty ones are omitted.
-    const ok = await post("grant_type=client_credentials&unknown=1&scope=", { "content-type": "application/x-www-form-urlencoded; charset=UTF-8" });
+    const ok = await post("grant_type=client_credentials&unknown=1&scope=", {
+      "content-type": "application/x-www-form-urlencoded; charset=UTF-8",
+    });
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { scope: string }).scope).toBe("orders:read orders:write");
   });
@@ -261,25 +353,45 @@ describe("request validation", () => {
   it("checks grant_type", async () => {
     const c = await newCredential();
     await expectOAuthError(await tokenRequest({}, { basic: [c.id, c.secret], ip: freshIp() }), 400, "invalid_request");
-    await expectOAuthError(await tokenRequest({ grant_type: "password" }, { basic: [c.id, c.secret], ip: freshIp() }), 400, "unsupported_grant_type");
-    await expectOAuthError(await tokenRequest({ grant_type: "authorization_code" }, { basic: [c.id, c.secret], ip: freshIp() }), 400, "unsupported_grant_type");
+    await expectOAuthError(
+      await tokenRequest({ grant_type: "password" }, { basic: [c.id, c.secret], ip: freshIp() }),
+      400,
+      "unsupported_grant_type",
+    );
+    await expectOAuthError(
+      await tokenRequest({ grant_type: "authorization_code" }, { basic: [c.id, c.secret], ip: freshIp() }),
+      400,
+      "unsupported_grant_type",
+    );
   });
 
   it("narrows scopes, rejects what is not granted or malformed, and always echoes scope", async () => {
     const c = await newCredential();
-    const mint = (form: Record<string, string>) => tokenRequest({ grant_type: "client_credentials", ...form }, { basic: [c.id, c.secret], ip: freshIp() });
+    const mint = (form: Record<string, string>) =>
+      tokenRequest({ grant_type: "client_credentials", ...form }, { basic: [c.id, c.secret], ip: freshIp() });
     const narrowed = await mint({ scope: "orders:read" });
     expect(narrowed.status).toBe(200);
     expect(((await narrowed.json()) as { scope: string }).scope).toBe("orders:read");
-    for (const scope of ["orders:read admin", "billing:read", "orders:read  orders:write", 'orders:"read', " orders:read"]) {
+    for (const scope of [
+      "orders:read admin",
+      "billing:read",
+      "orders:read  orders:write",
+      'orders:"read',
+      " orders:read",
+    ]) {
       await expectOAuthError(await mint({ scope }), 400, "invalid_scope");
     }
   });
 
   it("selects the audience with resource or audience, and answers invalid_target otherwise", async () => {
     const c = await newCredential();
-    const mint = (form: Record<string, string>) => tokenRequest({ grant_type: "client_credentials", ...form }, { basic: [c.id, c.secret], ip: freshIp() });
-    for (const form of [{ resource: BILLING }, { audience: BILLING }, { resource: BILLING, audience: BILLING }] as Record<string, string>[]) {
+    const mint = (form: Record<string, string>) =>
+      tokenRequest({ grant_type: "client_credentials", ...form }, { basic: [c.id, c.secret], ip: freshIp() });
+    for (const form of [
+      { resource: BILLING },
+      { audience: BILLING },
+      { resource: BILLING, audience: BILLING },
+    ] as Record<string, string>[]) {
       const res = await mint(form);
       expect(res.status).toBe(200);
       const body = (await res.json()) as { access_token: string; scope: string };
@@ -294,13 +406,20 @@ describe("request validation", () => {
     ] as Record<string, string>[]) {
       await expectOAuthError(await mint(form), 400, "invalid_target");
     }
-    await expectOAuthError(await mint({ resource: BILLING, scope: "orders:read" } as Record<string, string>), 400, "invalid_scope");
+    await expectOAuthError(
+      await mint({ resource: BILLING, scope: "orders:read" } as Record<string, string>),
+      400,
+      "invalid_scope",
+    );
   });
 
   it("never echoes input in error_description", async () => {
     const marker = "<script>MARKER</script>";
     const c = await newCredential();
-    const res = await tokenRequest({ grant_type: marker, scope: marker, resource: marker }, { basic: [c.id, c.secret], ip: freshIp() });
+    const res = await tokenRequest(
+      { grant_type: marker, scope: marker, resource: marker },
+      { basic: [c.id, c.secret], ip: freshIp() },
+    );
     const text = await res.text();
     expect(res.status).toBe(400);
     expect(text).not.toContain("MARKER");
@@ -315,9 +434,15 @@ describe("abuse limits (RFC 6749 section 2.3.1)", () => {
     const prefix = `2001:db8:${net.toString(16)}:7e57`;
     return { ip: `${prefix}::1`, sibling: `${prefix}:ffff:0:0:9`, elsewhere: `2001:db8:${net.toString(16)}:7e58::1` };
   };
-  const mint = (id: string, secret: string, ip: string) => tokenRequest({ grant_type: "client_credentials" }, { basic: [id, secret], ip });
+  const mint = (id: string, secret: string, ip: string) =>
+    tokenRequest({ grant_type: "client_credentials" }, { basic: [id, secret], ip });
   const bogus = (ip: string) =>
-    call("/oauth/token", { method: "POST", ip, headers: { "content-type": "application/x-www-form-urlencoded", authorization: "Basic eDp5" }, body: "grant_type=client_credentials" });
+    call("/oauth/token", {
+      method: "POST",
+      ip,
+      headers: { "content-type": "application/x-www-form-urlencoded", authorization: "Basic eDp5" },
+      body: "grant_type=client_credentials",
+    });
 
   /** Sends failures until one is answered 429; every earlier one must be the plain failure. */
   async function floodUntilLimited(send: () => Promise<Response>, failure: number, max: number): Promise<Response> {
@@ -349,7 +474,11 @@ describe("abuse limits (RFC 6749 section 2.3.1)", () => {
     const { ip, sibling, elsewhere } = freshSlash64();
     const wrongButWellFormed = await newClientSecret();
     let n = 0;
-    const limited = await floodUntilLimited(() => mint(victim.id, n++ % 2 ? wrongButWellFormed : "lks_wrong", ip), 401, 80);
+    const limited = await floodUntilLimited(
+      () => mint(victim.id, n++ % 2 ? wrongButWellFormed : "lks_wrong", ip),
+      401,
+      80,
+    );
     await expectOAuthError(limited, 429, "slow_down");
     const minted = await mint(victim.id, victim.secret, ip);
     expect(minted.status).toBe(200);
@@ -357,7 +486,9 @@ describe("abuse limits (RFC 6749 section 2.3.1)", () => {
     const again = await mint(victim.id, wrongButWellFormed, sibling);
     await expectOAuthError(again, 429, "slow_down");
     expect(again.headers.get("www-authenticate")).toBeNull();
-    await expectOAuthError(await mint(victim.id, wrongButWellFormed, elsewhere), 401, "invalid_client", { basicChallenge: true });
+    await expectOAuthError(await mint(victim.id, wrongButWellFormed, elsewhere), 401, "invalid_client", {
+      basicChallenge: true,
+    });
     await expectOAuthError(await mint(neighbour.id, "lks_wrong", ip), 401, "invalid_client", { basicChallenge: true });
     expect((await mint(neighbour.id, neighbour.secret, ip)).status).toBe(200);
     expect((await mint(victim.id, victim.secret, sibling)).status).toBe(200);
@@ -369,7 +500,9 @@ describe("abuse limits (RFC 6749 section 2.3.1)", () => {
     const unknownId = "lkc_AAAAAAAAAAAAAAAAAAAAAA";
     const knownLimited = await floodUntilLimited(() => mint(known.id, "lks_wrong", ip), 401, 80);
     const unknownLimited = await floodUntilLimited(() => mint(unknownId, "lks_wrong", ip), 401, 80);
-    expect(await expectOAuthError(unknownLimited, 429, "slow_down")).toEqual(await expectOAuthError(knownLimited, 429, "slow_down"));
+    expect(await expectOAuthError(unknownLimited, 429, "slow_down")).toEqual(
+      await expectOAuthError(knownLimited, 429, "slow_down"),
+    );
     expect(unknownLimited.headers.get("retry-after")).toBe(knownLimited.headers.get("retry-after"));
   });
 });
@@ -379,7 +512,9 @@ describe("usage accounting", () => {
     const c = await newCredential();
     const res = await tokenRequest({ grant_type: "client_credentials" }, { basic: [c.id, c.secret], ip: freshIp() });
     expect(res.status).toBe(200);
-    let view: { last_used_at: string | null; mint_count: number; secrets: { last_used_at: string | null }[] } | undefined;
+    let view:
+      | { last_used_at: string | null; mint_count: number; secrets: { last_used_at: string | null }[] }
+      | undefined;
     for (let i = 0; i < 50; i++) {
       view = (await (await t.admin("GET", `/credentials/${c.id}`)).json()) as typeof view;
       if (view!.mint_count > 0) break;
@@ -395,12 +530,20 @@ describe("usage accounting", () => {
     try {
       const c = await newCredential();
       const rotated = await t.admin("POST", `/credentials/${c.id}/secrets`, { grace_period_seconds: 3600 });
-      const { client_secret: second, secret } = (await rotated.json()) as { client_secret: string; secret: { id: string } };
-      const mint = (s: string) => tokenRequest({ grant_type: "client_credentials" }, { basic: [c.id, s], ip: freshIp() });
+      const { client_secret: second, secret } = (await rotated.json()) as {
+        client_secret: string;
+        secret: { id: string };
+      };
+      const mint = (s: string) =>
+        tokenRequest({ grant_type: "client_credentials" }, { basic: [c.id, s], ip: freshIp() });
       expect((await mint(c.secret)).status).toBe(200);
       expect((await mint(second)).status).toBe(200);
 
-      type View = { last_used_at: string | null; mint_count: number; secrets: { id: string; last_used_at: string | null }[] };
+      type View = {
+        last_used_at: string | null;
+        mint_count: number;
+        secrets: { id: string; last_used_at: string | null }[];
+      };
       const view = await vi.waitFor(
         async () => {
           const v = (await (await t.admin("GET", `/credentials/${c.id}`)).json()) as View;

@@ -13,7 +13,17 @@ import { primaryDb } from "../../src/storage/db";
 import { env, freshIp, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
 import { expectProblem } from "../support/wire";
 import { uniqueIp } from "../support/client-keys";
-import { adminWith, batchBarrier, callWith, failAfterCommit, failCommit, failingTrigger, failKvWrites, faultyEnv, type FaultPlan } from "../support/faults";
+import {
+  adminWith,
+  batchBarrier,
+  callWith,
+  failAfterCommit,
+  failCommit,
+  failingTrigger,
+  failKvWrites,
+  faultyEnv,
+  type FaultPlan,
+} from "../support/faults";
 
 const API = "https://api.example.com/ledger";
 let t: TestTenant;
@@ -30,8 +40,15 @@ const mint = async (id: string, secret: string) =>
   (await tokenRequest({ grant_type: "client_credentials" }, { basic: [id, secret], ip: freshIp() })).status;
 const kvEntry = (id: string) => env.REVOCATIONS.get(`revocation:${id}`, "json");
 const sync = (id: string) =>
-  env.DB.prepare("SELECT changed_at, published_at, status FROM credentials WHERE id = ?").bind(id).first<{ changed_at: number; published_at: number | null; status: string }>();
-const count = async (sql: string, ...binds: unknown[]) => (await env.DB.prepare(sql).bind(...binds).first<{ n: number }>())?.n;
+  env.DB.prepare("SELECT changed_at, published_at, status FROM credentials WHERE id = ?")
+    .bind(id)
+    .first<{ changed_at: number; published_at: number | null; status: string }>();
+const count = async (sql: string, ...binds: unknown[]) =>
+  (
+    await env.DB.prepare(sql)
+      .bind(...binds)
+      .first<{ n: number }>()
+  )?.n;
 
 async function create(): Promise<Created> {
   const res = await t.admin("POST", "/credentials", { label: label(), grants });
@@ -71,7 +88,9 @@ const expectUnavailable = (res: Response) =>
 
 beforeAll(async () => {
   t = await setupTenant("integrity-tests");
-  expect((await t.admin("POST", "/resources", { uri: API, name: "Ledger", scopes: [{ name: "ledger:read" }] })).status).toBe(201);
+  expect(
+    (await t.admin("POST", "/resources", { uri: API, name: "Ledger", scopes: [{ name: "ledger:read" }] })).status,
+  ).toBe(201);
 });
 
 afterEach(() => {
@@ -97,7 +116,9 @@ describe("a failing KV after the D1 commit", () => {
 
   it("rotate with grace 0 answers 201 with the new secret: the new one mints, the old one stops", async () => {
     const created = await create();
-    const res = await admin({ kv: failKvWrites }, "POST", `/credentials/${created.id}/secrets`, { grace_period_seconds: 0 });
+    const res = await admin({ kv: failKvWrites }, "POST", `/credentials/${created.id}/secrets`, {
+      grace_period_seconds: 0,
+    });
     expect(res.status).toBe(201);
     const body = (await res.json()) as { client_secret: string; secret: { id: string } };
     expect(await mint(created.id, body.client_secret)).toBe(200);
@@ -107,24 +128,38 @@ describe("a failing KV after the D1 commit", () => {
   it("retire and revoke answer 200 and stop minting at this location at once; the cron publishes the revocation", async () => {
     const created = await create();
     const second = await rotate(created.id, 3600);
-    const retired = await admin({ kv: failKvWrites }, "DELETE", `/credentials/${created.id}/secrets/${created.secrets[0]?.id}`);
+    const retired = await admin(
+      { kv: failKvWrites },
+      "DELETE",
+      `/credentials/${created.id}/secrets/${created.secrets[0]?.id}`,
+    );
     expect(retired.status).toBe(200);
     expect(await mint(created.id, created.client_secret)).toBe(401);
     expect(await mint(created.id, second)).toBe(200);
 
     const { label: name } = (await (await t.admin("GET", `/credentials/${created.id}`)).json()) as { label: string };
-    const revoked = await admin({ kv: failKvWrites }, "POST", `/credentials/${created.id}/revoke`, { confirm_label: name });
+    const revoked = await admin({ kv: failKvWrites }, "POST", `/credentials/${created.id}/revoke`, {
+      confirm_label: name,
+    });
     expect(revoked.status).toBe(200);
     expect(await revoked.json()).toMatchObject({ id: created.id, status: "revoked" });
     expect(await mint(created.id, second)).toBe(401);
     expect(await kvEntry(created.id)).toMatchObject({ revoked: false });
 
     await runCron();
-    expect(await kvEntry(created.id)).toMatchObject({ revoked: true, retired: expect.arrayContaining([created.secrets[0]?.id]) });
+    expect(await kvEntry(created.id)).toMatchObject({
+      revoked: true,
+      retired: expect.arrayContaining([created.secrets[0]?.id]),
+    });
   });
 
   it("redeem answers 200 with the secret, which mints", async () => {
-    const res = await t.admin("POST", "/credentials", { label: label(), grants, delivery: "setup_code", mode: "secret" });
+    const res = await t.admin("POST", "/credentials", {
+      label: label(),
+      grants,
+      delivery: "setup_code",
+      mode: "secret",
+    });
     const { id, setup_code } = (await res.json()) as { id: string; setup_code: { code: string } };
     const { res: redeemed } = await callWith(faultyEnv({ kv: failKvWrites }), "/setup/redeem", {
       method: "POST",
@@ -141,7 +176,10 @@ describe("a failing KV after the D1 commit", () => {
   it("retries a failed publish in the background (waitUntil)", async () => {
     let failures = 1;
     const plan: FaultPlan = { kv: (op) => op === "put" && failures-- > 0 };
-    const { res, ctx } = await adminWith(faultyEnv(plan), t.adminToken, "POST", "/credentials", { label: label(), grants });
+    const { res, ctx } = await adminWith(faultyEnv(plan), t.adminToken, "POST", "/credentials", {
+      label: label(),
+      grants,
+    });
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as Created;
     expect(await kvEntry(id)).toBeNull();
@@ -162,20 +200,35 @@ describe("a failing D1", () => {
 
     const created = await create();
     const afterCreate = await events();
-    await expectUnavailable(await admin({ d1: failCommit }, "POST", `/credentials/${created.id}/secrets`, { grace_period_seconds: 0 }));
-    await expectUnavailable(await admin({ d1: failCommit }, "DELETE", `/credentials/${created.id}/secrets/${created.secrets[0]?.id}`));
+    await expectUnavailable(
+      await admin({ d1: failCommit }, "POST", `/credentials/${created.id}/secrets`, { grace_period_seconds: 0 }),
+    );
+    await expectUnavailable(
+      await admin({ d1: failCommit }, "DELETE", `/credentials/${created.id}/secrets/${created.secrets[0]?.id}`),
+    );
     const view = (await (await t.admin("GET", `/credentials/${created.id}`)).json()) as { label: string };
-    await expectUnavailable(await admin({ d1: failCommit }, "POST", `/credentials/${created.id}/revoke`, { confirm_label: view.label }));
+    await expectUnavailable(
+      await admin({ d1: failCommit }, "POST", `/credentials/${created.id}/revoke`, { confirm_label: view.label }),
+    );
     expect(await events()).toBe(afterCreate);
     expect(afterCreate).toBe((before ?? 0) + 1);
-    expect(await count("SELECT count(*) AS n FROM credential_secrets WHERE credential_id = ? AND retired_at IS NULL AND expires_at IS NULL", created.id)).toBe(1);
+    expect(
+      await count(
+        "SELECT count(*) AS n FROM credential_secrets WHERE credential_id = ? AND retired_at IS NULL AND expires_at IS NULL",
+        created.id,
+      ),
+    ).toBe(1);
     expect((await sync(created.id))?.status).toBe("active");
     expect(await mint(created.id, created.client_secret)).toBe(200);
   });
 
   it("a statement failing inside the batch leaves nothing half-written", async () => {
     const created = await create();
-    const drop = await failingTrigger("audit_events", "INSERT", `NEW.target_id = '${created.id}' AND NEW.action = 'credential.secret.rotate'`);
+    const drop = await failingTrigger(
+      "audit_events",
+      "INSERT",
+      `NEW.target_id = '${created.id}' AND NEW.action = 'credential.secret.rotate'`,
+    );
     try {
       const res = await t.admin("POST", `/credentials/${created.id}/secrets`, { grace_period_seconds: 0 });
       expect(res.status).toBe(503);
@@ -183,7 +236,12 @@ describe("a failing D1", () => {
       await drop();
     }
     expect(await count("SELECT count(*) AS n FROM credential_secrets WHERE credential_id = ?", created.id)).toBe(1);
-    expect(await count("SELECT count(*) AS n FROM credential_secrets WHERE credential_id = ? AND expires_at IS NOT NULL", created.id)).toBe(0);
+    expect(
+      await count(
+        "SELECT count(*) AS n FROM credential_secrets WHERE credential_id = ? AND expires_at IS NOT NULL",
+        created.id,
+      ),
+    ).toBe(0);
     expect(await mint(created.id, created.client_secret)).toBe(200);
   });
 
@@ -193,23 +251,36 @@ describe("a failing D1", () => {
     const created = (await res.json()) as Created & { label: string };
     expect(await mint(created.id, created.client_secret)).toBe(200);
 
-    const rotated = await admin({ d1: failAfterCommit }, "POST", `/credentials/${created.id}/secrets`, { grace_period_seconds: 3600 });
+    const rotated = await admin({ d1: failAfterCommit }, "POST", `/credentials/${created.id}/secrets`, {
+      grace_period_seconds: 3600,
+    });
     expect(rotated.status).toBe(201);
     const rotatedBody = (await rotated.json()) as { client_secret: string; credential: { id: string; status: string } };
     expect(rotatedBody.credential).toMatchObject({ id: created.id, status: "active" });
     expect(await mint(created.id, rotatedBody.client_secret)).toBe(200);
 
-    const retired = await admin({ d1: failAfterCommit }, "DELETE", `/credentials/${created.id}/secrets/${created.secrets[0]?.id}`);
+    const retired = await admin(
+      { d1: failAfterCommit },
+      "DELETE",
+      `/credentials/${created.id}/secrets/${created.secrets[0]?.id}`,
+    );
     expect(retired.status).toBe(200);
     expect(await mint(created.id, created.client_secret)).toBe(401);
 
-    const revoked = await admin({ d1: failAfterCommit }, "POST", `/credentials/${created.id}/revoke`, { confirm_label: created.label });
+    const revoked = await admin({ d1: failAfterCommit }, "POST", `/credentials/${created.id}/revoke`, {
+      confirm_label: created.label,
+    });
     expect(revoked.status).toBe(200);
     expect(await revoked.json()).toMatchObject({ status: "revoked" });
     expect(await mint(created.id, rotatedBody.client_secret)).toBe(401);
     expect(await count("SELECT count(*) AS n FROM audit_events WHERE target_id = ?", created.id)).toBe(4);
 
-    const withCode = await t.admin("POST", "/credentials", { label: label(), grants, delivery: "setup_code", mode: "secret" });
+    const withCode = await t.admin("POST", "/credentials", {
+      label: label(),
+      grants,
+      delivery: "setup_code",
+      mode: "secret",
+    });
     const { id, setup_code } = (await withCode.json()) as { id: string; setup_code: { code: string } };
     const { res: redeemed } = await callWith(faultyEnv({ d1: failAfterCommit }), "/setup/redeem", {
       method: "POST",
@@ -234,16 +305,34 @@ describe("concurrent rotations", () => {
     // Every rotation has read one live secret before any of them writes: the check before the batch cannot decide.
     const racing = faultyEnv({ beforeBatch: batchBarrier(6, 'insert into "credential_secrets"') });
     const results = await Promise.all(
-      Array.from({ length: 6 }, () => adminWith(racing, t.adminToken, "POST", `/credentials/${created.id}/secrets`, { grace_period_seconds: 3600 }).then((r) => r.res)),
+      Array.from({ length: 6 }, () =>
+        adminWith(racing, t.adminToken, "POST", `/credentials/${created.id}/secrets`, {
+          grace_period_seconds: 3600,
+        }).then((r) => r.res),
+      ),
     );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([201, 409, 409, 409, 409, 409]);
     for (const r of results.filter((x) => x.status === 409)) {
-      expect(await r.json()).toMatchObject({ code: "conflict", detail: "This credential already has two live secrets. Retire one before rotating again." });
+      expect(await r.json()).toMatchObject({
+        code: "conflict",
+        detail: "This credential already has two live secrets. Retire one before rotating again.",
+      });
     }
     const nowMs = Date.now();
-    expect(await count("SELECT count(*) AS n FROM credential_secrets WHERE credential_id = ? AND retired_at IS NULL AND (expires_at IS NULL OR expires_at > ?)", created.id, nowMs)).toBe(2);
-    expect(await count("SELECT count(*) AS n FROM audit_events WHERE target_id = ? AND action = 'credential.secret.rotate'", created.id)).toBe(1);
+    expect(
+      await count(
+        "SELECT count(*) AS n FROM credential_secrets WHERE credential_id = ? AND retired_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
+        created.id,
+        nowMs,
+      ),
+    ).toBe(2);
+    expect(
+      await count(
+        "SELECT count(*) AS n FROM audit_events WHERE target_id = ? AND action = 'credential.secret.rotate'",
+        created.id,
+      ),
+    ).toBe(1);
   });
 });
 
@@ -259,14 +348,31 @@ describe("expired secrets and keys", () => {
     }
     const loaded = await findForAuthentication(primaryDb(env.DB), created.id, now);
     expect(loaded?.secrets).toHaveLength(1);
-    expect(await count("SELECT count(*) AS n FROM credential_secrets WHERE credential_id = ? AND retired_at IS NULL", created.id)).toBe(21);
+    expect(
+      await count(
+        "SELECT count(*) AS n FROM credential_secrets WHERE credential_id = ? AND retired_at IS NULL",
+        created.id,
+      ),
+    ).toBe(21);
 
     await runCron(now);
-    expect(await count("SELECT count(*) AS n FROM credential_secrets WHERE credential_id = ? AND retired_at IS NULL", created.id)).toBe(1);
-    expect(await count("SELECT count(*) AS n FROM credential_secrets WHERE credential_id = ? AND retired_at = expires_at", created.id)).toBe(20);
+    expect(
+      await count(
+        "SELECT count(*) AS n FROM credential_secrets WHERE credential_id = ? AND retired_at IS NULL",
+        created.id,
+      ),
+    ).toBe(1);
+    expect(
+      await count(
+        "SELECT count(*) AS n FROM credential_secrets WHERE credential_id = ? AND retired_at = expires_at",
+        created.id,
+      ),
+    ).toBe(20);
     const entry = (await kvEntry(created.id)) as { retired: string[] };
     expect(entry.retired).toHaveLength(20);
-    const view = (await (await t.admin("GET", `/credentials/${created.id}`)).json()) as { secrets: { status: string }[] };
+    const view = (await (await t.admin("GET", `/credentials/${created.id}`)).json()) as {
+      secrets: { status: string }[];
+    };
     expect(view.secrets.map((s) => s.status)).toEqual(["active", ...Array(20).fill("expired")]);
 
     now += 25 * 3_600_000;

@@ -33,9 +33,22 @@ export async function signAssertion(
   opts: { claims?: Record<string, unknown>; header?: Record<string, unknown>; nowS?: number } = {},
 ): Promise<string> {
   const now = opts.nowS ?? Math.floor(Date.now() / 1000);
-  const claims: Record<string, unknown> = { iss: clientId, sub: clientId, aud: ISSUER, iat: now, exp: now + 60, jti: crypto.randomUUID(), ...opts.claims };
+  const claims: Record<string, unknown> = {
+    iss: clientId,
+    sub: clientId,
+    aud: ISSUER,
+    iat: now,
+    exp: now + 60,
+    jti: crypto.randomUUID(),
+    ...opts.claims,
+  };
   for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
-  const header: Record<string, unknown> = { alg: key.alg, kid: key.thumbprint, typ: CLIENT_ASSERTION_TYP, ...opts.header };
+  const header: Record<string, unknown> = {
+    alg: key.alg,
+    kid: key.thumbprint,
+    typ: CLIENT_ASSERTION_TYP,
+    ...opts.header,
+  };
   for (const [name, value] of Object.entries(header)) if (value === undefined) delete header[name];
   return new SignJWT(claims).setProtectedHeader(header as { alg: string }).sign(key.privateKey);
 }

@@ -6,13 +6,16 @@ import { expect } from "vitest";
 import { call, env, ISSUER } from "./harness";
 
 export const COOKIE = "__Host-latchkey_session";
-export const BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+export const BROWSER_UA =
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
 export const PASSWORD = "correct horse battery staple";
 
 /** The session cookie value a response sets (asserting its attributes). */
 export function sessionCookieOf(res: Response): string {
   const header = res.headers.get("set-cookie") ?? "";
-  expect(header).toMatch(new RegExp(`^${COOKIE}=[A-Za-z0-9_-]{43}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure$`));
+  expect(header).toMatch(
+    new RegExp(`^${COOKIE}=[A-Za-z0-9_-]{43}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure$`),
+  );
   return header.slice(COOKIE.length + 1, COOKIE.length + 44);
 }
 
@@ -50,7 +53,10 @@ export function postJson(path: string, body: unknown, headers: Record<string, st
 }
 
 export async function ownerLink(): Promise<Response> {
-  return call("/api/v1/bootstrap/owner-link", { method: "POST", headers: { authorization: `Bearer ${env.BOOTSTRAP_TOKEN}` } });
+  return call("/api/v1/bootstrap/owner-link", {
+    method: "POST",
+    headers: { authorization: `Bearer ${env.BOOTSTRAP_TOKEN}` },
+  });
 }
 
 export const tokenOf = (url: string) => new URL(url.replace("/#/", "/")).searchParams.get("token")!;
@@ -66,7 +72,11 @@ export async function createOwner(email = "owner@example.com", name = "Olive Own
 /** Invites and signs up a person with `role` through the owner's real invitation. */
 export async function invite(owner: Person, email: string, role: "owner" | "admin" | "viewer"): Promise<Person> {
   const created = (await (await owner.send("POST", "/invitations", { email, role })).json()) as { url: string };
-  const res = await postJson("/auth/accept-invite", { token: tokenOf(created.url), name: email.split("@")[0], password: PASSWORD });
+  const res = await postJson("/auth/accept-invite", {
+    token: tokenOf(created.url),
+    name: email.split("@")[0],
+    password: PASSWORD,
+  });
   expect(res.status).toBe(201);
   return person(sessionCookieOf(res), email);
 }

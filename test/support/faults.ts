@@ -94,11 +94,19 @@ function faultyKv(real: KVNamespace, plan: FaultPlan["kv"]): KVNamespace {
 
 /** The real env with D1 and KV behind fault-injecting proxies. */
 export function faultyEnv(plan: FaultPlan): Env {
-  return { ...realEnv, DB: faultyD1(realEnv.DB, plan.d1, plan.beforeBatch), REVOCATIONS: faultyKv(realEnv.REVOCATIONS, plan.kv) };
+  return {
+    ...realEnv,
+    DB: faultyD1(realEnv.DB, plan.d1, plan.beforeBatch),
+    REVOCATIONS: faultyKv(realEnv.REVOCATIONS, plan.kv),
+  };
 }
 
 /** Calls the real Worker with `env`; the execution context is returned so a test can wait for its background work. */
-export async function callWith(env: Env, path: string, init: RequestInit = {}): Promise<{ res: Response; ctx: ExecutionContext }> {
+export async function callWith(
+  env: Env,
+  path: string,
+  init: RequestInit = {},
+): Promise<{ res: Response; ctx: ExecutionContext }> {
   const headers = new Headers(init.headers);
   if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", "192.0.2.77");
   const ctx = createExecutionContext();
@@ -110,7 +118,10 @@ export async function callWith(env: Env, path: string, init: RequestInit = {}): 
 export function adminWith(env: Env, token: string, method: string, path: string, body?: unknown) {
   return callWith(env, `/api/v1${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 }
@@ -132,7 +143,12 @@ export function batchBarrier(n: number, marker: string): NonNullable<FaultPlan["
 }
 
 /** Installs a trigger that aborts any `op` on `table` matching `when` (SQL on NEW/OLD); returns its removal. */
-export async function failingTrigger(table: string, op: "INSERT" | "UPDATE", when: string, action = "SELECT RAISE(ABORT, 'injected failure')") {
+export async function failingTrigger(
+  table: string,
+  op: "INSERT" | "UPDATE",
+  when: string,
+  action = "SELECT RAISE(ABORT, 'injected failure')",
+) {
   const name = `fault_${crypto.randomUUID().replace(/-/g, "")}`;
   await realEnv.DB.exec(`CREATE TRIGGER ${name} BEFORE ${op} ON ${table} WHEN ${when} BEGIN ${action}; END;`);
   return () => realEnv.DB.exec(`DROP TRIGGER ${name};`);

@@ -35,7 +35,10 @@ export function call(path: string, init: RequestInit & { ip?: string } = {}): Pr
 }
 
 /** POSTs a form to the token endpoint. */
-export function tokenRequest(form: Record<string, string>, init: { basic?: [string, string]; ip?: string; headers?: Record<string, string> } = {}) {
+export function tokenRequest(
+  form: Record<string, string>,
+  init: { basic?: [string, string]; ip?: string; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", ...init.headers };
   if (init.basic) headers.authorization = `Basic ${btoa(`${encodeForm(init.basic[0])}:${encodeForm(init.basic[1])}`)}`;
   return call("/oauth/token", { method: "POST", headers, body: new URLSearchParams(form).toString(), ip: init.ip });
@@ -55,13 +58,22 @@ export interface TestTenant {
 }
 
 /** Creates a tenant with a management credential holding every management scope, and mints its token. */
-export async function setupTenant(tenantId: string, scopes = MANAGEMENT_SCOPES.map((s) => s.name)): Promise<TestTenant> {
+export async function setupTenant(
+  tenantId: string,
+  scopes = MANAGEMENT_SCOPES.map((s) => s.name),
+): Promise<TestTenant> {
   const nowMs = Date.now();
   await ensureTenant(primaryDb(env.DB), tenantId, tenantId, nowMs);
   const created = await createCredential(
     testContext(),
     { tenantId, actor: "test:setup", ip: null, userAgent: null, authority: new Set(scopes) },
-    { label: `admin-${crypto.randomUUID().slice(0, 8)}`, grants: [{ resource: MANAGEMENT_RESOURCE, scopes }], groups: [], expiresAt: null, tokenLifetime: null },
+    {
+      label: `admin-${crypto.randomUUID().slice(0, 8)}`,
+      grants: [{ resource: MANAGEMENT_RESOURCE, scopes }],
+      groups: [],
+      expiresAt: null,
+      tokenLifetime: null,
+    },
     nowMs,
   );
   const res = await tokenRequest(
@@ -73,7 +85,10 @@ export async function setupTenant(tenantId: string, scopes = MANAGEMENT_SCOPES.m
   const admin = (method: string, path: string, body?: unknown) =>
     call(`/api/v1${path}`, {
       method,
-      headers: { authorization: `Bearer ${adminToken}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+      headers: {
+        authorization: `Bearer ${adminToken}`,
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   return { tenantId, adminClientId: created.credential.id, adminSecret: created.clientSecret, adminToken, admin };

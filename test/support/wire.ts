@@ -31,7 +31,12 @@ export interface OAuthErrorExpectations {
 }
 
 /** Asserts an RFC 6749 section 5.2 error response in full and returns its body. */
-export async function expectOAuthError(res: Response, status: number, error: string, opts: OAuthErrorExpectations = {}): Promise<Json> {
+export async function expectOAuthError(
+  res: Response,
+  status: number,
+  error: string,
+  opts: OAuthErrorExpectations = {},
+): Promise<Json> {
   const text = await res.text();
   const why = opts.why ? `${opts.why}: ` : "";
   expect(res.status, `${why}${text}`).toBe(status);
@@ -44,7 +49,10 @@ export async function expectOAuthError(res: Response, status: number, error: str
   expect(body.error_description, why).toMatch(/^[ -~]+$/);
   expect(body.error_description, why).toMatch(/^[^"\\]+$/);
   if (opts.description !== undefined) expect(body.error_description, why).toBe(opts.description);
-  else expect(FIXED_DESCRIPTIONS, `${why}not a fixed description: ${body.error_description}`).toContain(body.error_description);
+  else
+    expect(FIXED_DESCRIPTIONS, `${why}not a fixed description: ${body.error_description}`).toContain(
+      body.error_description,
+    );
   if (opts.forbid !== undefined) expect(text, why).not.toContain(opts.forbid);
   expect(res.headers.get("www-authenticate"), why).toBe(opts.basicChallenge && status === 401 ? BASIC_CHALLENGE : null);
   expectRetryAfter(res, status, opts.retryAfter, why);
@@ -52,7 +60,10 @@ export async function expectOAuthError(res: Response, status: number, error: str
 }
 
 /** The one body every failed client authentication ends in (RFC 6749 section 5.2, docs/standards.md). */
-export function expectInvalidClient(res: Response, opts: Omit<OAuthErrorExpectations, "description"> = {}): Promise<Json> {
+export function expectInvalidClient(
+  res: Response,
+  opts: Omit<OAuthErrorExpectations, "description"> = {},
+): Promise<Json> {
   return expectOAuthError(res, 401, "invalid_client", { ...opts, description: OAUTH_DESCRIPTIONS.invalidClient });
 }
 
@@ -72,7 +83,12 @@ export interface ProblemExpectations {
  * Asserts an RFC 9457 problem response: status, problem+json, no-store, the type URL derived from the
  * code, a title, a small body, a Bearer challenge on every 401; returns the body.
  */
-export async function expectProblem(res: Response, status: number, code: string, opts: ProblemExpectations = {}): Promise<Json> {
+export async function expectProblem(
+  res: Response,
+  status: number,
+  code: string,
+  opts: ProblemExpectations = {},
+): Promise<Json> {
   const text = await res.text();
   const why = opts.why ? `${opts.why}: ` : "";
   expect(res.status, `${why}${text.slice(0, 500)}`).toBe(status);
@@ -85,7 +101,12 @@ export async function expectProblem(res: Response, status: number, code: string,
   if (opts.body) expect(body, why).toEqual(opts.body);
   if (opts.forbid !== undefined) expect(text, why).not.toContain(opts.forbid);
   if (status === 401) expect(res.headers.get("www-authenticate"), why).toBe(BEARER_CHALLENGE);
-  expectRetryAfter(res, status, opts.retryAfter ?? (typeof body.retry_after === "number" ? body.retry_after : undefined), why);
+  expectRetryAfter(
+    res,
+    status,
+    opts.retryAfter ?? (typeof body.retry_after === "number" ? body.retry_after : undefined),
+    why,
+  );
   return body;
 }
 

@@ -36,7 +36,9 @@ const RANK: Record<string, number> = {
 const SHARED = new Set(["config", "context", "log", "tunables"]);
 const SHARED_MAY_IMPORT_UP_TO = 1;
 /** Runtime imports that skip layers and are refused anyway: a route never holds a database handle. */
-const FORBIDDEN = [{ from: "routes", to: "storage", why: "routes call services, never storage (type imports are fine)" }];
+const FORBIDDEN = [
+  { from: "routes", to: "storage", why: "routes call services, never storage (type imports are fine)" },
+];
 const SEPARATE_PROGRAMS = new Set(["cli", "client"]);
 
 /**
@@ -108,7 +110,9 @@ function violation(edge: Edge): string | null {
   const to = layerOf(edge.to);
   if (SEPARATE_PROGRAMS.has(from) || SEPARATE_PROGRAMS.has(to)) {
     if (from === to || (from === "cli" && to === "client")) return null;
-    return from === "cli" || from === "client" ? `${from} is a separate program and may not import Worker code` : `the Worker may not import ${to}`;
+    return from === "cli" || from === "client"
+      ? `${from} is a separate program and may not import Worker code`
+      : `the Worker may not import ${to}`;
   }
   if (edge.typeOnly) return null;
   const forbidden = FORBIDDEN.find((f) => f.from === from && f.to === to);

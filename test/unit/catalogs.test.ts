@@ -14,7 +14,11 @@ import { auditInsert } from "../../src/storage/audit";
 import type { Db } from "../../src/storage/db";
 import { call } from "../support/harness";
 
-const sources = import.meta.glob(["../../src/**/*.ts", "!../../src/cli/**", "!../../src/client/**"], { query: "?raw", import: "default", eager: true }) as Record<string, string>;
+const sources = import.meta.glob(["../../src/**/*.ts", "!../../src/cli/**", "!../../src/client/**"], {
+  query: "?raw",
+  import: "default",
+  eager: true,
+}) as Record<string, string>;
 
 function documentedAuditActions(): Map<string, string> {
   const section = storageSchema.slice(storageSchema.indexOf("### `audit_events`"));
@@ -44,7 +48,13 @@ describe("problem-code catalog", () => {
     for (const [code, { status, title }] of Object.entries(PROBLEM_CATALOG)) {
       const res = problemResponse(new ProblemError(code as ProblemCode, "Something."));
       expect(res.status, code).toBe(status);
-      expect(await res.json(), code).toEqual({ type: `https://latchkey.dev/problems/${code}`, title, status, detail: "Something.", code });
+      expect(await res.json(), code).toEqual({
+        type: `https://latchkey.dev/problems/${code}`,
+        title,
+        status,
+        detail: "Something.",
+        code,
+      });
     }
   });
 
@@ -55,8 +65,18 @@ describe("problem-code catalog", () => {
     const method = problemResponse(problems.methodNotAllowed("GET, HEAD"));
     expect(method.headers.get("allow")).toBe("GET, HEAD");
     expect(await method.json()).toMatchObject({ code: "method_not_allowed", allow: "GET, HEAD" });
-    const extras = new ProblemError("forbidden", "No.", { missingScopes: ["audit:read"], maxBytes: 1, expectedMode: "key", errors: [{ path: "a", message: "b" }] });
-    expect(extras.extra).toEqual({ missing_scopes: ["audit:read"], max_bytes: 1, expected_mode: "key", errors: [{ path: "a", message: "b" }] });
+    const extras = new ProblemError("forbidden", "No.", {
+      missingScopes: ["audit:read"],
+      maxBytes: 1,
+      expectedMode: "key",
+      errors: [{ path: "a", message: "b" }],
+    });
+    expect(extras.extra).toEqual({
+      missing_scopes: ["audit:read"],
+      max_bytes: 1,
+      expected_mode: "key",
+      errors: [{ path: "a", message: "b" }],
+    });
     const plain = problemResponse(problems.conflict("Taken."));
     expect(plain.headers.get("retry-after")).toBeNull();
     expect(plain.headers.get("allow")).toBeNull();
@@ -68,7 +88,9 @@ describe("problem-code catalog", () => {
     };
     const problem = doc.components.schemas.Problem;
     expect(problem.properties.code.enum.sort()).toEqual(Object.keys(PROBLEM_CATALOG).sort());
-    expect(problem["x-problem-codes"]).toEqual(Object.entries(PROBLEM_CATALOG).map(([code, { status, title }]) => ({ code, status, title })));
+    expect(problem["x-problem-codes"]).toEqual(
+      Object.entries(PROBLEM_CATALOG).map(([code, { status, title }]) => ({ code, status, title })),
+    );
   });
 });
 
@@ -76,7 +98,8 @@ describe("log-event catalog", () => {
   it("holds every event name written in src/", () => {
     const written = new Set<string>();
     for (const text of Object.values(sources)) {
-      for (const m of text.matchAll(/\bevent: "([a-z_]+)"|\blog\.(?:info|error)\("([a-z_]+)"/g)) written.add((m[1] ?? m[2]) as string);
+      for (const m of text.matchAll(/\bevent: "([a-z_]+)"|\blog\.(?:info|error)\("([a-z_]+)"/g))
+        written.add((m[1] ?? m[2]) as string);
     }
     expect(written.size).toBeGreaterThan(10);
     for (const event of written) expect(Object.keys(LOG_EVENTS), event).toContain(event);
@@ -88,9 +111,23 @@ function refusedAtCompileTime(db: Db) {
   // @ts-expect-error: not a catalogued action
   auditInsert(db, { tenantId: "t", actor: "svc:a", action: "credential.delete", targetType: "credential", at: 0 });
   // @ts-expect-error: credential.revoke's detail has no `secret`
-  auditInsert(db, { tenantId: "t", actor: "svc:a", action: "credential.revoke", targetType: "credential", detail: { label: "a", cancelled_setup_codes: 0, secret: "s" }, at: 0 });
+  auditInsert(db, {
+    tenantId: "t",
+    actor: "svc:a",
+    action: "credential.revoke",
+    targetType: "credential",
+    detail: { label: "a", cancelled_setup_codes: 0, secret: "s" },
+    at: 0,
+  });
   // @ts-expect-error: credential.revoke names a credential, not a resource
-  auditInsert(db, { tenantId: "t", actor: "svc:a", action: "credential.revoke", targetType: "resource", detail: { label: "a", cancelled_setup_codes: 0 }, at: 0 });
+  auditInsert(db, {
+    tenantId: "t",
+    actor: "svc:a",
+    action: "credential.revoke",
+    targetType: "resource",
+    detail: { label: "a", cancelled_setup_codes: 0 },
+    at: 0,
+  });
   // @ts-expect-error: not a catalogued problem code
   void new ProblemError("teapot");
   // @ts-expect-error: unhandled_error is catalogued at error level

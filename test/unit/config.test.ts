@@ -37,7 +37,13 @@ function failureOf(env: Env): string {
 
 describe("getConfig: values and defaults", () => {
   it("parses every var into its typed field", () => {
-    const env = envWith({ SECRET_PEPPER_PREVIOUS: KEY_B, KEY_ENCRYPTION_KEY_PREVIOUS: KEY_A, BOOTSTRAP_TOKEN: "b".repeat(32), ACCESS_TEAM_DOMAIN: "acme", ACCESS_AUD: "aud-tag" });
+    const env = envWith({
+      SECRET_PEPPER_PREVIOUS: KEY_B,
+      KEY_ENCRYPTION_KEY_PREVIOUS: KEY_A,
+      BOOTSTRAP_TOKEN: "b".repeat(32),
+      ACCESS_TEAM_DOMAIN: "acme",
+      ACCESS_AUD: "aud-tag",
+    });
     expect(getConfig(env)).toEqual({
       issuer: env.ISSUER,
       tokenLifetimeSeconds: 900,
@@ -53,12 +59,16 @@ describe("getConfig: values and defaults", () => {
   });
 
   it("defaults the lifetime to 3600 s, the algorithm to ES256 and the rotation to 30 days", () => {
-    const config = getConfig(envWith({ TOKEN_LIFETIME_SECONDS: undefined, SIGNING_ALG: undefined, SIGNING_KEY_ROTATION_DAYS: undefined }));
+    const config = getConfig(
+      envWith({ TOKEN_LIFETIME_SECONDS: undefined, SIGNING_ALG: undefined, SIGNING_KEY_ROTATION_DAYS: undefined }),
+    );
     expect(config).toMatchObject({ tokenLifetimeSeconds: 3600, signingAlg: "ES256", signingKeyRotationDays: 30 });
   });
 
   it("treats the previous secrets, the bootstrap token and Access as optional; empty means unset", () => {
-    const config = getConfig(envWith({ SECRET_PEPPER_PREVIOUS: "", KEY_ENCRYPTION_KEY_PREVIOUS: "", BOOTSTRAP_TOKEN: "" }));
+    const config = getConfig(
+      envWith({ SECRET_PEPPER_PREVIOUS: "", KEY_ENCRYPTION_KEY_PREVIOUS: "", BOOTSTRAP_TOKEN: "" }),
+    );
     expect(config.secretPepperPrevious).toBeUndefined();
     expect(config.keyEncryptionKeyPrevious).toBeUndefined();
     expect(config.bootstrapToken).toBeUndefined();
@@ -68,13 +78,18 @@ describe("getConfig: values and defaults", () => {
   it("enables Access only with both the team domain and the AUD tag", () => {
     expect(getConfig(envWith({ ACCESS_TEAM_DOMAIN: "acme" })).access).toBeUndefined();
     expect(getConfig(envWith({ ACCESS_AUD: "aud-tag" })).access).toBeUndefined();
-    expect(getConfig(envWith({ ACCESS_TEAM_DOMAIN: "https://acme.cloudflareaccess.com/", ACCESS_AUD: "t" })).access).toEqual({ teamDomain: "https://acme.cloudflareaccess.com/", audience: "t" });
+    expect(
+      getConfig(envWith({ ACCESS_TEAM_DOMAIN: "https://acme.cloudflareaccess.com/", ACCESS_AUD: "t" })).access,
+    ).toEqual({ teamDomain: "https://acme.cloudflareaccess.com/", audience: "t" });
   });
 
   it("accepts the bounds: 60 s and 24 h lifetimes, 1 and 365 rotation days, every signing algorithm", () => {
-    for (const lifetime of ["60", "86400"]) expect(getConfig(envWith({ TOKEN_LIFETIME_SECONDS: lifetime })).tokenLifetimeSeconds).toBe(Number(lifetime));
-    for (const days of ["1", "365"]) expect(getConfig(envWith({ SIGNING_KEY_ROTATION_DAYS: days })).signingKeyRotationDays).toBe(Number(days));
-    for (const alg of ["ES256", "EdDSA", "RS256"]) expect(getConfig(envWith({ SIGNING_ALG: alg })).signingAlg).toBe(alg);
+    for (const lifetime of ["60", "86400"])
+      expect(getConfig(envWith({ TOKEN_LIFETIME_SECONDS: lifetime })).tokenLifetimeSeconds).toBe(Number(lifetime));
+    for (const days of ["1", "365"])
+      expect(getConfig(envWith({ SIGNING_KEY_ROTATION_DAYS: days })).signingKeyRotationDays).toBe(Number(days));
+    for (const alg of ["ES256", "EdDSA", "RS256"])
+      expect(getConfig(envWith({ SIGNING_ALG: alg })).signingAlg).toBe(alg);
     expect(getConfig(envWith({ ISSUER: "http://localhost:8787" })).issuer).toBe("http://localhost:8787");
   });
 });
@@ -114,7 +129,8 @@ describe("getConfig fails loudly, naming the field", () => {
   it("names every bad field at once", () => {
     const env = envWith({ TOKEN_LIFETIME_SECONDS: "1", SIGNING_ALG: "none", KEY_ENCRYPTION_KEY: "" });
     const message = failureOf(env);
-    for (const field of ["tokenLifetimeSeconds", "signingAlg", "keyEncryptionKey"]) expect(message).toContain(`${field}: `);
+    for (const field of ["tokenLifetimeSeconds", "signingAlg", "keyEncryptionKey"])
+      expect(message).toContain(`${field}: `);
   });
 
   it("never puts a secret's value in the error", () => {

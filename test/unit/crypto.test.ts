@@ -10,8 +10,21 @@ import { describe, expect, it } from "vitest";
 import { toClientPublicKey, verifyClientAssertion, type ClientPublicKey } from "../../src/crypto/client-assertion";
 import { fromBase64url, toBase64url, utf8 } from "../../src/crypto/encoding";
 import { keyId } from "../../src/crypto/key-id";
-import { digestsEqual, isWellFormedSecret, isWellFormedSetupCode, keyedHash, newClientSecret, newSetupCode } from "../../src/crypto/secrets";
-import { envelopeKeyId, generateSigningKey, openPrivateJwk, openPrivateKey, sealPrivateJwk } from "../../src/crypto/signing-keys";
+import {
+  digestsEqual,
+  isWellFormedSecret,
+  isWellFormedSetupCode,
+  keyedHash,
+  newClientSecret,
+  newSetupCode,
+} from "../../src/crypto/secrets";
+import {
+  envelopeKeyId,
+  generateSigningKey,
+  openPrivateJwk,
+  openPrivateKey,
+  sealPrivateJwk,
+} from "../../src/crypto/signing-keys";
 
 const NOW_MS = 1_800_000_000_000;
 const NOW_S = NOW_MS / 1000;
@@ -33,9 +46,26 @@ async function signer(alg: "ES256" | "EdDSA" = "ES256"): Promise<Signer> {
 }
 
 /** A valid assertion (aud the issuer, typ client-authentication+jwt, 60 s), with claims and header overridden; undefined removes one. */
-function assertion(s: Signer, claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}): Promise<string> {
-  const payload: Record<string, unknown> = { iss: CLIENT, sub: CLIENT, aud: ISSUER, iat: NOW_S, exp: NOW_S + 60, jti: "jti-1", ...claims };
-  const protectedHeader: Record<string, unknown> = { alg: s.key.alg, kid: s.key.thumbprint, typ: "client-authentication+jwt", ...header };
+function assertion(
+  s: Signer,
+  claims: Record<string, unknown> = {},
+  header: Record<string, unknown> = {},
+): Promise<string> {
+  const payload: Record<string, unknown> = {
+    iss: CLIENT,
+    sub: CLIENT,
+    aud: ISSUER,
+    iat: NOW_S,
+    exp: NOW_S + 60,
+    jti: "jti-1",
+    ...claims,
+  };
+  const protectedHeader: Record<string, unknown> = {
+    alg: s.key.alg,
+    kid: s.key.thumbprint,
+    typ: "client-authentication+jwt",
+    ...header,
+  };
   for (const o of [payload, protectedHeader]) for (const [k, v] of Object.entries(o)) if (v === undefined) delete o[k];
   return new SignJWT(payload).setProtectedHeader(protectedHeader as { alg: string }).sign(s.privateKey);
 }
@@ -44,7 +74,11 @@ describe("verifyClientAssertion: accepted", () => {
   it("accepts a valid ES256 or EdDSA assertion and returns its jti and expiry", async () => {
     for (const alg of ["ES256", "EdDSA"] as const) {
       const s = await signer(alg);
-      expect(await verifyClientAssertion(await assertion(s), s.key, EXPECT), alg).toEqual({ ok: true, jti: "jti-1", expMs: (NOW_S + 60) * 1000 });
+      expect(await verifyClientAssertion(await assertion(s), s.key, EXPECT), alg).toEqual({
+        ok: true,
+        jti: "jti-1",
+        expMs: (NOW_S + 60) * 1000,
+      });
     }
   });
 
@@ -57,8 +91,17 @@ describe("verifyClientAssertion: accepted", () => {
 
   it("accepts aud as an array holding the issuer alone, no iat, a 300 s lifetime, and exp within the 30 s skew", async () => {
     const s = await signer();
-    for (const claims of [{ aud: [ISSUER] }, { iat: undefined }, { iat: NOW_S - 240, exp: NOW_S + 60 }, { iat: undefined, exp: NOW_S + 330 }, { exp: NOW_S - 20 }, { jti: "j".repeat(256) }]) {
-      expect((await verifyClientAssertion(await assertion(s, claims), s.key, EXPECT)).ok, JSON.stringify(claims)).toBe(true);
+    for (const claims of [
+      { aud: [ISSUER] },
+      { iat: undefined },
+      { iat: NOW_S - 240, exp: NOW_S + 60 },
+      { iat: undefined, exp: NOW_S + 330 },
+      { exp: NOW_S - 20 },
+      { jti: "j".repeat(256) },
+    ]) {
+      expect((await verifyClientAssertion(await assertion(s, claims), s.key, EXPECT)).ok, JSON.stringify(claims)).toBe(
+        true,
+      );
     }
   });
 });
@@ -72,7 +115,12 @@ describe("verifyClientAssertion: refused", () => {
     ["aud another server", { aud: "https://other.test" }, {}, "assertion rejected:"],
     ["expired beyond the skew", { iat: NOW_S - 120, exp: NOW_S - 31 }, {}, "assertion rejected:"],
     ["exp too far ahead", { iat: undefined, exp: NOW_S + 331 }, {}, "assertion lives too long"],
-    ["a lifetime over five minutes", { iat: NOW_S - 100, exp: NOW_S + 201 }, {}, "assertion lifetime over five minutes"],
+    [
+      "a lifetime over five minutes",
+      { iat: NOW_S - 100, exp: NOW_S + 201 },
+      {},
+      "assertion lifetime over five minutes",
+    ],
     ["iat in the future", { iat: NOW_S + 31, exp: NOW_S + 90 }, {}, "assertion issued in the future"],
     ["no exp", { exp: undefined }, {}, "assertion rejected:"],
     ["no jti", { jti: undefined }, {}, "assertion rejected:"],
@@ -91,7 +139,13 @@ describe("verifyClientAssertion: refused", () => {
     const s = await signer("ES256");
     const other = await signer("ES256");
     const ed = await signer("EdDSA");
-    const hmacKey = await crypto.subtle.importKey("raw", utf8.encode(JSON.stringify(s.key.publicJwk)), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const hmacKey = await crypto.subtle.importKey(
+      "raw",
+      utf8.encode(JSON.stringify(s.key.publicJwk)),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
     const claims = { iss: CLIENT, sub: CLIENT, aud: ISSUER, iat: NOW_S, exp: NOW_S + 60, jti: "j" };
     const forged = [
       await assertion(other, {}, { kid: s.key.thumbprint }),
@@ -108,7 +162,10 @@ describe("verifyClientAssertion: refused", () => {
 
   it("refuses even a valid assertion when no key is found, after the same verification work (the decoy)", async () => {
     const s = await signer();
-    expect(await verifyClientAssertion(await assertion(s), null, EXPECT)).toEqual({ ok: false, reason: "no live key of this client matches kid and alg" });
+    expect(await verifyClientAssertion(await assertion(s), null, EXPECT)).toEqual({
+      ok: false,
+      reason: "no live key of this client matches kid and alg",
+    });
   });
 });
 
@@ -132,7 +189,11 @@ describe("the signing-key envelope", () => {
   async function sealV1(secret: string, kid: string, jwk: JWK): Promise<string> {
     const iv = crypto.getRandomValues(new Uint8Array(12));
     const key = await crypto.subtle.importKey("raw", fromBase64url(secret), "AES-GCM", false, ["encrypt"]);
-    const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: utf8.encode(kid) }, key, utf8.encode(JSON.stringify(jwk)));
+    const ct = await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv, additionalData: utf8.encode(kid) },
+      key,
+      utf8.encode(JSON.stringify(jwk)),
+    );
     return ["v1", toBase64url(iv), toBase64url(new Uint8Array(ct))].join(".");
   }
 
@@ -150,13 +211,17 @@ describe("the signing-key envelope", () => {
     await expect(openPrivateJwk({ current: KEK }, "kid-2", envelope)).rejects.toThrow();
     const parts = envelope.split(".");
     const flipped = parts[3]!.startsWith("A") ? `B${parts[3]!.slice(1)}` : `A${parts[3]!.slice(1)}`;
-    await expect(openPrivateJwk({ current: KEK }, "kid-1", [...parts.slice(0, 3), flipped].join("."))).rejects.toThrow();
+    await expect(
+      openPrivateJwk({ current: KEK }, "kid-1", [...parts.slice(0, 3), flipped].join(".")),
+    ).rejects.toThrow();
   });
 
   it("opens a v2 envelope with the previous key its id names, and fails loudly when neither key matches", async () => {
     const envelope = await sealPrivateJwk(KEK, "kid-1", JWK_IN);
     expect(await openPrivateJwk({ current: NEXT_KEK, previous: KEK }, "kid-1", envelope)).toEqual(JWK_IN);
-    await expect(openPrivateJwk({ current: NEXT_KEK }, "kid-1", envelope)).rejects.toThrow(/neither KEY_ENCRYPTION_KEY nor KEY_ENCRYPTION_KEY_PREVIOUS/);
+    await expect(openPrivateJwk({ current: NEXT_KEK }, "kid-1", envelope)).rejects.toThrow(
+      /neither KEY_ENCRYPTION_KEY nor KEY_ENCRYPTION_KEY_PREVIOUS/,
+    );
   });
 
   it("still opens a v1 envelope, under the current key or else the previous one; it names no key id", async () => {
@@ -171,7 +236,9 @@ describe("the signing-key envelope", () => {
   it("refuses envelopes of an unknown version or shape", async () => {
     const [, id, iv, ct] = (await sealPrivateJwk(KEK, "kid-1", JWK_IN)).split(".");
     for (const bad of [`v3.${id}.${iv}.${ct}`, `v2.${iv}.${ct}`, `v1.${id}.${iv}.${ct}`, ""]) {
-      await expect(openPrivateJwk({ current: KEK }, "kid-1", bad), bad).rejects.toThrow(/unknown key envelope for kid-1/);
+      await expect(openPrivateJwk({ current: KEK }, "kid-1", bad), bad).rejects.toThrow(
+        /unknown key envelope for kid-1/,
+      );
     }
   });
 
@@ -179,7 +246,12 @@ describe("the signing-key envelope", () => {
     const generated = await generateSigningKey("ES256");
     expect(generated.publicJwk).toMatchObject({ kid: generated.kid, alg: "ES256", use: "sig" });
     expect(generated.publicJwk).not.toHaveProperty("d");
-    const key = await openPrivateKey({ current: KEK }, generated.kid, "ES256", await sealPrivateJwk(KEK, generated.kid, generated.privateJwk));
+    const key = await openPrivateKey(
+      { current: KEK },
+      generated.kid,
+      "ES256",
+      await sealPrivateJwk(KEK, generated.kid, generated.privateJwk),
+    );
     const jwt = await new SignJWT({ sub: "x" }).setProtectedHeader({ alg: "ES256", kid: generated.kid }).sign(key);
     expect((await jwtVerify(jwt, generated.publicJwk)).payload.sub).toBe("x");
   });
@@ -255,4 +327,3 @@ describe("keyedHash and digestsEqual", () => {
     expect(digestsEqual(digest, "lsVaKWTYolrUd_gkiwOMrxUAGbIUuj8stsYZSJdvRQk")).toBe(false);
   });
 });
-

@@ -167,8 +167,17 @@ describe("checkGrants", () => {
   });
 
   it.each([
-    [[{ resource: "https://c.example.com", scopes: [] }], "A grant names a resource that does not exist in this tenant."],
-    [[{ resource: A, scopes: ["read"] }, { resource: A, scopes: ["write"] }], "A resource appears in more than one grant."],
+    [
+      [{ resource: "https://c.example.com", scopes: [] }],
+      "A grant names a resource that does not exist in this tenant.",
+    ],
+    [
+      [
+        { resource: A, scopes: ["read"] },
+        { resource: A, scopes: ["write"] },
+      ],
+      "A resource appears in more than one grant.",
+    ],
     [[{ resource: A, scopes: ["list"] }], "A grant names a scope its resource does not define."],
     [[{ resource: A, scopes: ["read", "read"] }], "A grant repeats a scope."],
   ])("refuses %j", (grants, problem) => {
@@ -192,11 +201,24 @@ describe("isNarrowing", () => {
 
 describe("writeScopesOf", () => {
   it("lists write scopes by their resource's definition", () => {
-    expect(writeScopesOf([{ resource: A, scopes: ["read", "write"] }, { resource: B, scopes: ["list", "delete"] }], CATALOG)).toEqual([
-      "write",
-      "delete",
-    ]);
-    expect(writeScopesOf([{ resource: A, scopes: ["read"] }, { resource: B, scopes: ["list"] }], CATALOG)).toEqual([]);
+    expect(
+      writeScopesOf(
+        [
+          { resource: A, scopes: ["read", "write"] },
+          { resource: B, scopes: ["list", "delete"] },
+        ],
+        CATALOG,
+      ),
+    ).toEqual(["write", "delete"]);
+    expect(
+      writeScopesOf(
+        [
+          { resource: A, scopes: ["read"] },
+          { resource: B, scopes: ["list"] },
+        ],
+        CATALOG,
+      ),
+    ).toEqual([]);
     expect(writeScopesOf([{ resource: B, scopes: ["write"] }], CATALOG)).toEqual([]);
   });
 });
@@ -255,7 +277,18 @@ describe("buildAccessTokenClaims", () => {
   });
 
   it("names the authenticator in management tokens only", () => {
-    const input = { issuer: "https://latchkey.test", clientId: "lkc_A", label: "a", tenantId: "t", groups: [], scopes: ["x"], lifetimeSeconds: 60, jti: "j", authenticatorId: "sec_1", nowMs: NOW };
+    const input = {
+      issuer: "https://latchkey.test",
+      clientId: "lkc_A",
+      label: "a",
+      tenantId: "t",
+      groups: [],
+      scopes: ["x"],
+      lifetimeSeconds: 60,
+      jti: "j",
+      authenticatorId: "sec_1",
+      nowMs: NOW,
+    };
     expect(buildAccessTokenClaims({ ...input, resource: MANAGEMENT_RESOURCE }).authenticator).toBe("sec_1");
     expect("authenticator" in buildAccessTokenClaims({ ...input, resource: A })).toBe(false);
   });
@@ -297,12 +330,27 @@ describe("requestSource", () => {
     expect(requestSource("::ffff:203.0.113.7")).toBe("4:203.0.113.7");
     expect(requestSource("::ffff:cb00:7107")).toBe("4:203.0.113.7");
     const slash64 = "6:2001:db8:0:7";
-    for (const ip of ["2001:db8::7:0:0:0:1", "2001:DB8:0:7::ffff", "2001:0db8:0000:0007:1:2:3:4", "[2001:db8:0:7::1]", "2001:db8:0:7::1%eth0"]) {
+    for (const ip of [
+      "2001:db8::7:0:0:0:1",
+      "2001:DB8:0:7::ffff",
+      "2001:0db8:0000:0007:1:2:3:4",
+      "[2001:db8:0:7::1]",
+      "2001:db8:0:7::1%eth0",
+    ]) {
       expect(requestSource(ip), ip).toBe(slash64);
     }
     expect(requestSource("2001:db8:0:8::1")).not.toBe(slash64);
     expect(requestSource("::1")).toBe("6:0:0:0:0");
-    for (const junk of [undefined, "", "unknown", "256.1.1.1", "1:2:3", "1::2::3", "2001:db8:0:7:1:2:3:4:5", "gggg::1"]) {
+    for (const junk of [
+      undefined,
+      "",
+      "unknown",
+      "256.1.1.1",
+      "1:2:3",
+      "1::2::3",
+      "2001:db8:0:7:1:2:3:4:5",
+      "gggg::1",
+    ]) {
       expect(requestSource(junk), String(junk)).toBe("other");
     }
   });
@@ -310,15 +358,47 @@ describe("requestSource", () => {
 
 describe("parseUserAgent", () => {
   it.each([
-    ["Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36", "Linux", "Chrome 126"],
-    ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.2592.56", "Windows", "Edge 126"],
-    ["Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15", "macOS", "Safari 17"],
+    [
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+      "Linux",
+      "Chrome 126",
+    ],
+    [
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.2592.56",
+      "Windows",
+      "Edge 126",
+    ],
+    [
+      "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+      "macOS",
+      "Safari 17",
+    ],
     ["Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:127.0) Gecko/20100101 Firefox/127.0", "macOS", "Firefox 127"],
-    ["Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/126.0.6478.54 Mobile/15E148 Safari/604.1", "iOS", "Chrome 126"],
-    ["Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) FxiOS/127.0 Mobile/15E148 Safari/605.1.15", "iOS", "Firefox 127"],
-    ["Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36", "Android", "Chrome 126"],
-    ["Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36", "ChromeOS", "Chrome 126"],
-    ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 OPR/111.0.0.0", "Windows", "Opera 111"],
+    [
+      "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/126.0.6478.54 Mobile/15E148 Safari/604.1",
+      "iOS",
+      "Chrome 126",
+    ],
+    [
+      "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) FxiOS/127.0 Mobile/15E148 Safari/605.1.15",
+      "iOS",
+      "Firefox 127",
+    ],
+    [
+      "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36",
+      "Android",
+      "Chrome 126",
+    ],
+    [
+      "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+      "ChromeOS",
+      "Chrome 126",
+    ],
+    [
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 OPR/111.0.0.0",
+      "Windows",
+      "Opera 111",
+    ],
     ["curl/8.7.1", "Unknown", "curl 8"],
     ["node", "Unknown", "Node.js"],
     ["node-fetch/3", "Unknown", "Node.js 3"],

@@ -16,7 +16,7 @@ afterEach(() => setLogSink());
 describe("log", () => {
   it("writes the same bytes as stringifying {event, ...fields}", () => {
     const lines = capture();
-    const fields = { actor: "svc:a \"quoted\"", n: 3, nested: { x: [1, null] }, skipped: undefined, none: null };
+    const fields = { actor: 'svc:a "quoted"', n: 3, nested: { x: [1, null] }, skipped: undefined, none: null };
     log.info("token_minted", fields);
     log.error("unhandled_error", {});
     log.info("maintenance");

@@ -9,7 +9,12 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { OAUTH_DESCRIPTIONS as D, OAuthError } from "../../src/domain/errors";
-import { claimedClientId, JWT_BEARER_ASSERTION, parseBasic, presentedCredentials } from "../../src/oauth/client-auth/presented";
+import {
+  claimedClientId,
+  JWT_BEARER_ASSERTION,
+  parseBasic,
+  presentedCredentials,
+} from "../../src/oauth/client-auth/presented";
 import { readOAuthForm } from "../../src/oauth/form";
 import { MAX_FORM_BYTES } from "../../src/tunables";
 
@@ -32,7 +37,12 @@ function thrown(fn: () => unknown): OAuthError {
 }
 
 function expectInvalidClient(err: OAuthError, basicChallenge: boolean) {
-  expect({ code: err.code, description: err.description, status: err.status, basicChallenge: err.basicChallenge }).toEqual({
+  expect({
+    code: err.code,
+    description: err.description,
+    status: err.status,
+    basicChallenge: err.basicChallenge,
+  }).toEqual({
     code: "invalid_client",
     description: D.invalidClient,
     status: 401,
@@ -43,7 +53,8 @@ function expectInvalidClient(err: OAuthError, basicChallenge: boolean) {
 
 describe("parseBasic (RFC 6749 section 2.3.1)", () => {
   it("decodes client_id and secret, the scheme in any case and with extra spaces", () => {
-    for (const scheme of ["Basic", "basic", "BASIC"]) expect(parseBasic(`${scheme} ${btoa("id:secret")}`)).toEqual({ clientId: "id", secret: "secret" });
+    for (const scheme of ["Basic", "basic", "BASIC"])
+      expect(parseBasic(`${scheme} ${btoa("id:secret")}`)).toEqual({ clientId: "id", secret: "secret" });
     expect(parseBasic(`Basic   ${btoa("id:secret")}  `)).toEqual({ clientId: "id", secret: "secret" });
   });
 
@@ -76,7 +87,10 @@ describe("parseBasic (RFC 6749 section 2.3.1)", () => {
     ["a bad percent-escape in the secret", basicOf("id:%ZZ")],
     ["a percent-escape that is not UTF-8", basicOf("%FF:secret")],
   ])("refuses %s with invalid_client and a Basic challenge", (_case, header) => {
-    expectInvalidClient(thrown(() => parseBasic(header)), true);
+    expectInvalidClient(
+      thrown(() => parseBasic(header)),
+      true,
+    );
   });
 });
 
@@ -85,33 +99,61 @@ describe("presentedCredentials (RFC 6749 section 2.3, RFC 7523 section 2.2)", ()
   const basic = `Basic ${btoa(`${ID}:lks_secret`)}`;
 
   it("recognises each method", () => {
-    expect(presentedCredentials(TOKEN_URL, basic, form({}))).toEqual({ method: "client_secret_basic", clientId: ID, secret: "lks_secret" });
-    expect(presentedCredentials(TOKEN_URL, basic, form({ client_id: ID }))).toEqual({ method: "client_secret_basic", clientId: ID, secret: "lks_secret" });
-    expect(presentedCredentials(TOKEN_URL, undefined, form({ client_id: ID, client_secret: "s" }))).toEqual({ method: "client_secret_post", clientId: ID, secret: "s" });
-    expect(presentedCredentials(TOKEN_URL, undefined, form({ client_assertion_type: JWT_BEARER_ASSERTION, client_assertion: "a.b.c" }))).toEqual({
+    expect(presentedCredentials(TOKEN_URL, basic, form({}))).toEqual({
+      method: "client_secret_basic",
+      clientId: ID,
+      secret: "lks_secret",
+    });
+    expect(presentedCredentials(TOKEN_URL, basic, form({ client_id: ID }))).toEqual({
+      method: "client_secret_basic",
+      clientId: ID,
+      secret: "lks_secret",
+    });
+    expect(presentedCredentials(TOKEN_URL, undefined, form({ client_id: ID, client_secret: "s" }))).toEqual({
+      method: "client_secret_post",
+      clientId: ID,
+      secret: "s",
+    });
+    expect(
+      presentedCredentials(
+        TOKEN_URL,
+        undefined,
+        form({ client_assertion_type: JWT_BEARER_ASSERTION, client_assertion: "a.b.c" }),
+      ),
+    ).toEqual({
       method: "private_key_jwt",
       clientId: undefined,
       assertion: "a.b.c",
     });
   });
 
-  it.each(["client_id", "client_secret", "client_assertion", "client_assertion_type"])("refuses %s in the query string, whatever else is sent", (name) => {
-    const err = thrown(() => presentedCredentials(new URL(`${TOKEN_URL}?${name}=x`), basic, form({})));
-    expect([err.code, err.description, err.status]).toEqual(["invalid_request", D.credentialsInQuery, 400]);
-  });
+  it.each(["client_id", "client_secret", "client_assertion", "client_assertion_type"])(
+    "refuses %s in the query string, whatever else is sent",
+    (name) => {
+      const err = thrown(() => presentedCredentials(new URL(`${TOKEN_URL}?${name}=x`), basic, form({})));
+      expect([err.code, err.description, err.status]).toEqual(["invalid_request", D.credentialsInQuery, 400]);
+    },
+  );
 
   it.each([
     ["Basic and client_secret", basic, { client_id: ID, client_secret: "s" }],
     ["Basic and a client assertion", basic, { client_assertion_type: JWT_BEARER_ASSERTION, client_assertion: "a.b.c" }],
     ["Basic and a lone client_assertion_type", basic, { client_assertion_type: JWT_BEARER_ASSERTION }],
-    ["client_secret and a client assertion", undefined, { client_id: ID, client_secret: "s", client_assertion: "a.b.c" }],
+    [
+      "client_secret and a client assertion",
+      undefined,
+      { client_id: ID, client_secret: "s", client_assertion: "a.b.c" },
+    ],
   ])("refuses two methods at once: %s", (_case, authorization, entries) => {
     const err = thrown(() => presentedCredentials(TOKEN_URL, authorization, form(entries)));
     expect([err.code, err.description, err.basicChallenge]).toEqual(["invalid_request", D.twoAuthMethods, false]);
   });
 
   it("refuses a body client_id that differs from the Basic one, with a challenge", () => {
-    expectInvalidClient(thrown(() => presentedCredentials(TOKEN_URL, basic, form({ client_id: "lkc_CCCCCCCCCCCCCCCCCCCCCC" }))), true);
+    expectInvalidClient(
+      thrown(() => presentedCredentials(TOKEN_URL, basic, form({ client_id: "lkc_CCCCCCCCCCCCCCCCCCCCCC" }))),
+      true,
+    );
   });
 
   it.each([
@@ -122,25 +164,36 @@ describe("presentedCredentials (RFC 6749 section 2.3, RFC 7523 section 2.2)", ()
     ["an assertion type without an assertion", undefined, { client_assertion_type: JWT_BEARER_ASSERTION }],
     ["an assertion without its type", undefined, { client_assertion: "a.b.c" }],
   ])("answers %s with invalid_client and no challenge", (_case, authorization, entries) => {
-    expectInvalidClient(thrown(() => presentedCredentials(TOKEN_URL, authorization, form(entries))), false);
+    expectInvalidClient(
+      thrown(() => presentedCredentials(TOKEN_URL, authorization, form(entries))),
+      false,
+    );
   });
 });
 
 describe("claimedClientId", () => {
-  const unsigned = (claims: object) => `${btoa(JSON.stringify({ alg: "ES256" }))}.${btoa(JSON.stringify(claims)).replace(/=+$/, "")}.sig`;
+  const unsigned = (claims: object) =>
+    `${btoa(JSON.stringify({ alg: "ES256" }))}.${btoa(JSON.stringify(claims)).replace(/=+$/, "")}.sig`;
 
   it("is the presented client_id, or an assertion's unverified iss, when shaped like a client id", () => {
     expect(claimedClientId(undefined)).toBeNull();
     expect(claimedClientId({ method: "client_secret_post", clientId: ID, secret: "s" })).toBe(ID);
     expect(claimedClientId({ method: "client_secret_basic", clientId: "not-an-id", secret: "s" })).toBeNull();
-    expect(claimedClientId({ method: "private_key_jwt", clientId: undefined, assertion: unsigned({ iss: ID }) })).toBe(ID);
-    expect(claimedClientId({ method: "private_key_jwt", clientId: undefined, assertion: unsigned({ iss: "lkc_short" }) })).toBeNull();
+    expect(claimedClientId({ method: "private_key_jwt", clientId: undefined, assertion: unsigned({ iss: ID }) })).toBe(
+      ID,
+    );
+    expect(
+      claimedClientId({ method: "private_key_jwt", clientId: undefined, assertion: unsigned({ iss: "lkc_short" }) }),
+    ).toBeNull();
     expect(claimedClientId({ method: "private_key_jwt", clientId: undefined, assertion: "junk" })).toBeNull();
   });
 });
 
 /** Runs readOAuthForm inside a one-route hono app, returning its parameters or the error it threw. */
-async function readForm(body: BodyInit | null, headers: Record<string, string> = { "content-type": FORM }): Promise<Record<string, string> | OAuthError> {
+async function readForm(
+  body: BodyInit | null,
+  headers: Record<string, string> = { "content-type": FORM },
+): Promise<Record<string, string> | OAuthError> {
   let result: Record<string, string> | OAuthError = {};
   const app = new Hono();
   app.post("/", async (c) => {
@@ -178,16 +231,27 @@ function expectInvalidRequest(result: Record<string, string> | OAuthError, descr
 describe("readOAuthForm (RFC 6749 sections 3.2 and 4.4.2)", () => {
   it("reads form-urlencoded parameters, with any charset parameter and in any case", async () => {
     for (const type of [FORM, `${FORM}; charset=UTF-8`, "Application/X-WWW-Form-URLEncoded"]) {
-      expect(await readForm("grant_type=client_credentials&scope=a+b%3Ac", { "content-type": type }), type).toEqual({ grant_type: "client_credentials", scope: "a b:c" });
+      expect(await readForm("grant_type=client_credentials&scope=a+b%3Ac", { "content-type": type }), type).toEqual({
+        grant_type: "client_credentials",
+        scope: "a b:c",
+      });
     }
   });
 
-  it.each([["application/json"], ["multipart/form-data; boundary=x"], ["text/plain"], [""]])("refuses the content type %j", async (type) => {
-    expectInvalidRequest(await readForm("grant_type=client_credentials", type ? { "content-type": type } : {}), D.notForm);
-  });
+  it.each([["application/json"], ["multipart/form-data; boundary=x"], ["text/plain"], [""]])(
+    "refuses the content type %j",
+    async (type) => {
+      expectInvalidRequest(
+        await readForm("grant_type=client_credentials", type ? { "content-type": type } : {}),
+        D.notForm,
+      );
+    },
+  );
 
   it("treats empty values as omitted, and an empty body as no parameters", async () => {
-    expect(await readForm("grant_type=client_credentials&scope=&resource")).toEqual({ grant_type: "client_credentials" });
+    expect(await readForm("grant_type=client_credentials&scope=&resource")).toEqual({
+      grant_type: "client_credentials",
+    });
     expect(await readForm("")).toEqual({});
     expect(await readForm(null)).toEqual({});
   });
@@ -201,8 +265,18 @@ describe("readOAuthForm (RFC 6749 sections 3.2 and 4.4.2)", () => {
   it("takes exactly 8 KiB and refuses one byte more, declared or streamed", async () => {
     const exact = `a=${"x".repeat(MAX_FORM_BYTES - 2)}`;
     expect(MAX_FORM_BYTES).toBe(8192);
-    expect(((await readForm(exact, { "content-type": FORM, "content-length": String(MAX_FORM_BYTES) })) as Record<string, string>).a).toHaveLength(MAX_FORM_BYTES - 2);
-    expectInvalidRequest(await readForm(`${exact}x`, { "content-type": FORM, "content-length": String(MAX_FORM_BYTES + 1) }), D.bodyTooLarge);
+    expect(
+      (
+        (await readForm(exact, { "content-type": FORM, "content-length": String(MAX_FORM_BYTES) })) as Record<
+          string,
+          string
+        >
+      ).a,
+    ).toHaveLength(MAX_FORM_BYTES - 2);
+    expectInvalidRequest(
+      await readForm(`${exact}x`, { "content-type": FORM, "content-length": String(MAX_FORM_BYTES + 1) }),
+      D.bodyTooLarge,
+    );
     expect(await readForm(streamOf(MAX_FORM_BYTES))).not.toBeInstanceOf(OAuthError);
     expectInvalidRequest(await readForm(streamOf(MAX_FORM_BYTES + 1)), D.bodyTooLarge);
     expectInvalidRequest(await readForm(streamOf(1024 * 1024)), D.bodyTooLarge);
@@ -221,6 +295,8 @@ describe("readOAuthForm (RFC 6749 sections 3.2 and 4.4.2)", () => {
 
   it("decodes percent-escapes as UTF-8 and drops a leading byte-order mark", async () => {
     expect(await readForm("scope=caf%C3%A9")).toEqual({ scope: "café" });
-    expect(await readForm(new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode("grant_type=x")]))).toEqual({ grant_type: "x" });
+    expect(await readForm(new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode("grant_type=x")]))).toEqual({
+      grant_type: "x",
+    });
   });
 });

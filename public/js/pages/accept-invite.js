@@ -19,7 +19,10 @@ export async function render(ctx) {
       return authCard(
         "Invitation not valid",
         null,
-        notice("danger", "This invitation link is invalid, expired or already used. Ask the owner who invited you for a new one."),
+        notice(
+          "danger",
+          "This invitation link is invalid, expired or already used. Ask the owner who invited you for a new one.",
+        ),
       );
     }
     return authCard("Invitation", null, errorBox(err));
@@ -40,7 +43,15 @@ export async function render(ctx) {
     h(
       "div",
       { class: "invite-summary" },
-      h("p", {}, "You are invited as ", h("strong", {}, invitation.email), " with the role ", badge(invitation.role, "role"), "."),
+      h(
+        "p",
+        {},
+        "You are invited as ",
+        h("strong", {}, invitation.email),
+        " with the role ",
+        badge(invitation.role, "role"),
+        ".",
+      ),
       h("p", { class: "muted" }, ROLE_TEXT[invitation.role] ?? ""),
       h("p", { class: "fine" }, "This invitation expires ", time(invitation.expires_at), "."),
     ),

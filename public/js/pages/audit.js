@@ -21,7 +21,8 @@ export function auditTable(events, { compact = false } = {}) {
 
 function target(e) {
   if (!e.target_id) return h("span", { class: "muted" }, "—");
-  if (e.target_type === "credential") return h("a", { href: `#/credentials/${encodeURIComponent(e.target_id)}` }, h("code", {}, e.target_id));
+  if (e.target_type === "credential")
+    return h("a", { href: `#/credentials/${encodeURIComponent(e.target_id)}` }, h("code", {}, e.target_id));
   return h("span", {}, h("span", { class: "muted" }, `${e.target_type} `), h("code", {}, e.target_id));
 }
 
@@ -41,15 +42,33 @@ const toIso = (local) => (local ? new Date(local).toISOString() : "");
 const toLocal = (iso) => {
   if (!iso) return "";
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? "" : new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+  return Number.isNaN(d.getTime())
+    ? ""
+    : new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 };
 
 export async function render(ctx) {
   const q = ctx.query;
-  const filters = { actor: q.get("actor") ?? "", target: q.get("target") ?? "", action: q.get("action") ?? "", since: q.get("since") ?? "", until: q.get("until") ?? "" };
-  const actorInput = h("input", { type: "text", value: filters.actor, placeholder: "user:ana@example.com or svc:deploy-bot", spellcheck: "false" });
+  const filters = {
+    actor: q.get("actor") ?? "",
+    target: q.get("target") ?? "",
+    action: q.get("action") ?? "",
+    since: q.get("since") ?? "",
+    until: q.get("until") ?? "",
+  };
+  const actorInput = h("input", {
+    type: "text",
+    value: filters.actor,
+    placeholder: "user:ana@example.com or svc:deploy-bot",
+    spellcheck: "false",
+  });
   const target = h("input", { type: "text", value: filters.target, placeholder: "Client ID", spellcheck: "false" });
-  const action = h("input", { type: "text", value: filters.action, placeholder: "credential.revoke", spellcheck: "false" });
+  const action = h("input", {
+    type: "text",
+    value: filters.action,
+    placeholder: "credential.revoke",
+    spellcheck: "false",
+  });
   const since = h("input", { type: "datetime-local", value: toLocal(filters.since) });
   const until = h("input", { type: "datetime-local", value: toLocal(filters.until) });
   const form = h(
@@ -59,7 +78,9 @@ export async function render(ctx) {
       role: "search",
       onsubmit: (e) => {
         e.preventDefault();
-        ctx.navigate(`#/audit${query({ actor: actorInput.value.trim(), target: target.value.trim(), action: action.value.trim(), since: toIso(since.value), until: toIso(until.value) })}`);
+        ctx.navigate(
+          `#/audit${query({ actor: actorInput.value.trim(), target: target.value.trim(), action: action.value.trim(), since: toIso(since.value), until: toIso(until.value) })}`,
+        );
       },
     },
     field("Actor", actorInput),
@@ -67,7 +88,12 @@ export async function render(ctx) {
     field("Action", action),
     field("From", since),
     field("To", until),
-    h("div", { class: "filter-actions" }, button("Filter", null, { kind: "primary", type: "submit" }), h("a", { class: "btn btn-ghost", href: "#/audit" }, "Clear")),
+    h(
+      "div",
+      { class: "filter-actions" },
+      button("Filter", null, { kind: "primary", type: "submit" }),
+      h("a", { class: "btn btn-ghost", href: "#/audit" }, "Clear"),
+    ),
   );
 
   const list = h("div", {});
@@ -78,7 +104,10 @@ export async function render(ctx) {
   const load = async (before) => {
     const page = await get(`/audit${query({ ...filters, before, limit: pageSize })}`);
     events.push(...page.events);
-    replace(list, events.length ? auditTable(events) : h("p", { class: "empty-inline" }, "No events match these filters."));
+    replace(
+      list,
+      events.length ? auditTable(events) : h("p", { class: "empty-inline" }, "No events match these filters."),
+    );
     count.textContent = `${events.length} event${events.length === 1 ? "" : "s"} shown`;
     replace(
       more,
@@ -97,5 +126,13 @@ export async function render(ctx) {
     );
   };
   await load(undefined);
-  return h("div", {}, pageHeader("Audit log", { lead: "Every change to credentials, resources, members and sessions, and who made it." }), form, count, list, more);
+  return h(
+    "div",
+    {},
+    pageHeader("Audit log", { lead: "Every change to credentials, resources, members and sessions, and who made it." }),
+    form,
+    count,
+    list,
+    more,
+  );
 }

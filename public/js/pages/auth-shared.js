@@ -10,7 +10,12 @@ export function authCard(title, lead, ...body) {
   return h(
     "section",
     { class: "auth-card" },
-    h("div", { class: "auth-brand" }, h("img", { src: "/favicon.svg", alt: "", width: "36", height: "36" }), h("span", {}, "Latchkey")),
+    h(
+      "div",
+      { class: "auth-brand" },
+      h("img", { src: "/favicon.svg", alt: "", width: "36", height: "36" }),
+      h("span", {}, "Latchkey"),
+    ),
     h("h1", { tabindex: "-1" }, title),
     lead ? h("p", { class: "lead" }, lead) : null,
     body,
@@ -19,7 +24,8 @@ export function authCard(title, lead, ...body) {
 
 /** Checks a new password pair; returns a message or null. */
 export function passwordProblem(password, confirm) {
-  if (password.length < MIN_PASSWORD) return `Use at least ${MIN_PASSWORD} characters. A few unrelated words make a good one.`;
+  if (password.length < MIN_PASSWORD)
+    return `Use at least ${MIN_PASSWORD} characters. A few unrelated words make a good one.`;
   if (password !== confirm) return "The two passwords are different.";
   return null;
 }
@@ -31,8 +37,15 @@ export function passwordProblem(password, confirm) {
  */
 export function newAccountForm({ submitText, askEmail = false, username, save, onError }) {
   const name = h("input", { type: "text", autocomplete: "name", required: true, maxlength: "100" });
-  const email = askEmail ? h("input", { type: "email", autocomplete: "username", required: true, spellcheck: "false" }) : null;
-  const password = h("input", { type: "password", autocomplete: "new-password", required: true, minlength: String(MIN_PASSWORD) });
+  const email = askEmail
+    ? h("input", { type: "email", autocomplete: "username", required: true, spellcheck: "false" })
+    : null;
+  const password = h("input", {
+    type: "password",
+    autocomplete: "new-password",
+    required: true,
+    minlength: String(MIN_PASSWORD),
+  });
   const confirm = h("input", { type: "password", autocomplete: "new-password", required: true });
   const status = statusRegion("form-status");
   const submit = button(submitText, null, { kind: "primary", type: "submit" });
@@ -43,11 +56,15 @@ export function newAccountForm({ submitText, askEmail = false, username, save, o
       onError,
       check: () => {
         if (!email) return !name.value.trim() ? "Enter your name." : passwordProblem(password.value, confirm.value);
-        return !name.value.trim() || !email.value.trim() ? "Enter your name and email." : passwordProblem(password.value, confirm.value);
+        return !name.value.trim() || !email.value.trim()
+          ? "Enter your name and email."
+          : passwordProblem(password.value, confirm.value);
       },
       action: () => save({ name: name.value.trim(), email: email?.value.trim(), password: password.value }),
     },
-    username ? h("input", { type: "email", autocomplete: "username", value: username, hidden: true, readonly: true }) : null,
+    username
+      ? h("input", { type: "email", autocomplete: "username", value: username, hidden: true, readonly: true })
+      : null,
     field("Your name", name),
     email ? field("Email", email, { hint: "You sign in with this address." }) : null,
     field("Password", password, { hint: `At least ${MIN_PASSWORD} characters.` }),

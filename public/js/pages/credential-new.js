@@ -23,13 +23,38 @@ const EXPIRY = [
 
 export async function render(ctx) {
   const { resources } = await get("/resources");
-  const draft = { label: "", grants: [], groups: [], expiry: "", expiryDate: "", delivery: "secret", mode: "key", writeAcknowledged: false };
+  const draft = {
+    label: "",
+    grants: [],
+    groups: [],
+    expiry: "",
+    expiryDate: "",
+    delivery: "secret",
+    mode: "key",
+    writeAcknowledged: false,
+  };
   const stepper = h("ol", { class: "stepper" });
   const stage = h("div", { class: "stage" });
-  const root = h("div", {}, pageHeader("New service credential", { back: { href: "#/credentials", text: "Credentials" } }), stepper, stage);
+  const root = h(
+    "div",
+    {},
+    pageHeader("New service credential", { back: { href: "#/credentials", text: "Credentials" } }),
+    stepper,
+    stage,
+  );
 
   const go = (index, content) => {
-    replace(stepper, STEPS.map((name, i) => h("li", { class: i < index ? "done" : i === index ? "current" : "", "aria-current": i === index ? "step" : null }, h("span", { class: "step-n" }, String(i + 1)), name)));
+    replace(
+      stepper,
+      STEPS.map((name, i) =>
+        h(
+          "li",
+          { class: i < index ? "done" : i === index ? "current" : "", "aria-current": i === index ? "step" : null },
+          h("span", { class: "step-n" }, String(i + 1)),
+          name,
+        ),
+      ),
+    );
     replace(stage, content);
     const heading = stage.querySelector("h2");
     if (heading) {
@@ -39,7 +64,14 @@ export async function render(ctx) {
   };
 
   const nameStep = () => {
-    const label = h("input", { type: "text", value: draft.label, maxlength: "64", autocomplete: "off", spellcheck: "false", required: true });
+    const label = h("input", {
+      type: "text",
+      value: draft.label,
+      maxlength: "64",
+      autocomplete: "off",
+      spellcheck: "false",
+      required: true,
+    });
     const status = statusRegion();
     go(
       0,
@@ -48,7 +80,9 @@ export async function render(ctx) {
           status,
           check: () => {
             const v = label.value;
-            return !v || v.trim() !== v || v.length > 64 || /\p{Cc}/u.test(v) ? "Give it a label of 1 to 64 characters, without leading or trailing spaces." : null;
+            return !v || v.trim() !== v || v.length > 64 || /\p{Cc}/u.test(v)
+              ? "Give it a label of 1 to 64 characters, without leading or trailing spaces."
+              : null;
           },
           action: () => {
             draft.label = label.value;
@@ -56,10 +90,19 @@ export async function render(ctx) {
           },
         },
         h("h2", {}, "Name it after the automation"),
-        h("p", { class: "muted" }, "One credential per automation, so each one can be rotated or revoked on its own and the audit log says exactly who did what. Tokens carry the name svc:<label>."),
+        h(
+          "p",
+          { class: "muted" },
+          "One credential per automation, so each one can be rotated or revoked on its own and the audit log says exactly who did what. Tokens carry the name svc:<label>.",
+        ),
         field("Label", label, { hint: "For example deploy-bot-prod, nightly-billing-export or support-agent." }),
         status,
-        h("div", { class: "step-actions" }, h("a", { class: "btn btn-ghost", href: "#/credentials" }, "Cancel"), button("Next: access", null, { kind: "primary", type: "submit" })),
+        h(
+          "div",
+          { class: "step-actions" },
+          h("a", { class: "btn btn-ghost", href: "#/credentials" }, "Cancel"),
+          button("Next: access", null, { kind: "primary", type: "submit" }),
+        ),
       ),
     );
   };
@@ -87,7 +130,17 @@ export async function render(ctx) {
           if (s.write) onChange();
         },
       });
-      return h("label", { class: `check${s.write ? " check-write" : ""}` }, box, h("span", { class: "check-text" }, h("code", {}, s.name), s.description ? h("span", { class: "muted" }, ` ${s.description}`) : null));
+      return h(
+        "label",
+        { class: `check${s.write ? " check-write" : ""}` },
+        box,
+        h(
+          "span",
+          { class: "check-text" },
+          h("code", {}, s.name),
+          s.description ? h("span", { class: "muted" }, ` ${s.description}`) : null,
+        ),
+      );
     };
     const reads = resource.scopes.filter((s) => !s.write);
     const writes = resource.scopes.filter((s) => s.write);
@@ -96,17 +149,29 @@ export async function render(ctx) {
       { class: "grant" },
       h("legend", {}, `Resource ${index + 1}`),
       field("API (resource)", select),
-      h("div", { class: "scope-group" }, h("h3", {}, "Read scopes"), reads.length ? reads.map(scopeBox) : h("p", { class: "muted" }, "This resource has no read scopes.")),
+      h(
+        "div",
+        { class: "scope-group" },
+        h("h3", {}, "Read scopes"),
+        reads.length ? reads.map(scopeBox) : h("p", { class: "muted" }, "This resource has no read scopes."),
+      ),
       writes.length
         ? h(
             "details",
             { class: "scope-group scope-write", open: grant.scopes.some((n) => writes.some((w) => w.name === n)) },
             h("summary", {}, "Write scopes (let this machine change things)"),
-            notice("warn", "Grant write only if the automation must change data. Scopes can be removed from a credential later but never added: to give write access afterwards you must create a new credential."),
+            notice(
+              "warn",
+              "Grant write only if the automation must change data. Scopes can be removed from a credential later but never added: to give write access afterwards you must create a new credential.",
+            ),
             writes.map(scopeBox),
           )
         : null,
-      draft.grants.length > 1 ? button("Remove this resource", () => ((draft.grants = draft.grants.filter((g) => g !== grant)), onChange()), { kind: "ghost" }) : null,
+      draft.grants.length > 1
+        ? button("Remove this resource", () => ((draft.grants = draft.grants.filter((g) => g !== grant)), onChange()), {
+            kind: "ghost",
+          })
+        : null,
     );
   };
 
@@ -117,31 +182,64 @@ export async function render(ctx) {
     }
     const grantsHost = h("div", {});
     const ackHost = h("div", {});
-    const groups = h("input", { type: "text", value: draft.groups.join(", "), autocomplete: "off", spellcheck: "false" });
-    const expiry = h("select", {}, EXPIRY.map(([v, t]) => h("option", { value: v, selected: v === draft.expiry }, t)));
-    const date = h("input", { type: "date", value: draft.expiryDate, min: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10) });
+    const groups = h("input", {
+      type: "text",
+      value: draft.groups.join(", "),
+      autocomplete: "off",
+      spellcheck: "false",
+    });
+    const expiry = h(
+      "select",
+      {},
+      EXPIRY.map(([v, t]) => h("option", { value: v, selected: v === draft.expiry }, t)),
+    );
+    const date = h("input", {
+      type: "date",
+      value: draft.expiryDate,
+      min: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10),
+    });
     const dateField = field("Expiry date", date);
     const status = statusRegion();
-    const groupList = () => groups.value.split(/[,\n]/).map((g) => g.trim()).filter(Boolean);
+    const groupList = () =>
+      groups.value
+        .split(/[,\n]/)
+        .map((g) => g.trim())
+        .filter(Boolean);
     const paintAck = () => {
       const writes = selectedWrites();
       if (!writes.length) {
         draft.writeAcknowledged = false;
         return void replace(ackHost);
       }
-      const ack = h("input", { type: "checkbox", checked: draft.writeAcknowledged, onchange: () => (draft.writeAcknowledged = ack.checked) });
+      const ack = h("input", {
+        type: "checkbox",
+        checked: draft.writeAcknowledged,
+        onchange: () => (draft.writeAcknowledged = ack.checked),
+      });
       replace(
         ackHost,
         notice(
           "danger",
           h("strong", {}, "Write access selected: "),
           chips(writes),
-          h("label", { class: "check" }, ack, h("span", { class: "check-text" }, "I understand this machine will be able to change data with these scopes.")),
+          h(
+            "label",
+            { class: "check" },
+            ack,
+            h(
+              "span",
+              { class: "check-text" },
+              "I understand this machine will be able to change data with these scopes.",
+            ),
+          ),
         ),
       );
     };
     const paintGrants = () => {
-      replace(grantsHost, draft.grants.map((g, i) => grantBlock(g, i, () => (paintGrants(), paintAck()))));
+      replace(
+        grantsHost,
+        draft.grants.map((g, i) => grantBlock(g, i, () => (paintGrants(), paintAck()))),
+      );
       paintAck();
     };
     const syncDate = () => (dateField.hidden = expiry.value !== "custom");
@@ -171,15 +269,33 @@ export async function render(ctx) {
           },
         },
         h("h2", {}, `What may ${draft.label} do?`),
-        h("p", { class: "muted" }, "Pick the APIs this automation calls and the least it needs there. Read-only is the default."),
+        h(
+          "p",
+          { class: "muted" },
+          "Pick the APIs this automation calls and the least it needs there. Read-only is the default.",
+        ),
         grantsHost,
-        resources.length > 1 ? button("Add another resource", () => (draft.grants.push({ resource: resources[0].uri, scopes: [] }), paintGrants()), { kind: "ghost" }) : null,
+        resources.length > 1
+          ? button(
+              "Add another resource",
+              () => (draft.grants.push({ resource: resources[0].uri, scopes: [] }), paintGrants()),
+              { kind: "ghost" },
+            )
+          : null,
         ackHost,
-        field("Groups", groups, { optional: true, hint: "Comma-separated team names, e.g. payments, platform. Tokens carry them; you can change them later." }),
+        field("Groups", groups, {
+          optional: true,
+          hint: "Comma-separated team names, e.g. payments, platform. Tokens carry them; you can change them later.",
+        }),
         field("Expires", expiry),
         dateField,
         status,
-        h("div", { class: "step-actions" }, button("Back", nameStep, { kind: "ghost" }), button("Next: review", null, { kind: "primary", type: "submit" })),
+        h(
+          "div",
+          { class: "step-actions" },
+          button("Back", nameStep, { kind: "ghost" }),
+          button("Next: review", null, { kind: "primary", type: "submit" }),
+        ),
       ),
     );
   };
@@ -202,7 +318,13 @@ export async function render(ctx) {
       h(
         "label",
         { class: "choice" },
-        h("input", { type: "radio", name: "delivery", value, checked: draft.delivery === value, onchange: () => (draft.delivery = value) }),
+        h("input", {
+          type: "radio",
+          name: "delivery",
+          value,
+          checked: draft.delivery === value,
+          onchange: () => (draft.delivery = value),
+        }),
         h("span", { class: "choice-text" }, h("strong", {}, title), h("span", { class: "muted" }, text)),
       );
     const status = statusRegion();
@@ -226,22 +348,45 @@ export async function render(ctx) {
         details([
           ["Label", h("strong", {}, draft.label)],
           ["Token subject name", h("code", {}, `svc:${draft.label}`)],
-          ...draft.grants.map((g) => [`Access to ${resources.find((r) => r.uri === g.resource)?.name ?? g.resource}`, chips(g.scopes, { writeSet })]),
+          ...draft.grants.map((g) => [
+            `Access to ${resources.find((r) => r.uri === g.resource)?.name ?? g.resource}`,
+            chips(g.scopes, { writeSet }),
+          ]),
           ["Groups", chips(draft.groups)],
-          ["Expires", expires ? h("time", { datetime: expires, title: expires }, new Date(expires).toLocaleDateString()) : "Never"],
+          [
+            "Expires",
+            expires
+              ? h("time", { datetime: expires, title: expires }, new Date(expires).toLocaleDateString())
+              : "Never",
+          ],
         ]),
-        writeSet.size ? notice("warn", "This credential can write. Scopes can be removed later, never added.") : notice("info", "Read-only. If it ever needs write access, that takes a new credential."),
+        writeSet.size
+          ? notice("warn", "This credential can write. Scopes can be removed later, never added.")
+          : notice("info", "Read-only. If it ever needs write access, that takes a new credential."),
         h(
           "fieldset",
           { class: "choices" },
           h("legend", {}, "How will the machine get its credential?"),
-          radio("secret", "Show a client secret once", "You copy the secret now and put it in the machine's secret store. Simple; works with any OAuth client."),
-          radio("setup_code", "Give the machine a setup code", "A one-time code valid 10 minutes. The machine (or an agent on it) runs one command, makes its own key and never sees a shared secret. You watch it claim the code here."),
+          radio(
+            "secret",
+            "Show a client secret once",
+            "You copy the secret now and put it in the machine's secret store. Simple; works with any OAuth client.",
+          ),
+          radio(
+            "setup_code",
+            "Give the machine a setup code",
+            "A one-time code valid 10 minutes. The machine (or an agent on it) runs one command, makes its own key and never sees a shared secret. You watch it claim the code here.",
+          ),
         ),
         h(
           "label",
           { class: "check" },
-          h("input", { type: "checkbox", name: "mode-secret", checked: draft.mode === "secret", onchange: (e) => (draft.mode = e.target.checked ? "secret" : "key") }),
+          h("input", {
+            type: "checkbox",
+            name: "mode-secret",
+            checked: draft.mode === "secret",
+            onchange: (e) => (draft.mode = e.target.checked ? "secret" : "key"),
+          }),
           " With a setup code: deliver a client secret instead of a key pair (only for machines that cannot keep a private key; the code then works only with --secret)",
         ),
         status,
@@ -251,7 +396,11 @@ export async function render(ctx) {
   };
 
   const finishStep = (created) => {
-    const done = h("a", { class: "btn btn-primary", href: `#/credentials/${encodeURIComponent(created.id)}` }, "Done: open the credential");
+    const done = h(
+      "a",
+      { class: "btn btn-primary", href: `#/credentials/${encodeURIComponent(created.id)}` },
+      "Done: open the credential",
+    );
     let content;
     if (created.client_secret) {
       content = secretOnce({ clientId: created.client_id, clientSecret: created.client_secret });
@@ -261,13 +410,26 @@ export async function render(ctx) {
         replace(
           host,
           setupCodePanel(ctx, created.id, code, {
-            onNewCode: async () => show((await post(`/credentials/${encodeURIComponent(created.id)}/setup-codes`, { mode: code.mode ?? "key" })).setup_code),
+            onNewCode: async () =>
+              show(
+                (await post(`/credentials/${encodeURIComponent(created.id)}/setup-codes`, { mode: code.mode ?? "key" }))
+                  .setup_code,
+              ),
           }),
         );
       show(created.setup_code);
       content = host;
     } else content = notice("info", "The credential was created. Open it to issue a secret or a setup code.");
-    go(3, h("div", { class: "step-form" }, h("h2", {}, `${created.label} is ready`), content, h("div", { class: "step-actions" }, done)));
+    go(
+      3,
+      h(
+        "div",
+        { class: "step-form" },
+        h("h2", {}, `${created.label} is ready`),
+        content,
+        h("div", { class: "step-actions" }, done),
+      ),
+    );
   };
 
   nameStep();

@@ -34,7 +34,9 @@ export async function render(ctx) {
           "You need one whenever software must authenticate without someone signing in. It gets a client ID and either a secret or a key made on the machine, and trades them for access tokens that expire within the hour.",
           "People never use these: they sign in to the console with their own accounts.",
         ],
-        canWrite ? h("a", { class: "btn btn-primary", href: "#/credentials/new" }, "Create your first credential") : h("p", { class: "muted" }, "An admin or owner can create one."),
+        canWrite
+          ? h("a", { class: "btn btn-primary", href: "#/credentials/new" }, "Create your first credential")
+          : h("p", { class: "muted" }, "An admin or owner can create one."),
       ),
     );
   }
@@ -44,7 +46,12 @@ export async function render(ctx) {
   const statusSelect = h(
     "select",
     { onchange: () => applyFilters() },
-    [["", "Any status"], ["active", "Active"], ["expired", "Expired"], ["revoked", "Revoked"]].map(([v, t]) => h("option", { value: v, selected: v === status }, t)),
+    [
+      ["", "Any status"],
+      ["active", "Active"],
+      ["expired", "Expired"],
+      ["revoked", "Revoked"],
+    ].map(([v, t]) => h("option", { value: v, selected: v === status }, t)),
   );
   const groupSelect = h(
     "select",
@@ -52,14 +59,17 @@ export async function render(ctx) {
     h("option", { value: "" }, "Any group"),
     groups.map((g) => h("option", { value: g, selected: g === group }, g)),
   );
-  const applyFilters = () => ctx.navigate(`#/credentials${query({ status: statusSelect.value, group: groupSelect.value })}`);
+  const applyFilters = () =>
+    ctx.navigate(`#/credentials${query({ status: statusSelect.value, group: groupSelect.value })}`);
   const count = h("p", { class: "result-count", "aria-live": "polite" });
   const results = h("div", {});
 
   const paint = () => {
     const needle = search.value.trim().toLowerCase();
-    const shown = rows.filter((c) =>
-      !needle || [c.label, c.client_id, c.name, ...c.scopes, ...c.groups].some((s) => String(s).toLowerCase().includes(needle)),
+    const shown = rows.filter(
+      (c) =>
+        !needle ||
+        [c.label, c.client_id, c.name, ...c.scopes, ...c.groups].some((s) => String(s).toLowerCase().includes(needle)),
     );
     count.textContent = `${shown.length} of ${everything.length} credential${everything.length === 1 ? "" : "s"}`;
     replace(
@@ -67,7 +77,12 @@ export async function render(ctx) {
       shown.length
         ? table(
             [
-              { label: "Label", class: "col-main", cell: (c) => h("a", { href: `#/credentials/${encodeURIComponent(c.id)}`, class: "strong-link" }, c.label) },
+              {
+                label: "Label",
+                class: "col-main",
+                cell: (c) =>
+                  h("a", { href: `#/credentials/${encodeURIComponent(c.id)}`, class: "strong-link" }, c.label),
+              },
               { label: "Client ID", cell: (c) => h("code", { class: "mono" }, c.client_id) },
               { label: "Scopes", cell: (c) => chips(c.scopes) },
               { label: "Created", cell: (c) => time(c.created_at) },

@@ -22,20 +22,35 @@ export function secretOnce({ clientId, clientSecret, title = "Copy the secret no
     extra ?? null,
     copyField("Client ID", clientId),
     copyField("Client secret", clientSecret, { secret: true }),
-    h("p", { class: "fine" }, "The machine trades these for tokens at ", h("code", {}, `${location.origin}/oauth/token`), " with grant_type=client_credentials. If the secret is ever lost, rotate it: nothing else changes."),
+    h(
+      "p",
+      { class: "fine" },
+      "The machine trades these for tokens at ",
+      h("code", {}, `${location.origin}/oauth/token`),
+      " with grant_type=client_credentials. If the secret is ever lost, rotate it: nothing else changes.",
+    ),
   );
 }
 
 /** What a setup code delivers, fixed by the admin when it is issued; the machine cannot choose another. */
-export const modeLabel = (mode) => (mode === "secret" ? "client secret (redeemed with --secret)" : "key pair (private_key_jwt)");
+export const modeLabel = (mode) =>
+  mode === "secret" ? "client secret (redeemed with --secret)" : "key pair (private_key_jwt)";
 
 /** Claim details of a redeemed setup code. */
 export function claimDetails(setup) {
   return details([
     ["Claimed", time(setup.claimed_at, "—")],
-    ["Machine", setup.claimed_hostname ? h("code", {}, setup.claimed_hostname) : h("span", { class: "muted" }, "not reported")],
+    [
+      "Machine",
+      setup.claimed_hostname ? h("code", {}, setup.claimed_hostname) : h("span", { class: "muted" }, "not reported"),
+    ],
     ["IP address", setup.claimed_ip ? h("code", {}, setup.claimed_ip) : h("span", { class: "muted" }, "unknown")],
-    ["Key thumbprint", setup.key_thumbprint ? h("code", { class: "mono wrap" }, setup.key_thumbprint) : h("span", { class: "muted" }, "none (secret mode)")],
+    [
+      "Key thumbprint",
+      setup.key_thumbprint
+        ? h("code", { class: "mono wrap" }, setup.key_thumbprint)
+        : h("span", { class: "muted" }, "none (secret mode)"),
+    ],
     setup.mode ? ["Mode", modeLabel(setup.mode)] : null,
   ]);
 }
@@ -54,7 +69,12 @@ export function setupCodePanel(ctx, credentialId, setupCode, { onNewCode } = {})
   const panel = h(
     "section",
     { class: "panel panel-setup", "aria-labelledby": "setup-code-title" },
-    h("div", { class: "panel-head" }, h("h2", { id: "setup-code-title" }, "Set up the machine"), h("div", { class: "timer" }, "Expires in ", countdown, countdownSr)),
+    h(
+      "div",
+      { class: "panel-head" },
+      h("h2", { id: "setup-code-title" }, "Set up the machine"),
+      h("div", { class: "timer" }, "Expires in ", countdown, countdownSr),
+    ),
     body,
     state,
   );
@@ -70,7 +90,10 @@ export function setupCodePanel(ctx, credentialId, setupCode, { onNewCode } = {})
     ),
     details([["Delivers", modeLabel(setupCode.mode)]]),
     copyField("Command for the machine", command, { secret: true, multiline: true }),
-    notice("info", "The code works once and only for 10 minutes. Anyone holding it can claim this credential, so send it only to the machine's operator, over a private channel. Leaving this page hides it for good."),
+    notice(
+      "info",
+      "The code works once and only for 10 minutes. Anyone holding it can claim this credential, so send it only to the machine's operator, over a private channel. Leaving this page hides it for good.",
+    ),
   );
 
   let done = false;
@@ -86,19 +109,34 @@ export function setupCodePanel(ctx, credentialId, setupCode, { onNewCode } = {})
   ctx.cleanup(stop);
 
   const showWaiting = () =>
-    replace(state, h("p", { class: "waiting" }, h("span", { class: "spinner", "aria-hidden": "true" }), "Waiting for the machine to redeem the code…", badge("pending")));
+    replace(
+      state,
+      h(
+        "p",
+        { class: "waiting" },
+        h("span", { class: "spinner", "aria-hidden": "true" }),
+        "Waiting for the machine to redeem the code…",
+        badge("pending"),
+      ),
+    );
   const showClaimed = (setup) => {
     stop();
     panel.classList.add("panel-claimed");
     replace(countdown.parentElement, badge("claimed"));
-    replace(body, h("p", { class: "claimed-lead" }, "✓ Claimed. The machine has its credential and can mint tokens now."));
+    replace(
+      body,
+      h("p", { class: "claimed-lead" }, "✓ Claimed. The machine has its credential and can mint tokens now."),
+    );
     replace(state, claimDetails(setup));
     announce("The setup code was claimed by the machine.");
   };
   const showExpired = () => {
     stop();
     replace(countdown.parentElement, badge("expired"));
-    replace(body, notice("warn", "This setup code expired before a machine used it. Nothing was created on any machine."));
+    replace(
+      body,
+      notice("warn", "This setup code expired before a machine used it. Nothing was created on any machine."),
+    );
     replace(state, onNewCode ? button("Create a new setup code", onNewCode, { kind: "primary" }) : null);
     announce("The setup code expired.");
   };
@@ -106,7 +144,8 @@ export function setupCodePanel(ctx, credentialId, setupCode, { onNewCode } = {})
   const tick = () => {
     const left = (expiresMs - Date.now()) / 1000;
     countdown.textContent = mmss(left);
-    countdownSr.textContent = Math.floor(left) % 60 === 0 ? `${Math.round(left / 60)} minutes left` : countdownSr.textContent;
+    countdownSr.textContent =
+      Math.floor(left) % 60 === 0 ? `${Math.round(left / 60)} minutes left` : countdownSr.textContent;
     if (left <= 0 && !finalPoll) {
       finalPoll = true;
       void poll(true);

@@ -23,6 +23,12 @@ export async function render() {
       keys,
       { caption: "Signing keys" },
     ),
-    h("p", { class: "fine" }, h("a", { href: "/.well-known/jwks.json" }, "View the JWKS"), " · ", h("a", { href: "/.well-known/oauth-authorization-server" }, "Server metadata")),
+    h(
+      "p",
+      { class: "fine" },
+      h("a", { href: "/.well-known/jwks.json" }, "View the JWKS"),
+      " · ",
+      h("a", { href: "/.well-known/oauth-authorization-server" }, "Server metadata"),
+    ),
   );
 }

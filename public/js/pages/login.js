@@ -11,7 +11,13 @@ export async function render(ctx) {
     queueMicrotask(() => ctx.navigate(safeNext(ctx.query.get("next"), homeRoute()), { replace: true }));
     return h("p", { class: "loading" }, "Signing you in…");
   }
-  const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true, spellcheck: "false" });
+  const email = h("input", {
+    type: "email",
+    name: "email",
+    autocomplete: "username",
+    required: true,
+    spellcheck: "false",
+  });
   const password = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true });
   const submit = button("Sign in", null, { kind: "primary", type: "submit" });
   const status = statusRegion("form-status");
@@ -22,7 +28,14 @@ export async function render(ctx) {
     let left = seconds;
     submit.disabled = true;
     const paint = () =>
-      replace(status, notice("warn", h("strong", {}, "Too many sign-in attempts. "), `For your account's safety, wait ${mmss(left)} before trying again.`));
+      replace(
+        status,
+        notice(
+          "warn",
+          h("strong", {}, "Too many sign-in attempts. "),
+          `For your account's safety, wait ${mmss(left)} before trying again.`,
+        ),
+      );
     paint();
     timer = setInterval(() => {
       left -= 1;
@@ -60,7 +73,10 @@ export async function render(ctx) {
     submit,
   );
   const banner = ctx.query.get("ended")
-    ? notice("warn", "Your session has ended (it was signed out, expired, or ended from another device). Sign in again to continue.")
+    ? notice(
+        "warn",
+        "Your session has ended (it was signed out, expired, or ended from another device). Sign in again to continue.",
+      )
     : ctx.query.get("signed_out")
       ? notice("ok", "You are signed out.")
       : null;
@@ -69,6 +85,12 @@ export async function render(ctx) {
     "The console is for people. Machines get their own service credentials.",
     banner,
     form,
-    h("p", { class: "fine" }, "New here? An owner sends you an invitation link. Setting up a new Latchkey? ", h("code", {}, "npm start"), " prints a one-time link for the first owner."),
+    h(
+      "p",
+      { class: "fine" },
+      "New here? An owner sends you an invitation link. Setting up a new Latchkey? ",
+      h("code", {}, "npm start"),
+      " prints a one-time link for the first owner.",
+    ),
   );
 }

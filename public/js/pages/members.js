@@ -15,7 +15,8 @@ export async function render(ctx) {
   try {
     ({ members } = await get("/members"));
   } catch (err) {
-    if (err instanceof ApiError && err.status === 403) return h("div", {}, pageHeader("Members"), notice("info", "Only owners can see the member list."));
+    if (err instanceof ApiError && err.status === 403)
+      return h("div", {}, pageHeader("Members"), notice("info", "Only owners can see the member list."));
     throw err;
   }
   const invitations = isOwner ? (await get("/invitations")).invitations : [];
@@ -23,7 +24,9 @@ export async function render(ctx) {
   return h(
     "div",
     {},
-    pageHeader("Members", { lead: "The people who manage service credentials here, and their roles. Machines never appear here: they have credentials." }),
+    pageHeader("Members", {
+      lead: "The people who manage service credentials here, and their roles. Machines never appear here: they have credentials.",
+    }),
     isOwner ? inviteForm(fresh) : null,
     fresh,
     h("section", { class: "section" }, h("h2", {}, "People"), membersTable(ctx, members, isOwner)),
@@ -32,14 +35,22 @@ export async function render(ctx) {
       "section",
       { class: "section" },
       h("h2", {}, "Roles"),
-      h("dl", { class: "details" }, ROLES.map((r) => h("div", { class: "details-row" }, h("dt", {}, badge(r, "role")), h("dd", {}, ROLE_TEXT[r])))),
+      h(
+        "dl",
+        { class: "details" },
+        ROLES.map((r) => h("div", { class: "details-row" }, h("dt", {}, badge(r, "role")), h("dd", {}, ROLE_TEXT[r]))),
+      ),
     ),
   );
 }
 
 function inviteForm(fresh) {
   const email = h("input", { type: "email", autocomplete: "off", spellcheck: "false", required: true });
-  const role = h("select", {}, ROLES.map((r) => h("option", { value: r, selected: r === "viewer" }, r[0].toUpperCase() + r.slice(1))));
+  const role = h(
+    "select",
+    {},
+    ROLES.map((r) => h("option", { value: r, selected: r === "viewer" }, r[0].toUpperCase() + r.slice(1))),
+  );
   const hint = h("p", { class: "hint" }, ROLE_TEXT.viewer);
   role.addEventListener("change", () => (hint.textContent = ROLE_TEXT[role.value]));
   const status = h("div", { "aria-live": "assertive" });
@@ -51,7 +62,8 @@ function inviteForm(fresh) {
       onsubmit: async (e) => {
         e.preventDefault();
         replace(status);
-        if (!email.value.includes("@")) return void replace(status, notice("danger", "Enter the person's email address."));
+        if (!email.value.includes("@"))
+          return void replace(status, notice("danger", "Enter the person's email address."));
         try {
           const inv = await post("/invitations", { email: email.value.trim(), role: role.value });
           replace(
@@ -60,7 +72,11 @@ function inviteForm(fresh) {
               "section",
               { class: "panel panel-secret" },
               h("h2", { tabindex: "-1" }, `Invitation for ${inv.email}`),
-              notice("warn", h("strong", {}, "This link is shown only now. "), `Send it to ${inv.email} privately. It works once, for 7 days, and makes them ${inv.role === "admin" ? "an" : "a"} ${inv.role}.`),
+              notice(
+                "warn",
+                h("strong", {}, "This link is shown only now. "),
+                `Send it to ${inv.email} privately. It works once, for 7 days, and makes them ${inv.role === "admin" ? "an" : "a"} ${inv.role}.`,
+              ),
               copyField("Invitation link", inv.url, { secret: true }),
             ),
           );
@@ -74,7 +90,18 @@ function inviteForm(fresh) {
       },
     },
     h("h2", {}, "Invite someone"),
-    h("div", { class: "invite-row" }, field("Email", email), h("div", { class: "field" }, h("label", { for: "invite-role" }, "Role"), Object.assign(role, { id: "invite-role" }), hint)),
+    h(
+      "div",
+      { class: "invite-row" },
+      field("Email", email),
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: "invite-role" }, "Role"),
+        Object.assign(role, { id: "invite-role" }),
+        hint,
+      ),
+    ),
     status,
     button("Create invitation link", null, { kind: "primary", type: "submit" }),
   );
@@ -91,7 +118,11 @@ function invitationsTableFromServer() {
 function invitationsTable(ctx, invitations) {
   if (!invitations.length) return h("p", { class: "muted", "data-invitations": "" }, "No invitations yet.");
   const revoke = async (inv) => {
-    const ok = await openDialog("Revoke invitation?", h("p", {}, `The link sent to ${inv.email} stops working.`), { text: "Revoke invitation", kind: "danger", onConfirm: () => del(`/invitations/${encodeURIComponent(inv.id)}`) });
+    const ok = await openDialog("Revoke invitation?", h("p", {}, `The link sent to ${inv.email} stops working.`), {
+      text: "Revoke invitation",
+      kind: "danger",
+      onConfirm: () => del(`/invitations/${encodeURIComponent(inv.id)}`),
+    });
     if (ok) {
       toast("The invitation was revoked.");
       document.querySelector("[data-invitations]")?.replaceWith(invitationsTableFromServer());
@@ -102,9 +133,28 @@ function invitationsTable(ctx, invitations) {
       { label: "Email", cell: (i) => i.email },
       { label: "Role", cell: (i) => badge(i.role, "role") },
       { label: "Status", cell: (i) => badge(i.status) },
-      { label: "Invited", cell: (i) => h("span", {}, time(i.created_at), i.created_by ? h("span", { class: "muted small" }, ` by ${i.created_by}`) : null) },
+      {
+        label: "Invited",
+        cell: (i) =>
+          h(
+            "span",
+            {},
+            time(i.created_at),
+            i.created_by ? h("span", { class: "muted small" }, ` by ${i.created_by}`) : null,
+          ),
+      },
       { label: "Expires", cell: (i) => time(i.expires_at) },
-      { label: "Actions", cell: (i) => (i.status === "pending" ? button("Revoke", () => revoke(i), { kind: "ghost", class: "btn btn-ghost btn-small", "aria-label": `Revoke invitation for ${i.email}` }) : null) },
+      {
+        label: "Actions",
+        cell: (i) =>
+          i.status === "pending"
+            ? button("Revoke", () => revoke(i), {
+                kind: "ghost",
+                class: "btn btn-ghost btn-small",
+                "aria-label": `Revoke invitation for ${i.email}`,
+              })
+            : null,
+      },
     ],
     invitations,
     { caption: "Invitations" },
@@ -127,11 +177,15 @@ function membersTable(ctx, members, isOwner) {
     }
   };
   const remove = async (m) => {
-    const ok = await openDialog(`Remove ${m.name || m.email}?`, h("p", {}, `${m.email} loses access at once: their sessions end and they cannot sign in again unless invited.`), {
-      text: "Remove member",
-      kind: "danger",
-      onConfirm: () => del(`/members/${encodeURIComponent(m.id)}`),
-    });
+    const ok = await openDialog(
+      `Remove ${m.name || m.email}?`,
+      h("p", {}, `${m.email} loses access at once: their sessions end and they cannot sign in again unless invited.`),
+      {
+        text: "Remove member",
+        kind: "danger",
+        onConfirm: () => del(`/members/${encodeURIComponent(m.id)}`),
+      },
+    );
     if (ok) {
       toast(`${m.email} was removed.`);
       ctx.rerender();
@@ -139,20 +193,43 @@ function membersTable(ctx, members, isOwner) {
   };
   return table(
     [
-      { label: "Name", cell: (m) => h("span", {}, h("span", { class: "strong" }, m.name || "—"), m.id === self ? h("span", {}, " ", badge("you", "current")) : null) },
+      {
+        label: "Name",
+        cell: (m) =>
+          h(
+            "span",
+            {},
+            h("span", { class: "strong" }, m.name || "—"),
+            m.id === self ? h("span", {}, " ", badge("you", "current")) : null,
+          ),
+      },
       { label: "Email", cell: (m) => m.email },
       {
         label: "Role",
         cell: (m) => {
           if (!isOwner || m.id === self) return badge(m.role, "role");
-          const select = h("select", { "aria-label": `Role of ${m.email}` }, ROLES.map((r) => h("option", { value: r, selected: r === m.role }, r)));
+          const select = h(
+            "select",
+            { "aria-label": `Role of ${m.email}` },
+            ROLES.map((r) => h("option", { value: r, selected: r === m.role }, r)),
+          );
           select.addEventListener("change", () => changeRole(m, select));
           return select;
         },
       },
       { label: "Joined", cell: (m) => time(m.created_at) },
       { label: "Last sign-in", cell: (m) => time(m.last_sign_in_at, "Never") },
-      { label: "Actions", cell: (m) => (isOwner && m.id !== self ? button("Remove", () => remove(m), { kind: "ghost", class: "btn btn-ghost btn-small", "aria-label": `Remove ${m.email}` }) : null) },
+      {
+        label: "Actions",
+        cell: (m) =>
+          isOwner && m.id !== self
+            ? button("Remove", () => remove(m), {
+                kind: "ghost",
+                class: "btn btn-ghost btn-small",
+                "aria-label": `Remove ${m.email}`,
+              })
+            : null,
+      },
     ],
     members,
     { caption: "Members" },

@@ -11,7 +11,12 @@ export async function render(ctx) {
       "section",
       { class: "section resource" },
       h("h2", {}, r.name, " ", r.builtin ? badge("built-in", "builtin") : null),
-      h("p", { class: "muted" }, h("code", {}, r.uri), r.created_by ? h("span", {}, " · added ", time(r.created_at), ` by ${r.created_by}`) : null),
+      h(
+        "p",
+        { class: "muted" },
+        h("code", {}, r.uri),
+        r.created_by ? h("span", {}, " · added ", time(r.created_at), ` by ${r.created_by}`) : null,
+      ),
       table(
         [
           { label: "Scope", cell: (s) => h("code", {}, s.name) },
@@ -26,7 +31,9 @@ export async function render(ctx) {
   return h(
     "div",
     {},
-    pageHeader("Resources & scopes", { lead: "A resource is an API that accepts Latchkey tokens (the token's audience). Its scopes are what a credential may be granted there." }),
+    pageHeader("Resources & scopes", {
+      lead: "A resource is an API that accepts Latchkey tokens (the token's audience). Its scopes are what a credential may be granted there.",
+    }),
     ctx.can("resources:write") ? createForm(ctx) : null,
     list,
   );
@@ -39,7 +46,12 @@ function createForm(ctx) {
   const status = statusRegion();
   const addRow = (preset = {}) => {
     const n = h("input", { type: "text", value: preset.name ?? "", placeholder: "orders:read", spellcheck: "false" });
-    const d = h("input", { type: "text", value: preset.description ?? "", placeholder: "Read orders", maxlength: "200" });
+    const d = h("input", {
+      type: "text",
+      value: preset.description ?? "",
+      placeholder: "Read orders",
+      maxlength: "200",
+    });
     const w = h("input", { type: "checkbox", checked: preset.write ?? false });
     const row = h(
       "div",
@@ -57,16 +69,27 @@ function createForm(ctx) {
   const form = submitForm(
     {
       status,
-      check: () => (!uri.value.trim() || !name.value.trim() || !scopes().length ? "Give the resource a URI, a name and at least one scope." : null),
+      check: () =>
+        !uri.value.trim() || !name.value.trim() || !scopes().length
+          ? "Give the resource a URI, a name and at least one scope."
+          : null,
       action: async () => {
         await post("/resources", { uri: uri.value.trim(), name: name.value.trim(), scopes: scopes() });
         toast(`${name.value.trim()} was added.`);
         ctx.rerender();
       },
     },
-    field("Resource URI", uri, { hint: "The API's base URL or a URN. Tokens for it carry this as their audience (aud)." }),
+    field("Resource URI", uri, {
+      hint: "The API's base URL or a URN. Tokens for it carry this as their audience (aud).",
+    }),
     field("Name", name),
-    h("fieldset", { class: "grant" }, h("legend", {}, "Scopes"), rows, button("Add a scope", () => addRow(), { kind: "ghost" })),
+    h(
+      "fieldset",
+      { class: "grant" },
+      h("legend", {}, "Scopes"),
+      rows,
+      button("Add a scope", () => addRow(), { kind: "ghost" }),
+    ),
     status,
     button("Add resource", null, { kind: "primary", type: "submit" }),
   );

@@ -15,8 +15,18 @@ export async function render(ctx) {
     const who = s.user_id === ctx.me.user.id ? "your" : `${s.user_email}'s`;
     const ok = await openDialog(
       s.current ? "Sign out of this session?" : "End this session?",
-      h("p", {}, s.current ? "This is the session you are using now: you will be signed out." : `This ends ${who} session on ${s.device || "an unknown device"} (${s.client || "unknown app"}). Whoever uses it is signed out on their next click.`),
-      { text: s.current ? "Sign out" : "End session", kind: "danger", onConfirm: () => del(`/sessions/${encodeURIComponent(s.id)}`, { quiet401: true }) },
+      h(
+        "p",
+        {},
+        s.current
+          ? "This is the session you are using now: you will be signed out."
+          : `This ends ${who} session on ${s.device || "an unknown device"} (${s.client || "unknown app"}). Whoever uses it is signed out on their next click.`,
+      ),
+      {
+        text: s.current ? "Sign out" : "End session",
+        kind: "danger",
+        onConfirm: () => del(`/sessions/${encodeURIComponent(s.id)}`, { quiet401: true }),
+      },
     );
     if (!ok) return;
     if (s.current) {
@@ -26,7 +36,9 @@ export async function render(ctx) {
     toast("The session was ended.");
     ctx.rerender();
   };
-  const sorted = [...sessions].sort((a, b) => Number(b.current) - Number(a.current) || Date.parse(b.last_seen_at) - Date.parse(a.last_seen_at));
+  const sorted = [...sessions].sort(
+    (a, b) => Number(b.current) - Number(a.current) || Date.parse(b.last_seen_at) - Date.parse(a.last_seen_at),
+  );
   return h(
     "div",
     {},
@@ -37,8 +49,27 @@ export async function render(ctx) {
     }),
     table(
       [
-        { label: "Person", cell: (s) => h("span", {}, h("span", { class: "strong" }, s.user_name || s.user_email), h("br", {}), h("span", { class: "muted small" }, s.user_email)) },
-        { label: "Device", cell: (s) => h("span", {}, s.device || "Unknown", s.current ? h("span", {}, " ", badge("this session", "current")) : null) },
+        {
+          label: "Person",
+          cell: (s) =>
+            h(
+              "span",
+              {},
+              h("span", { class: "strong" }, s.user_name || s.user_email),
+              h("br", {}),
+              h("span", { class: "muted small" }, s.user_email),
+            ),
+        },
+        {
+          label: "Device",
+          cell: (s) =>
+            h(
+              "span",
+              {},
+              s.device || "Unknown",
+              s.current ? h("span", {}, " ", badge("this session", "current")) : null,
+            ),
+        },
         { label: "App", cell: (s) => s.client || "Unknown" },
         { label: "IP", cell: (s) => (s.ip ? h("code", {}, s.ip) : h("span", { class: "muted" }, "—")) },
         { label: "Signed in", cell: (s) => time(s.created_at) },
@@ -46,7 +77,16 @@ export async function render(ctx) {
         { label: "Expires", cell: (s) => time(s.expires_at) },
         {
           label: "Actions",
-          cell: (s) => (mayEnd(s) ? button(s.current ? "Sign out" : "End session", () => end(s), { kind: "ghost", class: "btn btn-ghost btn-small", "aria-label": s.current ? "Sign out of this session" : `End session of ${s.user_email} on ${s.device || "unknown device"}` }) : null),
+          cell: (s) =>
+            mayEnd(s)
+              ? button(s.current ? "Sign out" : "End session", () => end(s), {
+                  kind: "ghost",
+                  class: "btn btn-ghost btn-small",
+                  "aria-label": s.current
+                    ? "Sign out of this session"
+                    : `End session of ${s.user_email} on ${s.device || "unknown device"}`,
+                })
+              : null,
         },
       ],
       sorted,

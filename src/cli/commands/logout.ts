@@ -2,13 +2,13 @@
  * `latchkey logout`: forgets a profile (its private key or secret) and its cached tokens on this
  * machine. It does not revoke the credential on the server: an admin does that in the console.
  */
-import { expectPositionals, parseCommandArgs } from '../args.js';
-import { CliError, ExitCode } from '../errors.js';
-import { ENV_HELP, EXIT_CODES_HELP } from '../exit-help.js';
-import type { Io } from '../io.js';
-import { chooseProfile, deleteProfile } from '../profiles.js';
-import { configDir } from '../store.js';
-import { clearCache } from '../token-cache.js';
+import { expectPositionals, parseCommandArgs } from "../args.js";
+import { CliError, ExitCode } from "../errors.js";
+import { ENV_HELP, EXIT_CODES_HELP } from "../exit-help.js";
+import type { Io } from "../io.js";
+import { chooseProfile, deleteProfile } from "../profiles.js";
+import { configDir } from "../store.js";
+import { clearCache } from "../token-cache.js";
 
 export const LOGOUT_HELP = `Usage: latchkey logout [options]
 
@@ -26,15 +26,15 @@ ${ENV_HELP}
 
 /** Runs `latchkey logout`. */
 export async function logoutCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs('logout', argv, { profile: { type: 'string' } });
-  if (values.help) return io.stdout(LOGOUT_HELP), ExitCode.ok;
-  expectPositionals('logout', positionals, []);
+  const { values, positionals } = parseCommandArgs("logout", argv, { profile: { type: "string" } });
+  if (values.help) return (io.stdout(LOGOUT_HELP), ExitCode.ok);
+  expectPositionals("logout", positionals, []);
   const dir = configDir(io.env, io.homedir());
   const name = chooseProfile(values.profile, io.env);
   const cleared = await clearCache(dir, name);
   const existed = await deleteProfile(dir, name);
   if (!existed) {
-    if (cleared > 0) return io.stdout(`Removed ${cleared} cached token(s) of "${name}".\n`), ExitCode.ok;
+    if (cleared > 0) return (io.stdout(`Removed ${cleared} cached token(s) of "${name}".\n`), ExitCode.ok);
     throw new CliError(ExitCode.error, `No profile "${name}".`);
   }
   io.stdout(`Forgot profile "${name}" and ${cleared} cached token(s).\n`);

@@ -4,18 +4,18 @@
  * mint through a lock file. A refusal is remembered across runs (backoff.ts), with or without --no-cache.
  * A read-only config directory only disables the cache and that memory.
  */
-import { decodeJwt } from 'jose';
-import { requestToken } from '../../client/token-request.js';
-import { backoffPath, rememberedRefusal, rememberRefusal } from '../backoff.js';
-import { parseCommandArgs, expectPositionals } from '../args.js';
-import { resolveCredential, tokenEndpointOf, type ResolvedCredential } from '../credentials.js';
-import { CliError, ExitCode, fromTokenError } from '../errors.js';
-import { ENV_HELP, EXIT_CODES_HELP } from '../exit-help.js';
-import type { Io } from '../io.js';
-import { chooseProfile } from '../profiles.js';
-import { printable } from '../printable.js';
-import { configDir } from '../store.js';
-import { cachePath, cachedOrMint, canonicalScope, type CachedToken } from '../token-cache.js';
+import { decodeJwt } from "jose";
+import { requestToken } from "../../client/token-request.js";
+import { backoffPath, rememberedRefusal, rememberRefusal } from "../backoff.js";
+import { parseCommandArgs, expectPositionals } from "../args.js";
+import { resolveCredential, tokenEndpointOf, type ResolvedCredential } from "../credentials.js";
+import { CliError, ExitCode, fromTokenError } from "../errors.js";
+import { ENV_HELP, EXIT_CODES_HELP } from "../exit-help.js";
+import type { Io } from "../io.js";
+import { chooseProfile } from "../profiles.js";
+import { printable } from "../printable.js";
+import { configDir } from "../store.js";
+import { cachePath, cachedOrMint, canonicalScope, type CachedToken } from "../token-cache.js";
 
 export const TOKEN_HELP = `Usage: latchkey token [options]
 
@@ -47,14 +47,14 @@ export interface MintOptions {
 
 /** Runs `latchkey token`. */
 export async function tokenCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs('token', argv, {
-    profile: { type: 'string' },
-    scope: { type: 'string' },
-    resource: { type: 'string' },
-    'no-cache': { type: 'boolean' },
+  const { values, positionals } = parseCommandArgs("token", argv, {
+    profile: { type: "string" },
+    scope: { type: "string" },
+    resource: { type: "string" },
+    "no-cache": { type: "boolean" },
   });
-  if (values.help) return io.stdout(TOKEN_HELP), ExitCode.ok;
-  expectPositionals('token', positionals, []);
+  if (values.help) return (io.stdout(TOKEN_HELP), ExitCode.ok);
+  expectPositionals("token", positionals, []);
   const dir = configDir(io.env, io.homedir());
   const credential = await resolveCredential(io.env, dir, chooseProfile(values.profile, io.env));
   const scope = values.scope ?? io.env.LATCHKEY_SCOPE;
@@ -62,18 +62,28 @@ export async function tokenCommand(argv: string[], io: Io): Promise<number> {
   const entry = await mintForCredential(credential, dir, io, {
     ...(scope ? { scope } : {}),
     ...(resource ? { resource } : {}),
-    noCache: values['no-cache'] === true,
+    noCache: values["no-cache"] === true,
   });
   io.stdout(`${printable(entry.access_token)}\n`);
   return ExitCode.ok;
 }
 
 /** Returns a cached token or mints one (see the module header). */
-export async function mintForCredential(cred: ResolvedCredential, dir: string, io: Io, options: MintOptions): Promise<CachedToken> {
+export async function mintForCredential(
+  cred: ResolvedCredential,
+  dir: string,
+  io: Io,
+  options: MintOptions,
+): Promise<CachedToken> {
   const scope = options.scope ? canonicalScope(options.scope) : undefined;
   const mint = () => mintOnce(cred, dir, io, scope, options.resource);
   if (options.noCache) return mint();
-  const path = cachePath(dir, cred.source, { issuer: cred.issuer, clientId: cred.clientId, scope, resource: options.resource });
+  const path = cachePath(dir, cred.source, {
+    issuer: cred.issuer,
+    clientId: cred.clientId,
+    scope,
+    resource: options.resource,
+  });
   try {
     return (await cachedOrMint(path, mint, { now: io.now })).entry;
   } catch (error) {
@@ -84,12 +94,21 @@ export async function mintForCredential(cred: ResolvedCredential, dir: string, i
   }
 }
 
-async function mintOnce(cred: ResolvedCredential, dir: string, io: Io, scope?: string, resource?: string): Promise<CachedToken> {
+async function mintOnce(
+  cred: ResolvedCredential,
+  dir: string,
+  io: Io,
+  scope?: string,
+  resource?: string,
+): Promise<CachedToken> {
   const backoff = backoffPath(dir, cred.source, cred.issuer, cred.clientId);
   const remembered = await rememberedRefusal(backoff, io.now());
   if (remembered) {
     const error = fromTokenError(remembered, cred.issuer);
-    throw new CliError(error.exitCode, `${error.message} (Remembered from an earlier refusal: not asking the server again for ${remembered.retryAfter} s.)`);
+    throw new CliError(
+      error.exitCode,
+      `${error.message} (Remembered from an earlier refusal: not asking the server again for ${remembered.retryAfter} s.)`,
+    );
   }
   const tokenEndpoint = await tokenEndpointOf(cred, io.fetch);
   const obtainedAt = io.now();
@@ -125,19 +144,19 @@ export function describeToken(entry: CachedToken, now: number, extra: Record<str
   } catch {
     claims = {};
   }
-  const aud = Array.isArray(claims.aud) ? claims.aud.join(', ') : claims.aud;
+  const aud = Array.isArray(claims.aud) ? claims.aud.join(", ") : claims.aud;
   const minutes = Math.round((entry.expires_at - now) / 60_000);
   const rows: [string, unknown][] = [
-    ['service', claims.svc],
-    ['client_id', claims.client_id ?? extra.client_id],
-    ['issuer', extra.issuer ?? claims.iss],
-    ['auth', extra.auth],
-    ['scopes', entry.scope || '(none)'],
-    ['audience', aud],
-    ['expires', `${new Date(entry.expires_at).toISOString()} (in ${minutes} min)`],
+    ["service", claims.svc],
+    ["client_id", claims.client_id ?? extra.client_id],
+    ["issuer", extra.issuer ?? claims.iss],
+    ["auth", extra.auth],
+    ["scopes", entry.scope || "(none)"],
+    ["audience", aud],
+    ["expires", `${new Date(entry.expires_at).toISOString()} (in ${minutes} min)`],
   ];
   return rows
-    .filter(([, v]) => typeof v === 'string' && v.length > 0)
+    .filter(([, v]) => typeof v === "string" && v.length > 0)
     .map(([k, v]) => `  ${`${k}:`.padEnd(11)}${printable(v as string)}\n`)
-    .join('');
+    .join("");
 }

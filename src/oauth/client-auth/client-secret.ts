@@ -22,16 +22,16 @@ async function authenticateWithSecret(
   nowMs: number,
 ): Promise<AuthenticatedClient> {
   const { clientId, secret } = presented;
-  if (!isClientIdShape(clientId) || !(await isWellFormedSecret(secret))) throw failure("malformed id or secret", presented);
+  if (!isClientIdShape(clientId) || !(await isWellFormedSecret(secret)))
+    throw failure("malformed id or secret", presented);
   const [presentedHash, client] = await Promise.all([
     keyedHash(deps.config.secretPepper, secret),
     loadClient(deps, clientId, nowMs),
   ]);
   const { found } = client;
   // Every stored hash is compared (a decoy when the client is unknown), so the work does not depend on which matches.
-  const candidates: Pick<CredentialSecretRow, "id" | "secretHash" | "pepperId" | "retiredAt" | "expiresAt">[] = found?.secrets ?? [
-    { id: "", secretHash: DUMMY_HASH, pepperId: null, retiredAt: null, expiresAt: null },
-  ];
+  const candidates: Pick<CredentialSecretRow, "id" | "secretHash" | "pepperId" | "retiredAt" | "expiresAt">[] =
+    found?.secrets ?? [{ id: "", secretHash: DUMMY_HASH, pepperId: null, retiredAt: null, expiresAt: null }];
   const { matched, rehash } = await matchSecret(deps.config, clientId, candidates, secret, presentedHash);
   if (!found || !matched) throw failure(found ? "wrong secret" : "unknown client", presented);
   if (!isLive(matched, nowMs)) throw failure("secret retired or expired", presented);

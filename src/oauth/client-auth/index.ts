@@ -31,7 +31,8 @@ export function authenticateClient(
   accepted: readonly ClientAuthMethodName[],
   nowMs: number,
 ): Promise<AuthenticatedClient> {
-  if (!accepted.includes(presented.method)) return Promise.reject(failure(`${presented.method} not accepted here`, presented));
+  if (!accepted.includes(presented.method))
+    return Promise.reject(failure(`${presented.method} not accepted here`, presented));
   const method = CLIENT_AUTH_METHODS[presented.method] as ClientAuthMethod;
   return method.authenticate(deps, presented, nowMs);
 }

@@ -31,7 +31,9 @@ export function parseBasic(header: string): { clientId: string; secret: string }
   let decoded: string;
   try {
     const binary = atob(match[1]);
-    decoded = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
+    decoded = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
+      Uint8Array.from(binary, (ch) => ch.charCodeAt(0)),
+    );
   } catch {
     throw invalidClient("Basic header is not base64 of UTF-8", true);
   }
@@ -44,7 +46,11 @@ export function parseBasic(header: string): { clientId: string; secret: string }
 }
 
 /** Which credentials the request presents; throws for none, for two methods, or for query-string credentials. */
-export function presentedCredentials(url: URL, authorization: string | undefined, params: Map<string, string>): PresentedCredentials {
+export function presentedCredentials(
+  url: URL,
+  authorization: string | undefined,
+  params: Map<string, string>,
+): PresentedCredentials {
   if (QUERY_CREDENTIALS.some((name) => url.searchParams.has(name))) {
     throw new OAuthError("invalid_request", D.credentialsInQuery);
   }
@@ -83,6 +89,8 @@ export function presentedCredentials(url: URL, authorization: string | undefined
  */
 export function claimedClientId(presented: PresentedCredentials | undefined): string | null {
   if (!presented) return null;
-  const id = presented.clientId ?? (presented.method === "private_key_jwt" ? peekAssertion(presented.assertion)?.iss : undefined);
+  const id =
+    presented.clientId ??
+    (presented.method === "private_key_jwt" ? peekAssertion(presented.assertion)?.iss : undefined);
   return id !== undefined && isClientIdShape(id) ? id : null;
 }

@@ -21,13 +21,17 @@ async function authenticateWithKey(
 ): Promise<AuthenticatedClient> {
   const hints = peekAssertion(presented.assertion);
   const clientId = hints?.iss;
-  if (!hints || !clientId || !isClientIdShape(clientId)) throw failure("assertion unreadable or iss not a client id", presented);
-  if (presented.clientId !== undefined && presented.clientId !== clientId) throw failure("client_id differs from assertion iss", presented);
+  if (!hints || !clientId || !isClientIdShape(clientId))
+    throw failure("assertion unreadable or iss not a client id", presented);
+  if (presented.clientId !== undefined && presented.clientId !== clientId)
+    throw failure("client_id differs from assertion iss", presented);
   const client = await loadClient(deps, clientId, nowMs);
   const { found } = client;
   // RFC 7523 does not require a kid: without one, each live key of the assertion's algorithm is tried.
   const candidates =
-    found?.keys.filter((k) => k.alg === hints.alg && (hints.kid === undefined ? isLive(k, nowMs) : k.thumbprint === hints.kid)) ?? [];
+    found?.keys.filter(
+      (k) => k.alg === hints.alg && (hints.kid === undefined ? isLive(k, nowMs) : k.thumbprint === hints.kid),
+    ) ?? [];
   const expectations = { clientId, issuer: deps.config.issuer, nowMs };
   // An unknown client or kid is verified against a decoy (null), so it costs what a real key does.
   let verdict: Awaited<ReturnType<typeof verifyClientAssertion>> = { ok: false, reason: "no candidate key" };
@@ -44,9 +48,13 @@ async function authenticateWithKey(
   if (!isLive(key, nowMs)) throw failure("key retired or expired", presented);
   assertInGoodStanding({ ...client, found }, key.id, nowMs, presented);
   const keepUntil = verdict.expMs + ASSERTION_CLOCK_SKEW_SECONDS * 1000;
-  if (!(await acceptAssertionOnce(deps, clientId, verdict.jti, keepUntil))) throw failure("assertion jti replayed", presented);
+  if (!(await acceptAssertionOnce(deps, clientId, verdict.jti, keepUntil)))
+    throw failure("assertion jti replayed", presented);
   return { credential: found.credential, authenticatorId: key.id, authenticatorKind: "key", method: presented.method };
 }
 
 /** RFC 7523 section 2.2: a JWT signed with a key the client registered, as client_assertion. */
-export const privateKeyJwt: ClientAuthMethod<"private_key_jwt"> = { name: "private_key_jwt", authenticate: authenticateWithKey };
+export const privateKeyJwt: ClientAuthMethod<"private_key_jwt"> = {
+  name: "private_key_jwt",
+  authenticate: authenticateWithKey,
+};

@@ -28,5 +28,9 @@ export interface AuthenticatedClient {
 export interface ClientAuthMethod<N extends ClientAuthMethodName = ClientAuthMethodName> {
   name: N;
   /** Verifies the presented credentials at `nowMs`; every failure is the one invalid_client, its reason logged. */
-  authenticate(deps: ClientAuthDeps, presented: Extract<PresentedCredentials, { method: N }>, nowMs: number): Promise<AuthenticatedClient>;
+  authenticate(
+    deps: ClientAuthDeps,
+    presented: Extract<PresentedCredentials, { method: N }>,
+    nowMs: number,
+  ): Promise<AuthenticatedClient>;
 }

@@ -26,5 +26,10 @@ export interface Grant {
   /** The client authentication methods it accepts; every grant today requires an authenticated client. */
   clientAuth: readonly ClientAuthMethodName[];
   /** Issues the token for an authenticated client at `nowMs`, or throws an OAuthError. */
-  handler(deps: GrantDeps, client: AuthenticatedClient, params: Map<string, string>, nowMs: number): Promise<IssuedToken>;
+  handler(
+    deps: GrantDeps,
+    client: AuthenticatedClient,
+    params: Map<string, string>,
+    nowMs: number,
+  ): Promise<IssuedToken>;
 }

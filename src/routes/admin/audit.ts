@@ -22,7 +22,11 @@ auditRoutes.get("/", requireScope("audit:read"), validate("query", auditQuery), 
     limit: q.limit,
   });
   const last = rows.at(-1);
-  return c.json({ events: rows.map(auditEventView), next_before: rows.length === q.limit && last ? last.at : null }, 200, {
-    "Cache-Control": "no-store",
-  });
+  return c.json(
+    { events: rows.map(auditEventView), next_before: rows.length === q.limit && last ? last.at : null },
+    200,
+    {
+      "Cache-Control": "no-store",
+    },
+  );
 });

@@ -12,7 +12,13 @@ import { ctxOf } from "../../middleware/request-context";
 import { validate } from "../../middleware/validate";
 import { retireCredentialKey } from "../../services/client-keys";
 import { changeCredential } from "../../services/credential-update";
-import { createCredential, requireCredential, retireCredentialSecret, revokeCredential, rotateSecret } from "../../services/credentials";
+import {
+  createCredential,
+  requireCredential,
+  retireCredentialSecret,
+  revokeCredential,
+  rotateSecret,
+} from "../../services/credentials";
 import { createCredentialWithSetupCode, issueSetupCode, type IssuedSetupCode } from "../../services/setup-codes";
 import type { RequestContext } from "../../context";
 import { credentialDetail, tenantCredentials } from "../../services/admin-reads";
@@ -44,7 +50,12 @@ async function detailView(ctx: RequestContext, credential: CredentialRow, nowMs:
  * it into an error (a rotation's new secret would be lost): it answers the credential as known here, without
  * its secrets, keys and setup code, and logs the failure.
  */
-async function committedView(ctx: RequestContext, credential: CredentialRow, nowMs: number, known: Partial<CredentialRow> = {}) {
+async function committedView(
+  ctx: RequestContext,
+  credential: CredentialRow,
+  nowMs: number,
+  known: Partial<CredentialRow> = {},
+) {
   try {
     return await detailView(ctx, credential, nowMs);
   } catch (err) {
@@ -54,7 +65,12 @@ async function committedView(ctx: RequestContext, credential: CredentialRow, now
 }
 
 /** The setup code as shown once to the admin. */
-const setupCodeView = (s: IssuedSetupCode) => ({ code: s.code, expires_at: iso(s.expiresAt), command: s.command, mode: s.mode });
+const setupCodeView = (s: IssuedSetupCode) => ({
+  code: s.code,
+  expires_at: iso(s.expiresAt),
+  command: s.command,
+  mode: s.mode,
+});
 
 export const credentialRoutes = new Hono<AppEnv>();
 
@@ -85,7 +101,11 @@ credentialRoutes.get("/", read, validate("query", listCredentialsQuery), async (
   const ctx = ctxOf(c);
   const nowMs = ctx.clock();
   const storedStatus = q.status === "expired" ? "active" : q.status;
-  const rows = await tenantCredentials(ctx, c.var.principal.tenantId, { status: storedStatus, group: q.group, limit: q.limit });
+  const rows = await tenantCredentials(ctx, c.var.principal.tenantId, {
+    status: storedStatus,
+    group: q.group,
+    limit: q.limit,
+  });
   const views = rows.map((r) => credentialView(r, nowMs)).filter((v) => !q.status || v.status === q.status);
   return c.json({ credentials: views }, 200, NO_STORE_HEADERS);
 });
@@ -131,7 +151,11 @@ credentialRoutes.post("/:id/secrets", write, validate("json", rotateSecretSchema
   const grace = c.req.valid("json").grace_period_seconds ?? DEFAULT_ROTATION_GRACE_SECONDS;
   const rotated = await rotateSecret(ctx, who, credential, grace, nowMs);
   const view = await committedView(ctx, credential, nowMs);
-  return c.json({ secret: secretView(rotated.secret, nowMs), client_secret: rotated.clientSecret, credential: view }, 201, NO_STORE_HEADERS);
+  return c.json(
+    { secret: secretView(rotated.secret, nowMs), client_secret: rotated.clientSecret, credential: view },
+    201,
+    NO_STORE_HEADERS,
+  );
 });
 
 credentialRoutes.delete("/:id/secrets/:secretId", write, async (c) => {
@@ -149,7 +173,11 @@ credentialRoutes.post("/:id/setup-codes", write, validate("json", createSetupCod
   const nowMs = ctx.clock();
   const credential = await requireCredential(ctx, who.tenantId, c.req.param("id"));
   const issued = await issueSetupCode(ctx, who, credential, c.req.valid("json").mode, nowMs);
-  return c.json({ setup_code: setupCodeView(issued.setupCode), credential: await committedView(ctx, credential, nowMs) }, 201, NO_STORE_HEADERS);
+  return c.json(
+    { setup_code: setupCodeView(issued.setupCode), credential: await committedView(ctx, credential, nowMs) },
+    201,
+    NO_STORE_HEADERS,
+  );
 });
 
 credentialRoutes.delete("/:id/keys/:keyId", write, async (c) => {

@@ -18,7 +18,13 @@ memberRoutes.get("/", requireScope("members:read"), async (c) => {
 });
 
 memberRoutes.patch("/:id", requireScope("members:write"), validate("json", patchMemberSchema), async (c) => {
-  const updated = await changeRole(ctxOf(c), auditContext(c), c.req.param("id"), c.req.valid("json").role, ctxOf(c).clock());
+  const updated = await changeRole(
+    ctxOf(c),
+    auditContext(c),
+    c.req.param("id"),
+    c.req.valid("json").role,
+    ctxOf(c).clock(),
+  );
   return c.json(memberView(updated), 200, NO_STORE_HEADERS);
 });
 

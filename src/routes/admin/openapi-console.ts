@@ -6,36 +6,68 @@
 import { z } from "zod";
 import * as schemas from "./people-schemas";
 
-const json = (schema: z.ZodType) => ({ content: { "application/json": { schema: z.toJSONSchema(schema, { io: "input" }) } } });
-const problem = { description: "RFC 9457 problem details", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
+const json = (schema: z.ZodType) => ({
+  content: { "application/json": { schema: z.toJSONSchema(schema, { io: "input" }) } },
+});
+const problem = {
+  description: "RFC 9457 problem details",
+  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+};
 const ok = (description: string) => ({ description, content: { "application/json": { schema: { type: "object" } } } });
 const empty = (description: string) => ({ description });
 const errors = { "400": problem, "401": problem, "403": problem, "404": problem, "409": problem };
-const secured = (scope?: string) => ({ security: [{ cookie: scope ? [scope] : [] }, { bearer: scope ? [scope] : [] }] });
+const secured = (scope?: string) => ({
+  security: [{ cookie: scope ? [scope] : [] }, { bearer: scope ? [scope] : [] }],
+});
 const cookieOnly = { security: [{ cookie: [] }] };
 const open = { security: [] };
-const setsCookie = { headers: { "Set-Cookie": { schema: { type: "string" }, description: "The session cookie (HttpOnly, SameSite=Strict)" } } };
-const id = (description: string) => [{ name: "id", in: "path", required: true, schema: { type: "string" }, description }];
+const setsCookie = {
+  headers: {
+    "Set-Cookie": { schema: { type: "string" }, description: "The session cookie (HttpOnly, SameSite=Strict)" },
+  },
+};
+const id = (description: string) => [
+  { name: "id", in: "path", required: true, schema: { type: "string" }, description },
+];
 
 export const cookieScheme = {
   type: "apiKey",
   in: "cookie",
   name: "__Host-latchkey_session",
-  description: "Console session (`latchkey_session` when the issuer is plain http). Idle timeout 30 min, absolute 12 h.",
+  description:
+    "Console session (`latchkey_session` when the issuer is plain http). Idle timeout 30 min, absolute 12 h.",
 };
 
 export const consolePaths = {
   "/auth/login": {
     post: {
-      summary: "Sign in with email and password; 429 with Retry-After after 5 failures per account or 20 per IP in 15 minutes",
+      summary:
+        "Sign in with email and password; 429 with Retry-After after 5 failures per account or 20 per IP in 15 minutes",
       ...open,
       requestBody: json(schemas.loginSchema),
-      responses: { "200": { ...ok("Signed in"), ...setsCookie }, "401": problem, "403": problem, "429": problem, "400": problem },
+      responses: {
+        "200": { ...ok("Signed in"), ...setsCookie },
+        "401": problem,
+        "403": problem,
+        "429": problem,
+        "400": problem,
+      },
     },
   },
-  "/auth/logout": { post: { summary: "End the current session and clear the cookie", ...cookieOnly, responses: { "204": empty("Signed out"), "403": problem } } },
+  "/auth/logout": {
+    post: {
+      summary: "End the current session and clear the cookie",
+      ...cookieOnly,
+      responses: { "204": empty("Signed out"), "403": problem },
+    },
+  },
   "/auth/setup-owner": {
-    post: { summary: "Create the first owner with a one-time owner link", ...open, requestBody: json(schemas.setupOwnerSchema), responses: { "201": { ...ok("Owner created and signed in"), ...setsCookie }, ...errors } },
+    post: {
+      summary: "Create the first owner with a one-time owner link",
+      ...open,
+      requestBody: json(schemas.setupOwnerSchema),
+      responses: { "201": { ...ok("Owner created and signed in"), ...setsCookie }, ...errors },
+    },
   },
   "/auth/invitation": {
     post: {
@@ -46,7 +78,12 @@ export const consolePaths = {
     },
   },
   "/auth/accept-invite": {
-    post: { summary: "Accept an invitation: create the person with its role and sign in", ...open, requestBody: json(schemas.acceptInviteSchema), responses: { "201": { ...ok("Signed up"), ...setsCookie }, ...errors } },
+    post: {
+      summary: "Accept an invitation: create the person with its role and sign in",
+      ...open,
+      requestBody: json(schemas.acceptInviteSchema),
+      responses: { "201": { ...ok("Signed up"), ...setsCookie }, ...errors },
+    },
   },
   "/bootstrap/owner-link": {
     post: {
@@ -55,25 +92,75 @@ export const consolePaths = {
       responses: { "201": ok("{url, expires_at}"), "401": problem, "404": problem, "409": problem },
     },
   },
-  "/me": { get: { summary: "The caller: person, session, scopes and how they authenticated", ...secured(), responses: { "200": ok("Caller"), "401": problem } } },
-  "/members": { get: { summary: "List the tenant's people", ...secured("members:read"), responses: { "200": ok("Members"), ...errors } } },
+  "/me": {
+    get: {
+      summary: "The caller: person, session, scopes and how they authenticated",
+      ...secured(),
+      responses: { "200": ok("Caller"), "401": problem },
+    },
+  },
+  "/members": {
+    get: {
+      summary: "List the tenant's people",
+      ...secured("members:read"),
+      responses: { "200": ok("Members"), ...errors },
+    },
+  },
   "/members/{id}": {
     parameters: id("The person's id"),
-    patch: { summary: "Change a person's role (owners only; the last owner cannot be demoted)", ...secured("members:write"), requestBody: json(schemas.patchMemberSchema), responses: { "200": ok("Member"), ...errors } },
-    delete: { summary: "Remove a person and end their sessions (owners only)", ...secured("members:write"), responses: { "204": empty("Removed"), ...errors } },
+    patch: {
+      summary: "Change a person's role (owners only; the last owner cannot be demoted)",
+      ...secured("members:write"),
+      requestBody: json(schemas.patchMemberSchema),
+      responses: { "200": ok("Member"), ...errors },
+    },
+    delete: {
+      summary: "Remove a person and end their sessions (owners only)",
+      ...secured("members:write"),
+      responses: { "204": empty("Removed"), ...errors },
+    },
   },
   "/invitations": {
-    get: { summary: "List invitations and their status", ...secured("members:write"), responses: { "200": ok("Invitations"), ...errors } },
-    post: { summary: "Invite a person with a role; the link (7 days, single use) is shown once", ...secured("members:write"), requestBody: json(schemas.createInvitationSchema), responses: { "201": ok("Invitation with url"), ...errors } },
+    get: {
+      summary: "List invitations and their status",
+      ...secured("members:write"),
+      responses: { "200": ok("Invitations"), ...errors },
+    },
+    post: {
+      summary: "Invite a person with a role; the link (7 days, single use) is shown once",
+      ...secured("members:write"),
+      requestBody: json(schemas.createInvitationSchema),
+      responses: { "201": ok("Invitation with url"), ...errors },
+    },
   },
   "/invitations/{id}": {
     parameters: id("The invitation's id"),
-    delete: { summary: "Revoke a pending invitation", ...secured("members:write"), responses: { "204": empty("Revoked"), ...errors } },
+    delete: {
+      summary: "Revoke a pending invitation",
+      ...secured("members:write"),
+      responses: { "204": empty("Revoked"), ...errors },
+    },
   },
-  "/sessions": { get: { summary: "Console sessions: one's own, or the tenant's for owners", ...cookieOnly, responses: { "200": ok("Sessions"), ...errors } } },
+  "/sessions": {
+    get: {
+      summary: "Console sessions: one's own, or the tenant's for owners",
+      ...cookieOnly,
+      responses: { "200": ok("Sessions"), ...errors },
+    },
+  },
   "/sessions/{id}": {
     parameters: id("The session's id"),
-    delete: { summary: "End a session (one's own, or anyone's for owners); it stops working at once", ...cookieOnly, responses: { "204": empty("Ended"), ...errors } },
+    delete: {
+      summary: "End a session (one's own, or anyone's for owners); it stops working at once",
+      ...cookieOnly,
+      responses: { "204": empty("Ended"), ...errors },
+    },
   },
-  "/signing-keys": { get: { summary: "Published signing keys and their status", ...secured("credentials:read"), responses: { "200": ok("Keys"), ...errors } } },
+  "/signing-keys": {
+    get: {
+      summary: "Published signing keys and their status",
+      ...secured("credentials:read"),
+      responses: { "200": ok("Keys"), ...errors },
+    },
+  },
 };

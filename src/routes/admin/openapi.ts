@@ -10,11 +10,22 @@ import { PROBLEM_CATALOG, PROBLEM_FIELDS } from "../../domain/problems";
 import { consolePaths, cookieScheme } from "./openapi-console";
 import * as schemas from "./schemas";
 
-const json = (schema: z.ZodType) => ({ content: { "application/json": { schema: z.toJSONSchema(schema, { io: "input" }) } } });
-const problem = { description: "RFC 9457 problem details", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
+const json = (schema: z.ZodType) => ({
+  content: { "application/json": { schema: z.toJSONSchema(schema, { io: "input" }) } },
+});
+const problem = {
+  description: "RFC 9457 problem details",
+  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+};
 const ok = (description: string) => ({ description, content: { "application/json": { schema: { type: "object" } } } });
 const errors = { "400": problem, "401": problem, "403": problem, "404": problem, "409": problem };
-const idParam = { name: "id", in: "path", required: true, schema: { type: "string" }, description: "The credential's client_id" };
+const idParam = {
+  name: "id",
+  in: "path",
+  required: true,
+  schema: { type: "string" },
+  description: "The credential's client_id",
+};
 
 /**
  * RFC 9457 problem details as Latchkey sends them: `code` is one of the catalogued codes (domain/problems.ts),
@@ -31,9 +42,17 @@ const problemSchema = {
     code: { type: "string", enum: Object.keys(PROBLEM_CATALOG) },
     [PROBLEM_FIELDS.retryAfterSeconds]: { type: "integer", description: "Seconds to wait; also sent as Retry-After" },
     [PROBLEM_FIELDS.allow]: { type: "string", description: "The methods the endpoint accepts; also sent as Allow" },
-    [PROBLEM_FIELDS.missingScopes]: { type: "array", items: { type: "string" }, description: "The management scopes the caller lacks" },
+    [PROBLEM_FIELDS.missingScopes]: {
+      type: "array",
+      items: { type: "string" },
+      description: "The management scopes the caller lacks",
+    },
     [PROBLEM_FIELDS.maxBytes]: { type: "integer", description: "The request body limit" },
-    [PROBLEM_FIELDS.expectedMode]: { type: "string", enum: ["key", "secret"], description: "The mode the setup code was issued for" },
+    [PROBLEM_FIELDS.expectedMode]: {
+      type: "string",
+      enum: ["key", "secret"],
+      description: "The mode the setup code was issued for",
+    },
     [PROBLEM_FIELDS.errors]: {
       type: "array",
       items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } },
@@ -52,11 +71,20 @@ function document(issuer: string) {
   const secured = (scope: string) => ({ security: [{ bearer: [scope] }] });
   return {
     openapi: "3.1.0",
-    info: { title: "Latchkey admin API", version: "1", description: "Manage service credentials, resources and the audit log." },
+    info: {
+      title: "Latchkey admin API",
+      version: "1",
+      description: "Manage service credentials, resources and the audit log.",
+    },
     servers: [{ url: `${issuer}/api/v1` }],
     components: {
       securitySchemes: {
-        bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "An access token for urn:latchkey:management" },
+        bearer: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT",
+          description: "An access token for urn:latchkey:management",
+        },
         cookie: cookieScheme,
         bootstrap: { type: "http", scheme: "bearer", description: "The BOOTSTRAP_TOKEN secret" },
       },
@@ -67,13 +95,28 @@ function document(issuer: string) {
     paths: {
       ...consolePaths,
       "/resources": {
-        get: { summary: "List resources", ...secured("resources:read"), responses: { "200": ok("Resources"), ...errors } },
-        post: { summary: "Define a resource and its scopes", ...secured("resources:write"), requestBody: json(schemas.createResourceSchema), responses: { "201": ok("Created"), ...errors } },
+        get: {
+          summary: "List resources",
+          ...secured("resources:read"),
+          responses: { "200": ok("Resources"), ...errors },
+        },
+        post: {
+          summary: "Define a resource and its scopes",
+          ...secured("resources:write"),
+          requestBody: json(schemas.createResourceSchema),
+          responses: { "201": ok("Created"), ...errors },
+        },
       },
       "/credentials": {
-        get: { summary: "List credentials", ...secured("credentials:read"), parameters: queryParams(schemas.listCredentialsQuery), responses: { "200": ok("Credentials"), ...errors } },
+        get: {
+          summary: "List credentials",
+          ...secured("credentials:read"),
+          parameters: queryParams(schemas.listCredentialsQuery),
+          responses: { "200": ok("Credentials"), ...errors },
+        },
         post: {
-          summary: "Create a credential. delivery \"secret\": the response holds client_secret; \"setup_code\": no secret, a one-time setup_code {code, expires_at, command, mode} instead (mode \"key\" by default, \"secret\" only when asked; redemption accepts only that mode). Either is shown only this once",
+          summary:
+            'Create a credential. delivery "secret": the response holds client_secret; "setup_code": no secret, a one-time setup_code {code, expires_at, command, mode} instead (mode "key" by default, "secret" only when asked; redemption accepts only that mode). Either is shown only this once',
           ...secured("credentials:write"),
           requestBody: json(schemas.createCredentialSchema),
           responses: { "201": ok("Created"), ...errors },
@@ -81,39 +124,81 @@ function document(issuer: string) {
       },
       "/credentials/{id}": {
         parameters: [idParam],
-        get: { summary: "Read a credential", ...secured("credentials:read"), responses: { "200": ok("Credential"), ...errors } },
-        patch: { summary: "Change groups or narrow grants", ...secured("credentials:write"), requestBody: json(schemas.patchCredentialSchema), responses: { "200": ok("Updated"), ...errors } },
+        get: {
+          summary: "Read a credential",
+          ...secured("credentials:read"),
+          responses: { "200": ok("Credential"), ...errors },
+        },
+        patch: {
+          summary: "Change groups or narrow grants",
+          ...secured("credentials:write"),
+          requestBody: json(schemas.patchCredentialSchema),
+          responses: { "200": ok("Updated"), ...errors },
+        },
       },
       "/credentials/{id}/secrets": {
         parameters: [idParam],
-        post: { summary: "Rotate: add a secret; live secrets expire after the grace period", ...secured("credentials:write"), requestBody: json(schemas.rotateSecretSchema), responses: { "201": ok("New secret, shown once"), ...errors } },
+        post: {
+          summary: "Rotate: add a secret; live secrets expire after the grace period",
+          ...secured("credentials:write"),
+          requestBody: json(schemas.rotateSecretSchema),
+          responses: { "201": ok("New secret, shown once"), ...errors },
+        },
       },
       "/credentials/{id}/secrets/{secret_id}": {
         parameters: [idParam, { name: "secret_id", in: "path", required: true, schema: { type: "string" } }],
-        delete: { summary: "Retire a secret now", ...secured("credentials:write"), responses: { "200": ok("Credential"), ...errors } },
+        delete: {
+          summary: "Retire a secret now",
+          ...secured("credentials:write"),
+          responses: { "200": ok("Credential"), ...errors },
+        },
       },
       "/credentials/{id}/setup-codes": {
         parameters: [idParam],
         post: {
-          summary: "Make a setup code for an active credential (10 minutes, single use; cancels every unredeemed older one). Body {mode?: \"key\" (default) | \"secret\"}: the only mode it can be redeemed in. Redeeming adds a secret or key next to the live ones; past two live of a kind, the oldest gets the 24 h rotation grace",
+          summary:
+            'Make a setup code for an active credential (10 minutes, single use; cancels every unredeemed older one). Body {mode?: "key" (default) | "secret"}: the only mode it can be redeemed in. Redeeming adds a secret or key next to the live ones; past two live of a kind, the oldest gets the 24 h rotation grace',
           ...secured("credentials:write"),
           requestBody: json(schemas.createSetupCodeSchema),
-          responses: { "201": ok("{setup_code: {code, expires_at, command, mode}, credential}; the code is shown only this once"), ...errors },
+          responses: {
+            "201": ok("{setup_code: {code, expires_at, command, mode}, credential}; the code is shown only this once"),
+            ...errors,
+          },
         },
       },
       "/credentials/{id}/keys/{key_id}": {
-        parameters: [idParam, { name: "key_id", in: "path", required: true, schema: { type: "string" }, description: "The key's id or its RFC 7638 thumbprint" }],
-        delete: { summary: "Retire a public key (private_key_jwt) now", ...secured("credentials:write"), responses: { "200": ok("Credential"), ...errors } },
+        parameters: [
+          idParam,
+          {
+            name: "key_id",
+            in: "path",
+            required: true,
+            schema: { type: "string" },
+            description: "The key's id or its RFC 7638 thumbprint",
+          },
+        ],
+        delete: {
+          summary: "Retire a public key (private_key_jwt) now",
+          ...secured("credentials:write"),
+          responses: { "200": ok("Credential"), ...errors },
+        },
       },
       "/setup/redeem": {
         servers: [{ url: issuer }],
         post: {
-          summary: "Redeem a setup code (no authentication but the code). mode \"secret\" returns client_secret once; mode \"key\" registers public_jwk (ES256 or EdDSA) and returns its thumbprint as key_id",
+          summary:
+            'Redeem a setup code (no authentication but the code). mode "secret" returns client_secret once; mode "key" registers public_jwk (ES256 or EdDSA) and returns its thumbprint as key_id',
           security: [],
           requestBody: json(schemas.redeemSetupCodeSchema),
           responses: {
-            "200": ok("{issuer, token_endpoint, client_id, name, label, mode, client_secret | key_id}; Cache-Control: no-store"),
-            "400": { ...problem, description: "invalid_setup_code (unknown, expired, used or cancelled: one identical body), setup_mode_mismatch (a live code redeemed in another mode than it was issued for: not consumed; expected_mode says which) or invalid_request" },
+            "200": ok(
+              "{issuer, token_endpoint, client_id, name, label, mode, client_secret | key_id}; Cache-Control: no-store",
+            ),
+            "400": {
+              ...problem,
+              description:
+                "invalid_setup_code (unknown, expired, used or cancelled: one identical body), setup_mode_mismatch (a live code redeemed in another mode than it was issued for: not consumed; expected_mode says which) or invalid_request",
+            },
             "409": problem,
             "429": { ...problem, description: "rate_limited, with Retry-After" },
             "503": { ...problem, description: "temporarily_unavailable: the code was released, retry with it" },
@@ -122,10 +207,20 @@ function document(issuer: string) {
       },
       "/credentials/{id}/revoke": {
         parameters: [idParam],
-        post: { summary: "Revoke a credential (confirm_label must equal its label)", ...secured("credentials:write"), requestBody: json(schemas.revokeSchema), responses: { "200": ok("Revoked"), ...errors } },
+        post: {
+          summary: "Revoke a credential (confirm_label must equal its label)",
+          ...secured("credentials:write"),
+          requestBody: json(schemas.revokeSchema),
+          responses: { "200": ok("Revoked"), ...errors },
+        },
       },
       "/audit": {
-        get: { summary: "Read the audit log", ...secured("audit:read"), parameters: queryParams(schemas.auditQuery), responses: { "200": ok("Events"), ...errors } },
+        get: {
+          summary: "Read the audit log",
+          ...secured("audit:read"),
+          parameters: queryParams(schemas.auditQuery),
+          responses: { "200": ok("Events"), ...errors },
+        },
       },
     },
   };

@@ -2,7 +2,10 @@
 import { z } from "zod";
 import { ROLES } from "../../domain/roles";
 
-const email = z.email().max(254).transform((v) => v.toLowerCase());
+const email = z
+  .email()
+  .max(254)
+  .transform((v) => v.toLowerCase());
 const name = z.string().trim().min(1).max(100);
 /** New passwords: at least 12 characters; 256 at most bounds the hashing work. */
 const newPassword = z.string().min(12).max(256);

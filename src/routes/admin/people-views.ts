@@ -11,7 +11,14 @@ export function userView(u: UserRow) {
 }
 
 export function memberView(u: UserRow) {
-  return { id: u.id, email: u.email, name: u.name, role: u.role, created_at: iso(u.createdAt), last_sign_in_at: iso(u.lastSignInAt) };
+  return {
+    id: u.id,
+    email: u.email,
+    name: u.name,
+    role: u.role,
+    created_at: iso(u.createdAt),
+    last_sign_in_at: iso(u.lastSignInAt),
+  };
 }
 
 export function invitationView(i: InvitationRow, nowMs: number) {
@@ -43,5 +50,12 @@ export function sessionView(s: SessionRow, person: { email: string; name: string
 
 export function signingKeyView(k: SigningKeyRow, currentKid: string | undefined, nowMs: number) {
   const status = k.kid === currentKid ? "current" : k.activatesAt > nowMs ? "pending" : "retired";
-  return { kid: k.kid, alg: k.alg, created_at: iso(k.createdAt), activates_at: iso(k.activatesAt), retired_at: iso(k.retiredAt), status };
+  return {
+    kid: k.kid,
+    alg: k.alg,
+    created_at: iso(k.createdAt),
+    activates_at: iso(k.activatesAt),
+    retired_at: iso(k.retiredAt),
+    status,
+  };
 }

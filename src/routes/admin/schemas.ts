@@ -48,7 +48,10 @@ export const createCredentialSchema = z
     /** With delivery "setup_code" only: the mode the code must be redeemed in. */
     mode: setupMode.optional(),
   })
-  .refine((b) => b.mode === undefined || b.delivery === "setup_code", { message: "mode is allowed only with delivery setup_code", path: ["mode"] });
+  .refine((b) => b.mode === undefined || b.delivery === "setup_code", {
+    message: "mode is allowed only with delivery setup_code",
+    path: ["mode"],
+  });
 
 export const patchCredentialSchema = z
   .strictObject({
@@ -83,7 +86,8 @@ export const bootstrapSchema = z.strictObject({ recreate: z.boolean().default(fa
 
 export const createSetupCodeSchema = z.strictObject({ mode: setupMode.default("key") });
 
-const b64u = (length: number) => z.string().regex(new RegExp(`^[A-Za-z0-9_-]{${length}}$`), `${length} base64url characters`);
+const b64u = (length: number) =>
+  z.string().regex(new RegExp(`^[A-Za-z0-9_-]{${length}}$`), `${length} base64url characters`);
 const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k", "oth"];
 
 /** A public JWK for private_key_jwt: ES256 (EC P-256) or EdDSA (OKP Ed25519); private members are refused. */
@@ -99,7 +103,10 @@ export const clientPublicJwkSchema = z
     key_ops: z.array(z.literal("verify")).optional(),
     ext: z.boolean().optional(),
   })
-  .refine((jwk) => PRIVATE_JWK_MEMBERS.every((m) => !(m in jwk)), "a public key only: private members (d, ...) are refused")
+  .refine(
+    (jwk) => PRIVATE_JWK_MEMBERS.every((m) => !(m in jwk)),
+    "a public key only: private members (d, ...) are refused",
+  )
   .refine(
     (jwk) =>
       jwk.kty === "EC"
@@ -107,9 +114,16 @@ export const clientPublicJwkSchema = z
         : jwk.crv === "Ed25519" && jwk.y === undefined && (jwk.alg ?? "EdDSA") !== "ES256",
     "an EC P-256 key for ES256 or an OKP Ed25519 key for EdDSA",
   )
-  .refine((jwk) => Object.keys(jwk).every((m) => ["kty", "crv", "x", "y", "alg", "use", "kid", "key_ops", "ext"].includes(m)), "unknown JWK member");
+  .refine(
+    (jwk) => Object.keys(jwk).every((m) => ["kty", "crv", "x", "y", "alg", "use", "kid", "key_ops", "ext"].includes(m)),
+    "unknown JWK member",
+  );
 
-const printable = z.string().min(1).max(255).refine((v) => !/\p{Cc}/u.test(v), "printable characters only");
+const printable = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((v) => !/\p{Cc}/u.test(v), "printable characters only");
 
 /** POST /setup/redeem. */
 export const redeemSetupCodeSchema = z

@@ -1,7 +1,14 @@
 /** Wire shapes of the admin API: snake_case fields and ISO 8601 times. Nothing secret is ever in a view. */
 import { credentialStatus, isLive } from "../../domain/credential-rules";
 import { serviceActor } from "../../domain/actors";
-import type { AuditEventRow, CredentialKeyRow, CredentialRow, CredentialSecretRow, ResourceRow, SetupCodeRow } from "../../storage/schema";
+import type {
+  AuditEventRow,
+  CredentialKeyRow,
+  CredentialRow,
+  CredentialSecretRow,
+  ResourceRow,
+  SetupCodeRow,
+} from "../../storage/schema";
 
 export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -39,7 +46,13 @@ export function keyView(k: CredentialKeyRow, nowMs: number) {
 
 /** The state of a credential's latest setup code. A cancelled code (replaced, or its credential revoked) reads as expired. */
 export function setupView(s: SetupCodeRow | null | undefined, nowMs: number) {
-  const status = !s ? "none" : s.status === "claimed" ? "claimed" : s.status === "pending" && s.expiresAt > nowMs ? "pending" : "expired";
+  const status = !s
+    ? "none"
+    : s.status === "claimed"
+      ? "claimed"
+      : s.status === "pending" && s.expiresAt > nowMs
+        ? "pending"
+        : "expired";
   return {
     status,
     expires_at: s ? iso(s.expiresAt) : null,
@@ -57,7 +70,12 @@ export interface CredentialExtras {
   setup: SetupCodeRow | null | undefined;
 }
 
-export function credentialView(c: CredentialRow, nowMs: number, secrets?: CredentialSecretRow[], extras?: CredentialExtras) {
+export function credentialView(
+  c: CredentialRow,
+  nowMs: number,
+  secrets?: CredentialSecretRow[],
+  extras?: CredentialExtras,
+) {
   return {
     id: c.id,
     client_id: c.id,

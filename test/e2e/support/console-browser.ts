@@ -43,10 +43,18 @@ export async function startConsoleServer(): Promise<ConsoleServer> {
   const envFile = path.join(dir, "worker.env");
   const bootstrapToken = randomBytes(32).toString("base64url");
   const key = () => randomBytes(32).toString("base64url");
-  writeFileSync(envFile, `SECRET_PEPPER=${key()}\nKEY_ENCRYPTION_KEY=${key()}\nBOOTSTRAP_TOKEN=${bootstrapToken}\n`, { mode: 0o600 });
+  writeFileSync(envFile, `SECRET_PEPPER=${key()}\nKEY_ENCRYPTION_KEY=${key()}\nBOOTSTRAP_TOKEN=${bootstrapToken}\n`, {
+    mode: 0o600,
+  });
   applyLocalMigrations(persistTo, { quiet: true });
   const port = await freePort();
-  const server = await startDevServer({ port, persistTo, envFile, quiet: true, vars: { ISSUER: `http://127.0.0.1:${port}` } });
+  const server = await startDevServer({
+    port,
+    persistTo,
+    envFile,
+    quiet: true,
+    vars: { ISSUER: `http://127.0.0.1:${port}` },
+  });
   return {
     url: server.url as string,
     bootstrapToken,
@@ -82,7 +90,8 @@ export async function launchChromium(): Promise<{ browser: Browser; close(): Pro
 
 /** Saves a screenshot: into docs/screenshots when UPDATE_SCREENSHOTS=1, else into a temp dir. */
 export async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
-  const dir = process.env.UPDATE_SCREENSHOTS === "1" ? SCREENSHOT_DIR : path.join(tmpdir(), "latchkey-console-screenshots");
+  const dir =
+    process.env.UPDATE_SCREENSHOTS === "1" ? SCREENSHOT_DIR : path.join(tmpdir(), "latchkey-console-screenshots");
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
   // Passing toasts would cover the page in the docs; the page itself is captured as it is.
   await page.evaluate(() => {
@@ -99,8 +108,12 @@ export function runCli(args: string[], configDir: string): Promise<{ code: numbe
     execFile(
       process.execPath,
       [path.join(ROOT, "dist", "cli.mjs"), ...args],
-      { env: { ...process.env, HOME: configDir, LATCHKEY_CONFIG_DIR: path.join(configDir, "latchkey"), NO_COLOR: "1" }, timeout: 45_000 },
-      (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      {
+        env: { ...process.env, HOME: configDir, LATCHKEY_CONFIG_DIR: path.join(configDir, "latchkey"), NO_COLOR: "1" },
+        timeout: 45_000,
+      },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
