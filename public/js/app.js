@@ -43,7 +43,7 @@ const NAV = [
   ["#/keys", "Signing keys", "/keys"],
 ];
 
-let cleanups = [];
+const cleanups = [];
 let renderSeq = 0;
 
 function parseHash() {
@@ -55,7 +55,12 @@ function parseHash() {
 function match(path) {
   for (const route of ROUTES) {
     const names = [];
-    const re = new RegExp(`^${route.path.replace(/:(\w+)/g, (_, n) => (names.push(n), "([^/]+)"))}$`);
+    const re = new RegExp(
+      `^${route.path.replace(/:(\w+)/g, (_, n) => {
+        names.push(n);
+        return "([^/]+)";
+      })}$`,
+    );
     const m = re.exec(path);
     if (m) return { route, params: Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1])])) };
   }

@@ -124,7 +124,7 @@ export async function loadPrivateKeyFile(path: string): Promise<JWK> {
   }
   if (typeof jwk.d !== "string")
     throw new CliError(ExitCode.error, "LATCHKEY_PRIVATE_KEY_FILE holds a public key, not a private key.");
-  let alg;
+  let alg: ReturnType<typeof algorithmForJwk>;
   try {
     alg = algorithmForJwk(jwk);
   } catch {

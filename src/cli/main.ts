@@ -47,8 +47,14 @@ const COMMANDS: Record<string, Command> = {
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
   const [first, ...rest] = argv;
-  if (first === undefined || first === "--help" || first === "-h") return (io.stdout(MAIN_HELP), ExitCode.ok);
-  if (first === "--version") return (io.stdout(`${VERSION}\n`), ExitCode.ok);
+  if (first === undefined || first === "--help" || first === "-h") {
+    io.stdout(MAIN_HELP);
+    return ExitCode.ok;
+  }
+  if (first === "--version") {
+    io.stdout(`${VERSION}\n`);
+    return ExitCode.ok;
+  }
   if (first === "help") {
     const command = rest[0] === undefined ? undefined : COMMANDS[rest[0]];
     io.stdout(command ? command.help : MAIN_HELP);
@@ -96,8 +102,12 @@ export async function runCli(
   let stderr = "";
   const io: Io = {
     ...processIo(options.env ?? {}),
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
     ...options.io,
   };
   const code = await main(args, io);

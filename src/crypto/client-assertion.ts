@@ -15,6 +15,8 @@ import {
   importJWK,
   jwtVerify,
   type JWK,
+  type JWTHeaderParameters,
+  type JWTPayload,
 } from "jose";
 import { ASSERTION_CLOCK_SKEW_SECONDS, MAX_ASSERTION_LIFETIME_SECONDS } from "../tunables";
 
@@ -133,8 +135,8 @@ export async function verifyClientAssertion(
   expect: AssertionExpectations,
 ): Promise<AssertionVerdict> {
   const used = key ?? (await decoyKey());
-  let payload;
-  let protectedHeader;
+  let payload: JWTPayload;
+  let protectedHeader: JWTHeaderParameters;
   try {
     ({ payload, protectedHeader } = await jwtVerify(assertion, await cryptoKeyFor(used), {
       algorithms: [used.alg],

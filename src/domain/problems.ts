@@ -84,11 +84,9 @@ export class ProblemError extends Error {
     super(`${options.status ?? entry.status} ${code}: ${detail ?? entry.title}`);
     this.status = options.status ?? entry.status;
     this.title = entry.title;
-    let extra: Record<string, unknown> | undefined;
-    for (const option of EXTRA_OPTIONS) {
-      if (options[option] !== undefined) (extra ??= {})[PROBLEM_FIELDS[option]] = options[option];
-    }
-    this.extra = extra;
+    const present = EXTRA_OPTIONS.filter((option) => options[option] !== undefined);
+    this.extra =
+      present.length > 0 ? Object.fromEntries(present.map((o) => [PROBLEM_FIELDS[o], options[o]])) : undefined;
   }
 }
 

@@ -112,7 +112,10 @@ describe("setup", () => {
     expect(refused.code).toBe(5);
     expect(refused.stderr).toContain("connection refused");
 
-    const html = createServer((_q, s) => (s.writeHead(200, { "content-type": "text/html" }), s.end("<html>hi</html>")));
+    const html = createServer((_q, s) => {
+      s.writeHead(200, { "content-type": "text/html" });
+      s.end("<html>hi</html>");
+    });
     await new Promise<void>((r) => html.listen(0, "127.0.0.1", r));
     const wrong = await runCli(["setup", `http://127.0.0.1:${(html.address() as AddressInfo).port}`, "lksc_x"], {
       env,

@@ -108,7 +108,10 @@ export async function startFakeLatchkey(): Promise<FakeLatchkey> {
           res.writeHead(r.status, { "content-type": type, ...r.headers });
           res.end(r.raw ?? JSON.stringify(r.body ?? {}));
         },
-        () => (res.writeHead(500), res.end("{}")),
+        () => {
+          res.writeHead(500);
+          res.end("{}");
+        },
       );
     });
   });

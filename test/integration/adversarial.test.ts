@@ -456,7 +456,7 @@ describe("/setup/redeem", () => {
   it("answers a well-formed body with a bad code with invalid_setup_code", async () => {
     const good = await newSetupCode();
     const flipped = good.slice(0, -1) + (good.endsWith("A") ? "B" : "A");
-    for (const code of [good, flipped, "lksc_", "", MARKER, "lksc_" + "\u00e9".repeat(27), good.toUpperCase()]) {
+    for (const code of [good, flipped, "lksc_", "", MARKER, `lksc_${"\u00e9".repeat(27)}`, good.toUpperCase()]) {
       await expectProblem(await redeem({ code, mode: "secret" }), 400, "invalid_setup_code");
     }
   });

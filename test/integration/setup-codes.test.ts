@@ -268,7 +268,7 @@ describe("redeeming", () => {
 
   it("answers unknown, malformed, used, expired and cancelled codes with one identical body, and audits the replay", async () => {
     await expectInvalidCode(await redeem({ code: await newSetupCode(), mode: "secret" }));
-    const typo = (await newSetupCode()).slice(0, -1) + "A";
+    const typo = `${(await newSetupCode()).slice(0, -1)}A`;
     await expectInvalidCode(await redeem({ code: typo, mode: "secret" }));
     await expectInvalidCode(await redeem({ code: "not-a-code", mode: "secret" }));
 

@@ -122,7 +122,7 @@ describe("successful client_credentials grant", () => {
   it("decodes Basic credentials as RFC 6749 section 2.3.1 says, and works for clients that do not encode", async () => {
     const c = await newCredential();
     const percentAll = (s: string) =>
-      [...s].map((ch) => "%" + ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")).join("");
+      [...s].map((ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`).join("");
     const variants = [
       `Basic ${btoa(`${c.id}:${c.secret}`)}`,
       `Basic ${btoa(`${encodeForm(c.id)}:${encodeForm(c.secret)}`)}`,

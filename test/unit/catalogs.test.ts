@@ -110,12 +110,12 @@ describe("log-event catalog", () => {
 function refusedAtCompileTime(db: Db) {
   // @ts-expect-error: not a catalogued action
   auditInsert(db, { tenantId: "t", actor: "svc:a", action: "credential.delete", targetType: "credential", at: 0 });
-  // @ts-expect-error: credential.revoke's detail has no `secret`
   auditInsert(db, {
     tenantId: "t",
     actor: "svc:a",
     action: "credential.revoke",
     targetType: "credential",
+    // @ts-expect-error: credential.revoke's detail has no `secret`
     detail: { label: "a", cancelled_setup_codes: 0, secret: "s" },
     at: 0,
   });

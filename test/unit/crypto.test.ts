@@ -299,10 +299,10 @@ describe("client secrets and setup codes", () => {
   });
 
   it.each([
-    ["another prefix", "lkx_" + SECRET.slice(4)],
-    ["a character outside the alphabet", SECRET.slice(0, 10) + "+" + SECRET.slice(11)],
+    ["another prefix", `lkx_${SECRET.slice(4)}`],
+    ["a character outside the alphabet", `${SECRET.slice(0, 10)}+${SECRET.slice(11)}`],
     ["one character short", SECRET.slice(0, -1)],
-    ["one character long", SECRET + "A"],
+    ["one character long", `${SECRET}A`],
     ["empty", ""],
   ])("refuses a secret with %s", async (_name, value) => {
     expect(await isWellFormedSecret(value)).toBe(false);

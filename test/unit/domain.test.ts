@@ -82,7 +82,7 @@ describe("parseScopeParam (RFC 6749 section 3.3)", () => {
 });
 
 describe("isValidResourceUri (RFC 8707 section 2)", () => {
-  const long = (length: number) => "https://a.example/" + "x".repeat(length - "https://a.example/".length);
+  const long = (length: number) => `https://a.example/${"x".repeat(length - "https://a.example/".length)}`;
 
   it.each([
     ["https", "https://api.example.com/v1?x=1", true],

@@ -243,7 +243,7 @@ function view(ctx, c, resources, { fresh, reload }) {
     section("Groups", groupsEditor(c, canWrite, reload)),
     section("Secrets", secretsTable(c, canWrite, retire)),
     c.keys?.length ? section("Keys", keysTable(c, canWrite, retire)) : null,
-    c.setup && c.setup.status && c.setup.status !== "none"
+    c.setup?.status && c.setup.status !== "none"
       ? section(
           "Setup code",
           h(

@@ -168,9 +168,14 @@ export async function render(ctx) {
           )
         : null,
       draft.grants.length > 1
-        ? button("Remove this resource", () => ((draft.grants = draft.grants.filter((g) => g !== grant)), onChange()), {
-            kind: "ghost",
-          })
+        ? button(
+            "Remove this resource",
+            () => {
+              draft.grants = draft.grants.filter((g) => g !== grant);
+              onChange();
+            },
+            { kind: "ghost" },
+          )
         : null,
     );
   };
@@ -238,7 +243,12 @@ export async function render(ctx) {
     const paintGrants = () => {
       replace(
         grantsHost,
-        draft.grants.map((g, i) => grantBlock(g, i, () => (paintGrants(), paintAck()))),
+        draft.grants.map((g, i) =>
+          grantBlock(g, i, () => {
+            paintGrants();
+            paintAck();
+          }),
+        ),
       );
       paintAck();
     };
@@ -278,7 +288,10 @@ export async function render(ctx) {
         resources.length > 1
           ? button(
               "Add another resource",
-              () => (draft.grants.push({ resource: resources[0].uri, scopes: [] }), paintGrants()),
+              () => {
+                draft.grants.push({ resource: resources[0].uri, scopes: [] });
+                paintGrants();
+              },
               { kind: "ghost" },
             )
           : null,

@@ -115,7 +115,7 @@ function invitationsTableFromServer() {
   return host;
 }
 
-function invitationsTable(ctx, invitations) {
+function invitationsTable(_ctx, invitations) {
   if (!invitations.length) return h("p", { class: "muted", "data-invitations": "" }, "No invitations yet.");
   const revoke = async (inv) => {
     const ok = await openDialog("Revoke invitation?", h("p", {}, `The link sent to ${inv.email} stops working.`), {

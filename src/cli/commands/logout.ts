@@ -27,14 +27,20 @@ ${ENV_HELP}
 /** Runs `latchkey logout`. */
 export async function logoutCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs("logout", argv, { profile: { type: "string" } });
-  if (values.help) return (io.stdout(LOGOUT_HELP), ExitCode.ok);
+  if (values.help) {
+    io.stdout(LOGOUT_HELP);
+    return ExitCode.ok;
+  }
   expectPositionals("logout", positionals, []);
   const dir = configDir(io.env, io.homedir());
   const name = chooseProfile(values.profile, io.env);
   const cleared = await clearCache(dir, name);
   const existed = await deleteProfile(dir, name);
   if (!existed) {
-    if (cleared > 0) return (io.stdout(`Removed ${cleared} cached token(s) of "${name}".\n`), ExitCode.ok);
+    if (cleared > 0) {
+      io.stdout(`Removed ${cleared} cached token(s) of "${name}".\n`);
+      return ExitCode.ok;
+    }
     throw new CliError(ExitCode.error, `No profile "${name}".`);
   }
   io.stdout(`Forgot profile "${name}" and ${cleared} cached token(s).\n`);

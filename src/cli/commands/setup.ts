@@ -12,7 +12,7 @@ import { DEFAULT_PROFILE, checkProfileName, loadProfile, saveProfile, type Profi
 import { checkServer, redeemCode } from "../redeem.js";
 import { printable } from "../printable.js";
 import { configDir } from "../store.js";
-import { clearCache } from "../token-cache.js";
+import { clearCache, type CachedToken } from "../token-cache.js";
 import { describeToken, mintForCredential } from "./token.js";
 import { profileCredential, publicPart } from "../credentials.js";
 
@@ -49,7 +49,10 @@ export async function setupCommand(argv: string[], io: Io): Promise<number> {
     hostname: { type: "string" },
     force: { type: "boolean" },
   });
-  if (values.help) return (io.stdout(SETUP_HELP), ExitCode.ok);
+  if (values.help) {
+    io.stdout(SETUP_HELP);
+    return ExitCode.ok;
+  }
   expectPositionals("setup", positionals, ["server", "code"]);
   const server = parseServerUrl(positionals[0]!);
   const code = positionals[1]!;
@@ -102,7 +105,7 @@ export async function setupCommand(argv: string[], io: Io): Promise<number> {
 }
 
 async function proveSetup(profile: Profile, dir: string, io: Io): Promise<number> {
-  let token;
+  let token: CachedToken;
   try {
     token = await mintForCredential(await profileCredential(profile), dir, io, {});
   } catch (error) {

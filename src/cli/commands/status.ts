@@ -29,7 +29,10 @@ ${ENV_HELP}
 /** Runs `latchkey status`. */
 export async function statusCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs("status", argv, { profile: { type: "string" } });
-  if (values.help) return (io.stdout(STATUS_HELP), ExitCode.ok);
+  if (values.help) {
+    io.stdout(STATUS_HELP);
+    return ExitCode.ok;
+  }
   expectPositionals("status", positionals, []);
   const dir = configDir(io.env, io.homedir());
   io.stdout(`Config directory: ${dir}\n`);

@@ -53,7 +53,10 @@ export async function tokenCommand(argv: string[], io: Io): Promise<number> {
     resource: { type: "string" },
     "no-cache": { type: "boolean" },
   });
-  if (values.help) return (io.stdout(TOKEN_HELP), ExitCode.ok);
+  if (values.help) {
+    io.stdout(TOKEN_HELP);
+    return ExitCode.ok;
+  }
   expectPositionals("token", positionals, []);
   const dir = configDir(io.env, io.homedir());
   const credential = await resolveCredential(io.env, dir, chooseProfile(values.profile, io.env));
