@@ -1,6 +1,7 @@
 /**
- * What the token endpoint tells operators: a failed client authentication logs one oauth_error event with
- * its private reason and the path, never the secret that was tried nor the real one.
+ * What the token endpoint tells operators: exactly one token_minted event per mint, attributed to `svc:<label>`
+ * and naming the token by its jti; a failed client authentication logs one oauth_error event with its private
+ * reason and the path. Never the secret that was tried, the real one, or the token.
  */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { setLogSink } from "../../src/log";
@@ -38,6 +39,36 @@ describe("log events of the token endpoint", () => {
     for (const line of lines) {
       expect(line).not.toContain(tried);
       expect(line).not.toContain(tenant.adminSecret);
+    }
+  });
+
+  it("logs exactly one token_minted per mint, with its attribution and jti, and never the secret or token", async () => {
+    const lines: string[] = [];
+    setLogSink((_level, line) => lines.push(line));
+    const res = await tokenRequest(
+      { grant_type: "client_credentials", resource: MANAGEMENT_RESOURCE },
+      { basic: [tenant.adminClientId, tenant.adminSecret], ip: freshIp() },
+    );
+    expect(res.status).toBe(200);
+    const { access_token: token, scope } = (await res.json()) as { access_token: string; scope: string };
+    const jti = JSON.parse(atob(token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))).jti as string;
+    const minted = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.event === "token_minted");
+    expect(minted).toEqual([
+      {
+        event: "token_minted",
+        actor: expect.stringMatching(/^svc:/),
+        client_id: tenant.adminClientId,
+        tenant: tenant.tenantId,
+        method: "client_secret_basic",
+        aud: MANAGEMENT_RESOURCE,
+        scope,
+        jti,
+        exp: expect.any(Number),
+      },
+    ]);
+    for (const line of lines) {
+      expect(line).not.toContain(tenant.adminSecret);
+      expect(line).not.toContain(token);
     }
   });
 });
