@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
-import { getConfig, JWKS_MAX_AGE_SECONDS } from "../config";
+import { JWKS_MAX_AGE_SECONDS } from "../config";
 import { CLIENT_KEY_ALGS } from "../crypto/client-assertion";
 import { problems } from "../domain/errors";
 import { CLIENT_AUTH_METHOD_NAMES } from "../oauth/client-auth";
@@ -35,7 +35,7 @@ wellKnownRoutes.get("/.well-known/jwks.json", async (c) => {
 });
 
 wellKnownRoutes.get("/.well-known/oauth-authorization-server", (c) => {
-  const { issuer } = getConfig(c.env);
+  const { issuer } = ctxOf(c).config;
   c.header("Cache-Control", "public, max-age=3600");
   return c.json(authorizationServerMetadata(issuer));
 });

@@ -106,7 +106,7 @@ export async function setupOwner(
   nowMs: number,
 ) {
   const { db } = ctx;
-  const link = await people.findOwnerToken(db, await acceptedHashes(ctx.env, `owner:${token}`));
+  const link = await people.findOwnerToken(db, await acceptedHashes(ctx.config, `owner:${token}`));
   if (!link || !isOwnerLinkUsable(link, nowMs)) throw invalidSetupToken();
   if ((await people.countOwners(db, link.tenantId)) > 0) throw ownerExists();
   if (await people.findUserByEmail(db, input.email)) throw emailTaken();
@@ -139,7 +139,7 @@ export async function setupOwner(
 
 /** A pending invitation named by its link token, or 400 invalid_invitation. */
 export async function pendingInvitation(ctx: Deps, token: string, nowMs: number): Promise<InvitationRow> {
-  const inv = await people.findInvitationByHash(ctx.db, await acceptedHashes(ctx.env, `invite:${token}`));
+  const inv = await people.findInvitationByHash(ctx.db, await acceptedHashes(ctx.config, `invite:${token}`));
   if (!inv || invitationStatus(inv, nowMs) !== "pending") throw invalidInvitation();
   return inv;
 }

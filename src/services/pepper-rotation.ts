@@ -5,7 +5,7 @@
  * endpoint's background work, at most once per secret per isolate, by an UPDATE guarded on the old hash.
  * Hashes stored before pepper ids existed (null) are labelled the same way on their next use.
  */
-import { getConfig, type Config, type Env } from "../config";
+import type { Config } from "../config";
 import type { RequestContext } from "../context";
 import { keyId } from "../crypto/key-id";
 import { digestsEqual, keyedHash } from "../crypto/secrets";
@@ -64,8 +64,8 @@ export async function matchSecret<T extends StoredSecret>(
 }
 
 /** Every hash under `SECRET_PEPPER` and, during a rotation, `SECRET_PEPPER_PREVIOUS`: for lookups of short-lived hashed values. */
-export async function acceptedHashes(env: Env, value: string): Promise<string[]> {
-  const { secretPepper, secretPepperPrevious } = getConfig(env);
+export async function acceptedHashes(config: Config, value: string): Promise<string[]> {
+  const { secretPepper, secretPepperPrevious } = config;
   const peppers = secretPepperPrevious ? [secretPepper, secretPepperPrevious] : [secretPepper];
   return Promise.all(peppers.map((p) => keyedHash(p, value)));
 }

@@ -13,14 +13,14 @@ import { listSigningKeys, replaceEnvelope } from "../storage/signing-keys";
 import { wrappingSecrets } from "./signing-key-ring";
 
 /** What the cron step uses: the D1 primary, config, the logger, and env for the signing-key ring's secrets. */
-type Deps = Pick<RequestContext, "db" | "config" | "log" | "env">;
+type Deps = Pick<RequestContext, "db" | "config" | "log">;
 
 /** Reseals stale envelopes; `stale` counts those that could not be (their key is neither current nor previous). */
 export async function resealSigningKeys(
-  ctx: Pick<RequestContext, "db" | "log" | "env">,
+  ctx: Pick<RequestContext, "db" | "log" | "config">,
 ): Promise<{ resealed: number; stale: number }> {
   const { db } = ctx;
-  const secrets = wrappingSecrets(ctx.env);
+  const secrets = wrappingSecrets(ctx.config);
   const currentId = await keyId(secrets.current);
   let resealed = 0;
   let stale = 0;

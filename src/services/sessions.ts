@@ -61,7 +61,7 @@ export async function resolveSession(
 ): Promise<{ session: SessionRow; user: UserRow } | null> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
   const { db } = ctx;
-  const found = await findSession(db, await acceptedHashes(ctx.env, `session:${token}`));
+  const found = await findSession(db, await acceptedHashes(ctx.config, `session:${token}`));
   if (!found) return null;
   if (isSessionOver(found.session, nowMs)) {
     await deleteSession(db, found.session.tenantId, found.session.id).run();

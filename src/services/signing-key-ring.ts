@@ -6,14 +6,7 @@
  * The first key of a fresh database is inserted only if none exists and then read back (D1 decides which
  * isolate's key wins), so concurrent isolates never sign with keys the others do not publish.
  */
-import {
-  CLOCK_SKEW_SECONDS,
-  getConfig,
-  JWKS_MAX_AGE_SECONDS,
-  MAX_TOKEN_LIFETIME_SECONDS,
-  type Config,
-  type Env,
-} from "../config";
+import { CLOCK_SKEW_SECONDS, JWKS_MAX_AGE_SECONDS, MAX_TOKEN_LIFETIME_SECONDS, type Config } from "../config";
 import type { RequestContext } from "../context";
 import type { SigningAlg } from "../crypto/algorithms";
 import type { SigningKey } from "../crypto/access-token";
@@ -24,7 +17,6 @@ import {
   sealPrivateJwk,
   type WrappingSecrets,
 } from "../crypto/signing-keys";
-import { primaryDb } from "../storage/db";
 import type { SigningKeyRow } from "../storage/schema";
 import {
   insertFirstSigningKey,
@@ -38,10 +30,6 @@ import { KEY_RING_CACHE_MS as CACHE_MS } from "../tunables";
 /** What the ring reads and writes: the D1 primary, and the configuration (signing algorithm, key-encryption keys). */
 export type RingDeps = Pick<RequestContext, "db" | "config">;
 
-/** The ring's dependencies straight from the bindings, for callers that hold no request context (cron, admin auth, metadata). */
-export function ringDeps(env: Env): RingDeps {
-  return { db: primaryDb(env.DB), config: getConfig(env) };
-}
 const PUBLISH_LEAD_MS = 2 * JWKS_MAX_AGE_SECONDS * 1000;
 const RETIRED_KEEP_MS = (MAX_TOKEN_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) * 1000;
 
@@ -66,11 +54,7 @@ export function currentKeyRow(rows: SigningKeyRow[], nowMs: number): SigningKeyR
 }
 
 /** The key-encryption keys of this deployment: the current one seals, the previous one (mid-rotation) still opens. */
-export function wrappingSecrets(env: Env): WrappingSecrets {
-  return secretsOf(getConfig(env));
-}
-
-function secretsOf(config: Config): WrappingSecrets {
+export function wrappingSecrets(config: Config): WrappingSecrets {
   return { current: config.keyEncryptionKey, previous: config.keyEncryptionKeyPrevious };
 }
 
@@ -117,7 +101,7 @@ async function loadSnapshot(deps: RingDeps, nowMs: number): Promise<RingSnapshot
     verifiers.set(row.kid, { kid: row.kid, alg: row.alg, key: await importPublicKey(row.publicJwk, row.alg) });
   }
   const key = await openPrivateKey(
-    secretsOf(deps.config),
+    wrappingSecrets(deps.config),
     current.kid,
     current.alg as SigningAlg,
     current.privateJwkEnvelope,

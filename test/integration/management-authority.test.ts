@@ -7,10 +7,19 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { signAccessToken } from "../../src/crypto/access-token";
 import { buildAccessTokenClaims } from "../../src/domain/token-claims";
-import { keyRing, ringDeps } from "../../src/services/signing-key-ring";
+import { keyRing } from "../../src/services/signing-key-ring";
 import { createOwner, invite } from "../support/console";
 import { JWT_BEARER, newClientKey, redeem, signAssertion } from "../support/client-keys";
-import { call, env, freshIp, ISSUER, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
+import {
+  call,
+  env,
+  freshIp,
+  ISSUER,
+  setupTenant,
+  testContext,
+  tokenRequest,
+  type TestTenant,
+} from "../support/harness";
 import { expectProblem } from "../support/wire";
 
 const MGMT = "urn:latchkey:management";
@@ -295,7 +304,7 @@ describe("management tokens bound to their authenticator", () => {
     const secretId = (await detail(m.adminClientId, m)).secrets[0]!.id;
     const otherSecretId = (await detail(other.adminClientId, other)).secrets[0]!.id;
     const nowMs = Date.now();
-    const { signer } = await keyRing(ringDeps(env), nowMs);
+    const { signer } = await keyRing(testContext(), nowMs);
     const forge = async (authenticatorId: string | undefined) => {
       const claims = buildAccessTokenClaims({
         issuer: ISSUER,

@@ -15,7 +15,7 @@ import { keyedHash } from "../../src/crypto/secrets";
 import { generateSigningKey, sealPrivateJwk } from "../../src/crypto/signing-keys";
 import { forgetCredential } from "../../src/services/isolate-caches";
 import { newSession, resolveSession } from "../../src/services/sessions";
-import { ensureFirstKey, forgetKeyRing, keyRing, ringDeps } from "../../src/services/signing-key-ring";
+import { ensureFirstKey, forgetKeyRing, keyRing } from "../../src/services/signing-key-ring";
 import { primaryDb } from "../../src/storage/db";
 import { insertSession } from "../../src/storage/sessions";
 import { insertSigningKey } from "../../src/storage/signing-keys";
@@ -75,18 +75,18 @@ describe("first signing key", () => {
     const now = Date.now();
     // Two isolates: each has no cached ring and loads one at once.
     forgetKeyRing();
-    const first = keyRing(ringDeps(env), now);
+    const first = keyRing(testContext(env), now);
     forgetKeyRing();
-    const second = keyRing(ringDeps(env), now);
+    const second = keyRing(testContext(env), now);
     const [a, b] = await Promise.all([first, second]);
     expect(a.signer.kid).toBe(b.signer.kid);
     expect((await envelopes()).map((r) => r.kid)).toEqual([a.signer.kid]);
 
     await env.DB.prepare("delete from signing_keys").run();
     const [x, y, z] = await Promise.all([
-      ensureFirstKey(ringDeps(env), now),
-      ensureFirstKey(ringDeps(env), now),
-      ensureFirstKey(ringDeps(env), now),
+      ensureFirstKey(testContext(env), now),
+      ensureFirstKey(testContext(env), now),
+      ensureFirstKey(testContext(env), now),
     ]);
     expect([x, y, z].filter((r) => r.created !== undefined)).toHaveLength(1);
     const rows = await envelopes();
@@ -138,7 +138,7 @@ describe("KEY_ENCRYPTION_KEY rotation", () => {
     forgetKeyRing();
     expect(await mintedKid(await mint(rotated, t.adminClientId, t.adminSecret))).toBe(current!.kid);
     forgetKeyRing();
-    await expect(keyRing(ringDeps(newOnly))).rejects.toThrow(
+    await expect(keyRing(testContext(newOnly))).rejects.toThrow(
       /neither KEY_ENCRYPTION_KEY nor KEY_ENCRYPTION_KEY_PREVIOUS/,
     );
 
@@ -150,7 +150,7 @@ describe("KEY_ENCRYPTION_KEY rotation", () => {
     forgetKeyRing();
     expect(await mintedKid(await mint(newOnly, t.adminClientId, t.adminSecret))).toBe(current!.kid);
     forgetKeyRing();
-    await expect(keyRing(ringDeps(withEnv({})))).rejects.toThrow(/neither KEY_ENCRYPTION_KEY/);
+    await expect(keyRing(testContext(withEnv({})))).rejects.toThrow(/neither KEY_ENCRYPTION_KEY/);
 
     // Rotating back works the same way (and leaves the other tests with the pool's key).
     await runCron(withEnv({ KEY_ENCRYPTION_KEY_PREVIOUS: newKek }));

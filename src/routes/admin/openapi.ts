@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../../context";
-import { getConfig } from "../../config";
+import { ctxOf } from "../../middleware/request-context";
 import { PROBLEM_CATALOG, PROBLEM_FIELDS } from "../../domain/problems";
 import { consolePaths, cookieScheme } from "./openapi-console";
 import * as schemas from "./schemas";
@@ -231,7 +231,7 @@ export const openApiRoutes = new Hono<AppEnv>();
 let cached: { issuer: string; body: string } | undefined;
 
 openApiRoutes.get("/api/v1/openapi.json", (c) => {
-  const { issuer } = getConfig(c.env);
+  const { issuer } = ctxOf(c).config;
   if (cached?.issuer !== issuer) cached = { issuer, body: JSON.stringify(document(issuer)) };
   return c.body(cached.body, 200, { "Content-Type": "application/json", "Cache-Control": "public, max-age=300" });
 });
