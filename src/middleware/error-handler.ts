@@ -6,6 +6,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { OAUTH_DESCRIPTIONS, OAuthError, ProblemError } from "../domain/errors";
 import { log } from "../log";
+import { isStorageOutage } from "../storage/errors";
 
 export const NO_STORE_HEADERS = { "Cache-Control": "no-store", Pragma: "no-cache" } as const;
 
@@ -37,18 +38,6 @@ export function problemResponse(err: ProblemError): Response {
   if (err.options.retryAfterSeconds !== undefined) headers.set("Retry-After", String(err.options.retryAfterSeconds));
   if (err.options.allow !== undefined) headers.set("Allow", err.options.allow);
   return new Response(JSON.stringify(body), { status: err.status, headers });
-}
-
-/**
- * A storage outage (D1 unreachable, overloaded, reset), as opposed to a bug: the request did not commit
- * (a D1 batch is atomic), so the caller may retry. Constraint violations are not outages.
- */
-function isStorageOutage(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth += 1) {
-    if (/constraint failed/i.test(e.message)) return false;
-    if (/^D1_|D1 DB|Network connection lost|storage is unavailable/i.test(e.message)) return true;
-  }
-  return false;
 }
 
 function isOAuthPath(path: string): boolean {

@@ -1,7 +1,7 @@
 /**
- * Recognising D1's constraint failures. D1 reports them only in the error text (SQLite's own message),
- * so this is the one place that reads it: services turn a violation into their fixed problem and let every
- * other error through as a 500.
+ * Recognising D1's failures. D1 reports them only in the error text (SQLite's own message, or the
+ * binding's), so this is the one place that reads it: services turn a constraint violation into their fixed
+ * problem, the error handler turns an outage into a 503, and every other error is a 500.
  */
 
 function constraintFailed(err: unknown, kind: "UNIQUE" | "NOT NULL"): boolean {
@@ -16,4 +16,16 @@ export function isUniqueViolation(err: unknown): boolean {
 /** True when a write failed on NOT NULL: a claimed insert whose claim was not recorded (people.ts insertClaimedUser). */
 export function isNotNullViolation(err: unknown): boolean {
   return constraintFailed(err, "NOT NULL");
+}
+
+/**
+ * A storage outage (D1 unreachable, overloaded, reset), as opposed to a bug: the request did not commit
+ * (a D1 batch is atomic), so the caller may retry. Constraint violations are not outages.
+ */
+export function isStorageOutage(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth += 1) {
+    if (/constraint failed/i.test(e.message)) return false;
+    if (/^D1_|D1 DB|Network connection lost|storage is unavailable/i.test(e.message)) return true;
+  }
+  return false;
 }
