@@ -74,7 +74,7 @@ async function publishOnce(
   }
   if (!read) return;
   await writeRevocation(deps.revocations, credentialId, read.entry, nowMs);
-  await markPublished(deps.db, credentialId, read.changedAt);
+  await markPublished(deps.db, credentialId, read.changedAt, nowMs);
 }
 
 /**

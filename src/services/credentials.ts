@@ -125,6 +125,7 @@ export async function prepareCredential(ctx: Deps, who: Actor, input: NewCredent
     mintCount: 0,
     changedAt: nowMs,
     publishedAt: null,
+    kvWrittenAt: null,
   };
   const detail: CreateDetail = {
     label: row.label,

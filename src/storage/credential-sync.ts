@@ -16,32 +16,34 @@ export function touchCredential(db: Db, id: string, nowMs: number, condition?: S
     .where(and(eq(credentials.id, id), condition));
 }
 
-/** Records that the KV entry reflects every change up to `changedAt`. */
-export function markPublished(db: Db, id: string, changedAt: number) {
+/** Records that the KV entry, written at `writtenAt`, reflects every change up to `changedAt`. */
+export function markPublished(db: Db, id: string, changedAt: number, writtenAt: number) {
   return db
     .update(credentials)
-    .set({ publishedAt: sql`max(coalesce(${credentials.publishedAt}, 0), ${changedAt})` })
+    .set({
+      publishedAt: sql`max(coalesce(${credentials.publishedAt}, 0), ${changedAt})`,
+      kvWrittenAt: sql`max(coalesce(${credentials.kvWrittenAt}, 0), ${writtenAt})`,
+    })
     .where(eq(credentials.id, id));
 }
 
 /**
- * Credentials whose KV entry must be rewritten: changed after their last publish, or listing a retired id that
- * has outlived `memoryMs` (retired after `published_at - memoryMs`, at or before `nowMs - memoryMs`).
+ * Credentials whose KV entry must be rewritten: changed after their last publish (listed first, so they are
+ * never starved by the bound), or listing a retired id that has outlived `memoryMs` (retired after
+ * `kv_written_at - memoryMs`, at or before `nowMs - memoryMs`). A rewrite moves kv_written_at to its own time,
+ * so an aged id is republished once, not every hour.
  */
 export function credentialsToPublish(db: Db, nowMs: number, memoryMs: number, limit: number) {
   const published = sql`coalesce(${credentials.publishedAt}, 0)`;
+  const written = sql`coalesce(${credentials.kvWrittenAt}, ${credentials.publishedAt}, 0)`;
+  const behind = sql`coalesce(${credentials.changedAt}, ${credentials.createdAt}) > ${published}`;
   const aged = (table: typeof credentialSecrets | typeof credentialKeys) =>
-    sql`exists (select 1 from ${table} where ${table.credentialId} = ${credentials.id} and ${table.retiredAt} > ${published} - ${memoryMs} and ${table.retiredAt} <= ${nowMs - memoryMs})`;
+    sql`exists (select 1 from ${table} where ${table.credentialId} = ${credentials.id} and ${table.retiredAt} > ${written} - ${memoryMs} and ${table.retiredAt} <= ${nowMs - memoryMs})`;
   return db
     .select({ id: credentials.id, tenantId: credentials.tenantId })
     .from(credentials)
-    .where(
-      or(
-        sql`coalesce(${credentials.changedAt}, ${credentials.createdAt}) > ${published}`,
-        aged(credentialSecrets),
-        aged(credentialKeys),
-      ),
-    )
+    .where(or(behind, aged(credentialSecrets), aged(credentialKeys)))
+    .orderBy(sql`${behind} desc`)
     .limit(limit)
     .all();
 }

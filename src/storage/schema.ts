@@ -57,6 +57,8 @@ export const credentials = sqliteTable(
     changedAt: integer("changed_at"),
     /** The `changedAt` the KV revocation entry is known to reflect; behind `changedAt`, the hourly cron republishes it. */
     publishedAt: integer("published_at"),
+    /** When the KV entry was last written: its retired list holds the ids retired in the 24 h before. */
+    kvWrittenAt: integer("kv_written_at"),
   },
   (t) => [
     // A label names one live credential; a revoked one's label may be reused by its replacement.

@@ -380,5 +380,12 @@ describe("expired secrets and keys", () => {
     await runCron(now);
     expect(await kvEntry(created.id)).toEqual({ revoked: false, retired: [], updatedAt: now });
     expect((await findForAuthentication(primaryDb(env.DB), created.id, now))?.secrets).toHaveLength(1);
+
+    // Converged: the next hour's cron finds nothing to republish, so the entry (and every isolate's cache) stays.
+    const settled = now;
+    now += 3_600_000;
+    vi.setSystemTime(now);
+    await runCron(now);
+    expect(await kvEntry(created.id)).toEqual({ revoked: false, retired: [], updatedAt: settled });
   }, 30_000);
 });
