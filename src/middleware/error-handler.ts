@@ -58,7 +58,7 @@ export function renderError(err: Error, c: Context): Response {
   if (!isOAuthPath(c.req.path) && isStorageOutage(err)) {
     log.error("storage_unavailable", { path: c.req.path, error: String(err) });
     return problemResponse(
-      new ProblemError("temporarily_unavailable", "The database is unavailable; nothing was changed. Retry later.", {
+      new ProblemError("temporarily_unavailable", "The database is unavailable. Retry later.", {
         retryAfterSeconds: 5,
       }),
     );

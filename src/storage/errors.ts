@@ -18,6 +18,10 @@ export function isNotNullViolation(err: unknown): boolean {
   return constraintFailed(err, "NOT NULL");
 }
 
+/** What D1 says when it is unreachable, overloaded, reset or timed out; not SQL errors, which are bugs (500). */
+const OUTAGE =
+  /Network connection lost|D1 DB (is overloaded|reset)|overloaded|storage operation exceeded timeout|storage is unavailable|internal error/i;
+
 /**
  * A storage outage (D1 unreachable, overloaded, reset), as opposed to a bug: the request did not commit
  * (a D1 batch is atomic), so the caller may retry. Constraint violations are not outages.
@@ -25,7 +29,7 @@ export function isNotNullViolation(err: unknown): boolean {
 export function isStorageOutage(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth += 1) {
     if (/constraint failed/i.test(e.message)) return false;
-    if (/^D1_|D1 DB|Network connection lost|storage is unavailable/i.test(e.message)) return true;
+    if (OUTAGE.test(e.message)) return true;
   }
   return false;
 }

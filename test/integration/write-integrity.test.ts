@@ -80,7 +80,7 @@ const expectUnavailable = (res: Response) =>
       type: "https://latchkey.dev/problems/temporarily_unavailable",
       title: "Service unavailable",
       status: 503,
-      detail: "The database is unavailable; nothing was changed. Retry later.",
+      detail: "The database is unavailable. Retry later.",
       code: "temporarily_unavailable",
       retry_after: 5,
     },

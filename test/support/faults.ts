@@ -142,12 +142,13 @@ export function batchBarrier(n: number, marker: string): NonNullable<FaultPlan["
   };
 }
 
-/** Installs a trigger that aborts any `op` on `table` matching `when` (SQL on NEW/OLD); returns its removal. */
+/** Installs a trigger that aborts any `op` on `table` matching `when` (SQL on NEW/OLD), by default with an
+ * outage D1 reports mid-batch (a timeout); returns its removal. */
 export async function failingTrigger(
   table: string,
   op: "INSERT" | "UPDATE",
   when: string,
-  action = "SELECT RAISE(ABORT, 'injected failure')",
+  action = "SELECT RAISE(ABORT, 'storage operation exceeded timeout (injected)')",
 ) {
   const name = `fault_${crypto.randomUUID().replace(/-/g, "")}`;
   await realEnv.DB.exec(`CREATE TRIGGER ${name} BEFORE ${op} ON ${table} WHEN ${when} BEGIN ${action}; END;`);
