@@ -6,7 +6,8 @@
 import type { RequestContext } from "../context";
 import { listAuditEvents, type AuditFilter } from "../storage/audit";
 import { listKeys } from "../storage/client-keys";
-import { listCredentials, listSecrets, type CredentialListFilter } from "../storage/credentials";
+import { listCredentials, type CredentialListFilter } from "../storage/credentials";
+import { listSecrets } from "../storage/credential-secrets";
 import { listInvitations, listUsers } from "../storage/people";
 import type { CredentialRow } from "../storage/schema";
 import { listSessions } from "../storage/sessions";

@@ -10,7 +10,8 @@
 import type { Background, RequestContext } from "../context";
 import { listKeys } from "../storage/client-keys";
 import { markPublished } from "../storage/credential-sync";
-import { listSecrets, getCredential } from "../storage/credentials";
+import { getCredential } from "../storage/credentials";
+import { listSecrets } from "../storage/credential-secrets";
 import { pinRevocation, writeRevocation, type RevocationEntry } from "../storage/revocation-list";
 import { forgetCredential } from "./credential-cache";
 

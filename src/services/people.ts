@@ -2,7 +2,8 @@
  * People in a tenant: the first owner (through a one-time link), invitations and their acceptance, role
  * changes, removal and ending sessions. Each change is one db.batch with its audit event. One-time links
  * (256-bit tokens, stored only as keyed hashes) are claimed inside that batch, so a link works once even
- * when two requests race (see storage/people.ts).
+ * when two requests race (see storage/people.ts). A little past 300 lines on purpose: every flow here
+ * shares that claim-once batch pattern and the last-owner guard, which read best side by side.
  */
 import type { RequestContext } from "../context";
 import { randomToken } from "../crypto/encoding";

@@ -9,7 +9,7 @@ import type { Config } from "../config";
 import type { RequestContext } from "../context";
 import { keyId } from "../crypto/key-id";
 import { digestsEqual, keyedHash } from "../crypto/secrets";
-import { renewSecretHash } from "../storage/credentials";
+import { renewSecretHash } from "../storage/credential-secrets";
 import { PEPPER_RENEWALS_MAX_TRACKED as MAX_TRACKED } from "../tunables";
 import { forgetCredential } from "./credential-cache";
 

@@ -7,7 +7,7 @@
  */
 import type { RequestContext } from "../context";
 import { keyId } from "../crypto/key-id";
-import { countSecretsNotUnderPepper } from "../storage/credentials";
+import { countSecretsNotUnderPepper } from "../storage/credential-secrets";
 import { envelopeKeyId, openPrivateJwk, sealPrivateJwk } from "../crypto/signing-keys";
 import { listSigningKeys, replaceEnvelope } from "../storage/signing-keys";
 import { wrappingSecrets } from "./signing-key-ring";

@@ -22,7 +22,8 @@ import { setupCodeObject, type SetupCodeRecord } from "../durable-objects/setup-
 import { auditInsert, auditInsertIf } from "../storage/audit";
 import { capKeyExpiry, listKeys, upsertKeyIf } from "../storage/client-keys";
 import { touchCredential } from "../storage/credential-sync";
-import { capSecretExpiry, getCredential, listSecrets, upsertSecretIf } from "../storage/credentials";
+import { getCredential } from "../storage/credentials";
+import { capSecretExpiry, listSecrets, upsertSecretIf } from "../storage/credential-secrets";
 import type { CredentialKeyRow, CredentialRow } from "../storage/schema";
 import { claimRecorded, getSetupCode, markClaimed } from "../storage/setup-codes";
 import { publishCredentialChange } from "./credential-changes";

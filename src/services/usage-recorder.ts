@@ -10,7 +10,8 @@
 import type { RequestContext } from "../context";
 import type { Db } from "../storage/db";
 import { recordKeyUsage } from "../storage/client-keys";
-import { recordCredentialUsage, recordSecretUsage } from "../storage/credentials";
+import { recordCredentialUsage } from "../storage/credentials";
+import { recordSecretUsage } from "../storage/credential-secrets";
 import { USAGE_FLUSH_WINDOW_MS as DEFAULT_FLUSH_WINDOW_MS } from "../tunables";
 
 /** What usage recording needs: the D1 primary, the clock (for trailing flushes) and the logger. */
