@@ -1,33 +1,27 @@
 #!/usr/bin/env node
-// `npm run profile [-- mint|healthz]`: a V8 CPU profile of the Worker under load, to see where the hot path spends
-// its time before and after an optimisation. Starts a local server (raised rate limits, fresh state), connects
-// to wrangler dev's inspector (127.0.0.1:9229), drives 16 connections for 6 s, and prints the top self-time entries.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+// `npm run profile [-- <scenario>]` (secret by default; any name in bench/scenarios): a V8 CPU profile of the
+// Worker under load in the bench's runtime (workerd via Miniflare serving the dry-run bundle, real bindings,
+// raised limits). Connects to workerd's inspector on 127.0.0.1, drives 16 connections for PROFILE_SECONDS (6),
+// writes the profile to .bench/<scenario>-<time>.cpuprofile (open it in Chrome DevTools > Performance > Load
+// profile, or in VS Code, for the flame chart) and prints the top self-time entries. Stops what it starts.
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import autocannon from "autocannon";
 import WebSocket from "ws";
-import {
-  applyLocalMigrations,
-  bootstrapCredential,
-  ensureDevVars,
-  startDevServer,
-  writeRaisedLimitsConfig,
-} from "./lib.mjs";
+import { makeFixtures } from "../bench/fixtures.mjs";
+import { runOnce } from "../bench/load.mjs";
+import { dryRunBundle, startFloor, startLatchkey, stopAll } from "../bench/runtime.mjs";
+import { SCENARIOS } from "../bench/scenarios/index.mjs";
+import { ROOT, writeRaisedLimitsConfig } from "./lib.mjs";
 
 const PORT = 8794;
-const target = process.argv[2] ?? "mint";
-const vars = ensureDevVars();
-const persistTo = mkdtempSync(path.join(tmpdir(), "latchkey-profile-"));
-const config = writeRaisedLimitsConfig();
-applyLocalMigrations(persistTo, { quiet: true, config });
-const server = await startDevServer({
-  port: PORT,
-  persistTo,
-  config,
-  quiet: true,
-  vars: { ISSUER: `http://127.0.0.1:${PORT}` },
-});
+const INSPECTOR_PORT = 9239;
+const SECONDS = Number(process.env.PROFILE_SECONDS ?? 6);
+const name = process.argv[2] ?? "secret";
+const scenario = SCENARIOS.find((s) => s.name === name);
+if (!scenario) {
+  console.error(`Unknown scenario ${name}; one of ${SCENARIOS.map((s) => s.name).join(", ")}`);
+  process.exit(2);
+}
 
 function inspector(url) {
   const ws = new WebSocket(url);
@@ -47,47 +41,59 @@ function inspector(url) {
   return new Promise((resolve) => ws.once("open", () => resolve({ send, close: () => ws.close() })));
 }
 
-function topSelfTime(profile, count = 25) {
+function topSelfTime(profile, count = 30) {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map();
   let total = 0;
   profile.samples.forEach((id, i) => {
     const { functionName, url, lineNumber } = nodes.get(id).callFrame;
-    const name = `${functionName || "(anonymous)"} ${url.split("/").pop()}:${lineNumber}`;
+    const label = `${functionName || "(anonymous)"} ${url.split("/").pop()}:${lineNumber}`;
     const dt = profile.timeDeltas[i] ?? 0;
-    self.set(name, (self.get(name) ?? 0) + dt);
+    self.set(label, (self.get(label) ?? 0) + dt);
     total += dt;
   });
   return [...self]
     .sort((a, b) => b[1] - a[1])
     .slice(0, count)
-    .map(([name, t]) => `${((t / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
+    .map(([label, t]) => `${((t / total) * 100).toFixed(1).padStart(5)}%  ${label}`);
 }
 
+const config = writeRaisedLimitsConfig();
+const bundle = dryRunBundle(config);
 try {
-  const [worker] = await (await fetch("http://127.0.0.1:9229/json")).json();
+  const profiled =
+    scenario.target === "floor"
+      ? await startFloor({ port: PORT, extra: { inspectorPort: INSPECTOR_PORT } })
+      : await startLatchkey({ config, bundle, port: PORT, extra: { inspectorPort: INSPECTOR_PORT } });
+  let fixtures;
+  const load = await scenario.prepare({
+    maxRequests: 8000 * SECONDS,
+    fixtures: () => {
+      fixtures ??= makeFixtures(profiled.url, `http://127.0.0.1:${PORT}`);
+      return fixtures;
+    },
+  });
+  const targets = await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json`)).json();
+  const worker =
+    targets.find((t) => t.title?.includes(scenario.target === "floor" ? "floor" : "latchkey")) ?? targets[0];
   const cdp = await inspector(worker.webSocketDebuggerUrl);
-  const admin = await bootstrapCredential({ url: server.url, bootstrapToken: vars.BOOTSTRAP_TOKEN, recreate: true });
-  const basic = `Basic ${Buffer.from(`${admin.client_id}:${admin.client_secret}`).toString("base64")}`;
-  const load =
-    target === "mint"
-      ? {
-          url: `${server.url}/oauth/token`,
-          method: "POST",
-          headers: { authorization: basic, "content-type": "application/x-www-form-urlencoded" },
-          body: "grant_type=client_credentials",
-        }
-      : { url: `${server.url}/healthz` };
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: 100 });
   await cdp.send("Profiler.start");
-  const result = await autocannon({ ...load, connections: 16, duration: 6 });
+  const { result } = await runOnce({ url: profiled.url, load, connections: 16, seconds: SECONDS, pid: null });
   const { profile } = await cdp.send("Profiler.stop");
   cdp.close();
-  console.log(`${target}: ${Math.round(result.requests.average)} req/s while profiling (non-2xx: ${result.non2xx})`);
+  const dir = path.join(ROOT, ".bench");
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, "-")}.cpuprofile`);
+  writeFileSync(file, JSON.stringify(profile));
+  console.log(
+    `${scenario.label}: ${Math.round(result.requests.average)} req/s while profiling (non-2xx: ${result.non2xx})`,
+  );
+  console.log(`Profile written to ${path.relative(ROOT, file)}. Top self time:`);
   console.log(topSelfTime(profile).join("\n"));
 } finally {
-  server.stop();
-  rmSync(persistTo, { recursive: true, force: true });
+  await stopAll();
+  rmSync(bundle.outdir, { recursive: true, force: true });
   rmSync(config, { force: true });
 }
