@@ -4,7 +4,7 @@
 // No dev proxy and no log transport: the Worker's console output is drained and dropped, as Workers Logs would.
 // Every instance listens on 127.0.0.1 only and is disposed by the caller (stopAll stops what is left).
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { build } from "esbuild";
@@ -16,16 +16,33 @@ const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
 const started = new Set();
 
 /** Builds the deployable bundle with `wrangler deploy --dry-run`; returns its directory and the reported sizes. */
-export function dryRunBundle(config) {
+export function dryRunBundle(config, cwd = ROOT) {
   const outdir = mkdtempSync(path.join(tmpdir(), "latchkey-bundle-"));
   const result = spawnSync(WRANGLER, ["deploy", "--dry-run", "--outdir", outdir, "--config", config], {
-    cwd: ROOT,
+    cwd,
     encoding: "utf8",
     env: { ...process.env, CI: "true" },
   });
   if (result.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${result.stderr}${result.stdout}`);
   const size = /Total Upload: ([\d.]+ KiB) \/ gzip: ([\d.]+ KiB)/.exec(result.stdout + result.stderr);
   return { outdir, upload: size?.[1] ?? "?", gzip: size?.[2] ?? "?" };
+}
+
+/**
+ * The tree at git `ref` (a commit to A/B against) in a temporary directory beside this one's node_modules, with
+ * its own raised-limits config. Returns { dir, config, remove() }.
+ */
+export function checkoutAt(ref) {
+  const dir = mkdtempSync(path.join(tmpdir(), "latchkey-ref-"));
+  execFileSync("sh", ["-c", `git archive ${JSON.stringify(ref)} | tar -x -C ${JSON.stringify(dir)}`], { cwd: ROOT });
+  symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+  const source = readFileSync(path.join(dir, "wrangler.toml"), "utf8");
+  const config = path.join(dir, ".wrangler-bench.toml");
+  writeFileSync(
+    config,
+    source.replace(/simple = \{ limit = \d+, period = (\d+) \}/g, "simple = { limit = 100000000, period = $1 }"),
+  );
+  return { dir, config, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** pids of this process's workerd children. */
@@ -65,9 +82,8 @@ async function startMiniflare(options) {
   return { mf, url, pid, dispose };
 }
 
-async function applyMigrations(mf) {
+async function applyMigrations(mf, dir) {
   const db = await mf.getD1Database("DB");
-  const dir = path.join(ROOT, "migrations");
   for (const file of readdirSync(dir)
     .filter((f) => f.endsWith(".sql"))
     .sort()) {
@@ -83,13 +99,13 @@ async function applyMigrations(mf) {
  * more Workers in the same process, whose CPU production does not bill to the Worker) in front. `extra` adds
  * Miniflare options (an inspector port for the profiler). Returns { url, pid, mf, dispose }.
  */
-export async function startLatchkey({ config, bundle, port, withAssets = false, extra = {} }) {
+export async function startLatchkey({ config, bundle, port, name = "latchkey", withAssets = false, extra = {} }) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
   const state = mkdtempSync(path.join(tmpdir(), "latchkey-state-"));
   const { ratelimits, bindings, assets, ...rest } = workerOptions;
   const instance = await startMiniflare({
     ...rest,
-    name: "latchkey",
+    name,
     modules: true,
     modulesRoot: bundle.outdir,
     scriptPath: path.join(bundle.outdir, "index.js"),
@@ -102,7 +118,7 @@ export async function startLatchkey({ config, bundle, port, withAssets = false, 
     durableObjectsPersist: path.join(state, "do"),
     ...extra,
   });
-  await applyMigrations(instance.mf);
+  await applyMigrations(instance.mf, path.join(path.dirname(config), "migrations"));
   return {
     ...instance,
     dispose: async () => {

@@ -4,14 +4,16 @@
 // the bench's own generated config, never in wrangler.toml) and the migrations applied; a second workerd serves
 // the floor (bench/floor-worker.js). Scenarios (bench/scenarios/) run in interleaved rounds at 32 connections on
 // loopback, so drift on this shared machine weighs on all alike; the figures that matter are the ratios within
-// one run. Bounded: (warm-up + ROUNDS x SECONDS) per scenario; everything started is stopped at the end.
+// one run. BENCH_BASELINE=<git ref> also serves that commit's bundle and interleaves its rounds (an A/B run).
+// Bounded: (warm-up + ROUNDS x SECONDS) per scenario and bundle; everything started is stopped at the end.
 // Env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_WARMUP_SECONDS (1), BENCH_SCENARIOS (all, comma-separated),
-// BENCH_MAX_RATE (5000 req/s: sizes per-request pools), BENCH_ASSETS=1 (Miniflare's asset router in front). `npm run bench:dev` keeps the old wrangler dev figures.
+// BENCH_MAX_RATE (5000 req/s: sizes per-request pools), BENCH_ASSETS=1 (Miniflare's asset router in front).
+// `npm run bench:dev` keeps the former wrangler dev figures.
 import { rmSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { makeFixtures } from "../bench/fixtures.mjs";
 import { combine, ratio, runOnce } from "../bench/load.mjs";
-import { dryRunBundle, startFloor, startLatchkey, stopAll } from "../bench/runtime.mjs";
+import { checkoutAt, dryRunBundle, startFloor, startLatchkey, stopAll } from "../bench/runtime.mjs";
 import { SCENARIOS } from "../bench/scenarios/index.mjs";
 import { writeRaisedLimitsConfig } from "./lib.mjs";
 
@@ -19,6 +21,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
 const MAX_RATE = Number(process.env.BENCH_MAX_RATE ?? 5000);
+const BASELINE = process.env.BENCH_BASELINE;
 const CONNECTIONS = 32;
 const PORT = Number(process.env.BENCH_PORT ?? 8788);
 const only = process.env.BENCH_SCENARIOS?.split(",");
@@ -32,53 +35,78 @@ const RATIOS = [
 ];
 const P99_TARGET_MS = 20;
 
-const config = writeRaisedLimitsConfig();
-const bundle = dryRunBundle(config);
-let failed = false;
-try {
-  const latchkey = await startLatchkey({ config, bundle, port: PORT, withAssets: process.env.BENCH_ASSETS === "1" });
-  const floor = await startFloor({ port: PORT + 1 });
-  const targets = { latchkey, floor };
+/** A Latchkey instance with its own fixtures (credentials are per instance; the issuer names its port). */
+async function latchkeyAt(config, bundle, port, name) {
+  const instance = await startLatchkey({ config, bundle, port, name, withAssets: process.env.BENCH_ASSETS === "1" });
   let fixtures;
-  const bench = {
+  instance.bench = {
     maxRequests: MAX_RATE * (SECONDS * ROUNDS + WARMUP),
     fixtures: () => {
-      fixtures ??= makeFixtures(latchkey.url, `http://127.0.0.1:${PORT}`);
+      fixtures ??= makeFixtures(instance.url, `http://127.0.0.1:${port}`);
       return fixtures;
     },
   };
-  const loads = new Map();
-  for (const s of scenarios) loads.set(s.name, await s.prepare(bench));
+  return instance;
+}
+
+/** One row of the table per (scenario, instance): its key, label, the instance and the prepared load. */
+async function entries(instances) {
+  const out = [];
+  for (const s of scenarios) {
+    const on = s.target === "floor" ? [["", instances.floor]] : instances.latchkeys;
+    for (const [suffix, instance] of on) {
+      out.push({ key: s.name + suffix, label: s.label + suffix, s, instance, load: await s.prepare(instance.bench) });
+    }
+  }
+  return out;
+}
+
+function printRatios(results, suffix) {
+  for (const [a, b, target, text] of RATIOS) {
+    if (!results.has(a + suffix) || !results.has(b + suffix)) continue;
+    const q = ratio(results.get(a + suffix), results.get(b + suffix));
+    const verdict = q.overall >= target ? "met" : "NOT met";
+    console.log(
+      `${text}${suffix}: ${q.overall.toFixed(2)}x (rounds ${q.min.toFixed(2)}-${q.max.toFixed(2)}; target >= ${target}x: ${verdict})`,
+    );
+  }
+}
+
+const config = writeRaisedLimitsConfig();
+const bundle = dryRunBundle(config);
+const ref = BASELINE ? checkoutAt(BASELINE) : null;
+const refBundle = ref ? dryRunBundle(ref.config, ref.dir) : null;
+let failed = false;
+try {
+  const latchkeys = [["", await latchkeyAt(config, bundle, PORT, "latchkey")]];
+  if (ref) latchkeys.push([` @${BASELINE}`, await latchkeyAt(ref.config, refBundle, PORT + 2, "baseline")]);
+  const floor = await startFloor({ port: PORT + 1 });
+  floor.bench = { maxRequests: 0, fixtures: async () => ({}) };
+  const rows = await entries({ latchkeys, floor });
   console.log(
-    `Latchkey bench: workerd via Miniflare (no dev proxy), bundle from wrangler deploy --dry-run (${bundle.upload}, gzip ${bundle.gzip});`,
+    `Latchkey bench: workerd via Miniflare (no dev proxy), bundle from wrangler deploy --dry-run (${bundle.upload}, gzip ${bundle.gzip})${refBundle ? `; baseline ${BASELINE} (${refBundle.upload}, gzip ${refBundle.gzip})` : ""};`,
   );
   console.log(
-    `${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s per scenario after a ${WARMUP} s warm-up; loopback ${latchkey.url} and ${floor.url}.`,
+    `${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s per scenario after a ${WARMUP} s warm-up, loopback only.`,
   );
   console.log(
     `Load average before the runs: ${loadavg()
       .map((l) => l.toFixed(2))
       .join(" ")} on ${cpus().length} cores (other work on the machine skews the figures; the ratios less).`,
   );
-  const run = (s, seconds) =>
-    runOnce({
-      url: targets[s.target].url,
-      load: loads.get(s.name),
-      connections: CONNECTIONS,
-      seconds,
-      pid: targets[s.target].pid,
-    });
-  if (WARMUP > 0) for (const s of scenarios) await run(s, WARMUP);
-  const runs = new Map(scenarios.map((s) => [s.name, []]));
+  const run = (row, seconds) =>
+    runOnce({ url: row.instance.url, load: row.load, connections: CONNECTIONS, seconds, pid: row.instance.pid });
+  if (WARMUP > 0) for (const row of rows) await run(row, WARMUP);
+  const runs = new Map(rows.map((row) => [row.key, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const s of scenarios) runs.get(s.name).push(await run(s, SECONDS));
+    for (const row of rows) runs.get(row.key).push(await run(row, SECONDS));
   }
-  const results = new Map(scenarios.map((s) => [s.name, combine(runs.get(s.name))]));
+  const results = new Map(rows.map((row) => [row.key, combine(runs.get(row.key))]));
   console.table(
-    scenarios.map((s) => {
-      const r = results.get(s.name);
+    rows.map((row) => {
+      const r = results.get(row.key);
       return {
-        scenario: s.label,
+        scenario: row.label,
         "req/s": Math.round(r.reqPerSec),
         "rounds req/s": r.perRound.map(Math.round).join(" "),
         "p50 ms": r.p50,
@@ -90,23 +118,27 @@ try {
       };
     }),
   );
-  for (const [a, b, target, text] of RATIOS) {
-    if (!results.has(a) || !results.has(b)) continue;
-    const q = ratio(results.get(a), results.get(b));
-    const verdict = q.overall >= target ? "met" : "NOT met";
-    console.log(
-      `${text}: ${q.overall.toFixed(2)}x (rounds ${q.min.toFixed(2)}-${q.max.toFixed(2)}; target >= ${target}x: ${verdict})`,
-    );
+  for (const [suffix] of latchkeys) printRatios(results, suffix);
+  if (ref) {
+    for (const s of scenarios.filter((x) => x.target === "latchkey")) {
+      const q = ratio(results.get(s.name), results.get(`${s.name} @${BASELINE}`));
+      console.log(
+        `${s.label}: this tree / ${BASELINE} ${q.overall.toFixed(2)}x (rounds ${q.min.toFixed(2)}-${q.max.toFixed(2)})`,
+      );
+    }
   }
-  const slow = scenarios.filter((s) => s.target === "latchkey" && results.get(s.name).p99 > P99_TARGET_MS);
+  const slow = rows.filter(
+    (row) => row.s.target === "latchkey" && !row.key.includes("@") && results.get(row.key).p99 > P99_TARGET_MS,
+  );
   console.log(
-    `p99 <= ${P99_TARGET_MS} ms at ${CONNECTIONS} connections: ${slow.length === 0 ? "met" : `NOT met (${slow.map((s) => s.name).join(", ")})`}`,
+    `p99 <= ${P99_TARGET_MS} ms at ${CONNECTIONS} connections: ${slow.length === 0 ? "met" : `NOT met (${slow.map((row) => row.key).join(", ")})`}`,
   );
   failed = [...results.values()].some((r) => r.non2xx > 0 || r.errors > 0);
   if (failed) console.log("FAILED: some requests did not answer 2xx (see non-2xx / errors above).");
 } finally {
   await stopAll();
-  rmSync(bundle.outdir, { recursive: true, force: true });
+  for (const b of [bundle, refBundle]) if (b) rmSync(b.outdir, { recursive: true, force: true });
+  ref?.remove();
   rmSync(config, { force: true });
 }
 if (failed) process.exitCode = 1;
