@@ -6,6 +6,9 @@
 import { OAUTH_DESCRIPTIONS as D, OAuthError } from "../domain/errors";
 import { MAX_FORM_BYTES } from "../tunables";
 
+// One decoder per isolate: decode() without `stream` starts afresh on every call, so it can be shared.
+const utf8Strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
 async function readCapped(request: Request, limit: number): Promise<Uint8Array | null> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) return null;
@@ -46,7 +49,7 @@ export async function readOAuthForm(request: Request): Promise<Map<string, strin
   if (bytes === null) throw new OAuthError("invalid_request", D.bodyTooLarge);
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    text = utf8Strict.decode(bytes);
   } catch {
     throw new OAuthError("invalid_request", D.notForm, { reason: "body is not UTF-8" });
   }

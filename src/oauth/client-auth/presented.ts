@@ -15,13 +15,26 @@ export type PresentedCredentials =
 const QUERY_CREDENTIALS = ["client_id", "client_secret", "client_assertion", "client_assertion_type"];
 export const JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
+// One decoder per isolate: decode() without `stream` starts afresh on every call, so it can be shared.
+const utf8Strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+/** atob yields char codes 0-255; only those from 128 up need UTF-8 decoding. */
+const NON_ASCII = /[\u0080-\u00ff]/;
+
 /** RFC 6749 appendix B: `+` is a space, then percent-decoding. */
 function formDecode(value: string): string | null {
+  if (!value.includes("%") && !value.includes("+")) return value;
   try {
     return decodeURIComponent(value.replace(/\+/g, " "));
   } catch {
     return null;
   }
+}
+
+/** The bytes of a binary string (each char code below 256), as atob returns it. */
+function latin1Bytes(binary: string): Uint8Array {
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
 }
 
 /** Decodes `Authorization: Basic` into client_id and secret, or throws invalid_client with a challenge. */
@@ -31,9 +44,7 @@ export function parseBasic(header: string): { clientId: string; secret: string }
   let decoded: string;
   try {
     const binary = atob(match[1]);
-    decoded = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
-      Uint8Array.from(binary, (ch) => ch.charCodeAt(0)),
-    );
+    decoded = NON_ASCII.test(binary) ? utf8Strict.decode(latin1Bytes(binary)) : binary;
   } catch {
     throw invalidClient("Basic header is not base64 of UTF-8", true);
   }
