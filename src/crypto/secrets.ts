@@ -25,9 +25,14 @@ async function mint(prefix: string, bytes: number): Promise<string> {
   return prefix + body + (await checksum(prefix, body));
 }
 
+function shaped(value: string, prefix: string, bodyLength: number): boolean {
+  return (
+    value.length === prefix.length + bodyLength + CHECKSUM_LENGTH && value.startsWith(prefix) && ALPHABET.test(value)
+  );
+}
+
 async function wellFormed(value: string, prefix: string, bodyLength: number): Promise<boolean> {
-  if (value.length !== prefix.length + bodyLength + CHECKSUM_LENGTH || !value.startsWith(prefix)) return false;
-  if (!ALPHABET.test(value)) return false;
+  if (!shaped(value, prefix, bodyLength)) return false;
   const body = value.slice(prefix.length, prefix.length + bodyLength);
   return (await checksum(prefix, body)) === value.slice(prefix.length + bodyLength);
 }
@@ -44,6 +49,8 @@ export function isClientIdShape(value: string): boolean {
 
 /** A new client secret: `lks_` + 256 random bits + checksum. */
 export const newClientSecret = () => mint(SECRET_PREFIX, 32);
+/** True when the value has a secret's prefix, length and alphabet (the checksum unchecked). */
+export const hasSecretShape = (value: string) => shaped(value, SECRET_PREFIX, SECRET_BODY_LENGTH);
 /** True when the value has a secret's shape and a valid checksum. */
 export const isWellFormedSecret = (value: string) => wellFormed(value, SECRET_PREFIX, SECRET_BODY_LENGTH);
 
