@@ -3,12 +3,17 @@
  * assertion has expired (RFC 7523 section 3, RFC 7521 section 4.2: a jti is refused if seen again). KV
  * cannot compare-and-set and is eventually consistent, so it could not refuse a replay sent to another
  * location a second later; this object is strongly consistent, and the check-and-insert is one synchronous
- * SQLite step. An alarm purges expired entries. Trade-off: one object per client caps a single client at
- * roughly the object's throughput (~1,000 assertions/s), far above what a machine credential needs.
+ * SQLite step. An alarm purges expired entries; the object remembers when its alarm is due, so an accepted jti
+ * costs one synchronous insert and no storage round trip unless it must bring the alarm forward. Trade-off:
+ * one object per client caps a single client at roughly the object's throughput (~1,000 assertions/s), far
+ * above what a machine credential needs.
  */
 import { DurableObject } from "cloudflare:workers";
 
 export class AssertionReplay extends DurableObject<unknown> {
+  /** When the alarm is due (null: none), as last read or set; undefined until read. */
+  private alarmAt: number | null | undefined;
+
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env);
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS seen_jti (jti TEXT PRIMARY KEY, keep_until INTEGER NOT NULL)");
@@ -16,11 +21,19 @@ export class AssertionReplay extends DurableObject<unknown> {
 
   /** Records `jti` until `keepUntilMs`; false when it was already recorded (a replay). */
   async remember(jti: string, keepUntilMs: number): Promise<boolean> {
-    const sql = this.ctx.storage.sql;
-    if (sql.exec("SELECT 1 FROM seen_jti WHERE jti = ?", jti).toArray().length > 0) return false;
-    sql.exec("INSERT INTO seen_jti (jti, keep_until) VALUES (?, ?)", jti, keepUntilMs);
-    const alarm = await this.ctx.storage.getAlarm();
-    if (alarm === null || alarm > keepUntilMs) await this.ctx.storage.setAlarm(keepUntilMs);
+    const inserted = this.ctx.storage.sql
+      .exec(
+        "INSERT INTO seen_jti (jti, keep_until) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING RETURNING 1",
+        jti,
+        keepUntilMs,
+      )
+      .toArray();
+    if (inserted.length === 0) return false;
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt === null || this.alarmAt > keepUntilMs) {
+      await this.ctx.storage.setAlarm(keepUntilMs);
+      this.alarmAt = keepUntilMs;
+    }
     return true;
   }
 
@@ -30,10 +43,12 @@ export class AssertionReplay extends DurableObject<unknown> {
   }
 
   override async alarm(): Promise<void> {
+    this.alarmAt = undefined;
     const sql = this.ctx.storage.sql;
     sql.exec("DELETE FROM seen_jti WHERE keep_until <= ?", Date.now());
     const next = sql.exec<{ at: number | null }>("SELECT min(keep_until) AS at FROM seen_jti").one().at;
     if (next !== null) await this.ctx.storage.setAlarm(next);
+    this.alarmAt = next;
   }
 }
 
