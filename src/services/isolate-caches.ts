@@ -13,7 +13,7 @@
  * - Signing-key ring (services/signing-key-ring): one snapshot until validUntil, the earlier of
  *   KEY_RING_CACHE_MS (5 min) and the next key activation. Dropped by forgetKeyRing after a rotation in this
  *   isolate, and when its load fails.
- * - Pending usage (services/usage-recorder): one entry per credential minted here, flushed to D1 within
+ * - Pending usage (services/usage-recorder): one entry per credential minted here, all flushed together to D1 within
  *   USAGE_FLUSH_WINDOW_MS (20 s). Nothing invalidates it; an isolate evicted before its flush loses a window.
  * - Pepper renewals (services/pepper-rotation): secrets renewed or being renewed, at most 10,000, then cleared.
  *   A failed renewal removes its secret, so the next mint retries.

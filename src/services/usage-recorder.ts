@@ -1,17 +1,23 @@
 /**
  * Coalesced usage accounting for the token endpoint, which writes nothing synchronously. Each isolate keeps
  * per-credential counts and last-used times (per credential and per secret or public key) and writes them in
- * the background: a mint more than one window after the credential's last write flushes at once; a mint inside
- * the window schedules one trailing flush, through waitUntil, for when the window ends. So pending usage
- * reaches D1 within one window (20 s) of the mint whatever happens next, and each credential costs at most one
- * write per window per isolate. The window stays under waitUntil's ~30 s grace after the response.
+ * the background, all pending credentials together (storage/usage.ts: at most three statements per flush).
+ * A credential's first mint in the isolate, or a mint more than one window after the isolate's last flush,
+ * flushes at once; any other mint makes sure one trailing flush is scheduled, through waitUntil, for when the
+ * window that began with the last flush ends. So pending usage reaches D1 within one window (20 s) of the
+ * mint whatever happens next, and an isolate costs D1 about one flush per window (plus one per credential it
+ * sees for the first time) however many credentials it serves, instead of one per credential per window.
+ * The window stays under waitUntil's ~30 s grace after the response.
  * Trade-off: an isolate evicted before its trailing flush runs loses that window's pending usage.
  */
 import type { RequestContext } from "../context";
-import type { Db } from "../storage/db";
-import { recordKeyUsage } from "../storage/client-keys";
-import { recordCredentialUsage } from "../storage/credentials";
-import { recordSecretUsage } from "../storage/credential-secrets";
+import {
+  type AuthenticatorUsage,
+  type CredentialUsage,
+  recordCredentialUsages,
+  recordKeyUsages,
+  recordSecretUsages,
+} from "../storage/usage";
 import { USAGE_FLUSH_WINDOW_MS as DEFAULT_FLUSH_WINDOW_MS } from "../tunables";
 
 /** What usage recording needs: the D1 primary, the clock (for trailing flushes) and the logger. */
@@ -24,45 +30,63 @@ interface Pending {
   lastUsedAt: number;
   /** Last use per authenticator id, with whether it is a secret or a public key. */
   authenticators: Map<string, { kind: "secret" | "key"; at: number }>;
+  /** When this credential's usage was last taken for a write; 0 while never in this isolate. */
   flushedAt: number;
-  trailing: boolean;
 }
 
 const pending = new Map<string, Pending>();
+let trailing = false;
+let lastFlushAt = 0;
 
 /** Sets the coalescing window (tests); without an argument restores the default. */
 export function setUsageFlushWindow(ms: number = DEFAULT_FLUSH_WINDOW_MS): void {
   flushWindowMs = ms;
 }
 
-function flush(deps: UsageDeps, credentialId: string, entry: Pending, nowMs: number): Promise<void> {
-  const { count, lastUsedAt, authenticators } = entry;
-  Object.assign(entry, { count: 0, lastUsedAt: 0, authenticators: new Map(), flushedAt: nowMs });
+/** Takes every credential's pending usage, marking each flushed at `nowMs`. */
+function takePending(nowMs: number) {
+  const creds: CredentialUsage[] = [];
+  const secrets: AuthenticatorUsage[] = [];
+  const keys: AuthenticatorUsage[] = [];
+  for (const [id, entry] of pending) {
+    if (entry.count === 0) continue;
+    creds.push({ id, at: entry.lastUsedAt, count: entry.count });
+    for (const [authId, { kind, at }] of entry.authenticators)
+      (kind === "key" ? keys : secrets).push({ id: authId, at });
+    Object.assign(entry, { count: 0, lastUsedAt: 0, authenticators: new Map(), flushedAt: nowMs });
+  }
+  return { creds, secrets, keys };
+}
+
+function flush(deps: UsageDeps, nowMs: number): Promise<void> {
+  lastFlushAt = nowMs;
+  const { creds, secrets, keys } = takePending(nowMs);
+  if (creds.length === 0) return Promise.resolve();
   const { db } = deps;
   const writes = [
-    recordCredentialUsage(db, credentialId, lastUsedAt, count),
-    ...[...authenticators].map(([id, { kind, at }]) =>
-      kind === "key" ? recordKeyUsage(db, id, at) : recordSecretUsage(db, id, at),
-    ),
-  ] as const;
-  return db.batch(writes as unknown as Parameters<Db["batch"]>[0]).then(
+    recordCredentialUsages(db, creds),
+    ...(secrets.length > 0 ? [recordSecretUsages(db, secrets)] : []),
+    ...(keys.length > 0 ? [recordKeyUsages(db, keys)] : []),
+  ];
+  return db.$client.batch(writes).then(
     () => undefined,
-    (err: unknown) => deps.log.error("usage_flush_failed", { credential: credentialId, error: String(err) }),
+    (err: unknown) =>
+      deps.log.error("usage_flush_failed", { credential: creds.map((c) => c.id).join(","), error: String(err) }),
   );
 }
 
-function flushAtWindowEnd(deps: UsageDeps, credentialId: string, entry: Pending, nowMs: number): Promise<void> {
-  entry.trailing = true;
-  const delay = Math.min(flushWindowMs, Math.max(0, entry.flushedAt + flushWindowMs - nowMs));
+function flushAtWindowEnd(deps: UsageDeps, dueAt: number, nowMs: number): Promise<void> {
+  trailing = true;
+  const delay = Math.min(flushWindowMs, Math.max(0, dueAt - nowMs));
   return new Promise<void>((resolve) => setTimeout(resolve, delay)).then(() => {
-    entry.trailing = false;
-    return entry.count > 0 ? flush(deps, credentialId, entry, deps.clock()) : undefined;
+    trailing = false;
+    return flush(deps, deps.clock());
   });
 }
 
 /**
  * Notes one mint by the secret or key `authenticatorId`. Returns a write to hand to waitUntil (at once, or
- * at the end of the window), or null when one is already scheduled for this credential.
+ * at the end of the window), or null when one is already scheduled.
  */
 export function noteMint(
   deps: UsageDeps,
@@ -72,12 +96,12 @@ export function noteMint(
 ): Promise<void> | null {
   let entry = pending.get(credentialId);
   if (!entry) {
-    entry = { count: 0, lastUsedAt: 0, authenticators: new Map(), flushedAt: 0, trailing: false };
+    entry = { count: 0, lastUsedAt: 0, authenticators: new Map(), flushedAt: 0 };
     pending.set(credentialId, entry);
   }
   entry.count += 1;
   entry.lastUsedAt = Math.max(entry.lastUsedAt, nowMs);
   entry.authenticators.set(authenticator.id, { kind: authenticator.kind, at: nowMs });
-  if (nowMs - entry.flushedAt >= flushWindowMs) return flush(deps, credentialId, entry, nowMs);
-  return entry.trailing ? null : flushAtWindowEnd(deps, credentialId, entry, nowMs);
+  if (entry.flushedAt === 0 || nowMs - lastFlushAt >= flushWindowMs) return flush(deps, nowMs);
+  return trailing ? null : flushAtWindowEnd(deps, lastFlushAt + flushWindowMs, nowMs);
 }

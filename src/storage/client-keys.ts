@@ -63,10 +63,3 @@ export function retireAllKeys(db: Db, credentialId: string, nowMs: number) {
     .set({ retiredAt: nowMs })
     .where(and(eq(credentialKeys.credentialId, credentialId), isNull(credentialKeys.retiredAt)));
 }
-
-export function recordKeyUsage(db: Db, keyId: string, lastUsedAt: number) {
-  return db
-    .update(credentialKeys)
-    .set({ lastUsedAt: sql`max(coalesce(${credentialKeys.lastUsedAt}, 0), ${lastUsedAt})` })
-    .where(eq(credentialKeys.id, keyId));
-}

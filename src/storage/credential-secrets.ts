@@ -133,10 +133,3 @@ export function retireAllSecrets(db: Db, credentialId: string, nowMs: number) {
     .set({ retiredAt: nowMs })
     .where(and(eq(credentialSecrets.credentialId, credentialId), isNull(credentialSecrets.retiredAt)));
 }
-
-export function recordSecretUsage(db: Db, secretId: string, lastUsedAt: number) {
-  return db
-    .update(credentialSecrets)
-    .set({ lastUsedAt: sql`max(coalesce(${credentialSecrets.lastUsedAt}, 0), ${lastUsedAt})` })
-    .where(eq(credentialSecrets.id, secretId));
-}

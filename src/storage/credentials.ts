@@ -160,14 +160,3 @@ export function revokeActiveCredential(db: Db, tenantId: string, id: string, now
     .set({ status: "revoked", revokedAt: nowMs, revokedBy: by })
     .where(and(eq(credentials.tenantId, tenantId), eq(credentials.id, id), eq(credentials.status, "active")));
 }
-
-/** Adds coalesced usage: a later last-used time and `count` more mints. */
-export function recordCredentialUsage(db: Db, id: string, lastUsedAt: number, count: number) {
-  return db
-    .update(credentials)
-    .set({
-      lastUsedAt: sql`max(coalesce(${credentials.lastUsedAt}, 0), ${lastUsedAt})`,
-      mintCount: sql`${credentials.mintCount} + ${count}`,
-    })
-    .where(eq(credentials.id, id));
-}

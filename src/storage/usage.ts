@@ -1,0 +1,60 @@
+/**
+ * Coalesced usage, many rows per statement: one UPDATE per table covers every credential (or secret, or key)
+ * an isolate minted for in a window, its rows passed as one JSON parameter read with json_each. D1 runs one
+ * statement at a time, so a flush costs at most three statements whatever the number of credentials, instead
+ * of one or two per credential; and D1's 100-bound-parameter cap never applies. Times only move forward
+ * (max), counts only add. The statements are D1's own prepared statements on the handle's client: drizzle's
+ * builder cannot express UPDATE .. FROM json_each, and its raw queries do not go into a batch.
+ */
+import type { Db } from "./db";
+
+/** One credential's usage in a window: its id, last mint time (ms) and mint count. */
+export interface CredentialUsage {
+  id: string;
+  at: number;
+  count: number;
+}
+
+/** One secret's or key's last use (ms). */
+export interface AuthenticatorUsage {
+  id: string;
+  at: number;
+}
+
+const statement = (db: Db, query: string, rows: unknown[][]) => db.$client.prepare(query).bind(JSON.stringify(rows));
+
+/** Adds each credential's count and moves its last-used time forward; one statement. */
+export function recordCredentialUsages(db: Db, usages: CredentialUsage[]) {
+  return statement(
+    db,
+    `UPDATE credentials
+    SET last_used_at = max(coalesce(credentials.last_used_at, 0), u.at), mint_count = credentials.mint_count + u.n
+    FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at, json_extract(value, '$[2]') AS n FROM json_each(?)) AS u
+    WHERE credentials.id = u.id`,
+    usages.map((u) => [u.id, u.at, u.count]),
+  );
+}
+
+/** Moves each secret's last-used time forward; one statement. */
+export function recordSecretUsages(db: Db, usages: AuthenticatorUsage[]) {
+  return statement(
+    db,
+    `UPDATE credential_secrets
+    SET last_used_at = max(coalesce(credential_secrets.last_used_at, 0), u.at)
+    FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at FROM json_each(?)) AS u
+    WHERE credential_secrets.id = u.id`,
+    usages.map((u) => [u.id, u.at]),
+  );
+}
+
+/** Moves each public key's last-used time forward; one statement. */
+export function recordKeyUsages(db: Db, usages: AuthenticatorUsage[]) {
+  return statement(
+    db,
+    `UPDATE credential_keys
+    SET last_used_at = max(coalesce(credential_keys.last_used_at, 0), u.at)
+    FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at FROM json_each(?)) AS u
+    WHERE credential_keys.id = u.id`,
+    usages.map((u) => [u.id, u.at]),
+  );
+}
