@@ -1,9 +1,11 @@
 /**
- * Signing and verifying Latchkey's own access tokens (RFC 9068 JWT profile) with jose.
- * The header carries only typ, alg and kid (RFC 8725: no jku, x5u or embedded jwk).
+ * Signing and verifying Latchkey's own access tokens (RFC 9068 JWT profile): signed by compact-jws.ts,
+ * verified with jose. The header carries only typ, alg and kid (RFC 8725: no jku, x5u or embedded jwk).
  */
-import { jwtVerify, SignJWT, type JWTPayload } from "jose";
+import { jwtVerify } from "jose";
 import type { AccessTokenClaims } from "../domain/token-claims";
+import type { SigningAlg } from "./algorithms";
+import { signCompact } from "./compact-jws";
 
 /** A key of the ring with its `kid` and `alg`: the private key to sign, or a public key to verify. */
 export interface SigningKey {
@@ -14,9 +16,7 @@ export interface SigningKey {
 
 /** Signs the claims as an `at+jwt`. */
 export function signAccessToken(claims: AccessTokenClaims, signer: SigningKey): Promise<string> {
-  return new SignJWT(claims as unknown as JWTPayload)
-    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: "at+jwt" })
-    .sign(signer.key);
+  return signCompact({ alg: signer.alg as SigningAlg, kid: signer.kid, typ: "at+jwt" }, claims, signer.key);
 }
 
 /**

@@ -1,10 +1,16 @@
 /**
  * What the hot-path optimisations of issue 13 must keep: usage of several credentials written by one flush
  * (times only forward, counts only added), the checksum's refusal of a corrupted secret for a client already
- * in the isolate cache (same status, body and logged reason as for an uncached one), and the hand-off of
- * usage within one window when an isolate serves many credentials.
+ * in the isolate cache (same status, body and logged reason as for an uncached one), the hand-off of
+ * usage within one window when an isolate serves many credentials, and access tokens signed by the hand-built
+ * compact JWS (crypto/compact-jws.ts) that jose's jwtVerify accepts, with exactly the header jose would write.
  */
+import { decodeProtectedHeader, importJWK, jwtVerify } from "jose";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { SigningAlg } from "../../src/crypto/algorithms";
+import { signAccessToken, verifyAccessToken } from "../../src/crypto/access-token";
+import { generateSigningKey } from "../../src/crypto/signing-keys";
+import { buildAccessTokenClaims } from "../../src/domain/token-claims";
 import { setLogSink } from "../../src/log";
 import { MANAGEMENT_RESOURCE } from "../../src/domain/management";
 import { setUsageFlushWindow } from "../../src/services/usage-recorder";
@@ -102,5 +108,51 @@ describe("the secret's checksum on a cached client", () => {
     await expectInvalidClient(res, { basicChallenge: true, forbid: corrupted });
     const reasons = lines.map((l) => JSON.parse(l) as { event: string; reason?: string });
     expect(reasons.filter((e) => e.event === "oauth_error").map((e) => e.reason)).toEqual(["malformed id or secret"]);
+  });
+});
+
+describe("access tokens signed by the hand-built compact JWS", () => {
+  const claims = buildAccessTokenClaims({
+    issuer: "https://latchkey.test",
+    clientId: "lkc_AAAAAAAAAAAAAAAAAAAAAA",
+    label: "jws-check",
+    tenantId: "hot-path",
+    groups: ["payments", "ünïcode"],
+    resource: "https://api.example/orders",
+    scopes: ["orders:read"],
+    lifetimeSeconds: 600,
+    jti: "jti-1",
+    authenticatorId: "sec_1",
+    nowMs: Date.now(),
+  });
+
+  for (const alg of ["ES256", "EdDSA", "RS256"] as SigningAlg[]) {
+    it(`verifies with jose's jwtVerify for ${alg}, header {alg, kid, typ} only`, async () => {
+      const key = await generateSigningKey(alg);
+      const signer = { kid: key.kid, alg, key: (await importJWK(key.privateJwk, alg)) as CryptoKey };
+      const token = await signAccessToken(claims, signer);
+      expect(decodeProtectedHeader(token)).toEqual({ alg, kid: key.kid, typ: "at+jwt" });
+      const publicKey = (await importJWK(key.publicJwk, alg)) as CryptoKey;
+      const { payload, protectedHeader } = await jwtVerify(token, publicKey, {
+        algorithms: [alg],
+        typ: "at+jwt",
+        issuer: claims.iss,
+        audience: claims.aud,
+      });
+      expect(payload).toEqual(claims);
+      expect(protectedHeader).toEqual({ alg, kid: key.kid, typ: "at+jwt" });
+      const verifiers = new Map([[key.kid, { kid: key.kid, alg, key: publicKey }]]);
+      expect(await verifyAccessToken(token, verifiers, { issuer: claims.iss, audience: claims.aud })).toEqual(claims);
+    });
+  }
+
+  it("names the key that signed when the ring moves to another key (the header cache is per key)", async () => {
+    const [first, second] = [await generateSigningKey("ES256"), await generateSigningKey("ES256")];
+    for (const key of [first, second, first]) {
+      const signer = { kid: key.kid, alg: "ES256", key: (await importJWK(key.privateJwk, "ES256")) as CryptoKey };
+      const token = await signAccessToken(claims, signer);
+      expect(decodeProtectedHeader(token).kid).toBe(key.kid);
+      await expect(jwtVerify(token, (await importJWK(key.publicJwk, "ES256")) as CryptoKey)).resolves.toBeTruthy();
+    }
   });
 });
