@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { performance } from "node:perf_hooks";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
@@ -61,6 +62,7 @@ function workerdChildren() {
 
 async function startMiniflare(options) {
   const before = new Set(workerdChildren());
+  const startedAt = performance.now();
   const mf = new Miniflare({
     host: "127.0.0.1",
     // Miniflare's defaults suit development: a per-request log call back into Node and a fetched cf blob.
@@ -73,13 +75,14 @@ async function startMiniflare(options) {
     ...options,
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
+  const readyMs = performance.now() - startedAt;
   started.add(mf);
   const pid = workerdChildren().find((p) => !before.has(p)) ?? null;
   const dispose = async () => {
     started.delete(mf);
     await mf.dispose();
   };
-  return { mf, url, pid, dispose };
+  return { mf, url, pid, readyMs, dispose };
 }
 
 async function applyMigrations(mf, dir) {
@@ -96,10 +99,20 @@ async function applyMigrations(mf, dir) {
  * Starts Latchkey's bundle (from dryRunBundle) under workerd with the bindings of `config`, fresh state in a
  * temporary directory, migrations applied, and the secrets of .dev.vars. Requests reach the Worker directly, as
  * Cloudflare routes the run_worker_first paths in production; `withAssets` puts Miniflare's asset router (two
- * more Workers in the same process, whose CPU production does not bill to the Worker) in front. `extra` adds
+ * more Workers in the same process, whose CPU production does not bill to the Worker) in front. Storage is
+ * in memory unless `onDisk` (BENCH_ON_DISK=1): the same D1, KV and SQLite-backed Durable Object code, without
+ * the local disk writes that production's storage does outside the Worker's process. `extra` adds
  * Miniflare options (an inspector port for the profiler). Returns { url, pid, mf, dispose }.
  */
-export async function startLatchkey({ config, bundle, port, name = "latchkey", withAssets = false, extra = {} }) {
+export async function startLatchkey({
+  config,
+  bundle,
+  port,
+  name = "latchkey",
+  withAssets = false,
+  onDisk = process.env.BENCH_ON_DISK === "1",
+  extra = {},
+}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
   const state = mkdtempSync(path.join(tmpdir(), "latchkey-state-"));
   const { ratelimits, bindings, assets, ...rest } = workerOptions;
@@ -113,9 +126,13 @@ export async function startLatchkey({ config, bundle, port, name = "latchkey", w
     ratelimits: Object.fromEntries(Object.entries(ratelimits ?? {}).map(([k, v]) => [k, { simple: v.simple }])),
     port,
     ...(withAssets ? { assets } : {}),
-    d1Persist: path.join(state, "d1"),
-    kvPersist: path.join(state, "kv"),
-    durableObjectsPersist: path.join(state, "do"),
+    ...(onDisk
+      ? {
+          d1Persist: path.join(state, "d1"),
+          kvPersist: path.join(state, "kv"),
+          durableObjectsPersist: path.join(state, "do"),
+        }
+      : {}),
     ...extra,
   });
   await applyMigrations(instance.mf, path.join(path.dirname(config), "migrations"));

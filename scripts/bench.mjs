@@ -7,7 +7,8 @@
 // one run. BENCH_BASELINE=<git ref> also serves that commit's bundle and interleaves its rounds (an A/B run).
 // Bounded: (warm-up + ROUNDS x SECONDS) per scenario and bundle; everything started is stopped at the end.
 // Env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_WARMUP_SECONDS (1), BENCH_SCENARIOS (all, comma-separated),
-// BENCH_MAX_RATE (5000 req/s: sizes per-request pools), BENCH_ASSETS=1 (Miniflare's asset router in front).
+// BENCH_MAX_RATE (5000 req/s: sizes per-request pools), BENCH_ASSETS=1 (Miniflare's asset router in front),
+// BENCH_ON_DISK=1 (storage persisted to a temporary directory instead of memory).
 // `npm run bench:dev` keeps the former wrangler dev figures.
 import { rmSync } from "node:fs";
 import { cpus, loadavg } from "node:os";

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// `npm run cold-start`: the bundle's size and the isolate's startup cost in the bench's runtime. Builds the
+// bundle with `wrangler deploy --dry-run` (its Total Upload and gzip), then COLD_RUNS (5) times starts a fresh
+// workerd (Miniflare) with it and with the floor Worker, and times: until the runtime is ready (process start,
+// script parse and instantiation), the first response (GET /healthz), and the first token-endpoint answer
+// (an unauthenticated POST /oauth/token: parsing, the registries, the error renderer). The floor's figures
+// are the runtime's own share; the difference is Latchkey's. Stops everything it starts.
+import { rmSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { dryRunBundle, startFloor, startLatchkey, stopAll } from "../bench/runtime.mjs";
+import { writeRaisedLimitsConfig } from "./lib.mjs";
+
+const RUNS = Number(process.env.COLD_RUNS ?? 5);
+const PORT = 8796;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function timed(fn) {
+  const start = performance.now();
+  const value = await fn();
+  return [performance.now() - start, value];
+}
+
+async function firstResponses(url, withToken) {
+  const [health] = await timed(async () => (await fetch(`${url}/healthz`)).arrayBuffer());
+  if (!withToken) return { health, token: null };
+  const [token] = await timed(async () =>
+    (
+      await fetch(`${url}/oauth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "grant_type=client_credentials",
+      })
+    ).arrayBuffer(),
+  );
+  return { health, token };
+}
+
+const config = writeRaisedLimitsConfig();
+const bundle = dryRunBundle(config);
+const rows = { latchkey: [], floor: [] };
+try {
+  console.log(`Bundle (wrangler deploy --dry-run): Total Upload ${bundle.upload}, gzip ${bundle.gzip}.`);
+  for (let i = 0; i < RUNS; i++) {
+    const instance = await startLatchkey({ config, bundle, port: PORT });
+    rows.latchkey.push({ ready: instance.readyMs, ...(await firstResponses(instance.url, true)) });
+    await instance.dispose();
+    const floor = await startFloor({ port: PORT + 1 });
+    rows.floor.push({ ready: floor.readyMs, ...(await firstResponses(floor.url, false)) });
+    await floor.dispose();
+  }
+  const ms = (x) => (x === null ? "n/a" : `${x.toFixed(1)} ms`);
+  const summary = (name, list) => ({
+    worker: name,
+    "ready (median)": ms(median(list.map((r) => r.ready))),
+    "first /healthz (median)": ms(median(list.map((r) => r.health))),
+    "first /oauth/token (median)": list[0].token === null ? "n/a" : ms(median(list.map((r) => r.token))),
+    "first /healthz, all runs": list.map((r) => r.health.toFixed(1)).join(" "),
+  });
+  console.log(`${RUNS} fresh instances each (ready: from new Miniflare() to the runtime answering; migrations after):`);
+  console.table([summary("latchkey", rows.latchkey), summary("floor", rows.floor)]);
+} finally {
+  await stopAll();
+  rmSync(bundle.outdir, { recursive: true, force: true });
+  rmSync(config, { force: true });
+}
