@@ -12,6 +12,7 @@ import type { Db } from "../storage/db";
 import { recordKeyUsage } from "../storage/client-keys";
 import { recordCredentialUsage } from "../storage/credentials";
 import { recordSecretUsage } from "../storage/credential-secrets";
+import { recordFederatedUsage } from "../storage/federated-identities";
 import { USAGE_FLUSH_WINDOW_MS as DEFAULT_FLUSH_WINDOW_MS } from "../tunables";
 
 /** What usage recording needs: the D1 primary, the clock (for trailing flushes) and the logger. */
@@ -22,13 +23,25 @@ let flushWindowMs = DEFAULT_FLUSH_WINDOW_MS;
 interface Pending {
   count: number;
   lastUsedAt: number;
-  /** Last use per authenticator id, with whether it is a secret or a public key. */
-  authenticators: Map<string, { kind: "secret" | "key"; at: number }>;
+  /** Last use per authenticator id: a secret, a public key or a federated identity (with the subject token's sub). */
+  authenticators: Map<string, Authenticator & { at: number }>;
   flushedAt: number;
   trailing: boolean;
 }
 
+/** What authenticated a mint; `subject` only for a federated identity. */
+interface Authenticator {
+  id: string;
+  kind: "secret" | "key" | "federated";
+  subject?: string;
+}
+
 const pending = new Map<string, Pending>();
+
+function usageWrite(db: Db, { id, kind, subject, at }: Authenticator & { at: number }) {
+  if (kind === "federated") return recordFederatedUsage(db, id, at, subject ?? "");
+  return kind === "key" ? recordKeyUsage(db, id, at) : recordSecretUsage(db, id, at);
+}
 
 /** Sets the coalescing window (tests); without an argument restores the default. */
 export function setUsageFlushWindow(ms: number = DEFAULT_FLUSH_WINDOW_MS): void {
@@ -41,9 +54,7 @@ function flush(deps: UsageDeps, credentialId: string, entry: Pending, nowMs: num
   const { db } = deps;
   const writes = [
     recordCredentialUsage(db, credentialId, lastUsedAt, count),
-    ...[...authenticators].map(([id, { kind, at }]) =>
-      kind === "key" ? recordKeyUsage(db, id, at) : recordSecretUsage(db, id, at),
-    ),
+    ...[...authenticators.values()].map((a) => usageWrite(db, a)),
   ] as const;
   return db.batch(writes as unknown as Parameters<Db["batch"]>[0]).then(
     () => undefined,
@@ -61,13 +72,13 @@ function flushAtWindowEnd(deps: UsageDeps, credentialId: string, entry: Pending,
 }
 
 /**
- * Notes one mint by the secret or key `authenticatorId`. Returns a write to hand to waitUntil (at once, or
- * at the end of the window), or null when one is already scheduled for this credential.
+ * Notes one mint by `authenticator` (a secret, a key or a federated identity). Returns a write to hand to
+ * waitUntil (at once, or at the end of the window), or null when one is already scheduled for this credential.
  */
 export function noteMint(
   deps: UsageDeps,
   credentialId: string,
-  authenticator: { id: string; kind: "secret" | "key" },
+  authenticator: Authenticator,
   nowMs: number,
 ): Promise<void> | null {
   let entry = pending.get(credentialId);
@@ -77,7 +88,7 @@ export function noteMint(
   }
   entry.count += 1;
   entry.lastUsedAt = Math.max(entry.lastUsedAt, nowMs);
-  entry.authenticators.set(authenticator.id, { kind: authenticator.kind, at: nowMs });
+  entry.authenticators.set(authenticator.id, { ...authenticator, at: nowMs });
   if (nowMs - entry.flushedAt >= flushWindowMs) return flush(deps, credentialId, entry, nowMs);
   return entry.trailing ? null : flushAtWindowEnd(deps, credentialId, entry, nowMs);
 }
