@@ -359,18 +359,16 @@ describe("the exchange", () => {
     expect((await exchange(clientId, fresh)).status).toBe(200);
   });
 
-  it("refuses issuers that misbehave: JWKS too large, too slow, redirected; discovery naming another issuer", async () => {
-    for (const [name, reason] of [
-      ["large-jwks", /larger than/],
-      ["slow-jwks", /fetch failed|timed out|abort/i],
-      ["redirect-jwks", /answered 302/],
-      ["liar-issuer", /another issuer/],
-    ] as const) {
-      const { clientId } = await trusting(name);
-      const token = await subjectToken(name, { claims: { sub: "workload-1", aud: LOOPBACK_ISSUER } });
-      const events = await logged(async () => expectRefused(await exchange(clientId, token), name));
-      expect(events.find((e) => e.event === "oauth_error")?.reason, name).toMatch(reason);
-    }
+  it.each([
+    ["large-jwks", /larger than/],
+    ["slow-jwks", /fetch failed|timed out|abort/i],
+    ["redirect-jwks", /answered 302/],
+    ["liar-issuer", /another issuer/],
+  ])("refuses an issuer that misbehaves: %s", async (name, reason) => {
+    const { clientId } = await trusting(name);
+    const token = await subjectToken(name, { claims: { sub: "workload-1", aud: LOOPBACK_ISSUER } });
+    const events = await logged(async () => expectRefused(await exchange(clientId, token), name));
+    expect(events.find((e) => e.event === "oauth_error")?.reason, name).toMatch(reason);
   });
 
   it("refetches the JWKS once on an unknown kid, then not again within the cooldown", async () => {

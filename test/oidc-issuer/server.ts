@@ -22,7 +22,7 @@ interface IssuerState {
   keys: SigningKey[];
   /** Keys that sign but are not published (an unknown kid). */
   unpublished: SigningKey[];
-  stats: { discovery: number; jwks: number };
+  stats: { discovery: number; jwks: number; actions?: number };
 }
 
 export interface MintRequest {
@@ -130,6 +130,7 @@ export async function startOidcIssuer(): Promise<OidcIssuerServer> {
       return json(res, 200, { token: await mint(name, JSON.parse(await readBody(req)) as MintRequest) });
     }
     if (route === "actions-token") {
+      state.stats.actions = (state.stats.actions ?? 0) + 1;
       if (req.headers.authorization !== "bearer runner-request-token") return json(res, 401, { message: "Bad" });
       const claims = JSON.parse(url.searchParams.get("claims") ?? "{}") as Record<string, unknown>;
       const audience = url.searchParams.get("audience");
