@@ -14,6 +14,7 @@ import { sessionRoutes } from "./routes/admin/sessions";
 import { signingKeyRoutes } from "./routes/admin/signing-keys";
 import { authRoutes, meRoutes } from "./routes/auth";
 import { credentialRoutes } from "./routes/admin/credentials";
+import { federatedIdentityRoutes } from "./routes/admin/federated-identities";
 import { openApiRoutes } from "./routes/admin/openapi";
 import { resourceRoutes } from "./routes/admin/resources";
 import { bootstrapRoutes } from "./routes/bootstrap";
@@ -32,6 +33,7 @@ admin.route("/members", memberRoutes);
 admin.route("/invitations", invitationRoutes);
 admin.route("/sessions", sessionRoutes);
 admin.route("/signing-keys", signingKeyRoutes);
+admin.route("/credentials", federatedIdentityRoutes);
 
 export const app = factory.createApp();
 // Before every route under /api: no JSON body is parsed before its size is known to be within the cap.

@@ -51,3 +51,16 @@ export const PEPPER_RENEWALS_MAX_TRACKED = 10_000;
 export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 /** Clock skew tolerated on a client assertion's exp, iat and nbf (and added to how long its jti is kept). */
 export const ASSERTION_CLOCK_SKEW_SECONDS = 30;
+
+/** How long an isolate trusts a federated issuer's fetched JWKS before fetching it again. */
+export const ISSUER_KEYS_TTL_MS = 10 * 60_000;
+/** After a fetch (or a failed one), an unknown kid or a failure waits this long before the issuer is asked again. */
+export const ISSUER_KEYS_COOLDOWN_MS = 30_000;
+/** Federated issuers whose keys an isolate keeps; the oldest is evicted first. */
+export const ISSUER_KEYS_MAX_ENTRIES = 100;
+/** Timeout of each request to a federated issuer (discovery, JWKS). */
+export const ISSUER_FETCH_TIMEOUT_MS = 3_000;
+/** Largest discovery document or JWKS read from a federated issuer (bytes). */
+export const ISSUER_RESPONSE_MAX_BYTES = 64 * 1024;
+/** Federated-identity rule sets (per credential) an isolate caches; lifetime as for credentials. */
+export const FEDERATED_RULES_MAX_ENTRIES = 10_000;

@@ -1,8 +1,8 @@
 /**
  * Which credential a command uses. Environment first (for CI and containers, no profile needed): when
- * LATCHKEY_CLIENT_ID is set, LATCHKEY_URL plus one of LATCHKEY_CLIENT_SECRET, LATCHKEY_CLIENT_SECRET_FILE
- * or LATCHKEY_PRIVATE_KEY_FILE (a private JWK, or PKCS#8 PEM whose kid is the RFC 7638 thumbprint).
- * Otherwise the chosen profile.
+ * LATCHKEY_CLIENT_ID is set, LATCHKEY_URL plus one of LATCHKEY_CLIENT_SECRET, LATCHKEY_CLIENT_SECRET_FILE,
+ * LATCHKEY_PRIVATE_KEY_FILE (a private JWK, or PKCS#8 PEM whose kid is the RFC 7638 thumbprint) or
+ * LATCHKEY_FEDERATED (no secret: the workload's OIDC token, federated.ts). Otherwise the chosen profile.
  */
 import { createPrivateKey } from "node:crypto";
 import { readFile } from "node:fs/promises";
@@ -12,6 +12,7 @@ import { discover, type FetchLike } from "../client/discovery.js";
 import { insecureUrlProblem } from "../client/secure-url.js";
 import type { ClientCredential } from "../client/token-request.js";
 import { CliError, ExitCode, fromTokenError, usage } from "./errors.js";
+import { federatedSource } from "./federated.js";
 import { requireProfile, type Profile } from "./profiles.js";
 
 /** A credential ready to request tokens, plus where it came from. */
@@ -35,8 +36,11 @@ export async function resolveCredential(
   env: Record<string, string | undefined>,
   configDir: string,
   profileName: string,
+  fetchImpl: FetchLike = fetch,
 ): Promise<ResolvedCredential> {
-  if (hasEnvCredential(env)) return envCredential(env);
+  if (hasEnvCredential(env)) return envCredential(env, fetchImpl);
+  if (env.LATCHKEY_FEDERATED)
+    throw usage("LATCHKEY_FEDERATED (or --federated) needs LATCHKEY_CLIENT_ID and LATCHKEY_URL.");
   return profileCredential(await requireProfile(configDir, profileName));
 }
 
@@ -56,21 +60,32 @@ export async function profileCredential(profile: Profile): Promise<ResolvedCrede
   return { source: profile.name, issuer: profile.issuer, clientId, credential, tokenEndpoint: profile.token_endpoint };
 }
 
-async function envCredential(env: Record<string, string | undefined>): Promise<ResolvedCredential> {
+async function envCredential(
+  env: Record<string, string | undefined>,
+  fetchImpl: FetchLike,
+): Promise<ResolvedCredential> {
   const clientId = env.LATCHKEY_CLIENT_ID!;
   const issuer = env.LATCHKEY_URL;
   if (!issuer) throw usage("LATCHKEY_CLIENT_ID is set but LATCHKEY_URL is not.");
   const problem = insecureUrlProblem(issuer);
   if (problem) throw usage(`LATCHKEY_URL ${problem}.`);
-  const sources = ["LATCHKEY_CLIENT_SECRET", "LATCHKEY_CLIENT_SECRET_FILE", "LATCHKEY_PRIVATE_KEY_FILE"].filter(
-    (n) => env[n],
-  );
+  const sources = [
+    "LATCHKEY_CLIENT_SECRET",
+    "LATCHKEY_CLIENT_SECRET_FILE",
+    "LATCHKEY_PRIVATE_KEY_FILE",
+    "LATCHKEY_FEDERATED",
+  ].filter((n) => env[n]);
   if (sources.length !== 1) {
     throw usage(
-      "With LATCHKEY_CLIENT_ID, set exactly one of LATCHKEY_CLIENT_SECRET, LATCHKEY_CLIENT_SECRET_FILE, LATCHKEY_PRIVATE_KEY_FILE.",
+      "With LATCHKEY_CLIENT_ID, set exactly one of LATCHKEY_CLIENT_SECRET, LATCHKEY_CLIENT_SECRET_FILE, LATCHKEY_PRIVATE_KEY_FILE, LATCHKEY_FEDERATED.",
     );
   }
   const base = { source: "_env", issuer, clientId };
+  if (env.LATCHKEY_FEDERATED) {
+    const audience = env.LATCHKEY_FEDERATED_AUDIENCE || issuer;
+    const subjectToken = federatedSource(env.LATCHKEY_FEDERATED, env, fetchImpl, audience);
+    return { ...base, credential: { method: "token_exchange", clientId, subjectToken } };
+  }
   if (env.LATCHKEY_PRIVATE_KEY_FILE) {
     const jwk = await loadPrivateKeyFile(env.LATCHKEY_PRIVATE_KEY_FILE);
     return { ...base, credential: { method: "private_key_jwt", clientId, key: await toAssertionKey(jwk) } };

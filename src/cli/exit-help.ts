@@ -20,6 +20,8 @@ export const ENV_HELP = `Environment:
     LATCHKEY_URL               the Latchkey server (issuer) URL
     LATCHKEY_CLIENT_SECRET     the client secret, or
     LATCHKEY_CLIENT_SECRET_FILE  a file holding it, or
-    LATCHKEY_PRIVATE_KEY_FILE  a private JWK (JSON, with kid) or PKCS#8 PEM (ES256 or Ed25519)
+    LATCHKEY_PRIVATE_KEY_FILE  a private JWK (JSON, with kid) or PKCS#8 PEM (ES256 or Ed25519), or
+    LATCHKEY_FEDERATED         no secret: "github-actions" or "file:PATH" (an OIDC token to exchange)
+    LATCHKEY_FEDERATED_AUDIENCE  the audience to ask GitHub for (default LATCHKEY_URL)
   LATCHKEY_SCOPE, LATCHKEY_RESOURCE  defaults for --scope and --resource
   LATCHKEY_TIMEOUT             request timeout in seconds (default 15)`;

@@ -1,5 +1,6 @@
 /**
- * Latchkey SDK: token sources for automations (client_credentials with a secret or a private key),
+ * Latchkey SDK: token sources for automations (client_credentials with a secret or a private key, or an
+ * RFC 8693 token exchange of the workload's own OIDC token),
  * a verifier and hono middleware for resource servers. Depends on fetch and jose only, so it runs on
  * Node >= 20, Cloudflare Workers, Deno and Bun.
  */
@@ -27,7 +28,9 @@ export {
   CLIENT_ASSERTION_TYP,
 } from "./client-auth.js";
 export type { AssertionAlgorithm, AssertionKey } from "./client-auth.js";
-export { requestToken } from "./token-request.js";
-export type { ClientCredential, TokenRequest } from "./token-request.js";
+export { requestToken, TOKEN_EXCHANGE_GRANT_TYPE, JWT_TOKEN_TYPE } from "./token-request.js";
+export type { ClientCredential, SubjectTokenSource, TokenRequest } from "./token-request.js";
+export { githubActionsIdToken } from "./federated-tokens.js";
+export type { GithubActionsTokenOptions } from "./federated-tokens.js";
 export { LatchkeyError, TokenVerificationError, parseRetryAfter } from "./errors.js";
 export type { TokenVerificationCode, LatchkeyTransportCode } from "./errors.js";

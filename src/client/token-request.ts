@@ -1,6 +1,6 @@
 /**
- * One client_credentials request to a token endpoint (RFC 6749 section 4.4) and the parsing of its answer
- * (section 5.1 success, section 5.2 error). Stateless: caching and single-flight live in token-source.ts.
+ * One token request (client_credentials, RFC 6749 section 4.4, or a token exchange, RFC 8693) to a token
+ * endpoint and the parsing of its answer (section 5.1 success, section 5.2 error). Stateless: caching and single-flight live in token-source.ts.
  */
 import {
   JWT_BEARER_ASSERTION_TYPE,
@@ -24,10 +24,22 @@ export interface AccessToken {
   tokenType: string;
 }
 
-/** How the client proves who it is. */
+/** A subject token, or a function producing a fresh one for each request (its jti is single use). */
+export type SubjectTokenSource = string | (() => string | Promise<string>);
+
+/**
+ * How the client proves who it is: a secret, a private key, or (RFC 8693 token exchange, no secret) a JWT
+ * from an issuer one of the credential's federated identities trusts.
+ */
 export type ClientCredential =
   | { method: "client_secret_basic"; clientId: string; clientSecret: string }
-  | { method: "private_key_jwt"; clientId: string; key: AssertionKey };
+  | { method: "private_key_jwt"; clientId: string; key: AssertionKey }
+  | { method: "token_exchange"; clientId: string; subjectToken: SubjectTokenSource; subjectTokenType?: string };
+
+/** RFC 8693 section 2.1: the grant type of a token exchange. */
+export const TOKEN_EXCHANGE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
+/** RFC 8693 section 3: a JWT subject token (the default subject_token_type). */
+export const JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt";
 
 /** Parameters of one token request. */
 export interface TokenRequest {
@@ -50,15 +62,21 @@ export interface TokenRequest {
 export async function requestToken(req: TokenRequest): Promise<AccessToken> {
   requireSecureUrl(req.tokenEndpoint, "tokenEndpoint");
   const now = req.now ?? Date.now();
-  const form = new URLSearchParams({ grant_type: "client_credentials" });
+  const cred = req.credential;
+  const exchange = cred.method === "token_exchange";
+  const form = new URLSearchParams({ grant_type: exchange ? TOKEN_EXCHANGE_GRANT_TYPE : "client_credentials" });
   if (req.scope) form.set("scope", req.scope);
   if (req.resource) form.set("resource", req.resource);
   const headers: Record<string, string> = {
     "content-type": "application/x-www-form-urlencoded",
     accept: "application/json",
   };
-  const cred = req.credential;
-  if (cred.method === "client_secret_basic") {
+  if (cred.method === "token_exchange") {
+    const subjectToken = typeof cred.subjectToken === "string" ? cred.subjectToken : await cred.subjectToken();
+    form.set("client_id", cred.clientId);
+    form.set("subject_token", subjectToken);
+    form.set("subject_token_type", cred.subjectTokenType ?? JWT_TOKEN_TYPE);
+  } else if (cred.method === "client_secret_basic") {
     headers.authorization = basicAuthorization(cred.clientId, cred.clientSecret);
   } else {
     if (!req.issuer) throw new TypeError("private_key_jwt needs the issuer: it is the assertion audience (RFC 10070)");

@@ -16,7 +16,7 @@ import { requestToken, type AccessToken, type ClientCredential } from "./token-r
 
 export type { AccessToken } from "./token-request.js";
 
-/** Options of {@link createTokenSource}. Give exactly one of `clientSecret` and `privateKey`. */
+/** Options of {@link createTokenSource}. Give exactly one of `clientSecret`, `privateKey` and `subjectToken`. */
 export interface TokenSourceOptions {
   /** The issuer URL, e.g. `https://latchkey.example.com`. */
   issuer: string;
@@ -29,6 +29,13 @@ export interface TokenSourceOptions {
   keyId?: string;
   /** Algorithm for a CryptoKey `privateKey`. */
   algorithm?: AssertionAlgorithm;
+  /**
+   * No secret (RFC 8693 token exchange): returns the workload's OIDC token (GitHub Actions, GitLab, a Kubernetes
+   * projected token), called for every refresh, since each subject token is accepted once.
+   */
+  subjectToken?: () => string | Promise<string>;
+  /** The subject token's type; default `urn:ietf:params:oauth:token-type:jwt`. */
+  subjectTokenType?: string;
   /** Scopes to request (space-separated string or list); omitted: the credential's defaults. */
   scope?: string | readonly string[];
   /** RFC 8707 resource (the token's `aud`); omitted: the credential's default resource. */
@@ -95,16 +102,16 @@ export function isTransient(error: unknown): boolean {
 }
 
 /**
- * Creates a token source for a Latchkey client (client_secret_basic or private_key_jwt).
+ * Creates a token source for a Latchkey client (client_secret_basic, private_key_jwt, or a token exchange
+ * of the workload's own OIDC token when `subjectToken` is given).
  * Discovers the token endpoint from `${issuer}/.well-known/oauth-authorization-server` on first use.
  * @throws TypeError at once when `issuer` or `tokenEndpoint` is not https (plain http only for loopback).
  * @throws LatchkeyError from `getToken()`: the OAuth `error` code (e.g. `invalid_client`), `network_error`
  *   or `invalid_response`.
  */
 export function createTokenSource(options: TokenSourceOptions): TokenSource {
-  if ((options.clientSecret === undefined) === (options.privateKey === undefined)) {
-    throw new TypeError("Give exactly one of clientSecret and privateKey");
-  }
+  const given = [options.clientSecret, options.privateKey, options.subjectToken].filter((o) => o !== undefined);
+  if (given.length !== 1) throw new TypeError("Give exactly one of clientSecret, privateKey and subjectToken");
   requireSecureUrl(options.issuer, "issuer");
   if (options.tokenEndpoint !== undefined) requireSecureUrl(options.tokenEndpoint, "tokenEndpoint");
   const now = options.now ?? Date.now;
@@ -117,16 +124,23 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
 
   const getCredential = (): Promise<ClientCredential> =>
     (credential ??=
-      options.clientSecret !== undefined
+      options.subjectToken !== undefined
         ? Promise.resolve({
-            method: "client_secret_basic",
+            method: "token_exchange",
             clientId: options.clientId,
-            clientSecret: options.clientSecret,
+            subjectToken: options.subjectToken,
+            ...(options.subjectTokenType === undefined ? {} : { subjectTokenType: options.subjectTokenType }),
           })
-        : toAssertionKey(options.privateKey!, {
-            ...(options.keyId === undefined ? {} : { kid: options.keyId }),
-            ...(options.algorithm === undefined ? {} : { alg: options.algorithm }),
-          }).then((key) => ({ method: "private_key_jwt", clientId: options.clientId, key })));
+        : options.clientSecret !== undefined
+          ? Promise.resolve({
+              method: "client_secret_basic",
+              clientId: options.clientId,
+              clientSecret: options.clientSecret,
+            })
+          : toAssertionKey(options.privateKey!, {
+              ...(options.keyId === undefined ? {} : { kid: options.keyId }),
+              ...(options.algorithm === undefined ? {} : { alg: options.algorithm }),
+            }).then((key) => ({ method: "private_key_jwt", clientId: options.clientId, key })));
 
   const getEndpoint = (): Promise<string> => {
     endpoint ??= options.tokenEndpoint

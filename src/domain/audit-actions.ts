@@ -67,6 +67,22 @@ export interface AuditCatalog {
   "member.remove": { target: "user"; detail: Member };
   "owner.link.create": { target: "owner_link"; detail: undefined };
   "owner.setup": { target: "user"; detail: { email: string; link: string } };
+  "credential.federated_identity.create": {
+    target: "credential";
+    detail: {
+      identity: string;
+      preset: string;
+      issuer: string;
+      audience: string;
+      subject: string | null;
+      claims: Readonly<Record<string, string>>;
+      max_token_lifetime: number | null;
+    };
+  };
+  "credential.federated_identity.delete": {
+    target: "credential";
+    detail: { identity: string; issuer: string; subject: string | null };
+  };
 }
 
 export type AuditAction = keyof AuditCatalog;
@@ -96,4 +112,6 @@ export const AUDIT_ACTIONS: { readonly [A in AuditAction]: AuditTarget<A> } = {
   "member.remove": "user",
   "owner.link.create": "owner_link",
   "owner.setup": "user",
+  "credential.federated_identity.create": "credential",
+  "credential.federated_identity.delete": "credential",
 };

@@ -86,6 +86,8 @@ export const OAUTH_DESCRIPTIONS = {
   resourceAndAudience: "The resource and audience parameters disagree.",
   rateLimited: "Too many requests. Retry later.",
   serverError: "The server could not handle the request.",
+  invalidSubjectToken: "The subject token is invalid or not trusted for this client.",
+  unsupportedRequestedTokenType: "The requested_token_type is not supported.",
 } as const;
 
 /** One of the fixed descriptions: an OAuthError can carry no other text. */

@@ -71,7 +71,7 @@ function recordMint(ctx: RequestContext, client: AuthenticatedClient, issued: Is
   const flush = noteMint(
     ctx,
     client.credential.id,
-    { id: client.authenticatorId, kind: client.authenticatorKind },
+    { id: client.authenticatorId, kind: client.authenticatorKind, subject: client.federated?.subject },
     nowMs,
   );
   if (flush) ctx.background(flush);
@@ -87,6 +87,10 @@ function recordMint(ctx: RequestContext, client: AuthenticatedClient, issued: Is
     scope: claims.scope,
     jti: claims.jti,
     exp: claims.exp,
+    ...(client.federated && {
+      federated_identity: client.federated.identityId,
+      federated_sub: client.federated.subject,
+    }),
   });
 }
 
@@ -97,6 +101,7 @@ function respond(issued: IssuedToken): Response {
     token_type: "Bearer",
     expires_in: issued.expiresIn,
     scope: issued.claims.scope,
+    ...(issued.issuedTokenType && { issued_token_type: issued.issuedTokenType }),
   };
   return new Response(JSON.stringify(body), { status: 200, headers: TOKEN_RESPONSE_HEADERS });
 }

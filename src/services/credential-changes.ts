@@ -1,7 +1,8 @@
 /**
  * Propagating an admin change to the token endpoint everywhere: drop this isolate's cached copy at once,
- * and write the credential's KV revocation entry (retired secrets and keys) from the D1 primary. Every mint reads that entry, so a
- * revocation or retired secret stops minting here at once and at other locations as KV propagates; its
+ * and write the credential's KV revocation entry (retired secrets, keys and deleted federated identities) from
+ * the D1 primary. Every mint reads that entry, so a revocation or retired secret stops minting here at once
+ * and at other locations as KV propagates; its
  * updatedAt also tells other isolates that their cached copy of the credential is stale.
  * D1 is the source of truth and the change is already committed when this runs, so it never throws: a
  * failed publish is logged, retried in the background (waitUntil) and reconciled by the hourly cron
@@ -12,8 +13,10 @@ import { listKeys } from "../storage/client-keys";
 import { markPublished } from "../storage/credential-sync";
 import { getCredential } from "../storage/credentials";
 import { listSecrets } from "../storage/credential-secrets";
+import { deletedFederatedIdentities } from "../storage/federated-identities";
 import { pinRevocation, writeRevocation, type RevocationEntry } from "../storage/revocation-list";
 import { forgetCredential } from "./credential-cache";
+import { forgetFederatedRules } from "./federated-rule-cache";
 
 /** Retired ids older than this are dropped from the KV entry: every cache and replica has caught up by then. */
 export const RETIRED_MEMORY_MS = 86_400_000;
@@ -37,13 +40,14 @@ async function entryFromD1(
   credentialId: string,
   nowMs: number,
 ): Promise<{ entry: RevocationEntry; changedAt: number } | null> {
-  const [credential, secrets, keys] = await Promise.all([
+  const [credential, secrets, keys, deletedRules] = await Promise.all([
     getCredential(db, tenantId, credentialId),
     listSecrets(db, tenantId, credentialId),
     listKeys(db, tenantId, credentialId),
+    deletedFederatedIdentities(db, tenantId, credentialId),
   ]);
   if (!credential) return null;
-  const retired = [...secrets, ...keys]
+  const retired = [...secrets, ...keys, ...deletedRules]
     .filter((s) =>
       s.retiredAt !== null ? s.retiredAt > nowMs - RETIRED_MEMORY_MS : s.expiresAt !== null && s.expiresAt <= nowMs,
     )
@@ -91,6 +95,7 @@ export async function publishCredentialChange(
   opts: PublishOptions = {},
 ): Promise<boolean> {
   forgetCredential(credentialId);
+  forgetFederatedRules(credentialId);
   try {
     await publishOnce(deps, tenantId, credentialId, nowMs, opts.hint);
     return true;

@@ -20,8 +20,14 @@
  * - Failure limits (oauth/failure-limits): keys over their limit until the limiter's window ends, at most
  *   50,000, then cleared (the binding decides again).
  * - Configuration (config.ts): parsed once while the env values stay the same.
+ * - Federated issuer keys (services/issuer-keys): per issuer ISSUER_KEYS_TTL_MS (10 min), at most 100, oldest
+ *   evicted; an unknown kid refetches, never within ISSUER_KEYS_COOLDOWN_MS (30 s) of the last attempt.
+ * - Federated identities (services/federated-rule-cache): per credential, as the credential cache (30 s, made
+ *   stale by the KV entry's updatedAt, dropped by forgetFederatedRules with the credential).
  */
 export { forgetCredential, freshCredential, hasCachedCredential, rememberCredential } from "./credential-cache";
 export { renewSecretHashLater } from "./pepper-rotation";
 export { forgetKeyRing, keyRing } from "./signing-key-ring";
 export { noteMint, setUsageFlushWindow } from "./usage-recorder";
+export { forgetFederatedRules, freshFederatedRules, rememberFederatedRules } from "./federated-rule-cache";
+export { forgetIssuerKeys, issuerKeySet } from "./issuer-keys";

@@ -15,3 +15,17 @@ export function acceptAssertionOnce(
 ): Promise<boolean> {
   return rememberAssertion(deps.assertionReplay, clientId, jti, keepUntilMs);
 }
+
+/**
+ * Records a subject token's `jti` for the federated identity `identityId` until `keepUntilMs`; false on a
+ * replay. The same AssertionReplay class, one object per identity under the name `federated:<id>`: client
+ * ids start with `lkc_`, so the names cannot collide with a client's assertion object.
+ */
+export function acceptSubjectTokenOnce(
+  deps: Pick<RequestContext, "assertionReplay">,
+  identityId: string,
+  jti: string,
+  keepUntilMs: number,
+): Promise<boolean> {
+  return rememberAssertion(deps.assertionReplay, `federated:${identityId}`, jti, keepUntilMs);
+}

@@ -1,7 +1,7 @@
 /**
  * Coalesced usage accounting for the token endpoint, which writes nothing synchronously. Each isolate keeps
- * per-credential counts and last-used times (per credential and per secret or public key) and writes them in
- * the background, all pending credentials together (storage/usage.ts: at most three statements per flush).
+ * per-credential counts and last-used times (per credential and per secret, public key or federated identity) and
+ * writes them in the background, all pending credentials together (storage/usage.ts: at most four statements).
  * A credential's first mint in the isolate, or a mint more than one window after the isolate's last flush,
  * flushes at once; any other mint makes sure one trailing flush is scheduled, through waitUntil, for when the
  * window that began with the last flush ends. So pending usage reaches D1 within one window (20 s) of the
@@ -14,7 +14,9 @@ import type { RequestContext } from "../context";
 import {
   type AuthenticatorUsage,
   type CredentialUsage,
+  type FederatedUsage,
   recordCredentialUsages,
+  recordFederatedUsages,
   recordKeyUsages,
   recordSecretUsages,
 } from "../storage/usage";
@@ -28,10 +30,17 @@ let flushWindowMs = DEFAULT_FLUSH_WINDOW_MS;
 interface Pending {
   count: number;
   lastUsedAt: number;
-  /** Last use per authenticator id, with whether it is a secret or a public key. */
-  authenticators: Map<string, { kind: "secret" | "key"; at: number }>;
+  /** Last use per authenticator id: a secret, a public key or a federated identity (with the subject token's sub). */
+  authenticators: Map<string, Authenticator & { at: number }>;
   /** When this credential's usage was last taken for a write; 0 while never in this isolate. */
   flushedAt: number;
+}
+
+/** What authenticated a mint; `subject` only for a federated identity. */
+interface Authenticator {
+  id: string;
+  kind: "secret" | "key" | "federated";
+  subject?: string;
 }
 
 const pending = new Map<string, Pending>();
@@ -48,25 +57,29 @@ function takePending(nowMs: number) {
   const creds: CredentialUsage[] = [];
   const secrets: AuthenticatorUsage[] = [];
   const keys: AuthenticatorUsage[] = [];
+  const federated: FederatedUsage[] = [];
   for (const [id, entry] of pending) {
     if (entry.count === 0) continue;
     creds.push({ id, at: entry.lastUsedAt, count: entry.count });
-    for (const [authId, { kind, at }] of entry.authenticators)
-      (kind === "key" ? keys : secrets).push({ id: authId, at });
+    for (const [authId, { kind, at, subject }] of entry.authenticators) {
+      if (kind === "federated") federated.push({ id: authId, at, subject: subject ?? "" });
+      else (kind === "key" ? keys : secrets).push({ id: authId, at });
+    }
     Object.assign(entry, { count: 0, lastUsedAt: 0, authenticators: new Map(), flushedAt: nowMs });
   }
-  return { creds, secrets, keys };
+  return { creds, secrets, keys, federated };
 }
 
 function flush(deps: UsageDeps, nowMs: number): Promise<void> {
   lastFlushAt = nowMs;
-  const { creds, secrets, keys } = takePending(nowMs);
+  const { creds, secrets, keys, federated } = takePending(nowMs);
   if (creds.length === 0) return Promise.resolve();
   const { db } = deps;
   const writes = [
     recordCredentialUsages(db, creds),
     ...(secrets.length > 0 ? [recordSecretUsages(db, secrets)] : []),
     ...(keys.length > 0 ? [recordKeyUsages(db, keys)] : []),
+    ...(federated.length > 0 ? [recordFederatedUsages(db, federated)] : []),
   ];
   return db.$client.batch(writes).then(
     () => undefined,
@@ -85,13 +98,13 @@ function flushAtWindowEnd(deps: UsageDeps, dueAt: number, nowMs: number): Promis
 }
 
 /**
- * Notes one mint by the secret or key `authenticatorId`. Returns a write to hand to waitUntil (at once, or
- * at the end of the window), or null when one is already scheduled.
+ * Notes one mint by `authenticator` (a secret, a key or a federated identity). Returns a write to hand to
+ * waitUntil (at once, or at the end of the window), or null when one is already scheduled.
  */
 export function noteMint(
   deps: UsageDeps,
   credentialId: string,
-  authenticator: { id: string; kind: "secret" | "key" },
+  authenticator: Authenticator,
   nowMs: number,
 ): Promise<void> | null {
   let entry = pending.get(credentialId);
@@ -101,7 +114,7 @@ export function noteMint(
   }
   entry.count += 1;
   entry.lastUsedAt = Math.max(entry.lastUsedAt, nowMs);
-  entry.authenticators.set(authenticator.id, { kind: authenticator.kind, at: nowMs });
+  entry.authenticators.set(authenticator.id, { ...authenticator, at: nowMs });
   if (entry.flushedAt === 0 || nowMs - lastFlushAt >= flushWindowMs) return flush(deps, nowMs);
   return trailing ? null : flushAtWindowEnd(deps, lastFlushAt + flushWindowMs, nowMs);
 }

@@ -185,3 +185,39 @@ export type SigningKeyRow = typeof signingKeys.$inferSelect;
 export type CredentialKeyRow = typeof credentialKeys.$inferSelect;
 export type SetupCodeRow = typeof setupCodes.$inferSelect;
 export type AuditEventRow = typeof auditEvents.$inferSelect;
+
+/**
+ * Federated workload identities (RFC 8693 token exchange): trust rules on a credential. A job presenting a
+ * JWT from `issuer` whose `aud`, `sub` and claims satisfy the rule mints the credential's tokens, no secret held.
+ * Deleted rules keep their row (deleted_at), so their id can go to the KV retired list and the audit log.
+ */
+export const federatedIdentities = sqliteTable(
+  "federated_identities",
+  {
+    id: text("id").primaryKey(),
+    credentialId: text("credential_id")
+      .notNull()
+      .references(() => credentials.id),
+    tenantId: text("tenant_id").notNull(),
+    preset: text("preset", { enum: ["github-actions", "gitlab", "kubernetes", "generic"] }).notNull(),
+    /** The external issuer, compared exactly with the subject token's `iss` and its discovery document's `issuer`. */
+    issuer: text("issuer").notNull(),
+    /** The value the subject token's `aud` must contain; by default Latchkey's own issuer URL. */
+    audience: text("audience").notNull(),
+    /** Exact value or `*` glob the subject token's `sub` must match; null when only claims are conditions. */
+    subject: text("subject"),
+    /** JSON `{claim: exact value or glob}`, each of which the subject token must satisfy. */
+    claims: text("claims", { mode: "json" }).$type<Record<string, string>>().notNull(),
+    /** Upper bound (s) on the lifetime of tokens minted through this rule; null: the credential's lifetime. */
+    maxTokenLifetime: integer("max_token_lifetime"),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+    deletedAt: integer("deleted_at"),
+    lastUsedAt: integer("last_used_at"),
+    /** The `sub` of the subject token of the last exchange (not secret: a repository, project or service account). */
+    lastSubject: text("last_subject"),
+  },
+  (t) => [index("federated_identities_credential").on(t.credentialId)],
+);
+
+export type FederatedIdentityRow = typeof federatedIdentities.$inferSelect;

@@ -1,7 +1,7 @@
 /**
  * Coalesced usage, many rows per statement: one UPDATE per table covers every credential (or secret, or key)
  * an isolate minted for in a window, its rows passed as one JSON parameter read with json_each. D1 runs one
- * statement at a time, so a flush costs at most three statements whatever the number of credentials, instead
+ * statement at a time, so a flush costs at most four statements whatever the number of credentials, instead
  * of one or two per credential; and D1's 100-bound-parameter cap never applies. Times only move forward
  * (max), counts only add. The statements are D1's own prepared statements on the handle's client: drizzle's
  * builder cannot express UPDATE .. FROM json_each, and its raw queries do not go into a batch.
@@ -56,5 +56,22 @@ export function recordKeyUsages(db: Db, usages: AuthenticatorUsage[]) {
     FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at FROM json_each(?)) AS u
     WHERE credential_keys.id = u.id`,
     usages.map((u) => [u.id, u.at]),
+  );
+}
+
+/** One federated identity's last use (ms) and the subject token's `sub` that used it. */
+export interface FederatedUsage extends AuthenticatorUsage {
+  subject: string;
+}
+
+/** Moves each federated identity's last-used time forward with the subject that used it; one statement. */
+export function recordFederatedUsages(db: Db, usages: FederatedUsage[]) {
+  return statement(
+    db,
+    `UPDATE federated_identities
+    SET last_used_at = u.at, last_subject = u.sub
+    FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at, json_extract(value, '$[2]') AS sub FROM json_each(?)) AS u
+    WHERE federated_identities.id = u.id AND coalesce(federated_identities.last_used_at, 0) <= u.at`,
+    usages.map((u) => [u.id, u.at, u.subject.slice(0, 256)]),
   );
 }

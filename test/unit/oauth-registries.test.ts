@@ -1,7 +1,8 @@
 /**
  * The shape of the oauth registries: every grant declares its grant_type, the parameters it reads, the client
  * authentication methods it accepts (all registered) and a handler; every client authentication method is
- * registered under its own name; RFC 8414 metadata lists exactly what the registries hold.
+ * registered under its own name, and only token exchange accepts a subject token alone; RFC 8414 metadata lists
+ * the grants and the confidential clients' methods.
  */
 import { describe, expect, it } from "vitest";
 import { CLIENT_AUTH_METHOD_NAMES, CLIENT_AUTH_METHODS } from "../../src/oauth/client-auth";
@@ -10,15 +11,16 @@ import { authorizationServerMetadata } from "../../src/routes/well-known";
 
 describe("grant registry", () => {
   it("holds grants of one shape, each under its own grant_type", () => {
-    expect(GRANT_TYPES).toEqual(["client_credentials"]);
+    expect(GRANT_TYPES).toEqual(["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"]);
     for (const grantType of GRANT_TYPES) {
       const grant = grantFor(grantType);
       expect(grant?.grantType).toBe(grantType);
       expect(grant?.parameters.length).toBeGreaterThan(0);
       for (const name of grant?.parameters ?? []) expect(name).toMatch(/^[a-z_]+$/);
+      const registered = Object.keys(CLIENT_AUTH_METHODS);
       expect(grant?.parameters).not.toContain("grant_type");
       expect(grant?.clientAuth.length).toBeGreaterThan(0);
-      for (const method of grant?.clientAuth ?? []) expect(CLIENT_AUTH_METHOD_NAMES).toContain(method);
+      for (const method of grant?.clientAuth ?? []) expect(registered).toContain(method);
       expect(typeof grant?.handler).toBe("function");
     }
   });
@@ -31,9 +33,13 @@ describe("grant registry", () => {
 });
 
 describe("client authentication registry", () => {
-  it("registers every method under its own name", () => {
+  it("registers every method under its own name; subject_token is no confidential method", () => {
     expect(CLIENT_AUTH_METHOD_NAMES).toEqual(["client_secret_basic", "client_secret_post", "private_key_jwt"]);
-    for (const name of CLIENT_AUTH_METHOD_NAMES) expect(CLIENT_AUTH_METHODS[name].name).toBe(name);
+    const all = Object.keys(CLIENT_AUTH_METHODS) as (keyof typeof CLIENT_AUTH_METHODS)[];
+    expect(all).toEqual([...CLIENT_AUTH_METHOD_NAMES, "subject_token"]);
+    for (const name of all) expect(CLIENT_AUTH_METHODS[name].name).toBe(name);
+    expect(grantFor("client_credentials")?.clientAuth).not.toContain("subject_token");
+    expect(grantFor("urn:ietf:params:oauth:grant-type:token-exchange")?.clientAuth).toEqual(["subject_token"]);
   });
 });
 

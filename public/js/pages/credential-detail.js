@@ -22,6 +22,7 @@ import {
 } from "../ui.js";
 import { claimDetails, modeLabel, secretOnce, setupCodePanel } from "./delivery.js";
 import { auditTable } from "./audit.js";
+import { federationSection } from "./credential-federation.js";
 
 const GRACE = [
   [3600, "1 hour"],
@@ -243,6 +244,7 @@ function view(ctx, c, resources, { fresh, reload }) {
     section("Groups", groupsEditor(c, canWrite, reload)),
     section("Secrets", secretsTable(c, canWrite, retire)),
     c.keys?.length ? section("Keys", keysTable(c, canWrite, retire)) : null,
+    federationSection(c, canWrite),
     c.setup?.status && c.setup.status !== "none"
       ? section(
           "Setup code",

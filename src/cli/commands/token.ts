@@ -2,14 +2,15 @@
  * `latchkey token`: prints only an access token on stdout, for `$(latchkey token)`. Tokens are cached
  * per profile, scope and resource and reused until ~80% of their lifetime; concurrent runs share one
  * mint through a lock file. A refusal is remembered across runs (backoff.ts), with or without --no-cache.
- * A read-only config directory only disables the cache and that memory.
+ * A read-only config directory only disables the cache and that memory. --federated and
+ * --federated-token-file exchange the workload's own OIDC token instead of using a secret (../federated.ts).
  */
 import { decodeJwt } from "jose";
 import { requestToken } from "../../client/token-request.js";
 import { backoffPath, rememberedRefusal, rememberRefusal } from "../backoff.js";
 import { parseCommandArgs, expectPositionals } from "../args.js";
 import { resolveCredential, tokenEndpointOf, type ResolvedCredential } from "../credentials.js";
-import { CliError, ExitCode, fromTokenError } from "../errors.js";
+import { CliError, ExitCode, fromTokenError, usage } from "../errors.js";
 import { ENV_HELP, EXIT_CODES_HELP } from "../exit-help.js";
 import type { Io } from "../io.js";
 import { chooseProfile } from "../profiles.js";
@@ -31,6 +32,14 @@ Options:
   --scope S          scopes to request, space-separated (default: the credential's)
   --resource R       resource (audience) URI to request (default: the credential's)
   --no-cache         always mint a new token; do not read or write the cache
+  --federated github-actions
+                     no secret: exchange the job's GitHub Actions OIDC token (RFC 8693);
+                     needs LATCHKEY_URL, LATCHKEY_CLIENT_ID and \`permissions: id-token: write\`
+  --federated-token-file PATH
+                     no secret: exchange the OIDC token in PATH (GitLab id_tokens,
+                     a Kubernetes projected service-account token), read at every mint
+  --federated-audience AUD
+                     the audience to ask GitHub for (default: LATCHKEY_URL)
   -h, --help         show this help
 
 ${EXIT_CODES_HELP}
@@ -52,6 +61,9 @@ export async function tokenCommand(argv: string[], io: Io): Promise<number> {
     scope: { type: "string" },
     resource: { type: "string" },
     "no-cache": { type: "boolean" },
+    federated: { type: "string" },
+    "federated-token-file": { type: "string" },
+    "federated-audience": { type: "string" },
   });
   if (values.help) {
     io.stdout(TOKEN_HELP);
@@ -59,7 +71,8 @@ export async function tokenCommand(argv: string[], io: Io): Promise<number> {
   }
   expectPositionals("token", positionals, []);
   const dir = configDir(io.env, io.homedir());
-  const credential = await resolveCredential(io.env, dir, chooseProfile(values.profile, io.env));
+  const env = federatedEnv(io.env, values);
+  const credential = await resolveCredential(env, dir, chooseProfile(values.profile, env), io.fetch);
   const scope = values.scope ?? io.env.LATCHKEY_SCOPE;
   const resource = values.resource ?? io.env.LATCHKEY_RESOURCE;
   const entry = await mintForCredential(credential, dir, io, {
@@ -69,6 +82,22 @@ export async function tokenCommand(argv: string[], io: Io): Promise<number> {
   });
   io.stdout(`${printable(entry.access_token)}\n`);
   return ExitCode.ok;
+}
+
+/** The environment with the --federated flags applied: they stand for LATCHKEY_FEDERATED(_AUDIENCE). */
+function federatedEnv(
+  env: Record<string, string | undefined>,
+  values: { federated?: string; "federated-token-file"?: string; "federated-audience"?: string },
+): Record<string, string | undefined> {
+  const file = values["federated-token-file"];
+  if (values.federated !== undefined && file !== undefined)
+    throw usage("Give --federated or --federated-token-file, not both.");
+  if (values.federated !== undefined && values.federated !== "github-actions")
+    throw usage('--federated takes "github-actions" (for other platforms use --federated-token-file PATH).');
+  const spec = file !== undefined ? `file:${file}` : values.federated;
+  if (spec === undefined) return env;
+  const audience = values["federated-audience"];
+  return { ...env, LATCHKEY_FEDERATED: spec, ...(audience ? { LATCHKEY_FEDERATED_AUDIENCE: audience } : {}) };
 }
 
 /** Returns a cached token or mints one (see the module header). */

@@ -9,6 +9,7 @@ import { clientSecretBasic, clientSecretPost } from "./client-secret";
 import type { PresentedCredentials } from "./presented";
 import { privateKeyJwt } from "./private-key-jwt";
 import { failure } from "./standing";
+import { subjectToken } from "./subject-token";
 import type { AuthenticatedClient, ClientAuthDeps, ClientAuthMethod, ClientAuthMethodName } from "./types";
 
 export type { AuthenticatedClient, ClientAuthDeps, ClientAuthMethod, ClientAuthMethodName } from "./types";
@@ -19,10 +20,16 @@ export const CLIENT_AUTH_METHODS: { readonly [N in ClientAuthMethodName]: Client
   client_secret_basic: clientSecretBasic,
   client_secret_post: clientSecretPost,
   private_key_jwt: privateKeyJwt,
+  subject_token: subjectToken,
 };
 
-/** Every registered method's name. */
-export const CLIENT_AUTH_METHOD_NAMES = Object.keys(CLIENT_AUTH_METHODS) as ClientAuthMethodName[];
+/**
+ * The methods of confidential clients (a secret or a key): every registered one but subject_token, which only
+ * the token-exchange grant accepts and metadata does not list (it would suggest client_credentials without a secret).
+ */
+export const CLIENT_AUTH_METHOD_NAMES = (Object.keys(CLIENT_AUTH_METHODS) as ClientAuthMethodName[]).filter(
+  (name) => name !== "subject_token",
+);
 
 /** Authenticates the presented credentials with their method, which must be one of `accepted`. */
 export function authenticateClient(

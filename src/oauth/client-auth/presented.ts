@@ -1,7 +1,8 @@
 /**
  * Extracting client credentials from a token request (RFC 6749 section 2.3): HTTP Basic with the
- * form-urlencoding of section 2.3.1, client_secret_post, or private_key_jwt (a client_assertion of type
- * jwt-bearer, RFC 7523 section 2.2). Exactly one method per request; credentials in the query string are
+ * form-urlencoding of section 2.3.1, client_secret_post, private_key_jwt (a client_assertion of type
+ * jwt-bearer, RFC 7523 section 2.2), or a client_id alone with a subject token (RFC 8693, accepted only by
+ * the token-exchange grant). Exactly one method per request; credentials in the query string are
  * refused. Nothing here touches storage or verifies a signature: the method modules beside it authenticate.
  */
 import { peekAssertion } from "../../crypto/client-assertion";
@@ -10,7 +11,13 @@ import { invalidClient, OAUTH_DESCRIPTIONS as D, OAuthError } from "../../domain
 
 export type PresentedCredentials =
   | { method: "client_secret_basic" | "client_secret_post"; clientId: string; secret: string }
-  | { method: "private_key_jwt"; clientId: string | undefined; assertion: string };
+  | { method: "private_key_jwt"; clientId: string | undefined; assertion: string }
+  | {
+      method: "subject_token";
+      clientId: string;
+      subjectToken: string | undefined;
+      subjectTokenType: string | undefined;
+    };
 
 const QUERY_CREDENTIALS = ["client_id", "client_secret", "client_assertion", "client_assertion_type"];
 export const JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -89,6 +96,16 @@ export function presentedCredentials(
       throw invalidClient("unsupported or incomplete client assertion", false);
     }
     return { method: "private_key_jwt", clientId: bodyClientId, assertion };
+  }
+  // RFC 8693 token exchange by a public client: client_id only, the subject token is the proof.
+  if (bodyClientId !== undefined) {
+    const subjectToken = params.get("subject_token");
+    return {
+      method: "subject_token",
+      clientId: bodyClientId,
+      subjectToken,
+      subjectTokenType: params.get("subject_token_type"),
+    };
   }
   throw invalidClient("no client credentials", false);
 }

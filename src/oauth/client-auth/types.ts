@@ -18,10 +18,12 @@ export interface AuthenticatedClient {
   credential: CredentialRow;
   /** The secret (or key) that authenticated, for per-secret and per-key last-used times. */
   authenticatorId: string;
-  authenticatorKind: "secret" | "key";
+  authenticatorKind: "secret" | "key" | "federated";
   method: ClientAuthMethodName;
   /** Set when the secret matched a hash that should be renewed under the current pepper (in the background). */
   secretRehash?: SecretRehash;
+  /** Set by a token exchange: the federated identity that matched, the subject token's sub, its lifetime cap. */
+  federated?: { identityId: string; subject: string; maxTokenLifetime: number | null };
 }
 
 /** One client authentication method: its name, and how it verifies the credentials presented for it. */

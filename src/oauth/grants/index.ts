@@ -4,11 +4,14 @@
  * "__proto__") can reach a prototype member. Metadata's grant_types_supported is read from here.
  */
 import { clientCredentials } from "./client-credentials";
+import { tokenExchange } from "./token-exchange";
 import type { Grant } from "./types";
 
 export type { Grant, GrantDeps, IssuedToken } from "./types";
 
-const GRANTS: ReadonlyMap<string, Grant> = new Map([clientCredentials].map((grant) => [grant.grantType, grant]));
+const GRANTS: ReadonlyMap<string, Grant> = new Map(
+  [clientCredentials, tokenExchange].map((grant) => [grant.grantType, grant]),
+);
 
 /** Every registered grant_type, in registration order. */
 export const GRANT_TYPES: readonly string[] = [...GRANTS.keys()];

@@ -16,6 +16,8 @@ export interface IssuedToken {
   accessToken: string;
   claims: AccessTokenClaims;
   expiresIn: number;
+  /** RFC 8693 section 2.2.1: set by the token-exchange grant, answered as issued_token_type. */
+  issuedTokenType?: string;
 }
 
 export interface Grant {

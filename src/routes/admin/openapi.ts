@@ -9,6 +9,7 @@ import { ctxOf } from "../../middleware/request-context";
 import { PROBLEM_CATALOG, PROBLEM_FIELDS } from "../../domain/problems";
 import { consolePaths, cookieScheme } from "./openapi-console";
 import * as schemas from "./schemas";
+import * as federationSchemas from "./federation-schemas";
 
 const json = (schema: z.ZodType) => ({
   content: { "application/json": { schema: z.toJSONSchema(schema, { io: "input" }) } },
@@ -203,6 +204,42 @@ function document(issuer: string) {
             "429": { ...problem, description: "rate_limited, with Retry-After" },
             "503": { ...problem, description: "temporarily_unavailable: the code was released, retry with it" },
           },
+        },
+      },
+      "/credentials/{id}/federated-identities": {
+        parameters: [idParam],
+        get: {
+          summary: "List the credential's federated identities (RFC 8693 trust rules), with per-rule last use",
+          ...secured("credentials:read"),
+          responses: { "200": ok("{federated_identities: [...]}"), ...errors },
+        },
+        post: {
+          summary:
+            'Add a federated identity: preset "github-actions" (pins repository_owner_id and repository_id), "gitlab" (namespace_id, project_id), "kubernetes" (subject system:serviceaccount:<ns>:<name>) or "generic"; a rule that would accept every token of its issuer is refused; at most 20 per credential; audience defaults to the issuer URL of Latchkey',
+          ...secured("credentials:write"),
+          requestBody: json(federationSchemas.createFederatedIdentitySchema),
+          responses: { "201": ok("The federated identity"), ...errors },
+        },
+      },
+      "/credentials/{id}/federated-identities/test": {
+        parameters: [idParam],
+        post: {
+          summary:
+            "Dry run: which rule a subject token matches, or the condition each rule of its issuer fails (nothing minted, jti not consumed)",
+          ...secured("credentials:read"),
+          requestBody: json(federationSchemas.testSubjectTokenSchema),
+          responses: {
+            "200": ok("{matched, token_problem, credential_status, rules: [{id, failed}], claims}"),
+            ...errors,
+          },
+        },
+      },
+      "/credentials/{id}/federated-identities/{fid}": {
+        parameters: [idParam, { name: "fid", in: "path", required: true, schema: { type: "string" } }],
+        delete: {
+          summary: "Delete a federated identity now",
+          ...secured("credentials:write"),
+          responses: { "200": ok("{federated_identities: [...]}"), ...errors },
         },
       },
       "/credentials/{id}/revoke": {
