@@ -163,6 +163,7 @@ async function mintOnce(
       expires_at: token.expiresAt,
     };
   } catch (error) {
+    if (error instanceof CliError) throw error;
     await rememberRefusal(backoff, error, io.now());
     throw fromTokenError(error, new URL(tokenEndpoint).origin);
   }
