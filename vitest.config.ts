@@ -30,6 +30,8 @@ export default defineConfig(async () => {
             // *.node.test.ts files read the source tree with node:fs: they run in the node project.
             exclude: [...configDefaults.exclude, "**/*.node.test.ts"],
             setupFiles: ["./test/support/apply-migrations.ts"],
+            // Real local servers for outside systems: a webhook receiver and a GitHub-style key set.
+            globalSetup: ["./test/support/outside-servers.global.ts"],
             // Some tests send a few hundred requests (rate limits, races) through workerd on 2 shared cores.
             testTimeout: 30_000,
           },
