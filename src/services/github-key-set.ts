@@ -24,7 +24,7 @@ let cached: CachedKeySet | undefined;
 async function fetchKeySet(url: string, nowMs: number): Promise<CachedKeySet> {
   const res = await fetch(url, {
     headers: { accept: "application/json", "user-agent": "Latchkey-SecretScanning/1" },
-    redirect: "error",
+    redirect: "manual",
     signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
   });
   if (!res.ok) throw new Error(`key set answered ${res.status}`);
