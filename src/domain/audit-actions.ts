@@ -83,7 +83,7 @@ export interface AuditCatalog {
     detail: {
       kind: "secret" | "setup_code";
       ref: string;
-      action: "retired" | "cancelled" | "notified" | "already_inactive";
+      outcome: "retired" | "cancelled" | "notified" | "already_inactive";
       url: string | null;
       source: string | null;
     };

@@ -89,7 +89,7 @@ async function act(ctx: Deps, report: LeakReport, found: Found, ip: string | nul
   const { credential } = found;
   const policy = (await alertSettings(ctx, credential.tenantId)).leakedSecretAction;
   const retiring = found.active && policy === "retire";
-  const action: LeakDetail["action"] = !found.active
+  const action: LeakDetail["outcome"] = !found.active
     ? "already_inactive"
     : !retiring
       ? "notified"
@@ -106,7 +106,7 @@ async function act(ctx: Deps, report: LeakReport, found: Found, ip: string | nul
       action: "secret.leak_reported",
       targetType: "credential",
       targetId: credential.id,
-      detail: { kind: found.kind, ref: found.ref, action, url: report.url, source: report.source },
+      detail: { kind: found.kind, ref: found.ref, outcome: action, url: report.url, source: report.source },
     }),
     ...change.writes,
   ]);

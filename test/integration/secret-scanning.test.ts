@@ -69,7 +69,7 @@ describe("leaked-secret reports", () => {
       expect.objectContaining({
         actor: "system:secret-scanning",
         target_id: id,
-        detail: expect.objectContaining({ kind: "secret", action: "retired", ...where }),
+        detail: expect.objectContaining({ kind: "secret", outcome: "retired", ...where }),
       }),
     ]);
     expect(JSON.stringify(audit)).not.toContain(secret);
@@ -149,7 +149,7 @@ describe("leaked-secret reports", () => {
     const row = await env.DB.prepare("select status from setup_codes where credential_id = ?").bind(coded.id).first();
     expect(row).toEqual({ status: "cancelled" });
     const audit = (await (await t.admin("GET", `/audit?action=secret.leak_reported`)).json()) as Json;
-    expect(audit.events.map((e: Json) => [e.target_id, e.detail.kind, e.detail.action]).sort()).toEqual(
+    expect(audit.events.map((e: Json) => [e.target_id, e.detail.kind, e.detail.outcome]).sort()).toEqual(
       [
         [id, "secret", "retired"],
         [coded.id, "setup_code", "cancelled"],
@@ -175,7 +175,7 @@ describe("leaked-secret reports", () => {
     }
     expect((await mint(id, secret)).status).toBe(200);
     const audit = (await (await t.admin("GET", `/audit?action=secret.leak_reported`)).json()) as Json;
-    expect(audit.events.map((e: Json) => e.detail.action)).toEqual(["notified"]);
+    expect(audit.events.map((e: Json) => e.detail.outcome)).toEqual(["notified"]);
     const [event] = leakEvents().filter((m) => m.event.subject === id);
     expect(event?.event.data).toMatchObject({ action: "notified" });
   });
