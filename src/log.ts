@@ -20,6 +20,7 @@ export const LOG_EVENTS = {
   webhook_attempt_failed: "info",
   secret_scanning_report: "info",
   secret_scanning_refused: "info",
+  webhook_secret_reseal: "info",
   storage_unavailable: "error",
   unhandled_error: "error",
   setup_redeem_failed: "error",

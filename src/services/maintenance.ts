@@ -13,6 +13,7 @@ import { reportKeyRotation } from "./secret-rotation-cron";
 import { THROTTLE_WINDOW_MS } from "./sign-in";
 import { rotateSigningKeys } from "./signing-key-ring";
 import { sendTimeBasedNotices } from "./webhook-notices";
+import { resealWebhookSecrets } from "./webhook-reseal";
 
 /** Runs every step once at `nowMs` (the cron's scheduled time). Never throws. */
 export async function runMaintenance(
@@ -42,6 +43,7 @@ export async function runMaintenance(
     ctx.log.error("session_prune_failed", { error: String(err) });
   }
   try {
+    await resealWebhookSecrets(ctx);
     await sendTimeBasedNotices(ctx, nowMs);
   } catch (err) {
     ctx.log.error("webhook_notice_step_failed", { error: String(err) });

@@ -113,3 +113,18 @@ export function upsertAlertSettings(db: Db, row: TenantAlertSettingsRow) {
       },
     });
 }
+
+/** Every endpoint's id and envelope, across tenants: for resealing after a key-encryption-key rotation. */
+export function allEndpointEnvelopes(db: Db) {
+  return db.select({ id: webhookEndpoints.id, envelope: webhookEndpoints.secretEnvelope }).from(webhookEndpoints).all();
+}
+
+/** Replaces an envelope only if it is still `previous` (two cron runs never clobber each other); true when it did. */
+export async function replaceEndpointEnvelope(db: Db, id: string, previous: string, next: string): Promise<boolean> {
+  const result = await db
+    .update(webhookEndpoints)
+    .set({ secretEnvelope: next })
+    .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.secretEnvelope, previous)))
+    .run();
+  return result.meta.changes > 0;
+}

@@ -10,6 +10,8 @@ import { createMessageBatch, createScheduledController, getQueueResult } from "c
 import { describe, expect, inject, it, vi } from "vitest";
 import { deliveryOf, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_DELAYS_SECONDS } from "../../src/services/webhook-delivery";
 import { createEndpoint } from "../../src/services/webhook-endpoints";
+import { resealWebhookSecrets } from "../../src/services/webhook-reseal";
+import { keyId } from "../../src/crypto/key-id";
 import { newWebhookEvent, type WebhookMessage } from "../../src/services/webhook-events";
 import { primaryDb } from "../../src/storage/db";
 import { insertDeliveries } from "../../src/storage/webhooks";
@@ -337,5 +339,27 @@ describe("time-based events from the cron", () => {
       last_used_at: null,
       stale_after_days: 30,
     });
+  });
+});
+
+describe("key-encryption-key rotation", () => {
+  it("reseals signing secrets under the new key, so deliveries keep verifying once the previous key is gone", async () => {
+    const OLD = env.KEY_ENCRYPTION_KEY;
+    const NEW = "bmV3LWtlay1uZXcta2VrLW5ldy1rZWstbmV3LWtlay0";
+    const { tenantId } = await setupLocalTenant(local, "wh-kek");
+    const endpoint = await endpointAt(tenantId, "kek", "ok", ["credential.created"]);
+    const rotating = localEnv({ ISSUER, KEY_ENCRYPTION_KEY: NEW, KEY_ENCRYPTION_KEY_PREVIOUS: OLD });
+    await resealWebhookSecrets(testContext(rotating));
+    const after = await env.DB.prepare("select secret_envelope from webhook_endpoints where id = ?")
+      .bind(endpoint.id)
+      .first<{ secret_envelope: string }>();
+    expect(after?.secret_envelope).not.toBe(endpoint.secretEnvelope);
+    expect(after?.secret_envelope.split(".")[1]).toBe(await keyId(NEW));
+
+    const rotated = localEnv({ ISSUER, KEY_ENCRYPTION_KEY: NEW });
+    const delivery = await handMadeDelivery(endpoint);
+    expect((await attemptOnce(rotated, delivery.message, 1)).explicitAcks).toEqual(["m-1"]);
+    const [hit] = (await received("kek", 1)).filter((h) => h.id === delivery.row.eventId);
+    expect(hit?.verified).toBe(true);
   });
 });
