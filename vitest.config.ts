@@ -30,8 +30,9 @@ export default defineConfig(async () => {
             // *.node.test.ts files read the source tree with node:fs: they run in the node project.
             exclude: [...configDefaults.exclude, "**/*.node.test.ts"],
             setupFiles: ["./test/support/apply-migrations.ts"],
-            // A real local OIDC issuer for the federation tests (node, on 127.0.0.1).
-            globalSetup: ["./test/oidc-issuer/global-setup.ts"],
+            // Real local servers (node, on 127.0.0.1) for outside systems: an OIDC issuer for the federation
+            // tests, a webhook receiver and a GitHub-style key set.
+            globalSetup: ["./test/oidc-issuer/global-setup.ts", "./test/support/outside-servers.global.ts"],
             // Some tests send a few hundred requests (rate limits, races) through workerd on 2 shared cores.
             testTimeout: 30_000,
           },

@@ -22,6 +22,9 @@ import { healthRoutes } from "./routes/health";
 import { setupRoutes } from "./routes/setup";
 import { tokenRoutes } from "./routes/token";
 import { wellKnownRoutes } from "./routes/well-known";
+import { webhookRoutes } from "./routes/admin/webhooks";
+import { alertSettingsRoutes } from "./routes/admin/alert-settings";
+import { secretScanningRoutes } from "./routes/secret-scanning";
 
 const admin = factory.createApp();
 admin.use("*", adminAuth());
@@ -34,6 +37,8 @@ admin.route("/invitations", invitationRoutes);
 admin.route("/sessions", sessionRoutes);
 admin.route("/signing-keys", signingKeyRoutes);
 admin.route("/credentials", federatedIdentityRoutes);
+admin.route("/webhooks", webhookRoutes);
+admin.route("/alert-settings", alertSettingsRoutes);
 
 export const app = factory.createApp();
 // Before every route under /api: no JSON body is parsed before its size is known to be within the cap.
@@ -44,6 +49,7 @@ app.route("/", wellKnownRoutes);
 app.route("/", openApiRoutes);
 app.route("/", bootstrapRoutes);
 app.route("/", setupRoutes);
+app.route("/", secretScanningRoutes);
 // Before the admin group: these routes answer without its authentication.
 app.route("/api/v1", authRoutes);
 app.route("/api/v1", admin);

@@ -40,6 +40,12 @@ export interface Env {
   ACCESS_TEAM_DOMAIN?: string;
   /** Optional: the Access application's AUD tag. */
   ACCESS_AUD?: string;
+  /** Queue producer for webhook events and deliveries; this Worker is also its consumer (services/webhook-delivery.ts). */
+  WEBHOOK_QUEUE: Queue<unknown>;
+  /** Seconds one webhook attempt may take before it counts as failed (default 10). */
+  WEBHOOK_TIMEOUT_SECONDS?: string;
+  /** The key set GitHub signs secret-scanning reports with (default GitHub's published URL). */
+  SECRET_SCANNING_KEYS_URL?: string;
 }
 
 const base64urlKey = z
@@ -64,7 +70,17 @@ const configSchema = z.object({
       audience: z.string().min(1),
     })
     .optional(),
+  webhookTimeoutSeconds: z.coerce.number().int().min(1).max(30),
+  secretScanningKeysUrl: z
+    .url({ protocol: /^https?$/ })
+    .refine(
+      (u) => u.startsWith("https://") || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(u),
+      "must use https (plain http only to a loopback host)",
+    ),
 });
+
+/** GitHub's published key set for secret-scanning partner reports. */
+export const GITHUB_SECRET_SCANNING_KEYS_URL = "https://api.github.com/meta/public_keys/secret_scanning";
 
 export type Config = z.infer<typeof configSchema>;
 
@@ -82,6 +98,8 @@ const RAW_FIELDS = [
   "BOOTSTRAP_TOKEN",
   "ACCESS_TEAM_DOMAIN",
   "ACCESS_AUD",
+  "WEBHOOK_TIMEOUT_SECONDS",
+  "SECRET_SCANNING_KEYS_URL",
 ] as const;
 
 /**
@@ -109,6 +127,8 @@ export function getConfig(env: Env): Config {
       env.ACCESS_TEAM_DOMAIN && env.ACCESS_AUD
         ? { teamDomain: env.ACCESS_TEAM_DOMAIN, audience: env.ACCESS_AUD }
         : undefined,
+    webhookTimeoutSeconds: env.WEBHOOK_TIMEOUT_SECONDS || "10",
+    secretScanningKeysUrl: env.SECRET_SCANNING_KEYS_URL || GITHUB_SECRET_SCANNING_KEYS_URL,
   });
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");

@@ -16,6 +16,11 @@ export const LOG_EVENTS = {
   maintenance: "info",
   revocation_sync: "info",
   key_rotation_status: "info",
+  webhook_delivered: "info",
+  webhook_attempt_failed: "info",
+  secret_scanning_report: "info",
+  secret_scanning_refused: "info",
+  webhook_secret_reseal: "info",
   storage_unavailable: "error",
   unhandled_error: "error",
   setup_redeem_failed: "error",
@@ -31,6 +36,9 @@ export const LOG_EVENTS = {
   key_rotation_step_failed: "error",
   revocation_sync_failed: "error",
   session_prune_failed: "error",
+  webhook_queue_failed: "error",
+  webhook_dead_lettered: "error",
+  webhook_notice_step_failed: "error",
 } as const satisfies Record<string, LogLevel>;
 
 export type LogLevel = "info" | "error";

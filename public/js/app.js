@@ -19,6 +19,7 @@ import * as audit from "./pages/audit.js";
 import * as sessions from "./pages/sessions.js";
 import * as members from "./pages/members.js";
 import * as keys from "./pages/keys.js";
+import * as webhooks from "./pages/webhooks.js";
 
 const ROUTES = [
   { path: "/login", page: login, public: true },
@@ -32,6 +33,7 @@ const ROUTES = [
   { path: "/sessions", page: sessions },
   { path: "/members", page: members, visible: () => can("members:read") || currentMe()?.user?.role === "admin" },
   { path: "/keys", page: keys, scope: "credentials:read" },
+  { path: "/webhooks", page: webhooks, scope: "webhooks:read" },
 ];
 
 const NAV = [
@@ -41,6 +43,7 @@ const NAV = [
   ["#/sessions", "Sessions", "/sessions"],
   ["#/members", "Members", "/members"],
   ["#/keys", "Signing keys", "/keys"],
+  ["#/webhooks", "Webhooks", "/webhooks"],
 ];
 
 const cleanups = [];

@@ -23,6 +23,8 @@ export const SYSTEM_ACTORS = {
   bootstrap: "system:bootstrap",
   /** The one-time owner link: the creator of the first owner. */
   ownerLink: "system:owner-link",
+  /** A leaked-secret report from a scanning partner (GitHub secret scanning). */
+  secretScanning: "system:secret-scanning",
 } as const satisfies Record<string, `system:${string}`>;
 
 /** Nobody authenticated: a replayed setup code. */

@@ -83,6 +83,27 @@ export interface AuditCatalog {
     target: "credential";
     detail: { identity: string; issuer: string; subject: string | null };
   };
+  "webhook_endpoint.create": { target: "webhook_endpoint"; detail: { url: string; event_types: readonly string[] } };
+  "webhook_endpoint.update": {
+    target: "webhook_endpoint";
+    detail: { url?: string; event_types?: readonly string[]; enabled?: boolean; secret_rotated?: boolean };
+  };
+  "webhook_endpoint.delete": { target: "webhook_endpoint"; detail: { url: string } };
+  "webhook_endpoint.test": { target: "webhook_endpoint"; detail: { event: string } };
+  "alert_settings.update": {
+    target: "tenant";
+    detail: { leaked_secret_action: "retire" | "notify"; stale_after_days: number };
+  };
+  "secret.leak_reported": {
+    target: "credential";
+    detail: {
+      kind: "secret" | "setup_code";
+      ref: string;
+      outcome: "retired" | "cancelled" | "notified" | "already_inactive";
+      url: string | null;
+      source: string | null;
+    };
+  };
 }
 
 export type AuditAction = keyof AuditCatalog;
@@ -114,4 +135,10 @@ export const AUDIT_ACTIONS: { readonly [A in AuditAction]: AuditTarget<A> } = {
   "owner.setup": "user",
   "credential.federated_identity.create": "credential",
   "credential.federated_identity.delete": "credential",
+  "webhook_endpoint.create": "webhook_endpoint",
+  "webhook_endpoint.update": "webhook_endpoint",
+  "webhook_endpoint.delete": "webhook_endpoint",
+  "webhook_endpoint.test": "webhook_endpoint",
+  "alert_settings.update": "tenant",
+  "secret.leak_reported": "credential",
 };

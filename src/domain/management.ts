@@ -17,4 +17,10 @@ export const MANAGEMENT_SCOPES: ScopeDefinition[] = [
   { name: "resources:read", description: "List resources and their scopes", write: false },
   { name: "resources:write", description: "Define resources and their scopes", write: true },
   { name: "audit:read", description: "Read the audit log", write: false },
+  { name: "webhooks:read", description: "List webhook endpoints and their deliveries", write: false },
+  {
+    name: "webhooks:write",
+    description: "Create, change and delete webhook endpoints and alert settings",
+    write: true,
+  },
 ];

@@ -14,6 +14,7 @@ export const PROBLEM_CATALOG = {
   setup_mode_mismatch: { status: 400, title: "Wrong setup mode" },
   unauthorized: { status: 401, title: "Authentication required" },
   invalid_credentials: { status: 401, title: "Invalid credentials" },
+  invalid_signature: { status: 401, title: "Invalid signature" },
   forbidden: { status: 403, title: "Forbidden" },
   csrf: { status: 403, title: "Cross-site request refused" },
   not_found: { status: 404, title: "Not found" },

@@ -41,11 +41,12 @@ import type { Db } from "../storage/db";
 import { isUniqueViolation } from "../storage/errors";
 import type { CredentialRow, CredentialSecretRow } from "../storage/schema";
 import { publishCredentialChange } from "./credential-changes";
+import { credentialCreated, credentialRevoked, secretRotated } from "./credential-events";
 
 /** What the credential services use: the D1 primary, config, KV and setup-code objects, the logger and background work. */
 export type CredentialDeps = Pick<
   RequestContext,
-  "db" | "config" | "revocations" | "setupCodes" | "log" | "background"
+  "db" | "config" | "revocations" | "setupCodes" | "log" | "background" | "env"
 >;
 type Deps = CredentialDeps;
 
@@ -170,6 +171,7 @@ export async function insertNewCredential(
   }
   // Its KV entry marks it as just changed, so the token endpoint reads it from the primary until replicas have it.
   await publishCredentialChange(ctx, who.tenantId, row.id, nowMs, { background: ctx.background });
+  credentialCreated(ctx, who, row, nowMs);
 }
 
 /** Creates a credential with its first secret; the secret is returned once and never stored. */
@@ -229,6 +231,7 @@ export async function revokeCredential(ctx: Deps, who: Actor, credential: Creden
     background: ctx.background,
     hint: { revoked: true },
   });
+  credentialRevoked(ctx, who, credential, nowMs);
 }
 
 /** Retires one secret now; 404 when the credential has no such secret, 409 when it is already retired (also when a concurrent retirement won). */
@@ -301,5 +304,6 @@ export async function rotateSecret(
   ]);
   if (inserted.meta.changes === 0) throw full();
   await publishCredentialChange(ctx, who.tenantId, credential.id, nowMs, { background: ctx.background });
+  secretRotated(ctx, who, credential, row, graceEnds, nowMs);
   return { secret: row, clientSecret: secret };
 }

@@ -1,7 +1,7 @@
 /**
  * The hourly cron: signing-key rotation and pruning, resealing signing keys after a key-encryption-key
  * rotation, retiring expired secrets and keys and republishing KV revocation entries that are behind D1,
- * deleting ended console sessions and spent sign-in throttles. Each step's failure is logged and retried
+ * deleting ended console sessions and spent sign-in throttles, and the time-based webhook events. Each step's failure is logged and retried
  * next hour without stopping the others. It runs on a context built from the cron's env and waitUntil.
  */
 import type { RequestContext } from "../context";
@@ -12,10 +12,12 @@ import { syncRevocations } from "./revocation-sync";
 import { reportKeyRotation } from "./secret-rotation-cron";
 import { THROTTLE_WINDOW_MS } from "./sign-in";
 import { rotateSigningKeys } from "./signing-key-ring";
+import { sendTimeBasedNotices } from "./webhook-notices";
+import { resealWebhookSecrets } from "./webhook-reseal";
 
 /** Runs every step once at `nowMs` (the cron's scheduled time). Never throws. */
 export async function runMaintenance(
-  ctx: Pick<RequestContext, "db" | "config" | "revocations" | "log" | "env">,
+  ctx: Pick<RequestContext, "db" | "config" | "revocations" | "log" | "env" | "background">,
   nowMs: number,
 ): Promise<void> {
   try {
@@ -39,5 +41,11 @@ export async function runMaintenance(
     await pruneThrottles(ctx.db, nowMs - THROTTLE_WINDOW_MS);
   } catch (err) {
     ctx.log.error("session_prune_failed", { error: String(err) });
+  }
+  try {
+    await resealWebhookSecrets(ctx);
+    await sendTimeBasedNotices(ctx, nowMs);
+  } catch (err) {
+    ctx.log.error("webhook_notice_step_failed", { error: String(err) });
   }
 }

@@ -87,7 +87,11 @@ export const credentialSecrets = sqliteTable(
     retiredAt: integer("retired_at"),
     lastUsedAt: integer("last_used_at"),
   },
-  (t) => [index("credential_secrets_credential").on(t.credentialId)],
+  (t) => [
+    index("credential_secrets_credential").on(t.credentialId),
+    // Leaked-secret reports look a secret up by its keyed hash alone (services/secret-scanning.ts).
+    index("credential_secrets_hash").on(t.secretHash),
+  ],
 );
 
 /** Public keys a credential authenticates with (private_key_jwt, RFC 7523); at most two live at a time. */
@@ -221,3 +225,86 @@ export const federatedIdentities = sqliteTable(
 );
 
 export type FederatedIdentityRow = typeof federatedIdentities.$inferSelect;
+/** A tenant's webhook receivers (Standard Webhooks): where events go and the sealed signing secret. */
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    url: text("url").notNull(),
+    description: text("description").notNull(),
+    /** The event types it receives (domain/webhook-events.ts). */
+    eventTypes: text("event_types", { mode: "json" }).$type<string[]>().notNull(),
+    /** The `whsec_` secret in the AES-GCM envelope of crypto/signing-keys.ts (the endpoint id is its additional data). */
+    secretEnvelope: text("secret_envelope").notNull(),
+    /** `whsec_` + the first 4 characters, so an admin can tell secrets apart. */
+    secretHint: text("secret_hint").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("webhook_endpoints_tenant").on(t.tenantId)],
+);
+
+/** One row per (event, endpoint): the delivery log, updated after every attempt. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    /** `<event id>.<endpoint id>`: a retried fan-out finds the row it already wrote. */
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    endpointId: text("endpoint_id").notNull(),
+    /** The webhook-id header of every attempt. */
+    eventId: text("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    status: text("status", { enum: ["pending", "retrying", "delivered", "dead"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    nextAttemptAt: integer("next_attempt_at"),
+  },
+  (t) => [index("webhook_deliveries_endpoint_created").on(t.endpointId, t.createdAt)],
+);
+
+/** Deliveries that failed their last try, with the payload, so an operator can replay them. */
+export const webhookDeadLetters = sqliteTable("webhook_dead_letters", {
+  deliveryId: text("delivery_id").primaryKey(),
+  tenantId: text("tenant_id").notNull(),
+  endpointId: text("endpoint_id").notNull(),
+  eventId: text("event_id").notNull(),
+  eventType: text("event_type").notNull(),
+  payload: text("payload").notNull(),
+  attempts: integer("attempts").notNull(),
+  lastError: text("last_error"),
+  at: integer("at").notNull(),
+});
+
+/** Time-based alerts already sent (credential.expiring, secret.expiring, credential.stale): each once. */
+export const webhookNotices = sqliteTable("webhook_notices", {
+  /** `<type>:<subject>:<what it is about>`, e.g. `credential.expiring:lkc_...:<expires_at>:7d`. */
+  key: text("key").primaryKey(),
+  tenantId: text("tenant_id").notNull(),
+  at: integer("at").notNull(),
+});
+
+/** Per-tenant alert policy: what a leaked-secret report does, and when an unused credential counts as stale. */
+export const tenantAlertSettings = sqliteTable("tenant_alert_settings", {
+  tenantId: text("tenant_id")
+    .primaryKey()
+    .references(() => tenants.id),
+  leakedSecretAction: text("leaked_secret_action", { enum: ["retire", "notify"] })
+    .notNull()
+    .default("retire"),
+  staleAfterDays: integer("stale_after_days").notNull().default(30),
+  updatedAt: integer("updated_at").notNull(),
+  updatedBy: text("updated_by").notNull(),
+});
+
+export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
+export type TenantAlertSettingsRow = typeof tenantAlertSettings.$inferSelect;

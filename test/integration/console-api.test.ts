@@ -135,6 +135,8 @@ describe("first-owner link", () => {
         "resources:write",
         "sessions:read:all",
         "sessions:write:all",
+        "webhooks:read",
+        "webhooks:write",
       ],
       auth: "session",
     });
@@ -267,7 +269,7 @@ describe("invitations", () => {
     viewer = await invite(owner, "vic@example.com", "viewer");
     const me = await json(await viewer.send("GET", "/me"));
     expect(me.user.role).toBe("viewer");
-    expect(me.scopes).toEqual(["audit:read", "credentials:read", "resources:read"]);
+    expect(me.scopes).toEqual(["audit:read", "credentials:read", "resources:read", "webhooks:read"]);
   });
 });
 

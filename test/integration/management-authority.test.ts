@@ -170,6 +170,8 @@ describe("the authority rule", () => {
         "credentials:read",
         "resources:read",
         "resources:write",
+        "webhooks:read",
+        "webhooks:write",
       ]);
       const code = await writer.admin("POST", `/credentials/${target}/setup-codes`, {});
       await expectBeyondAuthority(code, /holds management scopes you do not hold/, [
@@ -177,6 +179,8 @@ describe("the authority rule", () => {
         "credentials:read",
         "resources:read",
         "resources:write",
+        "webhooks:read",
+        "webhooks:write",
       ]);
       const after = await detail(target);
       expect(after.secrets).toEqual(before.secrets);
@@ -199,6 +203,8 @@ describe("the authority rule", () => {
       "credentials:read",
       "resources:read",
       "resources:write",
+      "webhooks:read",
+      "webhooks:write",
     ]);
   });
 

@@ -55,6 +55,8 @@ describe("getConfig: values and defaults", () => {
       keyEncryptionKeyPrevious: KEY_A,
       bootstrapToken: "b".repeat(32),
       access: { teamDomain: "acme", audience: "aud-tag" },
+      webhookTimeoutSeconds: 10,
+      secretScanningKeysUrl: "https://api.github.com/meta/public_keys/secret_scanning",
     });
   });
 

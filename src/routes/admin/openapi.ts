@@ -8,6 +8,7 @@ import type { AppEnv } from "../../context";
 import { ctxOf } from "../../middleware/request-context";
 import { PROBLEM_CATALOG, PROBLEM_FIELDS } from "../../domain/problems";
 import { consolePaths, cookieScheme } from "./openapi-console";
+import { webhookPaths } from "./openapi-webhooks";
 import * as schemas from "./schemas";
 import * as federationSchemas from "./federation-schemas";
 
@@ -95,6 +96,7 @@ function document(issuer: string) {
     },
     paths: {
       ...consolePaths,
+      ...webhookPaths,
       "/resources": {
         get: {
           summary: "List resources",

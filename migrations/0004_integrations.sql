@@ -1,0 +1,79 @@
+CREATE TABLE `federated_identities` (
+	`id` text PRIMARY KEY NOT NULL,
+	`credential_id` text NOT NULL,
+	`tenant_id` text NOT NULL,
+	`preset` text NOT NULL,
+	`issuer` text NOT NULL,
+	`audience` text NOT NULL,
+	`subject` text,
+	`claims` text NOT NULL,
+	`max_token_lifetime` integer,
+	`created_at` integer NOT NULL,
+	`created_by` text NOT NULL,
+	`deleted_at` integer,
+	`last_used_at` integer,
+	`last_subject` text,
+	FOREIGN KEY (`credential_id`) REFERENCES `credentials`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `federated_identities_credential` ON `federated_identities` (`credential_id`);--> statement-breakpoint
+CREATE TABLE `tenant_alert_settings` (
+	`tenant_id` text PRIMARY KEY NOT NULL,
+	`leaked_secret_action` text DEFAULT 'retire' NOT NULL,
+	`stale_after_days` integer DEFAULT 30 NOT NULL,
+	`updated_at` integer NOT NULL,
+	`updated_by` text NOT NULL,
+	FOREIGN KEY (`tenant_id`) REFERENCES `tenants`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE TABLE `webhook_dead_letters` (
+	`delivery_id` text PRIMARY KEY NOT NULL,
+	`tenant_id` text NOT NULL,
+	`endpoint_id` text NOT NULL,
+	`event_id` text NOT NULL,
+	`event_type` text NOT NULL,
+	`payload` text NOT NULL,
+	`attempts` integer NOT NULL,
+	`last_error` text,
+	`at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `webhook_deliveries` (
+	`id` text PRIMARY KEY NOT NULL,
+	`tenant_id` text NOT NULL,
+	`endpoint_id` text NOT NULL,
+	`event_id` text NOT NULL,
+	`event_type` text NOT NULL,
+	`status` text NOT NULL,
+	`attempts` integer DEFAULT 0 NOT NULL,
+	`last_status` integer,
+	`last_error` text,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	`next_attempt_at` integer
+);
+--> statement-breakpoint
+CREATE INDEX `webhook_deliveries_endpoint_created` ON `webhook_deliveries` (`endpoint_id`,`created_at`);--> statement-breakpoint
+CREATE TABLE `webhook_endpoints` (
+	`id` text PRIMARY KEY NOT NULL,
+	`tenant_id` text NOT NULL,
+	`url` text NOT NULL,
+	`description` text NOT NULL,
+	`event_types` text NOT NULL,
+	`secret_envelope` text NOT NULL,
+	`secret_hint` text NOT NULL,
+	`enabled` integer DEFAULT true NOT NULL,
+	`created_at` integer NOT NULL,
+	`created_by` text NOT NULL,
+	`updated_at` integer NOT NULL,
+	FOREIGN KEY (`tenant_id`) REFERENCES `tenants`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `webhook_endpoints_tenant` ON `webhook_endpoints` (`tenant_id`);--> statement-breakpoint
+CREATE TABLE `webhook_notices` (
+	`key` text PRIMARY KEY NOT NULL,
+	`tenant_id` text NOT NULL,
+	`at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `credential_secrets_hash` ON `credential_secrets` (`secret_hash`);
