@@ -16,6 +16,8 @@ export const LOG_EVENTS = {
   maintenance: "info",
   revocation_sync: "info",
   key_rotation_status: "info",
+  token_revoked: "info",
+  token_revocation_prune: "info",
   storage_unavailable: "error",
   unhandled_error: "error",
   setup_redeem_failed: "error",
@@ -31,6 +33,7 @@ export const LOG_EVENTS = {
   key_rotation_step_failed: "error",
   revocation_sync_failed: "error",
   session_prune_failed: "error",
+  token_revocation_prune_failed: "error",
 } as const satisfies Record<string, LogLevel>;
 
 export type LogLevel = "info" | "error";

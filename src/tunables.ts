@@ -51,3 +51,12 @@ export const PEPPER_RENEWALS_MAX_TRACKED = 10_000;
 export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 /** Clock skew tolerated on a client assertion's exp, iat and nbf (and added to how long its jti is kept). */
 export const ASSERTION_CLOCK_SKEW_SECONDS = 30;
+
+/** INTROSPECTION_LIMITER's period: Retry-After (s) once a credential's introspection calls are over the limit. */
+export const INTROSPECTION_WINDOW_SECONDS = 10;
+/** How long an isolate reuses a tenant's signed revocation feed; a revocation in the same isolate drops it. */
+export const FEED_MEMO_MS = 5_000;
+/** `Cache-Control: max-age` of the revocation feed (s). */
+export const FEED_MAX_AGE_SECONDS = 15;
+/** Lifetime of a signed feed (its `exp` - `iat`, s): a verifier refuses a feed older than this outright. */
+export const FEED_JWT_LIFETIME_SECONDS = 300;

@@ -67,6 +67,8 @@ export interface AuditCatalog {
   "member.remove": { target: "user"; detail: Member };
   "owner.link.create": { target: "owner_link"; detail: undefined };
   "owner.setup": { target: "user"; detail: { email: string; link: string } };
+  "credential.tokens.revoke": { target: "credential"; detail: { not_before: string } };
+  "token.revoke": { target: "credential"; detail: { jti: string; aud: string; exp: string } };
 }
 
 export type AuditAction = keyof AuditCatalog;
@@ -96,4 +98,6 @@ export const AUDIT_ACTIONS: { readonly [A in AuditAction]: AuditTarget<A> } = {
   "member.remove": "user",
   "owner.link.create": "owner_link",
   "owner.setup": "user",
+  "credential.tokens.revoke": "credential",
+  "token.revoke": "credential",
 };

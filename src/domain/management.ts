@@ -17,4 +17,8 @@ export const MANAGEMENT_SCOPES: ScopeDefinition[] = [
   { name: "resources:read", description: "List resources and their scopes", write: false },
   { name: "resources:write", description: "Define resources and their scopes", write: true },
   { name: "audit:read", description: "Read the audit log", write: false },
+  { name: "tokens:introspect", description: "Introspect access tokens of this tenant (RFC 7662)", write: false },
 ];
+
+/** The management scope a caller of POST /oauth/introspect must hold. */
+export const INTROSPECT_SCOPE = "tokens:introspect";

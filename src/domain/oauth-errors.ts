@@ -86,6 +86,10 @@ export const OAUTH_DESCRIPTIONS = {
   resourceAndAudience: "The resource and audience parameters disagree.",
   rateLimited: "Too many requests. Retry later.",
   serverError: "The server could not handle the request.",
+  endpointPostOnly: "This endpoint accepts POST only.",
+  missingToken: "The token parameter is required.",
+  introspectionNotAllowed: "This client may not introspect tokens.",
+  revocationUnavailable: "The token could not be revoked now. Retry later.",
 } as const;
 
 /** One of the fixed descriptions: an OAuthError can carry no other text. */

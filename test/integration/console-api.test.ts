@@ -135,6 +135,7 @@ describe("first-owner link", () => {
         "resources:write",
         "sessions:read:all",
         "sessions:write:all",
+        "tokens:introspect",
       ],
       auth: "session",
     });
