@@ -22,6 +22,7 @@ import {
 } from "../ui.js";
 import { claimDetails, modeLabel, secretOnce, setupCodePanel } from "./delivery.js";
 import { auditTable } from "./audit.js";
+import { tokensSection } from "./credential-tokens.js";
 
 const GRACE = [
   [3600, "1 hour"],
@@ -242,6 +243,7 @@ function view(ctx, c, resources, { fresh, reload }) {
     ),
     section("Groups", groupsEditor(c, canWrite, reload)),
     section("Secrets", secretsTable(c, canWrite, retire)),
+    tokensSection(c, canWrite, reload),
     c.keys?.length ? section("Keys", keysTable(c, canWrite, retire)) : null,
     c.setup?.status && c.setup.status !== "none"
       ? section(
