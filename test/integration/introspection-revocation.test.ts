@@ -206,6 +206,20 @@ describe("POST /oauth/introspect (RFC 7662)", () => {
     await expectOAuthError(get, 405, "invalid_request", { description: "This endpoint accepts POST only." });
     expect(get.headers.get("allow")).toBe("POST");
   });
+
+  it("limits verified calls per credential: 429 slow_down with the limiter's Retry-After", async () => {
+    const token = await mint(await newCredential(home));
+    const limited = { ...faultyEnv({}), INTROSPECTION_LIMITER: { limit: async () => ({ success: false }) } };
+    const auth = `Basic ${btoa(`${introspector.id}:${introspector.secret}`)}`;
+    for (const path of ["/oauth/introspect", "/oauth/revoke"]) {
+      const { res } = await callWith(limited, path, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", authorization: auth },
+        body: new URLSearchParams({ token }).toString(),
+      });
+      await expectOAuthError(res, 429, "slow_down", { retryAfter: 10, why: path });
+    }
+  });
 });
 
 describe("POST /oauth/revoke (RFC 7009)", () => {
