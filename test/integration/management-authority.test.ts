@@ -170,6 +170,7 @@ describe("the authority rule", () => {
         "credentials:read",
         "resources:read",
         "resources:write",
+        "tokens:introspect",
       ]);
       const code = await writer.admin("POST", `/credentials/${target}/setup-codes`, {});
       await expectBeyondAuthority(code, /holds management scopes you do not hold/, [
@@ -177,6 +178,7 @@ describe("the authority rule", () => {
         "credentials:read",
         "resources:read",
         "resources:write",
+        "tokens:introspect",
       ]);
       const after = await detail(target);
       expect(after.secrets).toEqual(before.secrets);
@@ -199,6 +201,7 @@ describe("the authority rule", () => {
       "credentials:read",
       "resources:read",
       "resources:write",
+      "tokens:introspect",
     ]);
   });
 
