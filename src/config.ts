@@ -22,6 +22,8 @@ export interface Env {
   AUTH_FAILURE_LIMITER: RateLimit;
   /** Setup-code redemption attempts per IP, malformed codes included. */
   REDEEM_IP_LIMITER: RateLimit;
+  /** Verified introspection and revocation calls per credential, counted after authentication. */
+  INTROSPECTION_LIMITER: RateLimit;
   ISSUER: string;
   TOKEN_LIFETIME_SECONDS: string;
   SIGNING_ALG: string;

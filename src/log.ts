@@ -21,6 +21,8 @@ export const LOG_EVENTS = {
   secret_scanning_report: "info",
   secret_scanning_refused: "info",
   webhook_secret_reseal: "info",
+  token_revoked: "info",
+  token_revocation_prune: "info",
   storage_unavailable: "error",
   unhandled_error: "error",
   setup_redeem_failed: "error",
@@ -39,6 +41,7 @@ export const LOG_EVENTS = {
   webhook_queue_failed: "error",
   webhook_dead_lettered: "error",
   webhook_notice_step_failed: "error",
+  token_revocation_prune_failed: "error",
 } as const satisfies Record<string, LogLevel>;
 
 export type LogLevel = "info" | "error";

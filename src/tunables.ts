@@ -64,3 +64,11 @@ export const ISSUER_FETCH_TIMEOUT_MS = 3_000;
 export const ISSUER_RESPONSE_MAX_BYTES = 64 * 1024;
 /** Federated-identity rule sets (per credential) an isolate caches; lifetime as for credentials. */
 export const FEDERATED_RULES_MAX_ENTRIES = 10_000;
+/** INTROSPECTION_LIMITER's period: Retry-After (s) once a credential's introspection calls are over the limit. */
+export const INTROSPECTION_WINDOW_SECONDS = 10;
+/** How long an isolate reuses a tenant's signed revocation feed; a revocation in the same isolate drops it. */
+export const FEED_MEMO_MS = 5_000;
+/** `Cache-Control: max-age` of the revocation feed (s). */
+export const FEED_MAX_AGE_SECONDS = 15;
+/** Lifetime of a signed feed (its `exp` - `iat`, s): a verifier refuses a feed older than this outright. */
+export const FEED_JWT_LIFETIME_SECONDS = 300;

@@ -4,8 +4,11 @@
  * section 3.1 code. Messages never contain a secret: only codes and the server's fixed descriptions.
  */
 
-/** Transport and protocol codes the SDK adds to the OAuth `error` values. */
-export type LatchkeyTransportCode = "network_error" | "invalid_response";
+/**
+ * Transport and protocol codes the SDK adds to the OAuth `error` values; `revocation_unavailable` is a
+ * verifier's refusal while its revocation feed is stale and it fails closed.
+ */
+export type LatchkeyTransportCode = "network_error" | "invalid_response" | "revocation_unavailable";
 
 /** Raised by token sources and discovery when the authorization server refuses or cannot be used. */
 export class LatchkeyError extends Error {

@@ -1,11 +1,12 @@
 /**
  * Hono middleware guarding routes with Latchkey access tokens (RFC 6750 bearer usage).
  * Answers 401 (with `WWW-Authenticate: Bearer`, plus `error="invalid_token"` when a token was presented)
- * or 403 `insufficient_scope`, each with a JSON `{error, error_description}` body. Only types come from
+ * or 403 `insufficient_scope`, each with a JSON `{error, error_description}` body; 503 while the verifier's
+ * revocation feed is stale and fails closed. Only types come from
  * hono, so importing the SDK does not load hono at run time.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { TokenVerificationError } from "./errors.js";
+import { LatchkeyError, TokenVerificationError } from "./errors.js";
 import { createVerifier, type LatchkeyClaims, type Verifier, type VerifierOptions } from "./verifier.js";
 
 /** Context variables set by {@link latchkeyAuth}. */
@@ -38,6 +39,12 @@ export function latchkeyAuth(options: LatchkeyAuthOptions): MiddlewareHandler<{ 
     try {
       c.set("latchkey", await verifier.verify(token, { requiredScopes }));
     } catch (error) {
+      if (error instanceof LatchkeyError && error.code === "revocation_unavailable") {
+        // A stale revocation feed failing closed is the server's state, not the token's fault (RFC 9110 503).
+        c.header("Retry-After", "5");
+        c.header("Cache-Control", "no-store");
+        return c.json({ error: "temporarily_unavailable", error_description: error.message }, 503);
+      }
       if (!(error instanceof TokenVerificationError)) throw error;
       const params = [`error="${error.code}"`, `error_description="${error.message}"`];
       if (error.code === "insufficient_scope") params.push(`scope="${error.requiredScopes.join(" ")}"`);

@@ -14,6 +14,14 @@ export {
 export type { TokenSource, TokenSourceOptions, AccessToken } from "./token-source.js";
 export { createVerifier, parseScope } from "./verifier.js";
 export type { Verifier, VerifierOptions, VerifyOptions, LatchkeyClaims } from "./verifier.js";
+export { createRevocationFeed, REVOCATION_FEED_TYP } from "./revocation-feed.js";
+export type {
+  RevocationFeed,
+  RevocationFeedOptions,
+  FeedRefresh,
+  FeedScheduler,
+  FeedSource,
+} from "./revocation-feed.js";
 export { latchkeyAuth, bearerToken } from "./hono.js";
 export type { LatchkeyAuthOptions, LatchkeyVariables } from "./hono.js";
 export { discover, metadataUrl, normalizeIssuer } from "./discovery.js";

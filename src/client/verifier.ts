@@ -3,10 +3,12 @@
  * Checks signature against the issuer's JWKS (jose refetches on an unknown kid, at most once per
  * cooldown), `typ: at+jwt`, an algorithm allow-list, iss, aud, exp/nbf with a small skew, then scopes.
  * JWKS fetch failures are not the token's fault: they surface as LatchkeyError, not TokenVerificationError.
+ * With `revocationFeed`, tokens named by Latchkey's signed revocation feed are refused (revocation-feed.ts).
  */
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload } from "jose";
 import { discover, normalizeIssuer, type FetchLike } from "./discovery.js";
 import { LatchkeyError, TokenVerificationError } from "./errors.js";
+import { createRevocationFeed, type RevocationFeed, type RevocationFeedOptions } from "./revocation-feed.js";
 import { requireSecureUrl } from "./secure-url.js";
 
 /** Claims of a Latchkey access token. */
@@ -41,6 +43,11 @@ export interface VerifierOptions {
   /** Minimum seconds between two JWKS refetches on an unknown kid. Default 30. */
   cooldownDuration?: number;
   fetch?: FetchLike;
+  /**
+   * Poll Latchkey's signed revocation feed and refuse the tokens it names (`true`: the defaults). Off when
+   * omitted. See {@link RevocationFeedOptions} for the poll interval, the staleness bound and fail closed/open.
+   */
+  revocationFeed?: RevocationFeedOptions | true;
 }
 
 /** Options of one verification. */
@@ -57,6 +64,8 @@ export interface Verifier {
    * @throws LatchkeyError `network_error`/`invalid_response` when the JWKS cannot be fetched
    */
   verify(token: string, options?: VerifyOptions): Promise<LatchkeyClaims>;
+  /** Stops background work (the revocation feed's polling). */
+  close?(): void;
 }
 
 const REQUIRED_CLAIMS = ["iss", "sub", "aud", "exp", "iat", "jti", "client_id"];
@@ -96,7 +105,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
       }),
     ));
 
+  const algorithms = options.algorithms ?? ["ES256", "EdDSA", "RS256"];
+  const feedOptions = options.revocationFeed === true ? {} : options.revocationFeed;
+  const feed: RevocationFeed | undefined =
+    feedOptions && createRevocationFeed({ issuer, keys: getJwks, algorithms, fetch: fetchImpl }, feedOptions);
+
   return {
+    close: () => feed?.stop(),
     async verify(token, verifyOptions = {}) {
       if (typeof token !== "string" || token.length === 0) {
         throw new TokenVerificationError("invalid_token", "The access token is missing");
@@ -108,13 +123,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
           typ: "at+jwt",
           issuer,
           audience: options.audience,
-          algorithms: options.algorithms ?? ["ES256", "EdDSA", "RS256"],
+          algorithms,
           clockTolerance: options.clockTolerance ?? 30,
           requiredClaims: REQUIRED_CLAIMS,
         }));
       } catch (error) {
         throw toVerificationError(error);
       }
+      if (feed) await feed.check(payload);
       const required = verifyOptions.requiredScopes ?? [];
       const granted = new Set(parseScope(payload.scope));
       if (required.some((s) => !granted.has(s))) {

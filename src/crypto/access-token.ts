@@ -23,10 +23,23 @@ export function signAccessToken(claims: AccessTokenClaims, signer: SigningKey): 
  * Verifies one of Latchkey's own access tokens against its published keys.
  * Returns the claims, or null for any failure: the caller decides the error.
  */
-export async function verifyAccessToken(
+export function verifyAccessToken(
   token: string,
   keys: ReadonlyMap<string, SigningKey>,
   expected: { issuer: string; audience: string },
+): Promise<AccessTokenClaims | null> {
+  return verifyIssuedToken(token, keys, expected.issuer, expected.audience);
+}
+
+/**
+ * Verifies a token Latchkey issued, for whichever audience unless `audience` is given (introspection and
+ * revocation take tokens of every resource). Returns the claims, or null for any failure.
+ */
+export async function verifyIssuedToken(
+  token: string,
+  keys: ReadonlyMap<string, SigningKey>,
+  issuer: string,
+  audience?: string,
 ): Promise<AccessTokenClaims | null> {
   try {
     const { payload } = await jwtVerify(
@@ -36,7 +49,7 @@ export async function verifyAccessToken(
         if (!found || found.alg !== header.alg) throw new Error("unknown key");
         return found.key;
       },
-      { issuer: expected.issuer, audience: expected.audience, typ: "at+jwt", clockTolerance: 5 },
+      { issuer, audience, typ: "at+jwt", clockTolerance: 5, requiredClaims: ["exp", "iat", "jti", "client_id"] },
     );
     return payload as unknown as AccessTokenClaims;
   } catch {

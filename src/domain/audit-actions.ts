@@ -104,6 +104,8 @@ export interface AuditCatalog {
       source: string | null;
     };
   };
+  "credential.tokens.revoke": { target: "credential"; detail: { not_before: string } };
+  "token.revoke": { target: "credential"; detail: { jti: string; aud: string; exp: string } };
 }
 
 export type AuditAction = keyof AuditCatalog;
@@ -141,4 +143,6 @@ export const AUDIT_ACTIONS: { readonly [A in AuditAction]: AuditTarget<A> } = {
   "webhook_endpoint.test": "webhook_endpoint",
   "alert_settings.update": "tenant",
   "secret.leak_reported": "credential",
+  "credential.tokens.revoke": "credential",
+  "token.revoke": "credential",
 };

@@ -23,4 +23,8 @@ export const MANAGEMENT_SCOPES: ScopeDefinition[] = [
     description: "Create, change and delete webhook endpoints and alert settings",
     write: true,
   },
+  { name: "tokens:introspect", description: "Introspect access tokens of this tenant (RFC 7662)", write: false },
 ];
+
+/** The management scope a caller of POST /oauth/introspect must hold. */
+export const INTROSPECT_SCOPE = "tokens:introspect";

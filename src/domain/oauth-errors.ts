@@ -88,6 +88,10 @@ export const OAUTH_DESCRIPTIONS = {
   serverError: "The server could not handle the request.",
   invalidSubjectToken: "The subject token is invalid or not trusted for this client.",
   unsupportedRequestedTokenType: "The requested_token_type is not supported.",
+  endpointPostOnly: "This endpoint accepts POST only.",
+  missingToken: "The token parameter is required.",
+  introspectionNotAllowed: "This client may not introspect tokens.",
+  revocationUnavailable: "The token could not be revoked now. Retry later.",
 } as const;
 
 /** One of the fixed descriptions: an OAuthError can carry no other text. */

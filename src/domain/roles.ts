@@ -9,7 +9,14 @@ export const ROLES = ["owner", "admin", "viewer"] as const;
 export type Role = (typeof ROLES)[number];
 
 const VIEWER = ["credentials:read", "resources:read", "audit:read", "webhooks:read"];
-const ADMIN = [...VIEWER, "credentials:write", "resources:write", "members:read", "webhooks:write"];
+const ADMIN = [
+  ...VIEWER,
+  "credentials:write",
+  "resources:write",
+  "members:read",
+  "webhooks:write",
+  "tokens:introspect",
+];
 const OWNER = [...ADMIN, "members:write", "sessions:read:all", "sessions:write:all"];
 
 const SCOPES: Record<Role, readonly string[]> = { owner: OWNER, admin: ADMIN, viewer: VIEWER };

@@ -3,7 +3,8 @@
  * minted by Latchkey for the management resource; the token is verified against Latchkey's own keys, and
  * the credential behind it is re-read from the D1 primary on every call, with the secret or key that minted
  * the token (its `authenticator` claim), in one query: revoking an admin credential, or retiring (or letting
- * expire) the authenticator, takes effect at once here even though its tokens stay valid elsewhere.
+ * expire) the authenticator, takes effect at once here even though its tokens stay valid elsewhere; so do
+ * "revoke issued tokens" and a token revoked by its client (RFC 7009), read in the same query.
  * Without a bearer token, a person may call the same endpoints with the console session cookie or a
  * Cloudflare Access assertion (middleware/session-auth.ts); their role maps to scopes, and their
  * state-changing requests must pass the CSRF check.
@@ -46,10 +47,12 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
       audience: MANAGEMENT_RESOURCE,
     });
     if (!claims || typeof claims.authenticator !== "string") throw problems.unauthorized();
-    const found = await managementCaller(ctx, claims.tenant, claims.client_id, claims.authenticator);
+    const found = await managementCaller(ctx, claims.tenant, claims.client_id, claims.authenticator, claims.jti);
     if (!found || credentialStatus(found.credential, nowMs) !== "active") throw problems.unauthorized();
     if (!found.authenticator || !isLive(found.authenticator, nowMs)) throw problems.unauthorized();
     const { credential } = found;
+    // Revoked issued tokens (a not-before time) and a token revoked by its client (RFC 7009) end here at once.
+    if (found.tokenRevoked || claims.iat * 1000 < (credential.tokensNotBefore ?? 0)) throw problems.unauthorized();
     // The token's scopes, as far as the credential still holds them: a narrowed grant binds tokens already issued.
     const held = new Set(credential.grants.find((g) => g.resource === MANAGEMENT_RESOURCE)?.scopes ?? []);
     c.set("principal", {

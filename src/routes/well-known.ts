@@ -58,5 +58,11 @@ export function authorizationServerMetadata(issuer: string) {
     // RFC 7523 client assertions: the algorithms a client's registered key may use.
     token_endpoint_auth_signing_alg_values_supported: [...CLIENT_KEY_ALGS],
     service_documentation: `${issuer}/api/v1/openapi.json`,
+    introspection_endpoint: `${issuer}/oauth/introspect`,
+    introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHOD_NAMES],
+    revocation_endpoint: `${issuer}/oauth/revoke`,
+    revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHOD_NAMES],
+    // Latchkey's own: the signed feed of revoked tokens resource servers poll (docs/resource-servers.md).
+    latchkey_revocations_uri: `${issuer}/.well-known/latchkey-revocations`,
   };
 }

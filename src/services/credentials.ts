@@ -42,6 +42,8 @@ import { isUniqueViolation } from "../storage/errors";
 import type { CredentialRow, CredentialSecretRow } from "../storage/schema";
 import { publishCredentialChange } from "./credential-changes";
 import { credentialCreated, credentialRevoked, secretRotated } from "./credential-events";
+import { forgetRevocationFeed } from "./revocation-feed";
+import { endIssuedTokens } from "./token-revocations";
 
 /** What the credential services use: the D1 primary, config, KV and setup-code objects, the logger and background work. */
 export type CredentialDeps = Pick<
@@ -130,6 +132,8 @@ export async function prepareCredential(ctx: Deps, who: Actor, input: NewCredent
     changedAt: nowMs,
     publishedAt: null,
     kvWrittenAt: null,
+    tokensNotBefore: null,
+    tokensNotBeforeUntil: null,
   };
   const detail: CreateDetail = {
     label: row.label,
@@ -199,13 +203,15 @@ export function managementCaller(
   tenantId: string,
   clientId: string,
   authenticatorId: string,
+  jti: string,
 ) {
-  return getCredentialWithAuthenticator(ctx.db, tenantId, clientId, authenticatorId);
+  return getCredentialWithAuthenticator(ctx.db, tenantId, clientId, authenticatorId, jti);
 }
 
 /**
- * Revokes a credential, retires every secret and key it has and cancels its pending setup codes; effective
- * for minting as soon as this returns. 409 when it is already revoked (also when a concurrent revoke won).
+ * Revokes a credential, retires every secret and key it has, cancels its pending setup codes and ends the
+ * tokens it was issued (its not-before time, services/token-revocations.ts); effective for minting as soon
+ * as this returns. 409 when it is already revoked (also when a concurrent revoke won).
  */
 export async function revokeCredential(ctx: Deps, who: Actor, credential: CredentialRow, nowMs: number): Promise<void> {
   const { db } = ctx;
@@ -224,8 +230,10 @@ export async function revokeCredential(ctx: Deps, who: Actor, credential: Creden
     retireAllKeys(db, credential.id, nowMs),
     ...(pending.length > 0 ? [cancelSetupCodes(db, pending, nowMs)] : []),
     touchCredential(db, credential.id, nowMs),
+    endIssuedTokens(ctx, credential, nowMs),
   ]);
   if (revoked.meta.changes === 0) throw problems.conflict("This credential is already revoked.");
+  forgetRevocationFeed(who.tenantId);
   await cancelSetupCodeObjects(ctx.setupCodes, pending);
   await publishCredentialChange(ctx, who.tenantId, credential.id, nowMs, {
     background: ctx.background,

@@ -1,13 +1,16 @@
 /**
  * The hourly cron: signing-key rotation and pruning, resealing signing keys after a key-encryption-key
  * rotation, retiring expired secrets and keys and republishing KV revocation entries that are behind D1,
- * deleting ended console sessions and spent sign-in throttles, and the time-based webhook events. Each step's failure is logged and retried
+ * deleting ended console sessions and spent sign-in throttles, the time-based webhook events, forgetting token
+ * revocations whose tokens have all expired. Each step's failure is logged and retried
  * next hour without stopping the others. It runs on a context built from the cron's env and waitUntil.
  */
 import type { RequestContext } from "../context";
 import { SESSION_IDLE_MS } from "../domain/session-rules";
 import { pruneSessions } from "../storage/sessions";
 import { pruneThrottles } from "../storage/sign-in-throttles";
+import { pruneTokenRevocations } from "../storage/token-revocations";
+import { CLOCK_SKEW_SECONDS } from "../config";
 import { syncRevocations } from "./revocation-sync";
 import { reportKeyRotation } from "./secret-rotation-cron";
 import { THROTTLE_WINDOW_MS } from "./sign-in";
@@ -47,5 +50,11 @@ export async function runMaintenance(
     await sendTimeBasedNotices(ctx, nowMs);
   } catch (err) {
     ctx.log.error("webhook_notice_step_failed", { error: String(err) });
+  }
+  try {
+    const [jtis, clients] = await pruneTokenRevocations(ctx.db, nowMs, CLOCK_SKEW_SECONDS * 1000);
+    ctx.log.info("token_revocation_prune", { jtis: jtis.meta.changes, not_befores: clients.meta.changes });
+  } catch (err) {
+    ctx.log.error("token_revocation_prune_failed", { error: String(err) });
   }
 }

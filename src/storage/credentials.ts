@@ -9,6 +9,7 @@ import {
   credentialKeys,
   credentialSecrets,
   credentials,
+  revokedTokens,
   type CredentialKeyRow,
   type CredentialRow,
   type CredentialSecretRow,
@@ -80,14 +81,16 @@ export interface AuthenticatorLife {
 
 /**
  * A credential of the tenant with the secret or key of id `authenticatorId` it owns (null when it owns none
- * by that id), in one query: the admin API's per-request check of a management token.
+ * by that id), and whether the token `jti` was revoked, in one query: the admin API's per-request check of a
+ * management token.
  */
 export async function getCredentialWithAuthenticator(
   db: Db,
   tenantId: string,
   id: string,
   authenticatorId: string,
-): Promise<{ credential: CredentialRow; authenticator: AuthenticatorLife | null } | undefined> {
+  jti: string,
+): Promise<{ credential: CredentialRow; authenticator: AuthenticatorLife | null; tokenRevoked: boolean } | undefined> {
   const secret = {
     id: credentialSecrets.id,
     retiredAt: credentialSecrets.retiredAt,
@@ -95,7 +98,7 @@ export async function getCredentialWithAuthenticator(
   };
   const key = { id: credentialKeys.id, retiredAt: credentialKeys.retiredAt, expiresAt: credentialKeys.expiresAt };
   const row = await db
-    .select({ credential: credentials, secret, key })
+    .select({ credential: credentials, secret, key, revokedJti: revokedTokens.jti })
     .from(credentials)
     .leftJoin(
       credentialSecrets,
@@ -105,9 +108,16 @@ export async function getCredentialWithAuthenticator(
       credentialKeys,
       and(eq(credentialKeys.credentialId, credentials.id), eq(credentialKeys.id, authenticatorId)),
     )
+    .leftJoin(revokedTokens, and(eq(revokedTokens.jti, jti), eq(revokedTokens.clientId, credentials.id)))
     .where(and(eq(credentials.tenantId, tenantId), eq(credentials.id, id)))
     .get();
-  return row && { credential: row.credential, authenticator: row.secret ?? row.key ?? null };
+  return (
+    row && {
+      credential: row.credential,
+      authenticator: row.secret ?? row.key ?? null,
+      tokenRevoked: row.revokedJti !== null,
+    }
+  );
 }
 
 export interface CredentialListFilter {

@@ -59,11 +59,16 @@ export const credentials = sqliteTable(
     publishedAt: integer("published_at"),
     /** When the KV entry was last written: its retired list holds the ids retired in the 24 h before. */
     kvWrittenAt: integer("kv_written_at"),
+    /** Tokens of this credential issued before this time (ms) are dead: "revoke issued tokens", or revocation. */
+    tokensNotBefore: integer("tokens_not_before"),
+    /** When every token issued before tokens_not_before has expired; the cron then clears both. */
+    tokensNotBeforeUntil: integer("tokens_not_before_until"),
   },
   (t) => [
     // A label names one live credential; a revoked one's label may be reused by its replacement.
     uniqueIndex("credentials_tenant_active_label").on(t.tenantId, t.label).where(sql`status = 'active'`),
     index("credentials_tenant_created").on(t.tenantId, t.createdAt),
+    index("credentials_tenant_not_before").on(t.tenantId, t.tokensNotBeforeUntil),
   ],
 );
 
@@ -180,6 +185,23 @@ export const auditEvents = sqliteTable(
     detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>(),
   },
   (t) => [index("audit_tenant_at").on(t.tenantId, t.at), index("audit_tenant_target").on(t.tenantId, t.targetId, t.at)],
+);
+
+/**
+ * Access tokens revoked one by one (RFC 7009, by the client that holds them), kept until they would have
+ * expired anyway: the revocation feed and introspection read them, the token endpoint never does.
+ */
+export const revokedTokens = sqliteTable(
+  "revoked_tokens",
+  {
+    jti: text("jti").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    clientId: text("client_id").notNull(),
+    /** The token's own `exp`, in ms: the row is pruned after it (plus skew). */
+    expiresAt: integer("expires_at").notNull(),
+    revokedAt: integer("revoked_at").notNull(),
+  },
+  (t) => [index("revoked_tokens_tenant_expires").on(t.tenantId, t.expiresAt)],
 );
 
 export type CredentialRow = typeof credentials.$inferSelect;
@@ -308,3 +330,4 @@ export const tenantAlertSettings = sqliteTable("tenant_alert_settings", {
 export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
 export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type TenantAlertSettingsRow = typeof tenantAlertSettings.$inferSelect;
+export type RevokedTokenRow = typeof revokedTokens.$inferSelect;

@@ -1,8 +1,8 @@
 /**
  * The console in a real Chromium against a real local Latchkey (wrangler dev, local D1/KV/DOs). The tests
  * run in order and build on each other like a person's first hour: set up the owner, add an API, create
- * credentials both ways (one claimed by the real `latchkey` CLI), rotate, retire, revoke, invite a viewer,
- * end a session from elsewhere. Screenshots of the main pages go to docs/screenshots with UPDATE_SCREENSHOTS=1.
+ * credentials both ways (one claimed by the real `latchkey` CLI), rotate, retire, revoke issued tokens, revoke,
+ * invite a viewer, end a session from elsewhere. Screenshots of the main pages go to docs/screenshots with UPDATE_SCREENSHOTS=1.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
@@ -283,6 +283,23 @@ describe.skipIf(!hasChromium)("console in Chromium", () => {
     expect(await page.locator('img[src="x"]').count()).toBe(0);
     expect(dialogs).toEqual([]);
     created.xss = { id };
+  });
+
+  it("revokes the tokens a credential holds now; it keeps minting, and the revocation feed names it", async () => {
+    const { id, secret } = created.deploy!;
+    await go(page, `credentials/${id}`);
+    await page.getByText("No issued tokens have been revoked.").waitFor();
+    await page.getByRole("button", { name: "Revoke issued tokens…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Revoke the tokens deploy-bot-prod holds now?" });
+    await dialog.getByText("resource servers that poll the revocation feed", { exact: false }).waitFor();
+    await dialog.getByRole("button", { name: "Revoke issued tokens" }).click();
+    await page.getByText("Tokens issued before", { exact: false }).waitFor();
+    expect(await mintStatus(server.url, id, secret!)).toBe(200);
+    const feed = await (await fetch(`${server.url}/.well-known/latchkey-revocations`)).text();
+    const claims = JSON.parse(Buffer.from(feed.split(".")[1]!, "base64url").toString()) as {
+      revoked_clients: { client_id: string }[];
+    };
+    expect(claims.revoked_clients.map((c) => c.client_id)).toContain(id);
   });
 
   it("revokes only after the label is typed exactly", async () => {

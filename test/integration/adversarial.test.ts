@@ -1012,7 +1012,7 @@ describe("metadata and unknown paths", () => {
       "/.well-known/%ZZ",
       "/oauth/authorize",
       "/oauth/token/extra",
-      "/oauth/introspect",
+      "/oauth/introspect/extra",
       "/%ZZ",
       `/${"x".repeat(8 * KiB)}`,
       `/${encodeURIComponent(MARKER)}`,

@@ -137,6 +137,7 @@ describe("first-owner link", () => {
         "sessions:write:all",
         "webhooks:read",
         "webhooks:write",
+        "tokens:introspect",
       ],
       auth: "session",
     });

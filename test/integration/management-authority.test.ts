@@ -172,6 +172,7 @@ describe("the authority rule", () => {
         "resources:write",
         "webhooks:read",
         "webhooks:write",
+        "tokens:introspect",
       ]);
       const code = await writer.admin("POST", `/credentials/${target}/setup-codes`, {});
       await expectBeyondAuthority(code, /holds management scopes you do not hold/, [
@@ -181,6 +182,7 @@ describe("the authority rule", () => {
         "resources:write",
         "webhooks:read",
         "webhooks:write",
+        "tokens:introspect",
       ]);
       const after = await detail(target);
       expect(after.secrets).toEqual(before.secrets);
@@ -205,6 +207,7 @@ describe("the authority rule", () => {
       "resources:write",
       "webhooks:read",
       "webhooks:write",
+      "tokens:introspect",
     ]);
   });
 

@@ -23,6 +23,7 @@ import {
 import { claimDetails, modeLabel, secretOnce, setupCodePanel } from "./delivery.js";
 import { auditTable } from "./audit.js";
 import { federationSection } from "./credential-federation.js";
+import { tokensSection } from "./credential-tokens.js";
 
 const GRACE = [
   [3600, "1 hour"],
@@ -243,6 +244,7 @@ function view(ctx, c, resources, { fresh, reload }) {
     ),
     section("Groups", groupsEditor(c, canWrite, reload)),
     section("Secrets", secretsTable(c, canWrite, retire)),
+    tokensSection(c, canWrite, reload),
     c.keys?.length ? section("Keys", keysTable(c, canWrite, retire)) : null,
     federationSection(c, canWrite),
     c.setup?.status && c.setup.status !== "none"

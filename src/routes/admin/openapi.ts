@@ -253,6 +253,14 @@ function document(issuer: string) {
           responses: { "200": ok("Revoked"), ...errors },
         },
       },
+      "/credentials/{id}/tokens/revoke": {
+        parameters: [idParam],
+        post: {
+          summary: "Revoke issued tokens: every token the credential holds now stops being accepted",
+          ...secured("credentials:write"),
+          responses: { "200": ok("{id, tokens_not_before}"), ...errors },
+        },
+      },
       "/audit": {
         get: {
           summary: "Read the audit log",

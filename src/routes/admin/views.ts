@@ -93,6 +93,7 @@ export function credentialView(
     revoked_by: c.revokedBy,
     last_used_at: iso(c.lastUsedAt),
     mint_count: c.mintCount,
+    tokens_not_before: iso(c.tokensNotBefore),
     ...(secrets ? { secrets: secrets.map((s) => secretView(s, nowMs)) } : {}),
     ...(extras ? { keys: extras.keys.map((k) => keyView(k, nowMs)), setup: setupView(extras.setup, nowMs) } : {}),
   };
