@@ -8,6 +8,7 @@ import { jsonBodyLimit } from "./middleware/body-limit";
 import { problemResponse, renderError } from "./middleware/error-handler";
 import { problems } from "./domain/errors";
 import { auditRoutes } from "./routes/admin/audit";
+import { deviceApprovalRoutes } from "./routes/admin/device";
 import { invitationRoutes } from "./routes/admin/invitations";
 import { memberRoutes } from "./routes/admin/members";
 import { sessionRoutes } from "./routes/admin/sessions";
@@ -19,6 +20,7 @@ import { resourceRoutes } from "./routes/admin/resources";
 import { bootstrapRoutes } from "./routes/bootstrap";
 import { healthRoutes } from "./routes/health";
 import { setupRoutes } from "./routes/setup";
+import { deviceRoutes } from "./routes/device";
 import { tokenRoutes } from "./routes/token";
 import { wellKnownRoutes } from "./routes/well-known";
 
@@ -32,12 +34,14 @@ admin.route("/members", memberRoutes);
 admin.route("/invitations", invitationRoutes);
 admin.route("/sessions", sessionRoutes);
 admin.route("/signing-keys", signingKeyRoutes);
+admin.route("/device", deviceApprovalRoutes);
 
 export const app = factory.createApp();
 // Before every route under /api: no JSON body is parsed before its size is known to be within the cap.
 app.use("/api/*", jsonBodyLimit());
 app.route("/", healthRoutes);
 app.route("/", tokenRoutes);
+app.route("/", deviceRoutes);
 app.route("/", wellKnownRoutes);
 app.route("/", openApiRoutes);
 app.route("/", bootstrapRoutes);

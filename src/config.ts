@@ -22,6 +22,8 @@ export interface Env {
   AUTH_FAILURE_LIMITER: RateLimit;
   /** Setup-code redemption attempts per IP, malformed codes included. */
   REDEEM_IP_LIMITER: RateLimit;
+  /** Device sign-ins started per source, and user-code lookups per person (RFC 8628 section 5.1). */
+  DEVICE_LIMITER: RateLimit;
   ISSUER: string;
   TOKEN_LIFETIME_SECONDS: string;
   SIGNING_ALG: string;

@@ -31,6 +31,9 @@ export const LOG_EVENTS = {
   key_rotation_step_failed: "error",
   revocation_sync_failed: "error",
   session_prune_failed: "error",
+  person_token_minted: "info",
+  refresh_token_reused: "info",
+  device_prune_failed: "error",
 } as const satisfies Record<string, LogLevel>;
 
 export type LogLevel = "info" | "error";

@@ -51,3 +51,6 @@ export const PEPPER_RENEWALS_MAX_TRACKED = 10_000;
 export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 /** Clock skew tolerated on a client assertion's exp, iat and nbf (and added to how long its jti is kept). */
 export const ASSERTION_CLOCK_SKEW_SECONDS = 30;
+
+/** DEVICE_LIMITER's period: Retry-After (s) once a source has started too many device sign-ins or code lookups. */
+export const DEVICE_START_WINDOW_SECONDS = 60;

@@ -3,6 +3,7 @@
  * The header carries only typ, alg and kid (RFC 8725: no jku, x5u or embedded jwk).
  */
 import { jwtVerify, SignJWT, type JWTPayload } from "jose";
+import type { PersonTokenClaims } from "../domain/person-token-claims";
 import type { AccessTokenClaims } from "../domain/token-claims";
 
 /** A key of the ring with its `kid` and `alg`: the private key to sign, or a public key to verify. */
@@ -12,8 +13,8 @@ export interface SigningKey {
   key: CryptoKey;
 }
 
-/** Signs the claims as an `at+jwt`. */
-export function signAccessToken(claims: AccessTokenClaims, signer: SigningKey): Promise<string> {
+/** Signs the claims (a credential's or a person's) as an `at+jwt`. */
+export function signAccessToken(claims: AccessTokenClaims | PersonTokenClaims, signer: SigningKey): Promise<string> {
   return new SignJWT(claims as unknown as JWTPayload)
     .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: "at+jwt" })
     .sign(signer.key);

@@ -20,12 +20,14 @@ async function checksum(prefix: string, body: string): Promise<string> {
   return toBase64url(new Uint8Array(digest).slice(0, 6)).slice(0, CHECKSUM_LENGTH);
 }
 
-async function mint(prefix: string, bytes: number): Promise<string> {
+/** `prefix` + `bytes` random bytes (base64url) + checksum. */
+export async function mint(prefix: string, bytes: number): Promise<string> {
   const body = randomToken(bytes);
   return prefix + body + (await checksum(prefix, body));
 }
 
-async function wellFormed(value: string, prefix: string, bodyLength: number): Promise<boolean> {
+/** True when `value` is `prefix` + a body of `bodyLength` characters + its valid checksum. */
+export async function wellFormed(value: string, prefix: string, bodyLength: number): Promise<boolean> {
   if (value.length !== prefix.length + bodyLength + CHECKSUM_LENGTH || !value.startsWith(prefix)) return false;
   if (!ALPHABET.test(value)) return false;
   const body = value.slice(prefix.length, prefix.length + bodyLength);

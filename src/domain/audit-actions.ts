@@ -67,6 +67,13 @@ export interface AuditCatalog {
   "member.remove": { target: "user"; detail: Member };
   "owner.link.create": { target: "owner_link"; detail: undefined };
   "owner.setup": { target: "user"; detail: { email: string; link: string } };
+  "device.approve": { target: "device_authorization"; detail: { client_id: string; hostname: string | null } };
+  "device.deny": { target: "device_authorization"; detail: { client_id: string; hostname: string | null } };
+  "auth.device_sign_in": {
+    target: "session";
+    detail: { client_id: string; hostname: string | null; authorization: string };
+  };
+  "session.refresh_reuse": { target: "session"; detail: { user: string; client_id: string } };
 }
 
 export type AuditAction = keyof AuditCatalog;
@@ -96,4 +103,8 @@ export const AUDIT_ACTIONS: { readonly [A in AuditAction]: AuditTarget<A> } = {
   "member.remove": "user",
   "owner.link.create": "owner_link",
   "owner.setup": "user",
+  "device.approve": "device_authorization",
+  "device.deny": "device_authorization",
+  "auth.device_sign_in": "session",
+  "session.refresh_reuse": "session",
 };

@@ -1,11 +1,13 @@
 /**
  * The hourly cron: signing-key rotation and pruning, resealing signing keys after a key-encryption-key
  * rotation, retiring expired secrets and keys and republishing KV revocation entries that are behind D1,
- * deleting ended console sessions and spent sign-in throttles. Each step's failure is logged and retried
+ * deleting ended console sessions and spent sign-in throttles, expired device sign-ins and ended tool sessions. Each step's failure is logged and retried
  * next hour without stopping the others. It runs on a context built from the cron's env and waitUntil.
  */
 import type { RequestContext } from "../context";
 import { SESSION_IDLE_MS } from "../domain/session-rules";
+import { pruneDeviceAuthorizations } from "../storage/device-authorizations";
+import { pruneDeviceSessions } from "../storage/device-sessions";
 import { pruneSessions } from "../storage/sessions";
 import { pruneThrottles } from "../storage/sign-in-throttles";
 import { syncRevocations } from "./revocation-sync";
@@ -39,5 +41,11 @@ export async function runMaintenance(
     await pruneThrottles(ctx.db, nowMs - THROTTLE_WINDOW_MS);
   } catch (err) {
     ctx.log.error("session_prune_failed", { error: String(err) });
+  }
+  try {
+    await pruneDeviceAuthorizations(ctx.db, nowMs);
+    await pruneDeviceSessions(ctx.db, nowMs);
+  } catch (err) {
+    ctx.log.error("device_prune_failed", { error: String(err) });
   }
 }

@@ -10,15 +10,21 @@ import { authorizationServerMetadata } from "../../src/routes/well-known";
 
 describe("grant registry", () => {
   it("holds grants of one shape, each under its own grant_type", () => {
-    expect(GRANT_TYPES).toEqual(["client_credentials"]);
+    expect(GRANT_TYPES).toEqual([
+      "client_credentials",
+      "urn:ietf:params:oauth:grant-type:device_code",
+      "refresh_token",
+    ]);
     for (const grantType of GRANT_TYPES) {
       const grant = grantFor(grantType);
       expect(grant?.grantType).toBe(grantType);
       expect(grant?.parameters.length).toBeGreaterThan(0);
       for (const name of grant?.parameters ?? []) expect(name).toMatch(/^[a-z_]+$/);
       expect(grant?.parameters).not.toContain("grant_type");
-      expect(grant?.clientAuth.length).toBeGreaterThan(0);
-      for (const method of grant?.clientAuth ?? []) expect(CLIENT_AUTH_METHOD_NAMES).toContain(method);
+      if (grant && !grant.public) {
+        expect(grant.clientAuth.length).toBeGreaterThan(0);
+        for (const method of grant.clientAuth) expect(CLIENT_AUTH_METHOD_NAMES).toContain(method);
+      }
       expect(typeof grant?.handler).toBe("function");
     }
   });
@@ -41,6 +47,6 @@ describe("authorization server metadata", () => {
   it("lists the registered grant types and client authentication methods", () => {
     const metadata = authorizationServerMetadata("https://latchkey.test");
     expect(metadata.grant_types_supported).toEqual([...GRANT_TYPES]);
-    expect(metadata.token_endpoint_auth_methods_supported).toEqual([...CLIENT_AUTH_METHOD_NAMES]);
+    expect(metadata.token_endpoint_auth_methods_supported).toEqual([...CLIENT_AUTH_METHOD_NAMES, "none"]);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * Extracting client credentials from a token request (RFC 6749 section 2.3): HTTP Basic with the
  * form-urlencoding of section 2.3.1, client_secret_post, or private_key_jwt (a client_assertion of type
- * jwt-bearer, RFC 7523 section 2.2). Exactly one method per request; credentials in the query string are
- * refused. Nothing here touches storage or verifies a signature: the method modules beside it authenticate.
+ * jwt-bearer, RFC 7523 section 2.2), or a public client's bare client_id ("none"). Exactly one method per
+ * request; credentials in the query string are refused. Nothing here touches storage or verifies a signature: the method modules beside it authenticate.
  */
 import { peekAssertion } from "../../crypto/client-assertion";
 import { isClientIdShape } from "../../crypto/secrets";
@@ -10,7 +10,8 @@ import { invalidClient, OAUTH_DESCRIPTIONS as D, OAuthError } from "../../domain
 
 export type PresentedCredentials =
   | { method: "client_secret_basic" | "client_secret_post"; clientId: string; secret: string }
-  | { method: "private_key_jwt"; clientId: string | undefined; assertion: string };
+  | { method: "private_key_jwt"; clientId: string | undefined; assertion: string }
+  | { method: "none"; clientId: string };
 
 const QUERY_CREDENTIALS = ["client_id", "client_secret", "client_assertion", "client_assertion_type"];
 export const JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -79,6 +80,8 @@ export function presentedCredentials(
     }
     return { method: "private_key_jwt", clientId: bodyClientId, assertion };
   }
+  // RFC 6749 section 2.1: a public client identifies itself by client_id alone; only public grants accept it.
+  if (bodyClientId !== undefined) return { method: "none", clientId: bodyClientId };
   throw invalidClient("no client credentials", false);
 }
 
