@@ -19,6 +19,7 @@ import * as audit from "./pages/audit.js";
 import * as sessions from "./pages/sessions.js";
 import * as members from "./pages/members.js";
 import * as keys from "./pages/keys.js";
+import * as device from "./pages/device.js";
 
 const ROUTES = [
   { path: "/login", page: login, public: true },
@@ -32,6 +33,7 @@ const ROUTES = [
   { path: "/sessions", page: sessions },
   { path: "/members", page: members, visible: () => can("members:read") || currentMe()?.user?.role === "admin" },
   { path: "/keys", page: keys, scope: "credentials:read" },
+  { path: "/device", page: device },
 ];
 
 const NAV = [
