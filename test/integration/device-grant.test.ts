@@ -308,6 +308,29 @@ describe("refresh tokens", () => {
     expect(event).toMatchObject({ actor: "anonymous", target_id: decodeJwt(first.access_token).sid });
   });
 
+  it("give one successor when a token is used twice at once, and treat the loser as reuse", async () => {
+    const live = await signIn(admin, "racing-box");
+    const answers = await Promise.all([refresh(live.refresh_token), refresh(live.refresh_token)]);
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 400]);
+    const winner = answers.find((r) => r.status === 200) as Response;
+    const loser = answers.find((r) => r.status === 400) as Response;
+    await expectOAuthError(loser, 400, "invalid_grant");
+    const next = await tokens(winner);
+    await expectOAuthError(await refresh(next.refresh_token), 400, "invalid_grant");
+  });
+
+  it("redeem a device code once when two polls race", async () => {
+    const t0 = Date.now();
+    vi.setSystemTime(t0);
+    const started = await start();
+    expect((await decide(owner, started.user_code, "approve")).status).toBe(200);
+    const answers = await Promise.all([poll(started.device_code), poll(started.device_code)]);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 400]);
+    const lost = answers.find((r) => r.status === 400) as Response;
+    expect((await lost.json()) as Json).toMatchObject({ error: expect.stringMatching(/^(slow_down|invalid_grant)$/) });
+  });
+
   it("refuse malformed, unknown and missing tokens, and other clients", async () => {
     await expectOAuthError(
       await tokenRequest({ grant_type: "refresh_token", client_id: CLI }),
