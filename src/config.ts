@@ -24,6 +24,8 @@ export interface Env {
   REDEEM_IP_LIMITER: RateLimit;
   /** Verified introspection and revocation calls per credential, counted after authentication. */
   INTROSPECTION_LIMITER: RateLimit;
+  /** Device sign-ins started per source, and user-code lookups per person (RFC 8628 section 5.1). */
+  DEVICE_LIMITER: RateLimit;
   ISSUER: string;
   TOKEN_LIFETIME_SECONDS: string;
   SIGNING_ALG: string;

@@ -42,6 +42,9 @@ export const LOG_EVENTS = {
   webhook_dead_lettered: "error",
   webhook_notice_step_failed: "error",
   token_revocation_prune_failed: "error",
+  person_token_minted: "info",
+  refresh_token_reused: "info",
+  device_prune_failed: "error",
 } as const satisfies Record<string, LogLevel>;
 
 export type LogLevel = "info" | "error";

@@ -72,3 +72,5 @@ export const FEED_MEMO_MS = 5_000;
 export const FEED_MAX_AGE_SECONDS = 15;
 /** Lifetime of a signed feed (its `exp` - `iat`, s): a verifier refuses a feed older than this outright. */
 export const FEED_JWT_LIFETIME_SECONDS = 300;
+/** DEVICE_LIMITER's period: Retry-After (s) once a source has started too many device sign-ins or code lookups. */
+export const DEVICE_START_WINDOW_SECONDS = 60;

@@ -20,6 +20,7 @@ import * as sessions from "./pages/sessions.js";
 import * as members from "./pages/members.js";
 import * as keys from "./pages/keys.js";
 import * as webhooks from "./pages/webhooks.js";
+import * as device from "./pages/device.js";
 
 const ROUTES = [
   { path: "/login", page: login, public: true },
@@ -34,6 +35,7 @@ const ROUTES = [
   { path: "/members", page: members, visible: () => can("members:read") || currentMe()?.user?.role === "admin" },
   { path: "/keys", page: keys, scope: "credentials:read" },
   { path: "/webhooks", page: webhooks, scope: "webhooks:read" },
+  { path: "/device", page: device },
 ];
 
 const NAV = [

@@ -53,6 +53,12 @@ export async function profileCredential(profile: Profile): Promise<ResolvedCrede
       `Profile "${profile.name}" names a server that is not https://; run \`latchkey setup\` again with an https:// URL.`,
     );
   }
+  if (profile.auth_method === "device_login") {
+    throw new CliError(
+      ExitCode.usage,
+      `Profile "${profile.name}" is a person's sign-in (latchkey login): use it with the admin commands, not for machine tokens.`,
+    );
+  }
   const credential: ClientCredential =
     profile.auth_method === "client_secret_basic"
       ? { method: "client_secret_basic", clientId, clientSecret: profile.client_secret! }

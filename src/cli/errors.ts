@@ -13,6 +13,7 @@ export const ExitCode = {
   credentialRejected: 3,
   setupCodeInvalid: 4,
   unreachable: 5,
+  forbidden: 6,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

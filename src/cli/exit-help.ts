@@ -8,9 +8,11 @@ export const EXIT_CODES_HELP = `Exit codes:
   0  success
   1  error (e.g. wrong server, rate limited, scope or resource refused)
   2  usage error (bad arguments or environment)
-  3  credential rejected (invalid_client: revoked, expired, or secret/key retired)
+  3  credential rejected (invalid_client: revoked, expired, or secret/key retired),
+     or a sign-in that ended or was denied (run \`latchkey login\` again)
   4  setup code invalid, expired or already used
-  5  network error or server unreachable`;
+  5  network error or server unreachable
+  6  refused by the server for your role or scopes (403)`;
 
 /** Environment variables as printed in help. */
 export const ENV_HELP = `Environment:

@@ -7,7 +7,11 @@ import { CliError, ExitCode } from "./errors.js";
 import { ENV_HELP, EXIT_CODES_HELP } from "./exit-help.js";
 import { processIo, type Io } from "./io.js";
 import { printableLines } from "./printable.js";
+import { AUDIT_HELP, auditCommand } from "./commands/audit.js";
+import { CREDENTIALS_HELP, credentialsCommand } from "./commands/credentials.js";
+import { LOGIN_HELP, loginCommand } from "./commands/login.js";
 import { LOGOUT_HELP, logoutCommand } from "./commands/logout.js";
+import { RESOURCES_HELP, resourcesCommand } from "./commands/resources.js";
 import { SETUP_HELP, setupCommand } from "./commands/setup.js";
 import { STATUS_HELP, statusCommand } from "./commands/status.js";
 import { TOKEN_HELP, tokenCommand } from "./commands/token.js";
@@ -25,7 +29,11 @@ Commands:
   setup <server> <code>   redeem a setup code and store the credential as a profile
   token                   print an access token (cached) for curl and scripts
   status                  show profiles, client ids and cached token expiry
-  logout                  forget a profile and its cached tokens
+  logout                  forget a profile and its cached tokens (ends a login on the server)
+  login <server>          sign in as yourself (device code approved in the console)
+  credentials ...         list, show, create, rotate, revoke credentials; setup codes
+  resources ...           list and create resources
+  audit                   the audit log, with filters
 
 Run \`latchkey <command> --help\` for a command's options.
 Options: -h, --help (this help), --version
@@ -42,6 +50,10 @@ const COMMANDS: Record<string, Command> = {
   token: { run: tokenCommand, help: TOKEN_HELP },
   status: { run: statusCommand, help: STATUS_HELP },
   logout: { run: logoutCommand, help: LOGOUT_HELP },
+  login: { run: loginCommand, help: LOGIN_HELP },
+  credentials: { run: credentialsCommand, help: CREDENTIALS_HELP },
+  resources: { run: resourcesCommand, help: RESOURCES_HELP },
+  audit: { run: auditCommand, help: AUDIT_HELP },
 };
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */

@@ -1,6 +1,7 @@
 /**
  * Profiles: one credential each, stored as `<config>/profiles/<name>.json` (0600). A profile holds the
- * issuer, token endpoint, client id, auth method and either the private JWK or the client secret.
+ * issuer, token endpoint, client id, auth method and either the private JWK or the client secret; a person's
+ * sign-in (`latchkey login`, auth method `device_login`) holds their refresh and access tokens instead.
  * `publicView` is the only shape that may be printed.
  */
 import { readdir, rm } from "node:fs/promises";
@@ -16,13 +17,21 @@ export interface Profile {
   issuer: string;
   token_endpoint: string;
   client_id: string;
-  auth_method: "private_key_jwt" | "client_secret_basic";
+  auth_method: "private_key_jwt" | "client_secret_basic" | "device_login";
   /** private_key_jwt: the private JWK, with `kid` (the server's key_id) and `alg`. */
   private_jwk?: JWK;
   /** client_secret_basic: the secret. */
   client_secret?: string;
   /** Attribution name, `svc:<label>`. */
   service?: string;
+  /** device_login: the session's current refresh token (rotated on every use). */
+  refresh_token?: string;
+  /** device_login: the current access token and when it expires (ms since the epoch). */
+  access_token?: string;
+  access_expires_at?: number;
+  /** device_login: who signed in (`user:<email>`) and their role, for status. */
+  person?: string;
+  role?: string;
   created_at: string;
 }
 
@@ -67,7 +76,8 @@ export async function loadProfile(dir: string, name: string): Promise<Profile | 
     typeof p.token_endpoint === "string" &&
     typeof p.client_id === "string" &&
     ((p.auth_method === "private_key_jwt" && typeof p.private_jwk === "object") ||
-      (p.auth_method === "client_secret_basic" && typeof p.client_secret === "string"));
+      (p.auth_method === "client_secret_basic" && typeof p.client_secret === "string") ||
+      (p.auth_method === "device_login" && typeof p.refresh_token === "string"));
   if (!valid) throw new CliError(ExitCode.error, `Profile "${name}" is damaged; run \`latchkey setup\` again.`);
   return { ...(p as Profile), name };
 }
@@ -118,6 +128,8 @@ export function publicView(profile: Profile): Record<string, string> {
     client_id: profile.client_id,
     auth_method: profile.auth_method,
     ...(profile.service ? { service: profile.service } : {}),
+    ...(profile.person ? { person: profile.person } : {}),
+    ...(profile.role ? { role: profile.role } : {}),
     ...(profile.private_jwk?.kid ? { key_id: profile.private_jwk.kid } : {}),
   };
 }

@@ -3,6 +3,7 @@
  * verified with jose. The header carries only typ, alg and kid (RFC 8725: no jku, x5u or embedded jwk).
  */
 import { jwtVerify } from "jose";
+import type { PersonTokenClaims } from "../domain/person-token-claims";
 import type { AccessTokenClaims } from "../domain/token-claims";
 import type { SigningAlg } from "./algorithms";
 import { signCompact } from "./compact-jws";
@@ -14,8 +15,8 @@ export interface SigningKey {
   key: CryptoKey;
 }
 
-/** Signs the claims as an `at+jwt`. */
-export function signAccessToken(claims: AccessTokenClaims, signer: SigningKey): Promise<string> {
+/** Signs the claims (a credential's or a person's) as an `at+jwt`. */
+export function signAccessToken(claims: AccessTokenClaims | PersonTokenClaims, signer: SigningKey): Promise<string> {
   return signCompact({ alg: signer.alg as SigningAlg, kid: signer.kid, typ: "at+jwt" }, claims, signer.key);
 }
 

@@ -20,7 +20,8 @@ async function checksum(prefix: string, body: string): Promise<string> {
   return toBase64url(new Uint8Array(digest).slice(0, 6)).slice(0, CHECKSUM_LENGTH);
 }
 
-async function mint(prefix: string, bytes: number): Promise<string> {
+/** `prefix` + `bytes` random bytes (base64url) + checksum. */
+export async function mint(prefix: string, bytes: number): Promise<string> {
   const body = randomToken(bytes);
   return prefix + body + (await checksum(prefix, body));
 }
@@ -31,7 +32,8 @@ function shaped(value: string, prefix: string, bodyLength: number): boolean {
   );
 }
 
-async function wellFormed(value: string, prefix: string, bodyLength: number): Promise<boolean> {
+/** True when `value` is `prefix` + a body of `bodyLength` characters + its valid checksum. */
+export async function wellFormed(value: string, prefix: string, bodyLength: number): Promise<boolean> {
   if (!shaped(value, prefix, bodyLength)) return false;
   const body = value.slice(prefix.length, prefix.length + bodyLength);
   return (await checksum(prefix, body)) === value.slice(prefix.length + bodyLength);

@@ -106,6 +106,13 @@ export interface AuditCatalog {
   };
   "credential.tokens.revoke": { target: "credential"; detail: { not_before: string } };
   "token.revoke": { target: "credential"; detail: { jti: string; aud: string; exp: string } };
+  "device.approve": { target: "device_authorization"; detail: { client_id: string; hostname: string | null } };
+  "device.deny": { target: "device_authorization"; detail: { client_id: string; hostname: string | null } };
+  "auth.device_sign_in": {
+    target: "session";
+    detail: { client_id: string; hostname: string | null; authorization: string };
+  };
+  "session.refresh_reuse": { target: "session"; detail: { user: string; client_id: string } };
 }
 
 export type AuditAction = keyof AuditCatalog;
@@ -145,4 +152,8 @@ export const AUDIT_ACTIONS: { readonly [A in AuditAction]: AuditTarget<A> } = {
   "secret.leak_reported": "credential",
   "credential.tokens.revoke": "credential",
   "token.revoke": "credential",
+  "device.approve": "device_authorization",
+  "device.deny": "device_authorization",
+  "auth.device_sign_in": "session",
+  "session.refresh_reuse": "session",
 };

@@ -12,6 +12,9 @@ export type OAuthErrorCode =
   | "invalid_scope"
   | "invalid_target"
   | "slow_down"
+  | "authorization_pending"
+  | "access_denied"
+  | "expired_token"
   | "temporarily_unavailable"
   | "server_error";
 
@@ -24,6 +27,9 @@ const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   invalid_scope: 400,
   invalid_target: 400,
   slow_down: 429,
+  authorization_pending: 400,
+  access_denied: 400,
+  expired_token: 400,
   temporarily_unavailable: 503,
   server_error: 500,
 };
@@ -92,6 +98,15 @@ export const OAUTH_DESCRIPTIONS = {
   missingToken: "The token parameter is required.",
   introspectionNotAllowed: "This client may not introspect tokens.",
   revocationUnavailable: "The token could not be revoked now. Retry later.",
+  unknownPublicClient: "The client_id is not a public client of this server.",
+  missingDeviceCode: "The device_code parameter is required.",
+  invalidDeviceCode: "The device code is invalid.",
+  authorizationPending: "The person has not approved the request yet.",
+  pollTooFast: "Polling too fast: wait the interval, which is now longer.",
+  deviceDenied: "The person denied the request.",
+  deviceCodeExpired: "The device code has expired. Start again.",
+  missingRefreshToken: "The refresh_token parameter is required.",
+  invalidRefreshToken: "The refresh token is invalid, expired or revoked.",
 } as const;
 
 /** One of the fixed descriptions: an OAuthError can carry no other text. */

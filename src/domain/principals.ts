@@ -21,9 +21,12 @@ export interface PersonPrincipal {
   /** `user:<email>` in the audit log. */
   actor: string;
   user: UserRow;
-  auth: "session" | "access";
-  /** The console session; null when Cloudflare Access authenticated the request. */
+  /** "token": a person's access token from a tool they signed in with the device grant. */
+  auth: "session" | "access" | "token";
+  /** The console session; null when Cloudflare Access or a person's access token authenticated the request. */
   session: SessionRow | null;
+  /** The device session of a person's access token (auth "token"). */
+  deviceSessionId?: string;
   scopes: ReadonlySet<string>;
 }
 

@@ -27,6 +27,7 @@ export const PROBLEM_CATALOG = {
   rate_limited: { status: 429, title: "Too many requests" },
   server_error: { status: 500, title: "Internal error" },
   temporarily_unavailable: { status: 503, title: "Service unavailable" },
+  invalid_user_code: { status: 400, title: "Invalid code" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof PROBLEM_CATALOG;

@@ -7,7 +7,8 @@
  * "revoke issued tokens" and a token revoked by its client (RFC 7009), read in the same query.
  * Without a bearer token, a person may call the same endpoints with the console session cookie or a
  * Cloudflare Access assertion (middleware/session-auth.ts); their role maps to scopes, and their
- * state-changing requests must pass the CSRF check.
+ * state-changing requests must pass the CSRF check. A person's access token (from a tool signed in with the
+ * device grant) is judged by its device session and the person's current role (middleware/person-token-auth.ts).
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
@@ -16,10 +17,12 @@ import { credentialStatus, isLive } from "../domain/credential-rules";
 import { problems } from "../domain/errors";
 import { serviceActor } from "../domain/actors";
 import { MANAGEMENT_RESOURCE } from "../domain/management";
+import { isPersonTokenClaims } from "../domain/person-token-claims";
 import { managementCaller } from "../services/credentials";
 import { keyRing } from "../services/signing-key-ring";
 import { assertSameOrigin } from "./csrf";
 import { ctxOf } from "./request-context";
+import { personFromToken } from "./person-token-auth";
 import { personFromAccess, personFromSession } from "./session-auth";
 
 /**
@@ -46,6 +49,11 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
       issuer: ctx.config.issuer,
       audience: MANAGEMENT_RESOURCE,
     });
+    if (claims && isPersonTokenClaims(claims)) {
+      c.set("principal", await personFromToken(ctx, claims, nowMs));
+      await next();
+      return;
+    }
     if (!claims || typeof claims.authenticator !== "string") throw problems.unauthorized();
     const found = await managementCaller(ctx, claims.tenant, claims.client_id, claims.authenticator, claims.jti);
     if (!found || credentialStatus(found.credential, nowMs) !== "active") throw problems.unauthorized();

@@ -17,12 +17,14 @@ import {
   authenticateClient,
   claimedClientId,
   presentedCredentials,
+  publicClientOf,
   type AuthenticatedClient,
   type PresentedCredentials,
 } from "./client-auth";
 import { recordTokenFailure, withinMintLimit } from "./failure-limits";
 import { readOAuthForm } from "./form";
-import { grantFor, type Grant, type IssuedToken } from "./grants";
+import { grantFor, type Grant, type IssuedToken, type PublicGrant } from "./grants";
+import { personTokenResponse } from "./person-tokens";
 
 /** RFC 6749 section 5.1: a token response is JSON and must not be cached. */
 const TOKEN_RESPONSE_HEADERS = {
@@ -35,7 +37,7 @@ const rateLimited = (retryAfterSeconds: number, reason: string) =>
   new OAuthError("slow_down", D.rateLimited, { retryAfterSeconds, reason });
 
 /** The registered grant the request names; invalid_request without grant_type, unsupported_grant_type for others. */
-function requestedGrant(params: Map<string, string>): Grant {
+function requestedGrant(params: Map<string, string>): Grant | PublicGrant {
   const grantType = params.get("grant_type");
   if (grantType === undefined) throw new OAuthError("invalid_request", D.missingGrantType);
   const grant = grantFor(grantType);
@@ -106,21 +108,38 @@ function respond(issued: IssuedToken): Response {
   return new Response(JSON.stringify(body), { status: 200, headers: TOKEN_RESPONSE_HEADERS });
 }
 
+/** A public client's grant (device code, refresh): no per-credential limit, and its own response with a refresh token. */
+async function publicGrant(
+  ctx: RequestContext,
+  request: Request,
+  grant: PublicGrant,
+  clientId: string,
+  params: Map<string, string>,
+  nowMs: number,
+): Promise<Response> {
+  const ip = request.headers.get("cf-connecting-ip");
+  return personTokenResponse(ctx, grant.grantType, await grant.handler(ctx, clientId, params, { ip }, nowMs));
+}
+
 /** Answers one token request; throws the OAuthError to render for any failure. */
 export async function tokenEndpoint(ctx: RequestContext, request: Request): Promise<Response> {
   const nowMs = ctx.clock();
   let presented: PresentedCredentials | undefined;
   let params: Map<string, string>;
-  let grant: Grant;
-  let client: AuthenticatedClient;
+  let grant: Grant | PublicGrant;
+  let client: AuthenticatedClient | string;
   try {
     params = await readOAuthForm(request);
     presented = presentedCredentials(new URL(request.url), request.headers.get("authorization") ?? undefined, params);
     grant = requestedGrant(params);
-    client = await authenticateClient(ctx, presented, grant.clientAuth, nowMs);
+    client = grant.public
+      ? publicClientOf(presented)
+      : await authenticateClient(ctx, presented, grant.clientAuth, nowMs);
   } catch (err) {
     throw await refusal(ctx, request, err, presented, nowMs);
   }
+  if (grant.public) return publicGrant(ctx, request, grant, client as string, params, nowMs);
+  client = client as AuthenticatedClient;
   await limitPerCredential(ctx, client);
   const issued = await grant.handler(ctx, client, params, nowMs);
   recordMint(ctx, client, issued, nowMs);

@@ -54,7 +54,8 @@ export function authorizationServerMetadata(issuer: string) {
     jwks_uri: `${issuer}/.well-known/jwks.json`,
     grant_types_supported: [...GRANT_TYPES],
     response_types_supported: [],
-    token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHOD_NAMES],
+    // "none": the public `latchkey` CLI, for the device grant and its refresh tokens only.
+    token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHOD_NAMES, "none"],
     // RFC 7523 client assertions: the algorithms a client's registered key may use.
     token_endpoint_auth_signing_alg_values_supported: [...CLIENT_KEY_ALGS],
     service_documentation: `${issuer}/api/v1/openapi.json`,
@@ -64,5 +65,7 @@ export function authorizationServerMetadata(issuer: string) {
     revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHOD_NAMES],
     // Latchkey's own: the signed feed of revoked tokens resource servers poll (docs/resource-servers.md).
     latchkey_revocations_uri: `${issuer}/.well-known/latchkey-revocations`,
+    // RFC 8628 section 4: where a public client starts a device sign-in.
+    device_authorization_endpoint: `${issuer}/oauth/device_authorization`,
   };
 }

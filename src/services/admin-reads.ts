@@ -10,6 +10,7 @@ import { listCredentials, type CredentialListFilter } from "../storage/credentia
 import { listSecrets } from "../storage/credential-secrets";
 import { listInvitations, listUsers } from "../storage/people";
 import type { CredentialRow } from "../storage/schema";
+import { listDeviceSessions } from "../storage/device-sessions";
 import { listSessions } from "../storage/sessions";
 import { latestSetupCode } from "../storage/setup-codes";
 import { listSigningKeys } from "../storage/signing-keys";
@@ -45,6 +46,10 @@ export const invitations = (ctx: Deps, tenantId: string) => listInvitations(ctx.
 
 /** Console sessions of the tenant, or of one person when `userId` is given, with each person's name and email. */
 export const sessions = (ctx: Deps, tenantId: string, userId?: string) => listSessions(ctx.db, tenantId, userId);
+
+/** Tool sessions (device grant) of the tenant, or of one person, with each person's name and email. */
+export const deviceSessions = (ctx: Deps, tenantId: string, userId?: string) =>
+  listDeviceSessions(ctx.db, tenantId, userId);
 
 /** Every signing key, published or not. */
 export const signingKeys = (ctx: Deps) => listSigningKeys(ctx.db);

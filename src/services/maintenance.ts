@@ -2,11 +2,14 @@
  * The hourly cron: signing-key rotation and pruning, resealing signing keys after a key-encryption-key
  * rotation, retiring expired secrets and keys and republishing KV revocation entries that are behind D1,
  * deleting ended console sessions and spent sign-in throttles, the time-based webhook events, forgetting token
- * revocations whose tokens have all expired. Each step's failure is logged and retried
+ * revocations whose tokens have all expired, deleting expired device sign-ins and ended tool sessions. Each
+ * step's failure is logged and retried
  * next hour without stopping the others. It runs on a context built from the cron's env and waitUntil.
  */
 import type { RequestContext } from "../context";
 import { SESSION_IDLE_MS } from "../domain/session-rules";
+import { pruneDeviceAuthorizations } from "../storage/device-authorizations";
+import { pruneDeviceSessions } from "../storage/device-sessions";
 import { pruneSessions } from "../storage/sessions";
 import { pruneThrottles } from "../storage/sign-in-throttles";
 import { pruneTokenRevocations } from "../storage/token-revocations";
@@ -56,5 +59,11 @@ export async function runMaintenance(
     ctx.log.info("token_revocation_prune", { jtis: jtis.meta.changes, not_befores: clients.meta.changes });
   } catch (err) {
     ctx.log.error("token_revocation_prune_failed", { error: String(err) });
+  }
+  try {
+    await pruneDeviceAuthorizations(ctx.db, nowMs);
+    await pruneDeviceSessions(ctx.db, nowMs);
+  } catch (err) {
+    ctx.log.error("device_prune_failed", { error: String(err) });
   }
 }

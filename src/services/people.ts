@@ -18,6 +18,7 @@ import { auditInsert, auditInsertIf } from "../storage/audit";
 import { isNotNullViolation, isUniqueViolation } from "../storage/errors";
 import * as people from "../storage/people";
 import type { InvitationRow, UserRow } from "../storage/schema-console";
+import { deleteUserDeviceSessions } from "../storage/device-sessions";
 import { deleteSession, deleteUserSessions, getSession, insertSession } from "../storage/sessions";
 import type { Actor } from "./credentials";
 import { acceptedHashes } from "./pepper-rotation";
@@ -279,6 +280,7 @@ export async function removeMember(ctx: Deps, who: Actor, id: string, nowMs: num
       },
       people.userGone(id),
     ),
+    ...deleteUserDeviceSessions(db, who.tenantId, id, people.userGone(id)),
   ]);
   if (removed.meta.changes === 0) throw lastOwner();
 }

@@ -101,8 +101,89 @@ export const signInThrottles = sqliteTable("sign_in_throttles", {
   failures: integer("failures").notNull(),
 });
 
+/**
+ * Device sign-ins (RFC 8628) in progress: a tool asked, a person approves or denies in the console, the tool
+ * redeems once. Both codes are stored only as keyed hashes. Strongly consistent without a Durable Object:
+ * every state change is one guarded UPDATE on the D1 primary (status = the expected one), so two polls or two
+ * decisions cannot both win. tenant_id and user_id are set by the decision; until then it belongs to nobody.
+ */
+export const deviceAuthorizations = sqliteTable(
+  "device_authorizations",
+  {
+    /** Public id (`dva_...`), the audit log's target; not a code. */
+    id: text("id").primaryKey(),
+    /** HMAC-SHA256(pepper, `device:` + device_code). */
+    deviceCodeHash: text("device_code_hash").notNull(),
+    /** HMAC-SHA256(pepper, `user_code:` + normalized user code). */
+    userCodeHash: text("user_code_hash").notNull(),
+    clientId: text("client_id").notNull(),
+    /** The host the tool says it runs on (self-reported, shown as such). */
+    hostname: text("hostname"),
+    requestIp: text("request_ip"),
+    status: text("status", { enum: ["pending", "approved", "denied", "redeemed"] })
+      .notNull()
+      .default("pending"),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    /** Seconds between polls; slow_down raises it by 5. */
+    intervalSeconds: integer("interval_seconds").notNull(),
+    lastPolledAt: integer("last_polled_at"),
+    tenantId: text("tenant_id"),
+    userId: text("user_id"),
+    decidedAt: integer("decided_at"),
+  },
+  (t) => [
+    uniqueIndex("device_authorizations_device_code").on(t.deviceCodeHash),
+    uniqueIndex("device_authorizations_user_code").on(t.userCodeHash),
+    index("device_authorizations_expires").on(t.expiresAt),
+  ],
+);
+
+/** A person signed in from a tool: the life of its refresh tokens. Listed beside console sessions. */
+export const deviceSessions = sqliteTable(
+  "device_sessions",
+  {
+    /** Public id (`dvs_...`), shown in the session list. */
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    /** No foreign key: removing a member deletes their device sessions in the same batch, after the user row. */
+    userId: text("user_id").notNull(),
+    clientId: text("client_id").notNull(),
+    hostname: text("hostname"),
+    ip: text("ip"),
+    createdAt: integer("created_at").notNull(),
+    lastUsedAt: integer("last_used_at").notNull(),
+    /** Absolute end (sign-in + 30 days); refreshing does not move it. */
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("device_sessions_tenant_user").on(t.tenantId, t.userId)],
+);
+
+/**
+ * Every refresh token a device session was given, current and spent, by keyed hash: a spent one presented
+ * again is reuse (RFC 9700 section 4.14) and ends the whole session.
+ */
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    /** HMAC-SHA256(pepper, `refresh:` + token). */
+    tokenHash: text("token_hash").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => deviceSessions.id),
+    tenantId: text("tenant_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+    /** When it was exchanged for its successor; null while it is the session's current one. */
+    usedAt: integer("used_at"),
+  },
+  (t) => [index("refresh_tokens_session").on(t.sessionId)],
+);
+
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
 export type InvitationRow = typeof invitations.$inferSelect;
 export type OwnerSetupTokenRow = typeof ownerSetupTokens.$inferSelect;
 export type SignInThrottleRow = typeof signInThrottles.$inferSelect;
+export type DeviceAuthorizationRow = typeof deviceAuthorizations.$inferSelect;
+export type DeviceSessionRow = typeof deviceSessions.$inferSelect;
+export type RefreshTokenRow = typeof refreshTokens.$inferSelect;

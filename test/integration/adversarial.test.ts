@@ -203,7 +203,6 @@ describe("token endpoint: methods and content types", () => {
     for (const grant_type of [
       "password",
       "authorization_code",
-      "refresh_token",
       "CLIENT_CREDENTIALS",
       "client_credentials ",
       MARKER,
@@ -212,6 +211,9 @@ describe("token endpoint: methods and content types", () => {
       await expectOAuth(await tokenRequest({ grant_type, ...auth }, { ip: freshIp() }), 400, "unsupported_grant_type");
     }
     await expectOAuth(await tokenRequest(auth, { ip: freshIp() }), 400, "invalid_request");
+    // refresh_token is a public-client grant (the latchkey CLI's device sessions): a credential's secret is refused.
+    const refresh = await tokenRequest({ grant_type: "refresh_token", ...auth }, { ip: freshIp() });
+    await expectOAuth(refresh, 401, "invalid_client");
   });
 });
 

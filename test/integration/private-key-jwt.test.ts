@@ -79,6 +79,7 @@ describe("metadata", () => {
       "client_secret_basic",
       "client_secret_post",
       "private_key_jwt",
+      "none",
     ]);
     expect(meta.token_endpoint_auth_signing_alg_values_supported).toEqual(["ES256", "EdDSA"]);
   });

@@ -11,7 +11,12 @@ import { authorizationServerMetadata } from "../../src/routes/well-known";
 
 describe("grant registry", () => {
   it("holds grants of one shape, each under its own grant_type", () => {
-    expect(GRANT_TYPES).toEqual(["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"]);
+    expect(GRANT_TYPES).toEqual([
+      "client_credentials",
+      "urn:ietf:params:oauth:grant-type:token-exchange",
+      "urn:ietf:params:oauth:grant-type:device_code",
+      "refresh_token",
+    ]);
     for (const grantType of GRANT_TYPES) {
       const grant = grantFor(grantType);
       expect(grant?.grantType).toBe(grantType);
@@ -19,8 +24,10 @@ describe("grant registry", () => {
       for (const name of grant?.parameters ?? []) expect(name).toMatch(/^[a-z_]+$/);
       const registered = Object.keys(CLIENT_AUTH_METHODS);
       expect(grant?.parameters).not.toContain("grant_type");
-      expect(grant?.clientAuth.length).toBeGreaterThan(0);
-      for (const method of grant?.clientAuth ?? []) expect(registered).toContain(method);
+      if (grant && !grant.public) {
+        expect(grant.clientAuth.length).toBeGreaterThan(0);
+        for (const method of grant.clientAuth) expect(registered).toContain(method);
+      }
       expect(typeof grant?.handler).toBe("function");
     }
   });
@@ -38,8 +45,12 @@ describe("client authentication registry", () => {
     const all = Object.keys(CLIENT_AUTH_METHODS) as (keyof typeof CLIENT_AUTH_METHODS)[];
     expect(all).toEqual([...CLIENT_AUTH_METHOD_NAMES, "subject_token"]);
     for (const name of all) expect(CLIENT_AUTH_METHODS[name].name).toBe(name);
-    expect(grantFor("client_credentials")?.clientAuth).not.toContain("subject_token");
-    expect(grantFor("urn:ietf:params:oauth:grant-type:token-exchange")?.clientAuth).toEqual(["subject_token"]);
+    const accepted = (grantType: string) => {
+      const grant = grantFor(grantType);
+      return grant && !grant.public ? grant.clientAuth : [];
+    };
+    expect(accepted("client_credentials")).not.toContain("subject_token");
+    expect(accepted("urn:ietf:params:oauth:grant-type:token-exchange")).toEqual(["subject_token"]);
   });
 });
 
@@ -47,6 +58,6 @@ describe("authorization server metadata", () => {
   it("lists the registered grant types and client authentication methods", () => {
     const metadata = authorizationServerMetadata("https://latchkey.test");
     expect(metadata.grant_types_supported).toEqual([...GRANT_TYPES]);
-    expect(metadata.token_endpoint_auth_methods_supported).toEqual([...CLIENT_AUTH_METHOD_NAMES]);
+    expect(metadata.token_endpoint_auth_methods_supported).toEqual([...CLIENT_AUTH_METHOD_NAMES, "none"]);
   });
 });

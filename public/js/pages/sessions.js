@@ -6,6 +6,7 @@ import { h, time } from "../dom.js";
 import { del, get } from "../api.js";
 import { forget } from "../session.js";
 import { badge, button, openDialog, pageHeader, table, toast } from "../ui.js";
+import { toolSessionsNote } from "./sessions-tools.js";
 
 export async function render(ctx) {
   const { sessions } = await get("/sessions");
@@ -93,5 +94,6 @@ export async function render(ctx) {
       { caption: "Active sessions", rowClass: (s) => (s.current ? "row-current" : null) },
     ),
     h("p", { class: "fine" }, "Sessions end after 30 minutes without activity and at most 12 hours after signing in."),
+    toolSessionsNote(sessions),
   );
 }

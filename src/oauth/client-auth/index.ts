@@ -14,6 +14,7 @@ import type { AuthenticatedClient, ClientAuthDeps, ClientAuthMethod, ClientAuthM
 
 export type { AuthenticatedClient, ClientAuthDeps, ClientAuthMethod, ClientAuthMethodName } from "./types";
 export { claimedClientId, parseBasic, presentedCredentials, type PresentedCredentials } from "./presented";
+export { publicClientOf } from "./public-client";
 
 /** The registered methods, in the order metadata lists them (RFC 8414 token_endpoint_auth_methods_supported). */
 export const CLIENT_AUTH_METHODS: { readonly [N in ClientAuthMethodName]: ClientAuthMethod<N> } = {
@@ -38,7 +39,7 @@ export function authenticateClient(
   accepted: readonly ClientAuthMethodName[],
   nowMs: number,
 ): Promise<AuthenticatedClient> {
-  if (!accepted.includes(presented.method))
+  if (presented.method === "none" || !accepted.includes(presented.method))
     return Promise.reject(failure(`${presented.method} not accepted here`, presented));
   const method = CLIENT_AUTH_METHODS[presented.method] as ClientAuthMethod;
   return method.authenticate(deps, presented, nowMs);

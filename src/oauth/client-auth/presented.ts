@@ -1,13 +1,17 @@
 /**
  * Extracting client credentials from a token request (RFC 6749 section 2.3): HTTP Basic with the
  * form-urlencoding of section 2.3.1, client_secret_post, private_key_jwt (a client_assertion of type
- * jwt-bearer, RFC 7523 section 2.2), or a client_id alone with a subject token (RFC 8693, accepted only by
- * the token-exchange grant). Exactly one method per request; credentials in the query string are
- * refused. Nothing here touches storage or verifies a signature: the method modules beside it authenticate.
+ * jwt-bearer, RFC 7523 section 2.2), a client_id alone with a subject token (RFC 8693, accepted only by the
+ * token-exchange grant), or a public client's bare client_id ("none", only public grants). Exactly one method
+ * per request; credentials in the query string are refused. Nothing here touches storage or verifies a
+ * signature: the method modules beside it authenticate.
  */
 import { peekAssertion } from "../../crypto/client-assertion";
 import { isClientIdShape } from "../../crypto/secrets";
 import { invalidClient, OAUTH_DESCRIPTIONS as D, OAuthError } from "../../domain/errors";
+
+/** RFC 8693's grant_type: the one grant whose client presents a subject token instead of a secret. */
+const TOKEN_EXCHANGE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
 
 export type PresentedCredentials =
   | { method: "client_secret_basic" | "client_secret_post"; clientId: string; secret: string }
@@ -17,7 +21,8 @@ export type PresentedCredentials =
       clientId: string;
       subjectToken: string | undefined;
       subjectTokenType: string | undefined;
-    };
+    }
+  | { method: "none"; clientId: string };
 
 const QUERY_CREDENTIALS = ["client_id", "client_secret", "client_assertion", "client_assertion_type"];
 export const JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -97,15 +102,18 @@ export function presentedCredentials(
     }
     return { method: "private_key_jwt", clientId: bodyClientId, assertion };
   }
-  // RFC 8693 token exchange by a public client: client_id only, the subject token is the proof.
   if (bodyClientId !== undefined) {
-    const subjectToken = params.get("subject_token");
-    return {
-      method: "subject_token",
-      clientId: bodyClientId,
-      subjectToken,
-      subjectTokenType: params.get("subject_token_type"),
-    };
+    // RFC 8693 token exchange: client_id only, the subject token is the proof (only that grant accepts it).
+    if (params.get("grant_type") === TOKEN_EXCHANGE_GRANT_TYPE) {
+      return {
+        method: "subject_token",
+        clientId: bodyClientId,
+        subjectToken: params.get("subject_token"),
+        subjectTokenType: params.get("subject_token_type"),
+      };
+    }
+    // RFC 6749 section 2.1: a public client identifies itself by client_id alone; only public grants accept it.
+    return { method: "none", clientId: bodyClientId };
   }
   throw invalidClient("no client credentials", false);
 }

@@ -8,8 +8,8 @@ import type { SecretRehash } from "../../services/pepper-rotation";
 import type { CredentialRow } from "../../storage/schema";
 import type { PresentedCredentials } from "./presented";
 
-/** A token_endpoint_auth_method value (RFC 8414 section 2). */
-export type ClientAuthMethodName = PresentedCredentials["method"];
+/** A token_endpoint_auth_method value (RFC 8414 section 2) that authenticates; "none" is public-client.ts. */
+export type ClientAuthMethodName = Exclude<PresentedCredentials["method"], "none">;
 
 /** What authentication needs: configuration, D1 (primary and replica), the KV revocation list, the replay objects. */
 export type ClientAuthDeps = Pick<RequestContext, "config" | "db" | "replica" | "revocations" | "assertionReplay">;

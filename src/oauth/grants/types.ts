@@ -5,6 +5,7 @@
  * everything else (form, credentials, authentication, limits, usage, the response).
  */
 import type { RequestContext } from "../../context";
+import type { PersonTokenClaims } from "../../domain/person-token-claims";
 import type { AccessTokenClaims } from "../../domain/token-claims";
 import type { AuthenticatedClient, ClientAuthMethodName } from "../client-auth";
 
@@ -21,6 +22,7 @@ export interface IssuedToken {
 }
 
 export interface Grant {
+  public?: undefined;
   /** The grant_type value (RFC 6749 section 4, or an absolute URI for extension grants). */
   grantType: string;
   /** The form parameters the handler reads, beyond grant_type and client authentication; it reads no other. */
@@ -34,4 +36,35 @@ export interface Grant {
     params: Map<string, string>,
     nowMs: number,
   ): Promise<IssuedToken>;
+}
+
+/** What a public grant may use: configuration, the D1 primary (sessions, the key ring) and the logger. */
+export type PublicGrantDeps = Pick<RequestContext, "config" | "db" | "log">;
+
+/** A person's tokens for a public client: a short access token and the session's next refresh token. */
+export interface IssuedPersonTokens {
+  accessToken: string;
+  refreshToken: string;
+  claims: PersonTokenClaims;
+  expiresIn: number;
+}
+
+/**
+ * A grant for a public client (RFC 6749 section 2.1): no client authentication, so the pipeline checks only
+ * that the client_id is a registered public client and does not count the handler's answers as failures
+ * (polling errors are the device grant's normal replies). Its proof is the code or refresh token it reads.
+ */
+export interface PublicGrant {
+  grantType: string;
+  parameters: readonly string[];
+  /** Marks the grant public; the pipeline takes its branch on this. */
+  public: true;
+  /** Issues the person's tokens for the public client `clientId` at `nowMs`, or throws an OAuthError. */
+  handler(
+    deps: PublicGrantDeps,
+    clientId: string,
+    params: Map<string, string>,
+    request: { ip: string | null },
+    nowMs: number,
+  ): Promise<IssuedPersonTokens>;
 }

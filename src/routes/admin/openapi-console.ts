@@ -143,7 +143,7 @@ export const consolePaths = {
   },
   "/sessions": {
     get: {
-      summary: "Console sessions: one's own, or the tenant's for owners",
+      summary: "Sessions, console and tool (`kind: device`, latchkey login): one's own, or the tenant's for owners",
       ...cookieOnly,
       responses: { "200": ok("Sessions"), ...errors },
     },
@@ -154,6 +154,30 @@ export const consolePaths = {
       summary: "End a session (one's own, or anyone's for owners); it stops working at once",
       ...cookieOnly,
       responses: { "204": empty("Ended"), ...errors },
+    },
+  },
+  "/device/lookup": {
+    post: {
+      summary: "A pending tool sign-in by its user code (RFC 8628): the tool, its reported host, the role's scopes",
+      ...cookieOnly,
+      requestBody: json(z.strictObject({ user_code: z.string().max(32) })),
+      responses: { "200": ok("Pending sign-in"), ...errors },
+    },
+  },
+  "/device/approve": {
+    post: {
+      summary: "Approve a tool's sign-in as yourself (console session only; audited)",
+      ...cookieOnly,
+      requestBody: json(z.strictObject({ user_code: z.string().max(32) })),
+      responses: { "200": ok("Approved"), ...errors },
+    },
+  },
+  "/device/deny": {
+    post: {
+      summary: "Deny a tool's sign-in (audited)",
+      ...cookieOnly,
+      requestBody: json(z.strictObject({ user_code: z.string().max(32) })),
+      responses: { "200": ok("Denied"), ...errors },
     },
   },
   "/signing-keys": {
