@@ -486,7 +486,12 @@ describe("documents and fallbacks", () => {
       issuer: "https://latchkey.test",
       token_endpoint: "https://latchkey.test/oauth/token",
       jwks_uri: "https://latchkey.test/.well-known/jwks.json",
-      grant_types_supported: ["client_credentials", "urn:ietf:params:oauth:grant-type:device_code", "refresh_token"],
+      grant_types_supported: [
+        "client_credentials",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
+        "urn:ietf:params:oauth:grant-type:device_code",
+        "refresh_token",
+      ],
       token_endpoint_auth_methods_supported: expect.arrayContaining(["client_secret_basic", "client_secret_post"]),
     });
     await expectProblem(await call("/oauth/nothing-here"), 404, "not_found");
