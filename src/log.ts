@@ -16,6 +16,9 @@ export const LOG_EVENTS = {
   maintenance: "info",
   revocation_sync: "info",
   key_rotation_status: "info",
+  webhook_event_queued: "info",
+  guardrail_alert: "info",
+  caching_health: "info",
   storage_unavailable: "error",
   unhandled_error: "error",
   setup_redeem_failed: "error",
@@ -31,6 +34,9 @@ export const LOG_EVENTS = {
   key_rotation_step_failed: "error",
   revocation_sync_failed: "error",
   session_prune_failed: "error",
+  guardrail_alert_failed: "error",
+  quota_refresh_failed: "error",
+  caching_health_failed: "error",
 } as const satisfies Record<string, LogLevel>;
 
 export type LogLevel = "info" | "error";

@@ -51,3 +51,12 @@ export const PEPPER_RENEWALS_MAX_TRACKED = 10_000;
 export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 /** Clock skew tolerated on a client assertion's exp, iat and nbf (and added to how long its jti is kept). */
 export const ASSERTION_CLOCK_SKEW_SECONDS = 30;
+
+/** Guardrail alerts an isolate remembers as raised this window (services/guardrail-alerts.ts); past it, cleared. */
+export const GUARDRAIL_ALERT_MEMO_MAX_KEYS = 10_000;
+/** How often an isolate re-reads a quota's total from D1 (in the background); the staleness it adds is measured in docs/guardrails.md. */
+export const QUOTA_REFRESH_MS = 10_000;
+/** Credentials with a quota whose counts an isolate keeps; past it, the oldest is dropped. */
+export const QUOTA_STATE_MAX_ENTRIES = 10_000;
+/** Distinct addresses one credential records per usage flush window; more in one window are not recorded then. */
+export const SOURCES_PER_FLUSH_MAX = 16;

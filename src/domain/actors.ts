@@ -23,6 +23,8 @@ export const SYSTEM_ACTORS = {
   bootstrap: "system:bootstrap",
   /** The one-time owner link: the creator of the first owner. */
   ownerLink: "system:owner-link",
+  /** The guardrails: allow-list and quota alerts (services/guardrail-alerts.ts). */
+  guardrails: "system:guardrails",
 } as const satisfies Record<string, `system:${string}`>;
 
 /** Nobody authenticated: a replayed setup code. */

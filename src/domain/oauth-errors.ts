@@ -13,7 +13,8 @@ export type OAuthErrorCode =
   | "invalid_target"
   | "slow_down"
   | "temporarily_unavailable"
-  | "server_error";
+  | "server_error"
+  | "quota_exceeded";
 
 const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   invalid_request: 400,
@@ -26,6 +27,7 @@ const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   slow_down: 429,
   temporarily_unavailable: 503,
   server_error: 500,
+  quota_exceeded: 429,
 };
 
 export interface OAuthErrorOptions {
@@ -86,6 +88,8 @@ export const OAUTH_DESCRIPTIONS = {
   resourceAndAudience: "The resource and audience parameters disagree.",
   rateLimited: "Too many requests. Retry later.",
   serverError: "The server could not handle the request.",
+  networkNotAllowed: "This client may not request tokens from this network.",
+  quotaExceeded: "This client has used up its token quota. Retry after the window resets.",
 } as const;
 
 /** One of the fixed descriptions: an OAuthError can carry no other text. */

@@ -26,6 +26,7 @@ export const PROBLEM_CATALOG = {
   rate_limited: { status: 429, title: "Too many requests" },
   server_error: { status: 500, title: "Internal error" },
   temporarily_unavailable: { status: 503, title: "Service unavailable" },
+  network_not_allowed: { status: 403, title: "Network not allowed" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof PROBLEM_CATALOG;

@@ -6,16 +6,18 @@
  * expire) the authenticator, takes effect at once here even though its tokens stay valid elsewhere.
  * Without a bearer token, a person may call the same endpoints with the console session cookie or a
  * Cloudflare Access assertion (middleware/session-auth.ts); their role maps to scopes, and their
- * state-changing requests must pass the CSRF check.
+ * state-changing requests must pass the CSRF check. A management credential's network allow-list is checked
+ * here too (services/network-guard.ts), from the row this per-request read already returned.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
 import { verifyAccessToken } from "../crypto/access-token";
 import { credentialStatus, isLive } from "../domain/credential-rules";
-import { problems } from "../domain/errors";
+import { ProblemError, problems } from "../domain/errors";
 import { serviceActor } from "../domain/actors";
 import { MANAGEMENT_RESOURCE } from "../domain/management";
 import { managementCaller } from "../services/credentials";
+import { judgeNetwork } from "../services/network-guard";
 import { keyRing } from "../services/signing-key-ring";
 import { assertSameOrigin } from "./csrf";
 import { ctxOf } from "./request-context";
@@ -50,6 +52,9 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
     if (!found || credentialStatus(found.credential, nowMs) !== "active") throw problems.unauthorized();
     if (!found.authenticator || !isLive(found.authenticator, nowMs)) throw problems.unauthorized();
     const { credential } = found;
+    if (judgeNetwork(ctx, credential, c.req.header("cf-connecting-ip"), "admin_api", nowMs) === "deny") {
+      throw new ProblemError("network_not_allowed", "This credential may not call the admin API from this network.");
+    }
     // The token's scopes, as far as the credential still holds them: a narrowed grant binds tokens already issued.
     const held = new Set(credential.grants.find((g) => g.resource === MANAGEMENT_RESOURCE)?.scopes ?? []);
     c.set("principal", {

@@ -1,13 +1,15 @@
 /**
  * The hourly cron: signing-key rotation and pruning, resealing signing keys after a key-encryption-key
  * rotation, retiring expired secrets and keys and republishing KV revocation entries that are behind D1,
- * deleting ended console sessions and spent sign-in throttles. Each step's failure is logged and retried
+ * deleting ended console sessions and spent sign-in throttles, and the guardrails' caching health (with the
+ * pruning of their counts). Each step's failure is logged and retried
  * next hour without stopping the others. It runs on a context built from the cron's env and waitUntil.
  */
 import type { RequestContext } from "../context";
 import { SESSION_IDLE_MS } from "../domain/session-rules";
 import { pruneSessions } from "../storage/sessions";
 import { pruneThrottles } from "../storage/sign-in-throttles";
+import { checkCachingHealth } from "./caching-health-cron";
 import { syncRevocations } from "./revocation-sync";
 import { reportKeyRotation } from "./secret-rotation-cron";
 import { THROTTLE_WINDOW_MS } from "./sign-in";
@@ -15,7 +17,7 @@ import { rotateSigningKeys } from "./signing-key-ring";
 
 /** Runs every step once at `nowMs` (the cron's scheduled time). Never throws. */
 export async function runMaintenance(
-  ctx: Pick<RequestContext, "db" | "config" | "revocations" | "log" | "env">,
+  ctx: Pick<RequestContext, "db" | "config" | "revocations" | "log" | "env" | "background">,
   nowMs: number,
 ): Promise<void> {
   try {
@@ -39,5 +41,10 @@ export async function runMaintenance(
     await pruneThrottles(ctx.db, nowMs - THROTTLE_WINDOW_MS);
   } catch (err) {
     ctx.log.error("session_prune_failed", { error: String(err) });
+  }
+  try {
+    ctx.log.info("caching_health", await checkCachingHealth(ctx, nowMs));
+  } catch (err) {
+    ctx.log.error("caching_health_failed", { error: String(err) });
   }
 }
