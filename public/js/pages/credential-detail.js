@@ -22,6 +22,7 @@ import {
 } from "../ui.js";
 import { claimDetails, modeLabel, secretOnce, setupCodePanel } from "./delivery.js";
 import { auditTable } from "./audit.js";
+import { guardrailsSection } from "./credential-guardrails.js";
 
 const GRACE = [
   [3600, "1 hour"],
@@ -241,6 +242,7 @@ function view(ctx, c, resources, { fresh, reload }) {
       h("p", { class: "fine" }, "Scopes are fixed at creation: they can be narrowed through the API, never widened."),
     ),
     section("Groups", groupsEditor(c, canWrite, reload)),
+    guardrailsSection(c, { canWrite, reload }),
     section("Secrets", secretsTable(c, canWrite, retire)),
     c.keys?.length ? section("Keys", keysTable(c, canWrite, retire)) : null,
     c.setup?.status && c.setup.status !== "none"
