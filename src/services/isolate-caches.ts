@@ -20,6 +20,11 @@
  * - Failure limits (oauth/failure-limits): keys over their limit until the limiter's window ends, at most
  *   50,000, then cleared (the binding decides again).
  * - Configuration (config.ts): parsed once while the env values stay the same.
+ * - Guardrails, for credentials with a policy only (docs/guardrails.md): quota snapshots (services/quota-counter)
+ *   of other isolates' mints, re-read in the background every QUOTA_REFRESH_MS (10 s), at most 10,000, oldest
+ *   evicted; the alert memo (services/guardrail-alerts), the window each alert key last fired in, at most 10,000,
+ *   then cleared (the D1 dedupe still holds). The pending usage entry also keeps its own mints per hour of the
+ *   current day and the addresses seen since its last flush (at most 16).
  */
 export { forgetCredential, freshCredential, hasCachedCredential, rememberCredential } from "./credential-cache";
 export { renewSecretHashLater } from "./pepper-rotation";
