@@ -6,7 +6,9 @@
  */
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { OAUTH_DESCRIPTIONS as D } from "../../src/domain/errors";
-import { HOUR_MS } from "../../src/domain/guardrails";
+import { cachingHealth } from "../../src/domain/caching-health";
+import { formatCidr, parseCidr } from "../../src/domain/cidr";
+import { HOUR_MS, isAllowedAddress, judgeQuota } from "../../src/domain/guardrails";
 import { MANAGEMENT_RESOURCE } from "../../src/domain/management";
 import { setLogSink } from "../../src/log";
 import { checkCachingHealth } from "../../src/services/caching-health-cron";
@@ -76,6 +78,40 @@ function captureWebhooks(): Json[] {
   });
   return queued;
 }
+
+describe("guardrail policy (pure)", () => {
+  it("matches addresses at prefixes that do not fall on a group boundary", () => {
+    const policy = { cidrs: ["2001:db8:ab80::/41", "198.51.100.128/25"], mode: "enforce" as const };
+    expect(isAllowedAddress(policy, "2001:db8:abff:1::1")).toBe(true);
+    expect(isAllowedAddress(policy, "2001:db8:ab7f::1")).toBe(false);
+    expect(isAllowedAddress(policy, "198.51.100.200")).toBe(true);
+    expect(isAllowedAddress(policy, "198.51.100.127")).toBe(false);
+    expect(isAllowedAddress(policy, "::ffff:198.51.100.129")).toBe(true);
+    expect(isAllowedAddress(policy, undefined)).toBe(false);
+    expect(isAllowedAddress(policy, "garbage")).toBe(false);
+    expect(formatCidr(parseCidr("2001:0db8:0000:0000:0001:0000:0000:0000/128")!)).toBe("2001:db8:0:0:1::/128");
+    expect(formatCidr(parseCidr("2001:db8:0:0:1:0:0:1")!)).toBe("2001:db8::1:0:0:1/128");
+    expect(formatCidr(parseCidr("2001:db8:0:1:1:1:1:1")!)).toBe("2001:db8:0:1:1:1:1:1/128");
+    expect(formatCidr(parseCidr("::/0")!)).toBe("::/0");
+    expect(parseCidr("1.2.3.4/08")).not.toBeNull();
+    expect(parseCidr("1.2.3.4/")).toBeNull();
+  });
+
+  it("judges quotas per UTC window and flags caching health by the lifetime and sources", () => {
+    const at = Date.UTC(2026, 11, 1, 23, 30);
+    const policy = { perHour: 10, perDay: 12, mode: "enforce" as const };
+    expect(judgeQuota(policy, { hour: 5, day: 11 }, at)).toMatchObject({
+      over: false,
+      tightest: { window: "day", limit: 12, remaining: 0, resetSeconds: 1800 },
+    });
+    expect(judgeQuota(policy, { hour: 10, day: 12 }, at).exceeded.map((w) => w.window)).toEqual(["hour", "day"]);
+    expect(cachingHealth(40, 1, 3600).status).toBe("not_caching");
+    expect(cachingHealth(40, 10, 3600).status).toBe("ok");
+    expect(cachingHealth(29, 1, 3600).status).toBe("ok");
+    expect(cachingHealth(40, 1, 300).status).toBe("ok");
+    expect(cachingHealth(0, 0, 3600).status).toBe("idle");
+  });
+});
 
 describe("network allow-lists: validation and normalisation", () => {
   it("refuses a bad CIDR with a 400 problem naming the entry, without echoing it", async () => {
