@@ -63,7 +63,15 @@ async function record(
   const event = auditEvent(credential, alert, nowMs);
   const denied =
     alert.kind === "network_denied"
-      ? [upsertDeniedSource(db, { credentialId: credential.id, tenantId: credential.tenantId, ...alert, at: nowMs })]
+      ? [
+          upsertDeniedSource(db, {
+            credentialId: credential.id,
+            tenantId: credential.tenantId,
+            source: alert.source,
+            address: alert.address,
+            at: nowMs,
+          }),
+        ]
       : [];
   try {
     const [claimed] = await db.batch([

@@ -4,6 +4,7 @@
  * background dedupe, PATCH and the authority rule, recent sources), mint quotas (under and over in both modes,
  * the headers, the reset with an injected clock, the approximation measured and printed) and caching health.
  */
+import { waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { OAUTH_DESCRIPTIONS as D } from "../../src/domain/errors";
 import { cachingHealth } from "../../src/domain/caching-health";
@@ -15,7 +16,8 @@ import { checkCachingHealth } from "../../src/services/caching-health-cron";
 import { forgetAlertMemo, raiseAlert } from "../../src/services/guardrail-alerts";
 import { setUsageFlushWindow } from "../../src/services/usage-recorder";
 import { addHourMints } from "../../src/storage/guardrails";
-import { call, setupTenant, testContext, tokenRequest, type TestTenant } from "../support/harness";
+import { callWith, faultyEnv } from "../support/faults";
+import { call, encodeForm, env, setupTenant, testContext, tokenRequest, type TestTenant } from "../support/harness";
 import { expectOAuthError, expectProblem, type Json } from "../support/wire";
 
 const API = "https://api.guard.test";
@@ -219,6 +221,29 @@ describe("network allow-lists at the token endpoint", () => {
     }
     expect(await auditOf(c.id, "credential.network_denied")).toHaveLength(2);
     expect(hooks.filter((h) => h.subject === c.id)).toHaveLength(2);
+  });
+
+  it("answers the same when the alert's write fails, leaves nothing half-written, and retries on the next request", async () => {
+    const c = await createCred({ network: { cidrs: ["203.0.113.0/24"] } });
+    const broken = faultyEnv({ d1: (q) => q.kind === "batch" && q.sql.some((s) => s.includes("guardrail_alerts")) });
+    const { res, ctx } = await callWith(broken, "/oauth/token", {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        authorization: `Basic ${btoa(`${encodeForm(c.id)}:${encodeForm(c.secret)}`)}`,
+        "cf-connecting-ip": "198.51.100.90",
+      },
+      body: "grant_type=client_credentials",
+    });
+    await expectOAuthError(res, 400, "unauthorized_client", { description: D.networkNotAllowed, basicChallenge: true });
+    await waitOnExecutionContext(ctx);
+    const rows = (table: string) =>
+      env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE credential_id = ?`).bind(c.id).first<{ n: number }>();
+    expect(await rows("guardrail_alerts")).toEqual({ n: 0 });
+    expect(await rows("credential_sources")).toEqual({ n: 0 });
+    expect(await auditOf(c.id, "credential.network_denied")).toEqual([]);
+    await expectOAuthError(await mint(c, "198.51.100.90"), 400, "unauthorized_client", { basicChallenge: true });
+    await expectAuditCount(c.id, "credential.network_denied", 1);
   });
 
   it("PATCH changes the list at once, audited; null removes it; only a caller holding the credential's management scopes may", async () => {
