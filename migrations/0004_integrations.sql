@@ -1,3 +1,25 @@
+CREATE TABLE `credential_mint_hours` (
+	`credential_id` text NOT NULL,
+	`hour_start` integer NOT NULL,
+	`tenant_id` text NOT NULL,
+	`mint_count` integer DEFAULT 0 NOT NULL,
+	PRIMARY KEY(`credential_id`, `hour_start`)
+);
+--> statement-breakpoint
+CREATE INDEX `credential_mint_hours_hour` ON `credential_mint_hours` (`hour_start`);--> statement-breakpoint
+CREATE TABLE `credential_sources` (
+	`credential_id` text NOT NULL,
+	`source` text NOT NULL,
+	`tenant_id` text NOT NULL,
+	`address` text NOT NULL,
+	`first_seen_at` integer NOT NULL,
+	`last_seen_at` integer NOT NULL,
+	`mint_count` integer DEFAULT 0 NOT NULL,
+	`last_denied_at` integer,
+	PRIMARY KEY(`credential_id`, `source`)
+);
+--> statement-breakpoint
+CREATE INDEX `credential_sources_credential_seen` ON `credential_sources` (`credential_id`,`last_seen_at`);--> statement-breakpoint
 CREATE TABLE `federated_identities` (
 	`id` text PRIMARY KEY NOT NULL,
 	`credential_id` text NOT NULL,
@@ -17,6 +39,14 @@ CREATE TABLE `federated_identities` (
 );
 --> statement-breakpoint
 CREATE INDEX `federated_identities_credential` ON `federated_identities` (`credential_id`);--> statement-breakpoint
+CREATE TABLE `guardrail_alerts` (
+	`credential_id` text NOT NULL,
+	`alert_key` text NOT NULL,
+	`tenant_id` text NOT NULL,
+	`window_start` integer NOT NULL,
+	PRIMARY KEY(`credential_id`, `alert_key`)
+);
+--> statement-breakpoint
 CREATE TABLE `revoked_tokens` (
 	`jti` text PRIMARY KEY NOT NULL,
 	`tenant_id` text NOT NULL,
@@ -130,6 +160,9 @@ CREATE TABLE `refresh_tokens` (
 CREATE INDEX `refresh_tokens_session` ON `refresh_tokens` (`session_id`);--> statement-breakpoint
 ALTER TABLE `credentials` ADD `tokens_not_before` integer;--> statement-breakpoint
 ALTER TABLE `credentials` ADD `tokens_not_before_until` integer;--> statement-breakpoint
+ALTER TABLE `credentials` ADD `network_policy` text;--> statement-breakpoint
+ALTER TABLE `credentials` ADD `quota_policy` text;--> statement-breakpoint
+ALTER TABLE `credentials` ADD `caching_flagged_at` integer;--> statement-breakpoint
 CREATE INDEX `credentials_tenant_not_before` ON `credentials` (`tenant_id`,`tokens_not_before_until`);--> statement-breakpoint
 CREATE INDEX `credential_secrets_hash` ON `credential_secrets` (`secret_hash`);
 --> statement-breakpoint

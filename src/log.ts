@@ -23,6 +23,9 @@ export const LOG_EVENTS = {
   webhook_secret_reseal: "info",
   token_revoked: "info",
   token_revocation_prune: "info",
+  webhook_event_queued: "info",
+  guardrail_alert: "info",
+  caching_health: "info",
   storage_unavailable: "error",
   unhandled_error: "error",
   setup_redeem_failed: "error",
@@ -45,6 +48,9 @@ export const LOG_EVENTS = {
   person_token_minted: "info",
   refresh_token_reused: "info",
   device_prune_failed: "error",
+  guardrail_alert_failed: "error",
+  quota_refresh_failed: "error",
+  caching_health_failed: "error",
 } as const satisfies Record<string, LogLevel>;
 
 export type LogLevel = "info" | "error";

@@ -74,3 +74,11 @@ export const FEED_MAX_AGE_SECONDS = 15;
 export const FEED_JWT_LIFETIME_SECONDS = 300;
 /** DEVICE_LIMITER's period: Retry-After (s) once a source has started too many device sign-ins or code lookups. */
 export const DEVICE_START_WINDOW_SECONDS = 60;
+/** Guardrail alerts an isolate remembers as raised this window (services/guardrail-alerts.ts); past it, cleared. */
+export const GUARDRAIL_ALERT_MEMO_MAX_KEYS = 10_000;
+/** How often an isolate re-reads a quota's total from D1 (in the background); the staleness it adds is measured in docs/guardrails.md. */
+export const QUOTA_REFRESH_MS = 10_000;
+/** Credentials with a quota whose counts an isolate keeps; past it, the oldest is dropped. */
+export const QUOTA_STATE_MAX_ENTRIES = 10_000;
+/** Distinct addresses one credential records per usage flush window; more in one window are not recorded then. */
+export const SOURCES_PER_FLUSH_MAX = 16;

@@ -25,6 +25,8 @@ export const SYSTEM_ACTORS = {
   ownerLink: "system:owner-link",
   /** A leaked-secret report from a scanning partner (GitHub secret scanning). */
   secretScanning: "system:secret-scanning",
+  /** The guardrails: allow-list and quota alerts (services/guardrail-alerts.ts). */
+  guardrails: "system:guardrails",
 } as const satisfies Record<string, `system:${string}`>;
 
 /** Nobody authenticated: a replayed setup code. */

@@ -5,6 +5,7 @@
  * secret, a setup code or a token: ids, hints, hash prefixes and names only.
  */
 import type { Grant } from "./grants";
+import type { GuardMode, GuardrailsWire } from "./guardrails";
 import type { Role } from "./roles";
 
 type SetupMode = "key" | "secret";
@@ -24,6 +25,7 @@ export interface AuditCatalog {
       write_scopes: readonly string[];
       delivery?: "setup_code";
       mode?: SetupMode;
+      guardrails?: GuardrailsDetail;
     };
   };
   "credential.update": {
@@ -113,7 +115,28 @@ export interface AuditCatalog {
     detail: { client_id: string; hostname: string | null; authorization: string };
   };
   "session.refresh_reuse": { target: "session"; detail: { user: string; client_id: string } };
+  "credential.guardrails.update": {
+    target: "credential";
+    detail: { before: GuardrailsDetail; after: GuardrailsDetail };
+  };
+  "credential.network_denied": { target: "credential"; detail: NetworkAlertDetail };
+  "credential.network_outside_allowlist": { target: "credential"; detail: NetworkAlertDetail };
+  "credential.quota_exceeded": {
+    target: "credential";
+    detail: { window: "hour" | "day"; limit: number; mode: GuardMode; window_start: string };
+  };
 }
+
+/** A credential's guardrails as the audit log records them (wire names). */
+export type GuardrailsDetail = GuardrailsWire;
+
+/** Where a request outside a credential's allow-list came from, and where it was judged. */
+export type NetworkAlertDetail = {
+  source: string;
+  address: string;
+  surface: "token_endpoint" | "admin_api";
+  mode: GuardMode;
+};
 
 export type AuditAction = keyof AuditCatalog;
 export type AuditTarget<A extends AuditAction> = AuditCatalog[A]["target"];
@@ -156,4 +179,8 @@ export const AUDIT_ACTIONS: { readonly [A in AuditAction]: AuditTarget<A> } = {
   "device.deny": "device_authorization",
   "auth.device_sign_in": "session",
   "session.refresh_reuse": "session",
+  "credential.guardrails.update": "credential",
+  "credential.network_denied": "credential",
+  "credential.network_outside_allowlist": "credential",
+  "credential.quota_exceeded": "credential",
 };

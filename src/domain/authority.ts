@@ -26,11 +26,14 @@ const REFUSALS = {
   grant: "You can grant only the management scopes you hold yourself.",
   actFor:
     "This credential holds management scopes you do not hold: only a caller holding all of them can give it a new secret, key or setup code.",
+  guard:
+    "This credential holds management scopes you do not hold: only a caller holding all of them can change its network allow-list or quotas.",
 } as const;
 
 /**
  * Throws 403 problem+json (with the `missing_scopes`) unless `held` covers every management scope of
- * `grants`: `grant` when conferring them, `actFor` when provisioning an authenticator for their holder.
+ * `grants`: `grant` when conferring them, `actFor` when provisioning an authenticator for their holder,
+ * `guard` when changing its guardrails (loosening them could free a more powerful credential's reach).
  */
 export function assertAuthority(held: ReadonlySet<string>, grants: readonly Grant[], act: keyof typeof REFUSALS): void {
   const missing = authorityShortfall(held, grants);

@@ -16,7 +16,8 @@ export type OAuthErrorCode =
   | "access_denied"
   | "expired_token"
   | "temporarily_unavailable"
-  | "server_error";
+  | "server_error"
+  | "quota_exceeded";
 
 const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   invalid_request: 400,
@@ -32,6 +33,7 @@ const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   expired_token: 400,
   temporarily_unavailable: 503,
   server_error: 500,
+  quota_exceeded: 429,
 };
 
 export interface OAuthErrorOptions {
@@ -107,6 +109,8 @@ export const OAUTH_DESCRIPTIONS = {
   deviceCodeExpired: "The device code has expired. Start again.",
   missingRefreshToken: "The refresh_token parameter is required.",
   invalidRefreshToken: "The refresh token is invalid, expired or revoked.",
+  networkNotAllowed: "This client may not request tokens from this network.",
+  quotaExceeded: "This client has used up its token quota. Retry after the window resets.",
 } as const;
 
 /** One of the fixed descriptions: an OAuthError can carry no other text. */

@@ -28,6 +28,7 @@ export const PROBLEM_CATALOG = {
   server_error: { status: 500, title: "Internal error" },
   temporarily_unavailable: { status: 503, title: "Service unavailable" },
   invalid_user_code: { status: 400, title: "Invalid code" },
+  network_not_allowed: { status: 403, title: "Network not allowed" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof PROBLEM_CATALOG;

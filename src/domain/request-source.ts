@@ -6,7 +6,8 @@
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
-function ipv4(value: string): string | null {
+/** A dotted IPv4 address in canonical form (no leading zeros), or null. */
+export function ipv4(value: string): string | null {
   const m = IPV4.exec(value);
   if (!m) return null;
   const parts = m.slice(1).map(Number);
@@ -14,7 +15,7 @@ function ipv4(value: string): string | null {
 }
 
 /** The eight 16-bit groups of an IPv6 address (a trailing dotted IPv4 becomes two groups), or null. */
-function ipv6Groups(value: string): number[] | null {
+export function ipv6Groups(value: string): number[] | null {
   const text = value
     .replace(/^\[|\]$/g, "")
     .replace(/%.*$/, "")

@@ -9,16 +9,19 @@
  * Cloudflare Access assertion (middleware/session-auth.ts); their role maps to scopes, and their
  * state-changing requests must pass the CSRF check. A person's access token (from a tool signed in with the
  * device grant) is judged by its device session and the person's current role (middleware/person-token-auth.ts).
+ * A management credential's network allow-list is checked here too (services/network-guard.ts), from the row
+ * this per-request read already returned.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
 import { verifyAccessToken } from "../crypto/access-token";
 import { credentialStatus, isLive } from "../domain/credential-rules";
-import { problems } from "../domain/errors";
+import { ProblemError, problems } from "../domain/errors";
 import { serviceActor } from "../domain/actors";
 import { MANAGEMENT_RESOURCE } from "../domain/management";
 import { isPersonTokenClaims } from "../domain/person-token-claims";
 import { managementCaller } from "../services/credentials";
+import { judgeNetwork } from "../services/network-guard";
 import { keyRing } from "../services/signing-key-ring";
 import { assertSameOrigin } from "./csrf";
 import { ctxOf } from "./request-context";
@@ -61,6 +64,9 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
     const { credential } = found;
     // Revoked issued tokens (a not-before time) and a token revoked by its client (RFC 7009) end here at once.
     if (found.tokenRevoked || claims.iat * 1000 < (credential.tokensNotBefore ?? 0)) throw problems.unauthorized();
+    if (judgeNetwork(ctx, credential, c.req.header("cf-connecting-ip"), "admin_api", nowMs) === "deny") {
+      throw new ProblemError("network_not_allowed", "This credential may not call the admin API from this network.");
+    }
     // The token's scopes, as far as the credential still holds them: a narrowed grant binds tokens already issued.
     const held = new Set(credential.grants.find((g) => g.resource === MANAGEMENT_RESOURCE)?.scopes ?? []);
     c.set("principal", {

@@ -6,7 +6,8 @@
  * client_id), and over that limit the failure is answered 429 instead (failure-limits.ts), so a request whose
  * credentials verify is never refused for others' failures. The mint writes nothing synchronously: usage is
  * coalesced in the background (as is the renewal of a secret hash made under the previous pepper) and one
- * token_minted log event records it.
+ * token_minted log event records it. The guardrail steps (guardrails.ts: network allow-list, mint quotas)
+ * run for every grant after authentication and read only the authenticated client's row.
  */
 import type { RequestContext } from "../context";
 import { requestSource } from "../domain/request-source";
@@ -24,7 +25,9 @@ import {
 import { recordTokenFailure, withinMintLimit } from "./failure-limits";
 import { readOAuthForm } from "./form";
 import { grantFor, type Grant, type IssuedToken, type PublicGrant } from "./grants";
+import { guardNetwork, guardQuota, mintOrigin } from "./guardrails";
 import { personTokenResponse } from "./person-tokens";
+import type { MintOrigin } from "../services/usage-recorder";
 
 /** RFC 6749 section 5.1: a token response is JSON and must not be cached. */
 const TOKEN_RESPONSE_HEADERS = {
@@ -69,12 +72,19 @@ async function limitPerCredential(ctx: RequestContext, client: AuthenticatedClie
 }
 
 /** Background usage and pepper renewal, and exactly one token_minted event. */
-function recordMint(ctx: RequestContext, client: AuthenticatedClient, issued: IssuedToken, nowMs: number): void {
+function recordMint(
+  ctx: RequestContext,
+  client: AuthenticatedClient,
+  issued: IssuedToken,
+  nowMs: number,
+  origin?: MintOrigin,
+): void {
   const flush = noteMint(
     ctx,
     client.credential.id,
     { id: client.authenticatorId, kind: client.authenticatorKind, subject: client.federated?.subject },
     nowMs,
+    origin,
   );
   if (flush) ctx.background(flush);
   const renewal = renewSecretHashLater(ctx, client.secretRehash);
@@ -97,7 +107,7 @@ function recordMint(ctx: RequestContext, client: AuthenticatedClient, issued: Is
 }
 
 /** RFC 6749 section 5.1 successful response. */
-function respond(issued: IssuedToken): Response {
+function respond(issued: IssuedToken, extraHeaders?: Record<string, string>): Response {
   const body = {
     access_token: issued.accessToken,
     token_type: "Bearer",
@@ -105,7 +115,8 @@ function respond(issued: IssuedToken): Response {
     scope: issued.claims.scope,
     ...(issued.issuedTokenType && { issued_token_type: issued.issuedTokenType }),
   };
-  return new Response(JSON.stringify(body), { status: 200, headers: TOKEN_RESPONSE_HEADERS });
+  const headers = extraHeaders ? { ...TOKEN_RESPONSE_HEADERS, ...extraHeaders } : TOKEN_RESPONSE_HEADERS;
+  return new Response(JSON.stringify(body), { status: 200, headers });
 }
 
 /** A public client's grant (device code, refresh): no per-credential limit, and its own response with a refresh token. */
@@ -140,8 +151,10 @@ export async function tokenEndpoint(ctx: RequestContext, request: Request): Prom
   }
   if (grant.public) return publicGrant(ctx, request, grant, client as string, params, nowMs);
   client = client as AuthenticatedClient;
+  guardNetwork(ctx, request, client, nowMs);
   await limitPerCredential(ctx, client);
+  const quotaHeaders = guardQuota(ctx, client, nowMs);
   const issued = await grant.handler(ctx, client, params, nowMs);
-  recordMint(ctx, client, issued, nowMs);
-  return respond(issued);
+  recordMint(ctx, client, issued, nowMs, mintOrigin(request, client));
+  return respond(issued, quotaHeaders);
 }

@@ -15,6 +15,7 @@ import { listSessions } from "../storage/sessions";
 import { latestSetupCode } from "../storage/setup-codes";
 import { listSigningKeys } from "../storage/signing-keys";
 import { requireCredential } from "./credentials";
+import { guardrailReadout } from "./guardrail-reads";
 
 type Deps = Pick<RequestContext, "db">;
 
@@ -26,16 +27,24 @@ export const auditEvents = (ctx: Deps, tenantId: string, filter: AuditFilter) =>
 export const tenantCredentials = (ctx: Deps, tenantId: string, filter: CredentialListFilter) =>
   listCredentials(ctx.db, tenantId, filter);
 
-/** One credential re-read with its secrets, public keys and latest setup code; 404 when it is gone. */
-export async function credentialDetail(ctx: Deps, credential: Pick<CredentialRow, "tenantId" | "id">) {
+/**
+ * One credential re-read with its secrets, public keys, latest setup code and guardrail readout (recent
+ * sources, caching health); 404 when it is gone.
+ */
+export async function credentialDetail(
+  ctx: Deps & Pick<RequestContext, "config">,
+  credential: Pick<CredentialRow, "tenantId" | "id" | "tokenLifetime">,
+  nowMs: number,
+) {
   const { db } = ctx;
-  const [fresh, secrets, keys, setup] = await Promise.all([
+  const [fresh, secrets, keys, setup, guardrails] = await Promise.all([
     requireCredential(ctx, credential.tenantId, credential.id),
     listSecrets(db, credential.tenantId, credential.id),
     listKeys(db, credential.tenantId, credential.id),
     latestSetupCode(db, credential.tenantId, credential.id),
+    guardrailReadout(ctx, credential, nowMs),
   ]);
-  return { credential: fresh, secrets, keys, setup };
+  return { credential: fresh, secrets, keys, setup, guardrails };
 }
 
 /** The tenant's people. */

@@ -1,7 +1,9 @@
 /**
  * Changing a credential (PATCH): its groups, or its grants narrowed. Grants only shrink after creation, and
  * the management scopes of the new grants must all be held by the caller (domain/authority.ts), so even
- * narrowing cannot hand a credential a management scope the caller lacks. One batch with its audit event.
+ * narrowing cannot hand a credential a management scope the caller lacks. Guardrails (network allow-list,
+ * quotas) may be set, changed or removed by a caller holding every management scope the credential holds,
+ * and are audited as credential.guardrails.update. One batch with its audit events.
  */
 import { assertAuthority } from "../domain/authority";
 import { checkGrants, isNarrowing } from "../domain/credential-rules";
@@ -11,6 +13,8 @@ import { touchCredential } from "../storage/credential-sync";
 import { updateCredential } from "../storage/credentials";
 import { listResources } from "../storage/resources";
 import type { Grant } from "../domain/grants";
+import type { NetworkPolicy, QuotaPolicy } from "../domain/guardrails";
+import { guardrailsAudit, touchesGuardrails } from "./guardrail-changes";
 import type { CredentialRow } from "../storage/schema";
 import { publishCredentialChange } from "./credential-changes";
 import type { Actor, CredentialDeps as Deps } from "./credentials";
@@ -18,6 +22,9 @@ import type { Actor, CredentialDeps as Deps } from "./credentials";
 export interface CredentialPatch {
   groups?: string[];
   grants?: Grant[];
+  /** A new allow-list, or null to remove it; undefined leaves it as it is. */
+  networkPolicy?: NetworkPolicy | null;
+  quotaPolicy?: QuotaPolicy | null;
 }
 
 /** Applies a patch to an active credential: 409 when revoked, 400 for bad or widened grants, 403 beyond the caller's authority. */
@@ -40,17 +47,25 @@ export async function changeCredential(
     }
     assertAuthority(who.authority, patch.grants, "grant");
   }
-  const detail = { before: { groups: credential.groups, grants: credential.grants }, after: patch };
+  if (touchesGuardrails(patch)) assertAuthority(who.authority, credential.grants, "guard");
+  const { groups, grants } = patch;
+  const detail = { before: { groups: credential.groups, grants: credential.grants }, after: { groups, grants } };
+  const updated = groups !== undefined || grants !== undefined;
   await db.batch([
     updateCredential(db, who.tenantId, credential.id, patch),
-    auditInsert(db, {
-      ...who,
-      at: nowMs,
-      action: "credential.update",
-      targetType: "credential",
-      targetId: credential.id,
-      detail,
-    }),
+    ...(updated
+      ? [
+          auditInsert(db, {
+            ...who,
+            at: nowMs,
+            action: "credential.update",
+            targetType: "credential",
+            targetId: credential.id,
+            detail,
+          }),
+        ]
+      : []),
+    ...guardrailsAudit(db, who, credential, patch, nowMs),
     touchCredential(db, credential.id, nowMs),
   ]);
   await publishCredentialChange(ctx, who.tenantId, credential.id, nowMs, { background: ctx.background });

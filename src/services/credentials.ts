@@ -37,6 +37,7 @@ import { cancelSetupCodes, pendingSetupCodes } from "../storage/setup-codes";
 import { cancelSetupCodeObjects } from "../durable-objects/setup-code";
 import { listResources } from "../storage/resources";
 import type { Grant } from "../domain/grants";
+import { guardrailsWire, type NetworkPolicy, type QuotaPolicy } from "../domain/guardrails";
 import type { Db } from "../storage/db";
 import { isUniqueViolation } from "../storage/errors";
 import type { CredentialRow, CredentialSecretRow } from "../storage/schema";
@@ -70,6 +71,9 @@ export interface NewCredentialInput {
   groups: string[];
   expiresAt: number | null;
   tokenLifetime: number | null;
+  /** Guardrails (docs/guardrails.md), already validated and normalised. */
+  networkPolicy?: NetworkPolicy | null;
+  quotaPolicy?: QuotaPolicy | null;
 }
 
 /** A new secret and its row (hash only); `id` is fixed by callers that must be able to retry idempotently. */
@@ -134,12 +138,16 @@ export async function prepareCredential(ctx: Deps, who: Actor, input: NewCredent
     kvWrittenAt: null,
     tokensNotBefore: null,
     tokensNotBeforeUntil: null,
+    networkPolicy: input.networkPolicy ?? null,
+    quotaPolicy: input.quotaPolicy ?? null,
+    cachingFlaggedAt: null,
   };
   const detail: CreateDetail = {
     label: row.label,
     grants: row.grants,
     groups: row.groups,
     write_scopes: writeScopesOf(row.grants, catalog),
+    ...(row.networkPolicy || row.quotaPolicy ? { guardrails: guardrailsWire(row.networkPolicy, row.quotaPolicy) } : {}),
   };
   return { row, detail };
 }

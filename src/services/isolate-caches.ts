@@ -24,6 +24,11 @@
  *   evicted; an unknown kid refetches, never within ISSUER_KEYS_COOLDOWN_MS (30 s) of the last attempt.
  * - Federated identities (services/federated-rule-cache): per credential, as the credential cache (30 s, made
  *   stale by the KV entry's updatedAt, dropped by forgetFederatedRules with the credential).
+ * - Guardrails, for credentials with a policy only (docs/guardrails.md): quota snapshots (services/quota-counter)
+ *   of other isolates' mints, re-read in the background every QUOTA_REFRESH_MS (10 s), at most 10,000, oldest
+ *   evicted; the alert memo (services/guardrail-alerts), the window each alert key last fired in, at most 10,000,
+ *   then cleared (the D1 dedupe still holds). The pending usage entry also keeps its own mints per hour of the
+ *   current day and the addresses seen since its last flush (at most 16).
  */
 export { forgetCredential, freshCredential, hasCachedCredential, rememberCredential } from "./credential-cache";
 export { renewSecretHashLater } from "./pepper-rotation";

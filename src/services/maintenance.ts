@@ -2,8 +2,8 @@
  * The hourly cron: signing-key rotation and pruning, resealing signing keys after a key-encryption-key
  * rotation, retiring expired secrets and keys and republishing KV revocation entries that are behind D1,
  * deleting ended console sessions and spent sign-in throttles, the time-based webhook events, forgetting token
- * revocations whose tokens have all expired, deleting expired device sign-ins and ended tool sessions. Each
- * step's failure is logged and retried
+ * revocations whose tokens have all expired, deleting expired device sign-ins and ended tool sessions, and the
+ * guardrails' caching health (with the pruning of their counts). Each step's failure is logged and retried
  * next hour without stopping the others. It runs on a context built from the cron's env and waitUntil.
  */
 import type { RequestContext } from "../context";
@@ -14,6 +14,7 @@ import { pruneSessions } from "../storage/sessions";
 import { pruneThrottles } from "../storage/sign-in-throttles";
 import { pruneTokenRevocations } from "../storage/token-revocations";
 import { CLOCK_SKEW_SECONDS } from "../config";
+import { checkCachingHealth } from "./caching-health-cron";
 import { syncRevocations } from "./revocation-sync";
 import { reportKeyRotation } from "./secret-rotation-cron";
 import { THROTTLE_WINDOW_MS } from "./sign-in";
@@ -65,5 +66,10 @@ export async function runMaintenance(
     await pruneDeviceSessions(ctx.db, nowMs);
   } catch (err) {
     ctx.log.error("device_prune_failed", { error: String(err) });
+  }
+  try {
+    ctx.log.info("caching_health", await checkCachingHealth(ctx, nowMs));
+  } catch (err) {
+    ctx.log.error("caching_health_failed", { error: String(err) });
   }
 }

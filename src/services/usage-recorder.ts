@@ -1,7 +1,7 @@
 /**
  * Coalesced usage accounting for the token endpoint, which writes nothing synchronously. Each isolate keeps
  * per-credential counts and last-used times (per credential and per secret, public key or federated identity) and
- * writes them in the background, all pending credentials together (storage/usage.ts: at most four statements).
+ * writes them in the background, all pending credentials together (storage/usage.ts: at most six statements).
  * A credential's first mint in the isolate, or a mint more than one window after the isolate's last flush,
  * flushes at once; any other mint makes sure one trailing flush is scheduled, through waitUntil, for when the
  * window that began with the last flush ends. So pending usage reaches D1 within one window (20 s) of the
@@ -9,23 +9,50 @@
  * sees for the first time) however many credentials it serves, instead of one per credential per window.
  * The window stays under waitUntil's ~30 s grace after the response.
  * Trade-off: an isolate evicted before its trailing flush runs loses that window's pending usage.
+ * The same batch carries the guardrails' usage (docs/guardrails.md): mints per UTC hour and the sources seen,
+ * and this isolate's own mints per hour stay readable (pending, in flight, flushed) for quota estimates.
  */
 import type { RequestContext } from "../context";
+import { HOUR_MS, windowStarts } from "../domain/guardrails";
+import { requestSource } from "../domain/request-source";
 import {
   type AuthenticatorUsage,
   type CredentialUsage,
   type FederatedUsage,
+  type HourMints,
   recordCredentialUsages,
   recordFederatedUsages,
+  recordHourMints,
   recordKeyUsages,
   recordSecretUsages,
+  recordSources,
+  type SourceUsage,
 } from "../storage/usage";
-import { USAGE_FLUSH_WINDOW_MS as DEFAULT_FLUSH_WINDOW_MS } from "../tunables";
+import { SOURCES_PER_FLUSH_MAX, USAGE_FLUSH_WINDOW_MS as DEFAULT_FLUSH_WINDOW_MS } from "../tunables";
 
 /** What usage recording needs: the D1 primary, the clock (for trailing flushes) and the logger. */
 export type UsageDeps = Pick<RequestContext, "db" | "clock" | "log">;
 
 let flushWindowMs = DEFAULT_FLUSH_WINDOW_MS;
+
+/** What authenticated a mint; `subject` only for a federated identity. */
+interface Authenticator {
+  id: string;
+  kind: "secret" | "key" | "federated";
+  subject?: string;
+}
+
+/** Where one mint came from: its tenant and the client address (CF-Connecting-IP), when there is one. */
+export interface MintOrigin {
+  tenantId: string;
+  address: string | undefined;
+}
+
+interface HourCounts {
+  pending: number;
+  inFlight: number;
+  flushed: number;
+}
 
 interface Pending {
   count: number;
@@ -34,13 +61,11 @@ interface Pending {
   authenticators: Map<string, Authenticator & { at: number }>;
   /** When this credential's usage was last taken for a write; 0 while never in this isolate. */
   flushedAt: number;
-}
-
-/** What authenticated a mint; `subject` only for a federated identity. */
-interface Authenticator {
-  id: string;
-  kind: "secret" | "key" | "federated";
-  subject?: string;
+  tenantId?: string;
+  /** This isolate's mints per UTC hour start (the current day's hours only). */
+  hours: Map<number, HourCounts>;
+  /** Addresses seen since the last flush (grouped into sources only in the flush, off the mint's path). */
+  addresses: Map<string, { at: number; count: number }>;
 }
 
 const pending = new Map<string, Pending>();
@@ -52,12 +77,44 @@ export function setUsageFlushWindow(ms: number = DEFAULT_FLUSH_WINDOW_MS): void 
   flushWindowMs = ms;
 }
 
+/** A flush's guardrail rows: the hour counts it moves to in flight, and the sources seen since the last one. */
+interface GuardrailRows {
+  hours: HourMints[];
+  sources: SourceUsage[];
+  moved: [HourCounts, number][];
+}
+
+function takeGuardrailRows(rows: GuardrailRows, credentialId: string, entry: Pending, nowMs: number): void {
+  const { tenantId } = entry;
+  if (tenantId === undefined) return;
+  const dayStart = windowStarts(nowMs).day;
+  for (const [hour, counts] of entry.hours) {
+    if (hour + HOUR_MS <= dayStart && counts.pending === 0 && counts.inFlight === 0) entry.hours.delete(hour);
+    if (counts.pending === 0) continue;
+    rows.hours.push({ credentialId, tenantId, hourStart: hour, count: counts.pending });
+    rows.moved.push([counts, counts.pending]);
+    counts.inFlight += counts.pending;
+    counts.pending = 0;
+  }
+  const sources = new Map<string, { address: string; at: number; count: number }>();
+  for (const [address, seen] of entry.addresses) {
+    const source = requestSource(address || undefined);
+    const known = sources.get(source);
+    if (!known || known.at <= seen.at)
+      sources.set(source, { address: address || "unknown", at: seen.at, count: seen.count + (known?.count ?? 0) });
+    else known.count += seen.count;
+  }
+  for (const [source, seen] of sources) rows.sources.push({ credentialId, tenantId, source, ...seen });
+  entry.addresses = new Map();
+}
+
 /** Takes every credential's pending usage, marking each flushed at `nowMs`. */
 function takePending(nowMs: number) {
   const creds: CredentialUsage[] = [];
   const secrets: AuthenticatorUsage[] = [];
   const keys: AuthenticatorUsage[] = [];
   const federated: FederatedUsage[] = [];
+  const guardrails: GuardrailRows = { hours: [], sources: [], moved: [] };
   for (const [id, entry] of pending) {
     if (entry.count === 0) continue;
     creds.push({ id, at: entry.lastUsedAt, count: entry.count });
@@ -65,14 +122,15 @@ function takePending(nowMs: number) {
       if (kind === "federated") federated.push({ id: authId, at, subject: subject ?? "" });
       else (kind === "key" ? keys : secrets).push({ id: authId, at });
     }
+    takeGuardrailRows(guardrails, id, entry, nowMs);
     Object.assign(entry, { count: 0, lastUsedAt: 0, authenticators: new Map(), flushedAt: nowMs });
   }
-  return { creds, secrets, keys, federated };
+  return { creds, secrets, keys, federated, guardrails };
 }
 
 function flush(deps: UsageDeps, nowMs: number): Promise<void> {
   lastFlushAt = nowMs;
-  const { creds, secrets, keys, federated } = takePending(nowMs);
+  const { creds, secrets, keys, federated, guardrails } = takePending(nowMs);
   if (creds.length === 0) return Promise.resolve();
   const { db } = deps;
   const writes = [
@@ -80,11 +138,21 @@ function flush(deps: UsageDeps, nowMs: number): Promise<void> {
     ...(secrets.length > 0 ? [recordSecretUsages(db, secrets)] : []),
     ...(keys.length > 0 ? [recordKeyUsages(db, keys)] : []),
     ...(federated.length > 0 ? [recordFederatedUsages(db, federated)] : []),
+    ...(guardrails.hours.length > 0 ? [recordHourMints(db, guardrails.hours)] : []),
+    ...(guardrails.sources.length > 0 ? [recordSources(db, guardrails.sources)] : []),
   ];
+  const settle = (committed: boolean) => {
+    for (const [counts, n] of guardrails.moved) {
+      counts.inFlight -= n;
+      if (committed) counts.flushed += n;
+    }
+  };
   return db.$client.batch(writes).then(
-    () => undefined,
-    (err: unknown) =>
-      deps.log.error("usage_flush_failed", { credential: creds.map((c) => c.id).join(","), error: String(err) }),
+    () => settle(true),
+    (err: unknown) => {
+      settle(false);
+      deps.log.error("usage_flush_failed", { credential: creds.map((c) => c.id).join(","), error: String(err) });
+    },
   );
 }
 
@@ -98,20 +166,62 @@ function flushAtWindowEnd(deps: UsageDeps, dueAt: number, nowMs: number): Promis
 }
 
 /**
- * Notes one mint by `authenticator` (a secret, a key or a federated identity). Returns a write to hand to
- * waitUntil (at once, or at the end of the window), or null when one is already scheduled.
+ * This isolate's mints of a credential since `sinceHour` (an hour start): all of them, and those a flush has
+ * committed to D1. The quota estimate subtracts the second from what D1 holds, so its own mints count once.
+ */
+export function ownMints(credentialId: string, sinceHour: number): { all: number; flushed: number } {
+  let all = 0;
+  let flushed = 0;
+  for (const [hour, counts] of pending.get(credentialId)?.hours ?? []) {
+    if (hour < sinceHour) continue;
+    all += counts.pending + counts.inFlight + counts.flushed;
+    flushed += counts.flushed;
+  }
+  return { all, flushed };
+}
+
+function noteOrigin(entry: Pending, origin: MintOrigin, nowMs: number): void {
+  entry.tenantId = origin.tenantId;
+  const hour = windowStarts(nowMs).hour;
+  let counts = entry.hours.get(hour);
+  if (!counts) {
+    counts = { pending: 0, inFlight: 0, flushed: 0 };
+    entry.hours.set(hour, counts);
+  }
+  counts.pending += 1;
+  const address = origin.address ?? "";
+  const seen = entry.addresses.get(address);
+  if (seen) {
+    seen.at = nowMs;
+    seen.count += 1;
+  } else if (entry.addresses.size < SOURCES_PER_FLUSH_MAX) entry.addresses.set(address, { at: nowMs, count: 1 });
+}
+
+/**
+ * Notes one mint by `authenticator` (a secret, a key or a federated identity), from `origin` when known.
+ * Returns a write to hand to waitUntil (at once, or at the end of the window), or null when one is already
+ * scheduled.
  */
 export function noteMint(
   deps: UsageDeps,
   credentialId: string,
   authenticator: Authenticator,
   nowMs: number,
+  origin?: MintOrigin,
 ): Promise<void> | null {
   let entry = pending.get(credentialId);
   if (!entry) {
-    entry = { count: 0, lastUsedAt: 0, authenticators: new Map(), flushedAt: 0 };
+    entry = {
+      count: 0,
+      lastUsedAt: 0,
+      authenticators: new Map(),
+      flushedAt: 0,
+      hours: new Map(),
+      addresses: new Map(),
+    };
     pending.set(credentialId, entry);
   }
+  if (origin) noteOrigin(entry, origin, nowMs);
   entry.count += 1;
   entry.lastUsedAt = Math.max(entry.lastUsedAt, nowMs);
   entry.authenticators.set(authenticator.id, { ...authenticator, at: nowMs });

@@ -155,7 +155,7 @@ export function updateCredential(
   db: Db,
   tenantId: string,
   id: string,
-  patch: Partial<Pick<CredentialRow, "groups" | "grants">>,
+  patch: Partial<Pick<CredentialRow, "groups" | "grants" | "networkPolicy" | "quotaPolicy">>,
 ) {
   return db
     .update(credentials)

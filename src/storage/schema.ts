@@ -4,9 +4,10 @@
  * Times are integer milliseconds since the epoch. docs/storage-schema.md describes each table and KV key.
  */
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { JWK } from "jose";
 import type { Grant, ScopeDefinition } from "../domain/grants";
+import type { NetworkPolicy, QuotaPolicy } from "../domain/guardrails";
 
 export const tenants = sqliteTable("tenants", {
   id: text("id").primaryKey(),
@@ -63,6 +64,12 @@ export const credentials = sqliteTable(
     tokensNotBefore: integer("tokens_not_before"),
     /** When every token issued before tokens_not_before has expired; the cron then clears both. */
     tokensNotBeforeUntil: integer("tokens_not_before_until"),
+    /** Guardrails (docs/guardrails.md): the network allow-list, or null for none. */
+    networkPolicy: text("network_policy", { mode: "json" }).$type<NetworkPolicy>(),
+    /** Guardrails: mint quotas per hour and day, or null for none. */
+    quotaPolicy: text("quota_policy", { mode: "json" }).$type<QuotaPolicy>(),
+    /** Set by the hourly cron while the credential's clients do not cache their tokens (domain/caching-health.ts). */
+    cachingFlaggedAt: integer("caching_flagged_at"),
   },
   (t) => [
     // A label names one live credential; a revoked one's label may be reused by its replacement.
@@ -204,6 +211,59 @@ export const revokedTokens = sqliteTable(
   (t) => [index("revoked_tokens_tenant_expires").on(t.tenantId, t.expiresAt)],
 );
 
+/**
+ * Guardrails: where each credential was used from recently (one row per credential and source, an IPv4
+ * address or an IPv6 /64), written by the background usage flush and by coalesced network alerts.
+ */
+export const credentialSources = sqliteTable(
+  "credential_sources",
+  {
+    credentialId: text("credential_id").notNull(),
+    /** The source key (domain/request-source.ts): `4:a.b.c.d` or `6:<first four groups>`. */
+    source: text("source").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    /** The last full address seen from this source. */
+    address: text("address").notNull(),
+    firstSeenAt: integer("first_seen_at").notNull(),
+    lastSeenAt: integer("last_seen_at").notNull(),
+    mintCount: integer("mint_count").notNull().default(0),
+    /** The last time a request from here was refused by the allow-list. */
+    lastDeniedAt: integer("last_denied_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.credentialId, t.source] }),
+    index("credential_sources_credential_seen").on(t.credentialId, t.lastSeenAt),
+  ],
+);
+
+/** Guardrails: mints per credential per UTC hour (coalesced by the usage flush): quotas and caching health. */
+export const credentialMintHours = sqliteTable(
+  "credential_mint_hours",
+  {
+    credentialId: text("credential_id").notNull(),
+    hourStart: integer("hour_start").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    mintCount: integer("mint_count").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.credentialId, t.hourStart] }), index("credential_mint_hours_hour").on(t.hourStart)],
+);
+
+/**
+ * Guardrails: the background dedupe of alerts. One row per credential and alert key (`network_denied:<source>`,
+ * `network_outside_allowlist:<source>`, `quota:hour`, `quota:day`); a guarded upsert moves `window_start` forward, and only the request whose
+ * upsert changed the row writes the audit event and queues the webhook: one alert per key per window.
+ */
+export const guardrailAlerts = sqliteTable(
+  "guardrail_alerts",
+  {
+    credentialId: text("credential_id").notNull(),
+    alertKey: text("alert_key").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    windowStart: integer("window_start").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.credentialId, t.alertKey] })],
+);
+
 export type CredentialRow = typeof credentials.$inferSelect;
 export type CredentialSecretRow = typeof credentialSecrets.$inferSelect;
 export type ResourceRow = typeof resources.$inferSelect;
@@ -331,3 +391,4 @@ export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
 export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type TenantAlertSettingsRow = typeof tenantAlertSettings.$inferSelect;
 export type RevokedTokenRow = typeof revokedTokens.$inferSelect;
+export type CredentialSourceRow = typeof credentialSources.$inferSelect;

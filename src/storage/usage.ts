@@ -1,7 +1,7 @@
 /**
  * Coalesced usage, many rows per statement: one UPDATE per table covers every credential (or secret, or key)
  * an isolate minted for in a window, its rows passed as one JSON parameter read with json_each. D1 runs one
- * statement at a time, so a flush costs at most four statements whatever the number of credentials, instead
+ * statement at a time, so a flush costs at most six statements whatever the number of credentials, instead
  * of one or two per credential; and D1's 100-bound-parameter cap never applies. Times only move forward
  * (max), counts only add. The statements are D1's own prepared statements on the handle's client: drizzle's
  * builder cannot express UPDATE .. FROM json_each, and its raw queries do not go into a batch.
@@ -73,5 +73,51 @@ export function recordFederatedUsages(db: Db, usages: FederatedUsage[]) {
     FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at, json_extract(value, '$[2]') AS sub FROM json_each(?)) AS u
     WHERE federated_identities.id = u.id AND coalesce(federated_identities.last_used_at, 0) <= u.at`,
     usages.map((u) => [u.id, u.at, u.subject.slice(0, 256)]),
+  );
+}
+
+/** One credential's mints in one UTC hour (guardrails: quotas and caching health). */
+export interface HourMints {
+  credentialId: string;
+  tenantId: string;
+  hourStart: number;
+  count: number;
+}
+
+/** Adds each credential's mints to its UTC hour rows, creating them; one statement. */
+export function recordHourMints(db: Db, rows: HourMints[]) {
+  return statement(
+    db,
+    `INSERT INTO credential_mint_hours (credential_id, tenant_id, hour_start, mint_count)
+    SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]')
+    FROM json_each(?) WHERE true
+    ON CONFLICT (credential_id, hour_start) DO UPDATE SET mint_count = credential_mint_hours.mint_count + excluded.mint_count`,
+    rows.map((r) => [r.credentialId, r.tenantId, r.hourStart, r.count]),
+  );
+}
+
+/** The mints one credential saw from one source (guardrails: the console's recent sources). */
+export interface SourceUsage {
+  credentialId: string;
+  tenantId: string;
+  source: string;
+  address: string;
+  at: number;
+  count: number;
+}
+
+/** Adds each source's mints, moving its last-seen time forward and keeping its latest address; one statement. */
+export function recordSources(db: Db, rows: SourceUsage[]) {
+  return statement(
+    db,
+    `INSERT INTO credential_sources (credential_id, tenant_id, source, address, first_seen_at, last_seen_at, mint_count)
+    SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'),
+      json_extract(value, '$[4]'), json_extract(value, '$[4]'), json_extract(value, '$[5]')
+    FROM json_each(?) WHERE true
+    ON CONFLICT (credential_id, source) DO UPDATE SET
+      address = excluded.address,
+      last_seen_at = max(credential_sources.last_seen_at, excluded.last_seen_at),
+      mint_count = credential_sources.mint_count + excluded.mint_count`,
+    rows.map((r) => [r.credentialId, r.tenantId, r.source, r.address, r.at, r.count]),
   );
 }

@@ -272,6 +272,27 @@ describe.skipIf(!hasChromium)("console in Chromium", () => {
     created.deploy = { id, secret: newSecret };
   });
 
+  it("sets a network allow-list from the Guardrails section, refuses a bad range, and removes it", async () => {
+    const { id, secret } = created.deploy!;
+    await go(page, `credentials/${id}`);
+    const section = page.locator("section.guardrails");
+    await section.getByRole("heading", { name: "Guardrails" }).waitFor();
+    const ranges = section.getByLabel("Allowed ranges (CIDR, one per line; IPv4 or IPv6)");
+    await ranges.fill("10.0.0.0/33");
+    await section.getByRole("button", { name: "Save allow-list" }).click();
+    await section.getByRole("alert").getByText("The request body is invalid.", { exact: false }).waitFor();
+    await ranges.fill("203.0.113.7/24\n2001:DB8::/32");
+    await section.getByLabel("Outside the list").selectOption("monitor");
+    await section.getByRole("button", { name: "Save allow-list" }).click();
+    await page.getByText("Allow-list saved.").waitFor();
+    await page.locator("section.guardrails code.chip", { hasText: "203.0.113.0/24" }).waitFor();
+    await page.locator("section.guardrails code.chip", { hasText: "2001:db8::/32" }).waitFor();
+    expect(await mintStatus(server.url, id, secret!)).toBe(200);
+    await page.locator("section.guardrails").getByRole("button", { name: "Remove allow-list" }).click();
+    await page.getByText("Allow-list removed.").waitFor();
+    await page.getByText("No allow-list: this credential may be used from anywhere.").waitFor();
+  });
+
   it("shows a label with markup as plain text and never runs it", async () => {
     const id = await createCredential(XSS_LABEL, { delivery: "secret" });
     await go(page, "credentials");

@@ -24,6 +24,7 @@ import { claimDetails, modeLabel, secretOnce, setupCodePanel } from "./delivery.
 import { auditTable } from "./audit.js";
 import { federationSection } from "./credential-federation.js";
 import { tokensSection } from "./credential-tokens.js";
+import { guardrailsSection } from "./credential-guardrails.js";
 
 const GRACE = [
   [3600, "1 hour"],
@@ -243,6 +244,7 @@ function view(ctx, c, resources, { fresh, reload }) {
       h("p", { class: "fine" }, "Scopes are fixed at creation: they can be narrowed through the API, never widened."),
     ),
     section("Groups", groupsEditor(c, canWrite, reload)),
+    guardrailsSection(c, { canWrite, reload }),
     section("Secrets", secretsTable(c, canWrite, retire)),
     tokensSection(c, canWrite, reload),
     c.keys?.length ? section("Keys", keysTable(c, canWrite, retire)) : null,

@@ -88,7 +88,11 @@ export async function render(ctx) {
               { label: "Created", cell: (c) => time(c.created_at) },
               { label: "Created by", cell: (c) => actor(c.created_by) },
               { label: "Last used", cell: (c) => time(c.last_used_at, "Never") },
-              { label: "Status", cell: (c) => badge(c.status) },
+              {
+                label: "Status",
+                cell: (c) =>
+                  h("span", {}, badge(c.status), c.not_caching ? [" ", badge("not caching", "pending")] : null),
+              },
             ],
             shown,
             { caption: "Service credentials", rowClass: (c) => (c.status === "active" ? null : "row-dim") },

@@ -41,8 +41,12 @@ const write = requireScope("credentials:write");
  * latest setup code. Every response that returns an existing credential uses it, so there is one shape.
  */
 async function detailView(ctx: RequestContext, credential: CredentialRow, nowMs: number) {
-  const detail = await credentialDetail(ctx, credential);
-  return credentialView(detail.credential, nowMs, detail.secrets, { keys: detail.keys, setup: detail.setup });
+  const detail = await credentialDetail(ctx, credential, nowMs);
+  return credentialView(detail.credential, nowMs, detail.secrets, {
+    keys: detail.keys,
+    setup: detail.setup,
+    guardrails: detail.guardrails,
+  });
 }
 
 /**
@@ -84,6 +88,8 @@ credentialRoutes.post("/", write, validate("json", createCredentialSchema), asyn
     groups: [...new Set(body.groups)],
     expiresAt: body.expires_at ? Date.parse(body.expires_at) : null,
     tokenLifetime: body.token_lifetime ?? null,
+    networkPolicy: body.network ?? null,
+    quotaPolicy: body.quota ?? null,
   };
   const headers = (id: string) => ({ ...NO_STORE_HEADERS, Location: `/api/v1/credentials/${id}` });
   if (body.delivery === "setup_code") {
@@ -122,9 +128,19 @@ credentialRoutes.patch("/:id", write, validate("json", patchCredentialSchema), a
   const ctx = ctxOf(c);
   const nowMs = ctx.clock();
   const credential = await requireCredential(ctx, who.tenantId, c.req.param("id"));
-  const patch = { groups: body.groups ? [...new Set(body.groups)] : undefined, grants: body.grants };
+  const patch = {
+    groups: body.groups ? [...new Set(body.groups)] : undefined,
+    grants: body.grants,
+    networkPolicy: body.network,
+    quotaPolicy: body.quota,
+  };
   await changeCredential(ctx, who, credential, patch, nowMs);
-  const known = { groups: patch.groups ?? credential.groups, grants: patch.grants ?? credential.grants };
+  const known = {
+    groups: patch.groups ?? credential.groups,
+    grants: patch.grants ?? credential.grants,
+    networkPolicy: patch.networkPolicy === undefined ? credential.networkPolicy : patch.networkPolicy,
+    quotaPolicy: patch.quotaPolicy === undefined ? credential.quotaPolicy : patch.quotaPolicy,
+  };
   return c.json(await committedView(ctx, credential, nowMs, known), 200, NO_STORE_HEADERS);
 });
 

@@ -129,11 +129,14 @@ function document(issuer: string) {
         parameters: [idParam],
         get: {
           summary: "Read a credential",
+          description:
+            "With its secrets, keys, setup code, guardrails ({network, quota}), recent_sources and caching_health (docs/guardrails.md)",
           ...secured("credentials:read"),
           responses: { "200": ok("Credential"), ...errors },
         },
         patch: {
-          summary: "Change groups or narrow grants",
+          summary:
+            "Change groups, narrow grants, or set or remove guardrails (network allow-list, quotas; null removes)",
           ...secured("credentials:write"),
           requestBody: json(schemas.patchCredentialSchema),
           responses: { "200": ok("Updated"), ...errors },

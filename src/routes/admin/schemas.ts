@@ -6,6 +6,7 @@ import { z } from "zod";
 import { isValidGroup, isValidLabel, MAX_ROTATION_GRACE_SECONDS } from "../../domain/credential-rules";
 import { isValidResourceUri, isValidScopeName } from "../../domain/scopes";
 import { MAX_TOKEN_LIFETIME_SECONDS } from "../../config";
+import { guardrailFields } from "./guardrail-schemas";
 
 const label = z.string().refine(isValidLabel, "1-64 printable characters, no leading or trailing space");
 const group = z.string().refine(isValidGroup, "1-64 characters, no spaces or control characters");
@@ -47,6 +48,7 @@ export const createCredentialSchema = z
     delivery: z.enum(["secret", "setup_code"]).default("secret"),
     /** With delivery "setup_code" only: the mode the code must be redeemed in. */
     mode: setupMode.optional(),
+    ...guardrailFields,
   })
   .refine((b) => b.mode === undefined || b.delivery === "setup_code", {
     message: "mode is allowed only with delivery setup_code",
@@ -57,8 +59,12 @@ export const patchCredentialSchema = z
   .strictObject({
     groups: z.array(group).max(32).optional(),
     grants: z.array(grantSchema).min(1).max(20).optional(),
+    ...guardrailFields,
   })
-  .refine((v) => v.groups !== undefined || v.grants !== undefined, "send groups, grants or both");
+  .refine(
+    (v) => v.groups !== undefined || v.grants !== undefined || v.network !== undefined || v.quota !== undefined,
+    "send groups, grants, network or quota",
+  );
 
 export const rotateSecretSchema = z.strictObject({
   grace_period_seconds: z.number().int().min(0).max(MAX_ROTATION_GRACE_SECONDS).optional(),

@@ -1,6 +1,8 @@
 /** Wire shapes of the admin API: snake_case fields and ISO 8601 times. Nothing secret is ever in a view. */
 import { credentialStatus, isLive } from "../../domain/credential-rules";
 import { serviceActor } from "../../domain/actors";
+import type { GuardrailReadout } from "../../services/guardrail-reads";
+import { guardrailMembers } from "./guardrail-views";
 import type {
   AuditEventRow,
   CredentialKeyRow,
@@ -68,6 +70,8 @@ export function setupView(s: SetupCodeRow | null | undefined, nowMs: number) {
 export interface CredentialExtras {
   keys: CredentialKeyRow[];
   setup: SetupCodeRow | null | undefined;
+  /** Recent sources and caching health (guardrail-views.ts). */
+  guardrails?: GuardrailReadout;
 }
 
 export function credentialView(
@@ -96,6 +100,7 @@ export function credentialView(
     tokens_not_before: iso(c.tokensNotBefore),
     ...(secrets ? { secrets: secrets.map((s) => secretView(s, nowMs)) } : {}),
     ...(extras ? { keys: extras.keys.map((k) => keyView(k, nowMs)), setup: setupView(extras.setup, nowMs) } : {}),
+    ...guardrailMembers(c, extras?.guardrails),
   };
 }
 
