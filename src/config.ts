@@ -40,6 +40,8 @@ export interface Env {
   ACCESS_TEAM_DOMAIN?: string;
   /** Optional: the Access application's AUD tag. */
   ACCESS_AUD?: string;
+  /** Optional, "on" or "off" (default): the token endpoint requires a server nonce in DPoP proofs (RFC 9449 section 8). */
+  DPOP_NONCES?: string;
 }
 
 const base64urlKey = z
@@ -64,6 +66,7 @@ const configSchema = z.object({
       audience: z.string().min(1),
     })
     .optional(),
+  dpopNonces: z.enum(["on", "off"]).transform((v) => v === "on"),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -82,6 +85,7 @@ const RAW_FIELDS = [
   "BOOTSTRAP_TOKEN",
   "ACCESS_TEAM_DOMAIN",
   "ACCESS_AUD",
+  "DPOP_NONCES",
 ] as const;
 
 /**
@@ -109,6 +113,7 @@ export function getConfig(env: Env): Config {
       env.ACCESS_TEAM_DOMAIN && env.ACCESS_AUD
         ? { teamDomain: env.ACCESS_TEAM_DOMAIN, audience: env.ACCESS_AUD }
         : undefined,
+    dpopNonces: env.DPOP_NONCES || "off",
   });
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");

@@ -51,3 +51,10 @@ export const PEPPER_RENEWALS_MAX_TRACKED = 10_000;
 export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 /** Clock skew tolerated on a client assertion's exp, iat and nbf (and added to how long its jti is kept). */
 export const ASSERTION_CLOCK_SKEW_SECONDS = 30;
+
+/** RFC 9449 section 11.1: how old (s) a DPoP proof's iat may be; its jti is remembered for as long. */
+export const DPOP_PROOF_MAX_AGE_SECONDS = 60;
+/** How far (s) ahead of the server's clock a DPoP proof's iat may be (client clock skew). */
+export const DPOP_PROOF_FUTURE_SKEW_SECONDS = 10;
+/** A server DPoP nonce's window (ms): a nonce is accepted in the window it was made in and the next. */
+export const DPOP_NONCE_WINDOW_MS = 60_000;

@@ -3,18 +3,21 @@
  * The header carries only typ, alg and kid (RFC 8725: no jku, x5u or embedded jwk).
  */
 import { jwtVerify, SignJWT, type JWTPayload } from "jose";
-import type { AccessTokenClaims } from "../domain/token-claims";
+import type { AccessTokenClaims, TokenBinding } from "../domain/token-claims";
 
 /** A key of the ring with its `kid` and `alg`: the private key to sign, or a public key to verify. */
 export interface SigningKey {
   kid: string;
   alg: string;
   key: CryptoKey;
+  /** RFC 9449: a signer bound for one request puts this `cnf` into every token it signs, whichever grant asks. */
+  confirmation?: TokenBinding;
 }
 
-/** Signs the claims as an `at+jwt`. */
+/** Signs the claims as an `at+jwt`, with the signer's `cnf` when it is bound to a DPoP key. */
 export function signAccessToken(claims: AccessTokenClaims, signer: SigningKey): Promise<string> {
-  return new SignJWT(claims as unknown as JWTPayload)
+  const payload = signer.confirmation ? { ...claims, cnf: signer.confirmation } : claims;
+  return new SignJWT(payload as unknown as JWTPayload)
     .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: "at+jwt" })
     .sign(signer.key);
 }

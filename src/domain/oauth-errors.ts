@@ -13,7 +13,9 @@ export type OAuthErrorCode =
   | "invalid_target"
   | "slow_down"
   | "temporarily_unavailable"
-  | "server_error";
+  | "server_error"
+  | "invalid_dpop_proof"
+  | "use_dpop_nonce";
 
 const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   invalid_request: 400,
@@ -26,6 +28,8 @@ const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   slow_down: 429,
   temporarily_unavailable: 503,
   server_error: 500,
+  invalid_dpop_proof: 400,
+  use_dpop_nonce: 400,
 };
 
 export interface OAuthErrorOptions {
@@ -39,6 +43,8 @@ export interface OAuthErrorOptions {
   status?: number;
   /** Sent as Allow with a 405. */
   allow?: string;
+  /** RFC 9449 section 8: sent as DPoP-Nonce, the nonce the next proof must carry. */
+  dpopNonce?: string;
 }
 
 /** An OAuth error response (RFC 6749 section 5.2). */
@@ -48,6 +54,7 @@ export class OAuthError extends Error {
   readonly basicChallenge: boolean;
   readonly retryAfterSeconds?: number;
   readonly allow?: string;
+  readonly dpopNonce?: string;
 
   constructor(
     readonly code: OAuthErrorCode,
@@ -60,6 +67,7 @@ export class OAuthError extends Error {
     this.basicChallenge = options.basicChallenge ?? false;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.allow = options.allow;
+    this.dpopNonce = options.dpopNonce;
   }
 }
 
@@ -86,6 +94,9 @@ export const OAUTH_DESCRIPTIONS = {
   resourceAndAudience: "The resource and audience parameters disagree.",
   rateLimited: "Too many requests. Retry later.",
   serverError: "The server could not handle the request.",
+  dpopProofInvalid: "The DPoP proof is invalid.",
+  dpopProofRequired: "This client must send a DPoP proof.",
+  dpopNonceRequired: "The DPoP proof must carry the nonce the server provided.",
 } as const;
 
 /** One of the fixed descriptions: an OAuthError can carry no other text. */

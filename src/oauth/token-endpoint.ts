@@ -1,7 +1,8 @@
 /**
  * POST /oauth/token as a visible chain of named steps: read the form (duplicates refused), find the presented
  * credentials, look the grant up in the registry, authenticate the client with a method the grant accepts,
- * limit per credential, run the grant's handler, record the mint, respond with no-store. Nothing before
+ * limit per credential, check a DPoP proof (dpop.ts), run the grant's handler with the proof's binding (so every
+ * grant binds), record the mint, respond with no-store. Nothing before
  * authentication is limited: a request that fails anywhere up to it is counted against its source (and its
  * client_id), and over that limit the failure is answered 429 instead (failure-limits.ts), so a request whose
  * credentials verify is never refused for others' failures. The mint writes nothing synchronously: usage is
@@ -21,6 +22,7 @@ import {
   type PresentedCredentials,
 } from "./client-auth";
 import { recordTokenFailure, withinMintLimit } from "./failure-limits";
+import { dpopBinding, type DpopMint } from "./dpop";
 import { readOAuthForm } from "./form";
 import { grantFor, type Grant, type IssuedToken } from "./grants";
 
@@ -67,7 +69,13 @@ async function limitPerCredential(ctx: RequestContext, client: AuthenticatedClie
 }
 
 /** Background usage and pepper renewal, and exactly one token_minted event. */
-function recordMint(ctx: RequestContext, client: AuthenticatedClient, issued: IssuedToken, nowMs: number): void {
+function recordMint(
+  ctx: RequestContext,
+  client: AuthenticatedClient,
+  issued: IssuedToken,
+  nowMs: number,
+  dpop?: DpopMint,
+): void {
   const flush = noteMint(
     ctx,
     client.credential.id,
@@ -87,18 +95,22 @@ function recordMint(ctx: RequestContext, client: AuthenticatedClient, issued: Is
     scope: claims.scope,
     jti: claims.jti,
     exp: claims.exp,
+    ...(dpop ? { jkt: dpop.binding.jkt } : {}),
   });
 }
 
-/** RFC 6749 section 5.1 successful response. */
-function respond(issued: IssuedToken): Response {
+/** RFC 6749 section 5.1 successful response; RFC 9449 section 5: token_type DPoP for a bound token. */
+function respond(issued: IssuedToken, dpop?: DpopMint): Response {
   const body = {
     access_token: issued.accessToken,
-    token_type: "Bearer",
+    token_type: dpop ? "DPoP" : "Bearer",
     expires_in: issued.expiresIn,
     scope: issued.claims.scope,
   };
-  return new Response(JSON.stringify(body), { status: 200, headers: TOKEN_RESPONSE_HEADERS });
+  const headers = dpop?.nextNonce
+    ? { ...TOKEN_RESPONSE_HEADERS, "DPoP-Nonce": dpop.nextNonce }
+    : TOKEN_RESPONSE_HEADERS;
+  return new Response(JSON.stringify(body), { status: 200, headers });
 }
 
 /** Answers one token request; throws the OAuthError to render for any failure. */
@@ -117,7 +129,9 @@ export async function tokenEndpoint(ctx: RequestContext, request: Request): Prom
     throw await refusal(ctx, request, err, presented, nowMs);
   }
   await limitPerCredential(ctx, client);
-  const issued = await grant.handler(ctx, client, params, nowMs);
-  recordMint(ctx, client, issued, nowMs);
-  return respond(issued);
+  const dpop = await dpopBinding(ctx, request, client, nowMs);
+  const deps = dpop ? { ...ctx, tokenBinding: dpop.binding } : ctx;
+  const issued = await grant.handler(deps, client, params, nowMs);
+  recordMint(ctx, client, issued, nowMs, dpop);
+  return respond(issued, dpop);
 }

@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { JWKS_MAX_AGE_SECONDS } from "../config";
 import { CLIENT_KEY_ALGS } from "../crypto/client-assertion";
+import { DPOP_ALGS } from "../crypto/dpop-proof";
 import { problems } from "../domain/errors";
 import { CLIENT_AUTH_METHOD_NAMES } from "../oauth/client-auth";
 import { GRANT_TYPES } from "../oauth/grants";
@@ -58,5 +59,7 @@ export function authorizationServerMetadata(issuer: string) {
     // RFC 7523 client assertions: the algorithms a client's registered key may use.
     token_endpoint_auth_signing_alg_values_supported: [...CLIENT_KEY_ALGS],
     service_documentation: `${issuer}/api/v1/openapi.json`,
+    // RFC 9449 section 5.1: the algorithms a DPoP proof may use.
+    dpop_signing_alg_values_supported: [...DPOP_ALGS],
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Changing a credential (PATCH): its groups, or its grants narrowed. Grants only shrink after creation, and
+ * Changing a credential (PATCH): its groups, whether it requires DPoP, or its grants narrowed. Grants only shrink after creation, and
  * the management scopes of the new grants must all be held by the caller (domain/authority.ts), so even
  * narrowing cannot hand a credential a management scope the caller lacks. One batch with its audit event.
  */
@@ -18,6 +18,8 @@ import type { Actor, CredentialDeps as Deps } from "./credentials";
 export interface CredentialPatch {
   groups?: string[];
   grants?: Grant[];
+  /** RFC 9449: whether the token endpoint requires a DPoP proof for this credential. */
+  requireDpop?: boolean;
 }
 
 /** Applies a patch to an active credential: 409 when revoked, 400 for bad or widened grants, 403 beyond the caller's authority. */
@@ -40,7 +42,11 @@ export async function changeCredential(
     }
     assertAuthority(who.authority, patch.grants, "grant");
   }
-  const detail = { before: { groups: credential.groups, grants: credential.grants }, after: patch };
+  const { requireDpop, ...rest } = patch;
+  const detail = {
+    before: { groups: credential.groups, grants: credential.grants, require_dpop: credential.requireDpop },
+    after: { ...rest, ...(requireDpop === undefined ? {} : { require_dpop: requireDpop }) },
+  };
   await db.batch([
     updateCredential(db, who.tenantId, credential.id, patch),
     auditInsert(db, {

@@ -67,6 +67,8 @@ export interface NewCredentialInput {
   groups: string[];
   expiresAt: number | null;
   tokenLifetime: number | null;
+  /** RFC 9449: mint only with a DPoP proof (default false). */
+  requireDpop?: boolean;
 }
 
 /** A new secret and its row (hash only); `id` is fixed by callers that must be able to retry idempotently. */
@@ -129,12 +131,14 @@ export async function prepareCredential(ctx: Deps, who: Actor, input: NewCredent
     changedAt: nowMs,
     publishedAt: null,
     kvWrittenAt: null,
+    requireDpop: input.requireDpop ?? false,
   };
   const detail: CreateDetail = {
     label: row.label,
     grants: row.grants,
     groups: row.groups,
     write_scopes: writeScopesOf(row.grants, catalog),
+    ...(row.requireDpop ? { require_dpop: true } : {}),
   };
   return { row, detail };
 }

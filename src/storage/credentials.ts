@@ -145,7 +145,7 @@ export function updateCredential(
   db: Db,
   tenantId: string,
   id: string,
-  patch: Partial<Pick<CredentialRow, "groups" | "grants">>,
+  patch: Partial<Pick<CredentialRow, "groups" | "grants" | "requireDpop">>,
 ) {
   return db
     .update(credentials)

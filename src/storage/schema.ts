@@ -59,6 +59,8 @@ export const credentials = sqliteTable(
     publishedAt: integer("published_at"),
     /** When the KV entry was last written: its retired list holds the ids retired in the 24 h before. */
     kvWrittenAt: integer("kv_written_at"),
+    /** RFC 9449: the token endpoint refuses to mint for this credential without a valid DPoP proof. */
+    requireDpop: integer("require_dpop", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [
     // A label names one live credential; a revoked one's label may be reused by its replacement.

@@ -84,6 +84,7 @@ credentialRoutes.post("/", write, validate("json", createCredentialSchema), asyn
     groups: [...new Set(body.groups)],
     expiresAt: body.expires_at ? Date.parse(body.expires_at) : null,
     tokenLifetime: body.token_lifetime ?? null,
+    requireDpop: body.require_dpop ?? false,
   };
   const headers = (id: string) => ({ ...NO_STORE_HEADERS, Location: `/api/v1/credentials/${id}` });
   if (body.delivery === "setup_code") {
@@ -122,9 +123,17 @@ credentialRoutes.patch("/:id", write, validate("json", patchCredentialSchema), a
   const ctx = ctxOf(c);
   const nowMs = ctx.clock();
   const credential = await requireCredential(ctx, who.tenantId, c.req.param("id"));
-  const patch = { groups: body.groups ? [...new Set(body.groups)] : undefined, grants: body.grants };
+  const patch = {
+    groups: body.groups ? [...new Set(body.groups)] : undefined,
+    grants: body.grants,
+    requireDpop: body.require_dpop,
+  };
   await changeCredential(ctx, who, credential, patch, nowMs);
-  const known = { groups: patch.groups ?? credential.groups, grants: patch.grants ?? credential.grants };
+  const known = {
+    groups: patch.groups ?? credential.groups,
+    grants: patch.grants ?? credential.grants,
+    requireDpop: patch.requireDpop ?? credential.requireDpop,
+  };
   return c.json(await committedView(ctx, credential, nowMs, known), 200, NO_STORE_HEADERS);
 });
 

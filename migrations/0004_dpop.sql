@@ -1,0 +1,1 @@
+ALTER TABLE `credentials` ADD `require_dpop` integer DEFAULT false NOT NULL;
