@@ -11,6 +11,8 @@ import { LOGOUT_HELP, logoutCommand } from "./commands/logout.js";
 import { SETUP_HELP, setupCommand } from "./commands/setup.js";
 import { STATUS_HELP, statusCommand } from "./commands/status.js";
 import { TOKEN_HELP, tokenCommand } from "./commands/token.js";
+import { PROOF_HELP, proofCommand } from "./commands/proof.js";
+import { CURL_HELP, curlCommand } from "./commands/curl.js";
 
 declare const __LATCHKEY_VERSION__: string | undefined;
 
@@ -26,6 +28,8 @@ Commands:
   token                   print an access token (cached) for curl and scripts
   status                  show profiles, client ids and cached token expiry
   logout                  forget a profile and its cached tokens
+  proof                   print a DPoP proof for one request (RFC 9449)
+  curl <url>              run a request with a DPoP-bound token and a fresh proof
 
 Run \`latchkey <command> --help\` for a command's options.
 Options: -h, --help (this help), --version
@@ -42,6 +46,8 @@ const COMMANDS: Record<string, Command> = {
   token: { run: tokenCommand, help: TOKEN_HELP },
   status: { run: statusCommand, help: STATUS_HELP },
   logout: { run: logoutCommand, help: LOGOUT_HELP },
+  proof: { run: proofCommand, help: PROOF_HELP },
+  curl: { run: curlCommand, help: CURL_HELP },
 };
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */

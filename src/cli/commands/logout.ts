@@ -9,6 +9,7 @@ import type { Io } from "../io.js";
 import { chooseProfile, deleteProfile } from "../profiles.js";
 import { configDir } from "../store.js";
 import { clearCache } from "../token-cache.js";
+import { forgetDpopKeys } from "../dpop-key.js";
 
 export const LOGOUT_HELP = `Usage: latchkey logout [options]
 
@@ -35,6 +36,7 @@ export async function logoutCommand(argv: string[], io: Io): Promise<number> {
   const dir = configDir(io.env, io.homedir());
   const name = chooseProfile(values.profile, io.env);
   const cleared = await clearCache(dir, name);
+  await forgetDpopKeys(dir, name);
   const existed = await deleteProfile(dir, name);
   if (!existed) {
     if (cleared > 0) {
