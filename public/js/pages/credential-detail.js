@@ -22,6 +22,7 @@ import {
 } from "../ui.js";
 import { claimDetails, modeLabel, secretOnce, setupCodePanel } from "./delivery.js";
 import { auditTable } from "./audit.js";
+import { renderCredentialDpop } from "./credential-dpop.js";
 
 const GRACE = [
   [3600, "1 hour"],
@@ -218,6 +219,7 @@ function view(ctx, c, resources, { fresh, reload }) {
         ["Token lifetime", c.token_lifetime ? `${Math.round(c.token_lifetime / 60)} min` : "Server default"],
       ]),
     ),
+    section("Sender-constrained tokens (DPoP)", renderCredentialDpop(c, canWrite, reload)),
     section(
       "Access",
       table(
