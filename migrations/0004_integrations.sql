@@ -163,6 +163,7 @@ ALTER TABLE `credentials` ADD `tokens_not_before_until` integer;--> statement-br
 ALTER TABLE `credentials` ADD `network_policy` text;--> statement-breakpoint
 ALTER TABLE `credentials` ADD `quota_policy` text;--> statement-breakpoint
 ALTER TABLE `credentials` ADD `caching_flagged_at` integer;--> statement-breakpoint
+ALTER TABLE `credentials` ADD `require_dpop` integer DEFAULT false NOT NULL;--> statement-breakpoint
 CREATE INDEX `credentials_tenant_not_before` ON `credentials` (`tenant_id`,`tokens_not_before_until`);--> statement-breakpoint
 CREATE INDEX `credential_secrets_hash` ON `credential_secrets` (`secret_hash`);
 --> statement-breakpoint

@@ -50,6 +50,8 @@ export interface Env {
   WEBHOOK_TIMEOUT_SECONDS?: string;
   /** The key set GitHub signs secret-scanning reports with (default GitHub's published URL). */
   SECRET_SCANNING_KEYS_URL?: string;
+  /** Optional, "on" or "off" (default): the token endpoint requires a server nonce in DPoP proofs (RFC 9449 section 8). */
+  DPOP_NONCES?: string;
 }
 
 const base64urlKey = z
@@ -81,6 +83,7 @@ const configSchema = z.object({
       (u) => u.startsWith("https://") || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(u),
       "must use https (plain http only to a loopback host)",
     ),
+  dpopNonces: z.enum(["on", "off"]).transform((v) => v === "on"),
 });
 
 /** GitHub's published key set for secret-scanning partner reports. */
@@ -104,6 +107,7 @@ const RAW_FIELDS = [
   "ACCESS_AUD",
   "WEBHOOK_TIMEOUT_SECONDS",
   "SECRET_SCANNING_KEYS_URL",
+  "DPOP_NONCES",
 ] as const;
 
 /**
@@ -133,6 +137,7 @@ export function getConfig(env: Env): Config {
         : undefined,
     webhookTimeoutSeconds: env.WEBHOOK_TIMEOUT_SECONDS || "10",
     secretScanningKeysUrl: env.SECRET_SCANNING_KEYS_URL || GITHUB_SECRET_SCANNING_KEYS_URL,
+    dpopNonces: env.DPOP_NONCES || "off",
   });
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");

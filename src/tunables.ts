@@ -82,3 +82,9 @@ export const QUOTA_REFRESH_MS = 10_000;
 export const QUOTA_STATE_MAX_ENTRIES = 10_000;
 /** Distinct addresses one credential records per usage flush window; more in one window are not recorded then. */
 export const SOURCES_PER_FLUSH_MAX = 16;
+/** RFC 9449 section 11.1: how old (s) a DPoP proof's iat may be; its jti is remembered for as long. */
+export const DPOP_PROOF_MAX_AGE_SECONDS = 60;
+/** How far (s) ahead of the server's clock a DPoP proof's iat may be (client clock skew). */
+export const DPOP_PROOF_FUTURE_SKEW_SECONDS = 10;
+/** A server DPoP nonce's window (ms): a nonce is accepted in the window it was made in and the next. */
+export const DPOP_NONCE_WINDOW_MS = 60_000;

@@ -15,6 +15,8 @@ import { RESOURCES_HELP, resourcesCommand } from "./commands/resources.js";
 import { SETUP_HELP, setupCommand } from "./commands/setup.js";
 import { STATUS_HELP, statusCommand } from "./commands/status.js";
 import { TOKEN_HELP, tokenCommand } from "./commands/token.js";
+import { PROOF_HELP, proofCommand } from "./commands/proof.js";
+import { CURL_HELP, curlCommand } from "./commands/curl.js";
 
 declare const __LATCHKEY_VERSION__: string | undefined;
 
@@ -34,6 +36,8 @@ Commands:
   credentials ...         list, show, create, rotate, revoke credentials; setup codes
   resources ...           list and create resources
   audit                   the audit log, with filters
+  proof                   print a DPoP proof for one request (RFC 9449)
+  curl <url>              run a request with a DPoP-bound token and a fresh proof
 
 Run \`latchkey <command> --help\` for a command's options.
 Options: -h, --help (this help), --version
@@ -54,6 +58,8 @@ const COMMANDS: Record<string, Command> = {
   credentials: { run: credentialsCommand, help: CREDENTIALS_HELP },
   resources: { run: resourcesCommand, help: RESOURCES_HELP },
   audit: { run: auditCommand, help: AUDIT_HELP },
+  proof: { run: proofCommand, help: PROOF_HELP },
+  curl: { run: curlCommand, help: CURL_HELP },
 };
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */

@@ -16,6 +16,8 @@ export interface CachedToken {
   token_type: string;
   scope: string;
   resource?: string;
+  /** RFC 9449: the thumbprint of the DPoP key a bound token (token_type DPoP) is bound to. */
+  dpop_jkt?: string;
   obtained_at: number;
   expires_at: number;
 }
@@ -25,13 +27,14 @@ export function canonicalScope(scope: string | undefined): string {
   return [...new Set((scope ?? "").split(/\s+/).filter(Boolean))].sort().join(" ");
 }
 
-/** Cache file path for a profile (or env credential key), scope and resource. */
+/** Cache file path for a profile (or env credential key), scope, resource and DPoP key (bound tokens apart). */
 export function cachePath(
   dir: string,
   profile: string,
-  key: { issuer: string; clientId: string; scope?: string; resource?: string },
+  key: { issuer: string; clientId: string; scope?: string; resource?: string; dpopJkt?: string },
 ): string {
-  const material = JSON.stringify([key.issuer, key.clientId, canonicalScope(key.scope), key.resource ?? ""]);
+  const parts = [key.issuer, key.clientId, canonicalScope(key.scope), key.resource ?? ""];
+  const material = JSON.stringify(key.dpopJkt ? [...parts, key.dpopJkt] : parts);
   const hash = createHash("sha256").update(material).digest("hex").slice(0, 16);
   return join(dir, "cache", `${profile}-${hash}.json`);
 }

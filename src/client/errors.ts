@@ -35,13 +35,13 @@ export class LatchkeyError extends Error {
   }
 }
 
-/** RFC 6750 section 3.1 error codes a resource server answers with. */
-export type TokenVerificationCode = "invalid_token" | "insufficient_scope";
+/** RFC 6750 section 3.1 error codes a resource server answers with, and RFC 9449 section 7.1's for DPoP. */
+export type TokenVerificationCode = "invalid_token" | "insufficient_scope" | "invalid_dpop_proof" | "use_dpop_nonce";
 
 /** Raised by `verify()` when a presented access token must be refused. */
 export class TokenVerificationError extends Error {
   override readonly name = "TokenVerificationError";
-  /** `invalid_token` (401) or `insufficient_scope` (403). */
+  /** `invalid_token`, `invalid_dpop_proof`, `use_dpop_nonce` (401) or `insufficient_scope` (403). */
   readonly code: TokenVerificationCode;
   /** HTTP status a resource server should answer with. */
   readonly status: 401 | 403;

@@ -1,11 +1,13 @@
 /**
- * Hono middleware guarding routes with Latchkey access tokens (RFC 6750 bearer usage).
+ * Hono middleware guarding routes with Latchkey access tokens (RFC 6750 bearer usage, RFC 9449 DPoP).
  * Answers 401 (with `WWW-Authenticate: Bearer`, plus `error="invalid_token"` when a token was presented)
  * or 403 `insufficient_scope`, each with a JSON `{error, error_description}` body; 503 while the verifier's
- * revocation feed is stale and fails closed. Only types come from
- * hono, so importing the SDK does not load hono at run time.
+ * revocation feed is stale and fails closed; a DPoP-scheme or DPoP-bound token's failures carry a `DPoP`
+ * challenge instead (dpop-challenge.ts). Only types come from hono, so importing the SDK does not load hono at
+ * run time.
  */
 import type { Context, MiddlewareHandler } from "hono";
+import { dpopChallenge, dpopPresentation, usesDpopChallenge } from "./dpop-challenge.js";
 import { LatchkeyError, TokenVerificationError } from "./errors.js";
 import { createVerifier, type LatchkeyClaims, type Verifier, type VerifierOptions } from "./verifier.js";
 
@@ -31,13 +33,14 @@ export function latchkeyAuth(options: LatchkeyAuthOptions): MiddlewareHandler<{ 
   const verifier = "verifier" in options ? options.verifier : createVerifier(options);
   const requiredScopes = options.scopes ?? [];
   return async function latchkeyAuthMiddleware(c, next) {
-    const token = bearerToken(c.req.header("authorization"));
+    const dpop = dpopPresentation(c.req.header("authorization"), c.req.header("dpop"), c.req.method, c.req.url);
+    const token = dpop ? dpop.token : bearerToken(c.req.header("authorization"));
     if (token === undefined) {
       // RFC 6750 section 3.1: no error code when the request carried no token.
       return deny(c, 401, challenge(options.realm), "invalid_token", "A bearer access token is required");
     }
     try {
-      c.set("latchkey", await verifier.verify(token, { requiredScopes }));
+      c.set("latchkey", await verifier.verify(token, { requiredScopes, ...(dpop ? { dpop: dpop.presentation } : {}) }));
     } catch (error) {
       if (error instanceof LatchkeyError && error.code === "revocation_unavailable") {
         // A stale revocation feed failing closed is the server's state, not the token's fault (RFC 9110 503).
@@ -46,6 +49,8 @@ export function latchkeyAuth(options: LatchkeyAuthOptions): MiddlewareHandler<{ 
         return c.json({ error: "temporarily_unavailable", error_description: error.message }, 503);
       }
       if (!(error instanceof TokenVerificationError)) throw error;
+      if (usesDpopChallenge(error, dpop !== undefined))
+        return deny(c, 401, dpopChallenge(options.realm, error), error.code, error.message);
       const params = [`error="${error.code}"`, `error_description="${error.message}"`];
       if (error.code === "insufficient_scope") params.push(`scope="${error.requiredScopes.join(" ")}"`);
       return deny(c, error.status, challenge(options.realm, params), error.code, error.message);

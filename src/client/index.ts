@@ -23,6 +23,19 @@ export type {
   FeedSource,
 } from "./revocation-feed.js";
 export { latchkeyAuth, bearerToken } from "./hono.js";
+export {
+  createDpopProof,
+  generateDpopKey,
+  importDpopKey,
+  exportDpopKey,
+  accessTokenHash,
+  htuOf,
+  requestedNonce,
+} from "./dpop.js";
+export type { DpopKey, DpopAlgorithm, ProofRequest } from "./dpop.js";
+export { createDpopChecker, createMemoryReplayCache, BOUND_AS_BEARER } from "./dpop-verify.js";
+export type { DpopReplayCache, DpopVerifierOptions, DpopPresentation, DpopChecker } from "./dpop-verify.js";
+export { dpopPresentation, dpopChallenge } from "./dpop-challenge.js";
 export type { LatchkeyAuthOptions, LatchkeyVariables } from "./hono.js";
 export { discover, metadataUrl, normalizeIssuer } from "./discovery.js";
 export type { AuthorizationServerMetadata, FetchLike } from "./discovery.js";

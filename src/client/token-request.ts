@@ -1,6 +1,8 @@
 /**
  * One token request (client_credentials, RFC 6749 section 4.4, or a token exchange, RFC 8693) to a token
- * endpoint and the parsing of its answer (section 5.1 success, section 5.2 error). Stateless: caching and single-flight live in token-source.ts.
+ * endpoint and the parsing of its answer (section 5.1 success, section 5.2 error). With a DPoP key (RFC 9449)
+ * it sends a proof, retries once with the server's nonce on `use_dpop_nonce`, and accepts token_type DPoP.
+ * Stateless: caching and single-flight live in token-source.ts.
  */
 import {
   JWT_BEARER_ASSERTION_TYPE,
@@ -9,6 +11,7 @@ import {
   type AssertionKey,
 } from "./client-auth.js";
 import type { FetchLike } from "./discovery.js";
+import { createDpopProof, requestedNonce, type DpopKey } from "./dpop.js";
 import { LatchkeyError, parseRetryAfter } from "./errors.js";
 import { requireSecureUrl } from "./secure-url.js";
 
@@ -20,8 +23,10 @@ export interface AccessToken {
   expiresAt: number;
   /** The granted scopes, space-separated (empty string when none). */
   scope: string;
-  /** Always `Bearer` for Latchkey. */
+  /** `Bearer`, or `DPoP` for a token bound to the request's DPoP key (send it as `Authorization: DPoP`). */
   tokenType: string;
+  /** The server's latest `DPoP-Nonce`, when it sent one. */
+  dpopNonce?: string;
 }
 
 /** A subject token, or a function producing a fresh one for each request (its jti is single use). */
@@ -52,6 +57,8 @@ export interface TokenRequest {
   fetch?: FetchLike;
   /** Milliseconds since the epoch. */
   now?: number;
+  /** RFC 9449: bind the token to this key (a proof goes with the request); `nonce` is the server's latest. */
+  dpop?: { key: DpopKey; nonce?: string };
 }
 
 /**
@@ -80,26 +87,49 @@ export async function requestToken(req: TokenRequest): Promise<AccessToken> {
     headers.authorization = basicAuthorization(cred.clientId, cred.clientSecret);
   } else {
     if (!req.issuer) throw new TypeError("private_key_jwt needs the issuer: it is the assertion audience (RFC 10070)");
-    const assertion = await createClientAssertion({
-      clientId: cred.clientId,
-      issuer: req.issuer,
-      key: cred.key,
-      now: Math.floor(now / 1000),
-    });
     form.set("client_id", cred.clientId);
     form.set("client_assertion_type", JWT_BEARER_ASSERTION_TYPE);
-    form.set("client_assertion", assertion);
+    form.set("client_assertion", await assertionFor(cred, req, now));
   }
-  let response: Response;
-  try {
-    response = await (req.fetch ?? fetch)(req.tokenEndpoint, { method: "POST", headers, body: form.toString() });
-  } catch (cause) {
-    throw new LatchkeyError("network_error", `Could not reach the token endpoint ${req.tokenEndpoint}`, { cause });
+  const send = async (nonce: string | undefined): Promise<Response> => {
+    const sent = { ...headers };
+    if (req.dpop) {
+      const proofRequest = { method: "POST", url: req.tokenEndpoint, now: Math.floor(now / 1000) };
+      sent.dpop = await createDpopProof(req.dpop.key, nonce === undefined ? proofRequest : { ...proofRequest, nonce });
+    }
+    try {
+      return await (req.fetch ?? fetch)(req.tokenEndpoint, { method: "POST", headers: sent, body: form.toString() });
+    } catch (cause) {
+      throw new LatchkeyError("network_error", `Could not reach the token endpoint ${req.tokenEndpoint}`, { cause });
+    }
+  };
+  let response = await send(req.dpop?.nonce);
+  const nonce = req.dpop ? await requestedNonce(response) : undefined;
+  if (nonce !== undefined) {
+    // A client assertion is single use too: the retry needs a fresh one.
+    if (cred.method === "private_key_jwt") form.set("client_assertion", await assertionFor(cred, req, now));
+    response = await send(nonce);
   }
-  return parseTokenResponse(response, now, req.scope);
+  const token = await parseTokenResponse(response, now, req.scope, req.dpop !== undefined);
+  const latestNonce = response.headers.get("dpop-nonce") ?? nonce;
+  return latestNonce === undefined ? token : { ...token, dpopNonce: latestNonce };
 }
 
-async function parseTokenResponse(response: Response, now: number, requestedScope?: string): Promise<AccessToken> {
+function assertionFor(cred: { clientId: string; key: AssertionKey }, req: TokenRequest, now: number): Promise<string> {
+  return createClientAssertion({
+    clientId: cred.clientId,
+    issuer: req.issuer as string,
+    key: cred.key,
+    now: Math.floor(now / 1000),
+  });
+}
+
+async function parseTokenResponse(
+  response: Response,
+  now: number,
+  requestedScope: string | undefined,
+  dpop: boolean,
+): Promise<AccessToken> {
   let body: Record<string, unknown> | undefined;
   try {
     const parsed: unknown = await response.json();
@@ -129,7 +159,8 @@ async function parseTokenResponse(response: Response, now: number, requestedScop
       status: response.status,
     });
   }
-  if (body.token_type.toLowerCase() !== "bearer") {
+  const tokenType = body.token_type.toLowerCase() === "dpop" && dpop ? "DPoP" : body.token_type.toLowerCase();
+  if (tokenType !== "bearer" && tokenType !== "DPoP") {
     throw new LatchkeyError("invalid_response", `Unsupported token_type ${body.token_type}`, {
       status: response.status,
     });
@@ -139,6 +170,6 @@ async function parseTokenResponse(response: Response, now: number, requestedScop
     accessToken: body.access_token,
     expiresAt: now + expiresIn * 1000,
     scope: typeof body.scope === "string" ? body.scope : (requestedScope ?? ""),
-    tokenType: "Bearer",
+    tokenType: tokenType === "DPoP" ? "DPoP" : "Bearer",
   };
 }

@@ -5,11 +5,14 @@
  * refresh fails for a transient reason while the old token is still valid, the old token is served.
  * A refusal is remembered in memory so a loop of callers cannot hammer the server: after a 429 (or 503) no
  * request is sent until its Retry-After has passed, and after `invalid_client`/`unauthorized_client` (a dead
- * credential) none for `rejectionBackoffMs`; meanwhile callers get the same error at once.
+ * credential) none for `rejectionBackoffMs`; meanwhile callers get the same error at once. With `dpop` the
+ * tokens are bound to one key (RFC 9449) for the source's life, and `fetch` sends them with proofs.
  */
 import type { CryptoKey, JWK } from "jose";
 import { toAssertionKey, type AssertionAlgorithm } from "./client-auth.js";
 import { discover, type FetchLike } from "./discovery.js";
+import { generateDpopKey, type DpopKey } from "./dpop.js";
+import { authorizedFetch } from "./dpop-fetch.js";
 import { LatchkeyError } from "./errors.js";
 import { requireSecureUrl } from "./secure-url.js";
 import { requestToken, type AccessToken, type ClientCredential } from "./token-request.js";
@@ -51,6 +54,8 @@ export interface TokenSourceOptions {
   rejectionBackoffMs?: number;
   /** Clock in milliseconds (tests). */
   now?: () => number;
+  /** RFC 9449: mint DPoP-bound tokens with this key, or `true` for a fresh non-extractable ES256 key. */
+  dpop?: DpopKey | true;
 }
 
 /** A token source; see {@link createTokenSource}. */
@@ -59,6 +64,13 @@ export interface TokenSource {
   getToken(): Promise<AccessToken>;
   /** Drops the cached token (e.g. after a resource server answered 401); a remembered refusal stays. */
   invalidate(): void;
+  /** The DPoP key tokens are bound to, or undefined for Bearer tokens. */
+  dpopKey(): Promise<DpopKey | undefined>;
+  /**
+   * fetch with `Authorization` set (`DPoP` and a fresh proof for bound tokens), retried once when the resource
+   * server asks for a DPoP nonce.
+   */
+  fetch(input: string | URL, init?: RequestInit): Promise<Response>;
 }
 
 /**
@@ -121,6 +133,13 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
   let cached: { token: AccessToken; refreshAt: number } | undefined;
   let inflight: Promise<AccessToken> | undefined;
   let refused: { error: unknown; until: number } | undefined;
+  let dpopKey: Promise<DpopKey> | undefined;
+  const nonces = new Map<string, string>();
+  const getDpopKey = (): Promise<DpopKey | undefined> => {
+    if (options.dpop === undefined) return Promise.resolve(undefined);
+    dpopKey ??= options.dpop === true ? generateDpopKey() : Promise.resolve(options.dpop);
+    return dpopKey;
+  };
 
   const getCredential = (): Promise<ClientCredential> =>
     (credential ??=
@@ -154,8 +173,13 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
     const obtainedAt = now();
     if (refused && obtainedAt < refused.until) throw refused.error;
     refused = undefined;
+    const tokenEndpoint = await getEndpoint();
+    const key = await getDpopKey();
+    const origin = new URL(tokenEndpoint).origin;
+    const nonce = nonces.get(origin);
     const token = await requestToken({
-      tokenEndpoint: await getEndpoint(),
+      tokenEndpoint,
+      ...(key ? { dpop: nonce === undefined ? { key } : { key, nonce } } : {}),
       issuer: options.issuer,
       credential: await getCredential(),
       ...(scope ? { scope } : {}),
@@ -167,12 +191,13 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
       if (until !== undefined) refused = { error, until };
       throw error;
     });
+    if (token.dpopNonce !== undefined) nonces.set(origin, token.dpopNonce);
     const refreshAt = refreshDeadline(obtainedAt, token.expiresAt, options.earlyRefreshRatio, options.jitter);
     cached = { token, refreshAt };
     return token;
   };
 
-  return {
+  const source: TokenSource = {
     async getToken() {
       const current = cached;
       if (current && now() < current.refreshAt) return current.token;
@@ -187,5 +212,14 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
     invalidate() {
       cached = undefined;
     },
+    dpopKey: getDpopKey,
+    fetch: (input, init) =>
+      authorizedFetch({
+        getToken: () => source.getToken(),
+        dpopKey: getDpopKey,
+        nonces,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      })(input, init),
   };
+  return source;
 }

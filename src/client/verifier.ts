@@ -7,6 +7,7 @@
  */
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload } from "jose";
 import { discover, normalizeIssuer, type FetchLike } from "./discovery.js";
+import { createDpopChecker, type DpopPresentation, type DpopVerifierOptions } from "./dpop-verify.js";
 import { LatchkeyError, TokenVerificationError } from "./errors.js";
 import { createRevocationFeed, type RevocationFeed, type RevocationFeedOptions } from "./revocation-feed.js";
 import { requireSecureUrl } from "./secure-url.js";
@@ -26,6 +27,8 @@ export interface LatchkeyClaims extends JWTPayload {
   svc?: string;
   tenant?: string;
   groups?: string[];
+  /** RFC 9449: the thumbprint of the DPoP key a bound token must be presented with. */
+  cnf?: { jkt: string };
 }
 
 /** Options of {@link createVerifier}. */
@@ -42,6 +45,8 @@ export interface VerifierOptions {
   clockTolerance?: number;
   /** Minimum seconds between two JWKS refetches on an unknown kid. Default 30. */
   cooldownDuration?: number;
+  /** DPoP (RFC 9449): proof checks and the replay cache. Default: 60 s window, in-memory cache. */
+  dpop?: DpopVerifierOptions;
   fetch?: FetchLike;
   /**
    * Poll Latchkey's signed revocation feed and refuse the tokens it names (`true`: the defaults). Off when
@@ -54,13 +59,15 @@ export interface VerifierOptions {
 export interface VerifyOptions {
   /** Scopes that must all be present in the token's `scope` claim. */
   requiredScopes?: readonly string[];
+  /** The request's DPoP side when it came with `Authorization: DPoP`; omitted means Bearer. */
+  dpop?: DpopPresentation;
 }
 
 /** A token verifier; see {@link createVerifier}. */
 export interface Verifier {
   /**
    * Verifies a bearer token and returns its claims.
-   * @throws TokenVerificationError `invalid_token` or `insufficient_scope`
+   * @throws TokenVerificationError `invalid_token`, `invalid_dpop_proof` or `insufficient_scope`
    * @throws LatchkeyError `network_error`/`invalid_response` when the JWKS cannot be fetched
    */
   verify(token: string, options?: VerifyOptions): Promise<LatchkeyClaims>;
@@ -85,6 +92,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const issuer = normalizeIssuer(options.issuer);
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   let jwks: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
+  const checkDpop = createDpopChecker(options.dpop);
 
   const resolveJwksUri = async (): Promise<string> => {
     if (options.jwksUri) return options.jwksUri;
@@ -131,6 +139,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         throw toVerificationError(error);
       }
       if (feed) await feed.check(payload);
+      await checkDpop(payload, token, verifyOptions.dpop);
       const required = verifyOptions.requiredScopes ?? [];
       const granted = new Set(parseScope(payload.scope));
       if (required.some((s) => !granted.has(s))) {

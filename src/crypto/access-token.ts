@@ -4,7 +4,7 @@
  */
 import { jwtVerify } from "jose";
 import type { PersonTokenClaims } from "../domain/person-token-claims";
-import type { AccessTokenClaims } from "../domain/token-claims";
+import type { AccessTokenClaims, TokenBinding } from "../domain/token-claims";
 import type { SigningAlg } from "./algorithms";
 import { signCompact } from "./compact-jws";
 
@@ -13,11 +13,14 @@ export interface SigningKey {
   kid: string;
   alg: string;
   key: CryptoKey;
+  /** RFC 9449: a signer bound for one request puts this `cnf` into every token it signs, whichever grant asks. */
+  confirmation?: TokenBinding;
 }
 
-/** Signs the claims (a credential's or a person's) as an `at+jwt`. */
+/** Signs the claims (a credential's or a person's) as an `at+jwt`, with the signer's `cnf` when it is bound to a DPoP key. */
 export function signAccessToken(claims: AccessTokenClaims | PersonTokenClaims, signer: SigningKey): Promise<string> {
-  return signCompact({ alg: signer.alg as SigningAlg, kid: signer.kid, typ: "at+jwt" }, claims, signer.key);
+  const payload = signer.confirmation ? { ...claims, cnf: signer.confirmation } : claims;
+  return signCompact({ alg: signer.alg as SigningAlg, kid: signer.kid, typ: "at+jwt" }, payload, signer.key);
 }
 
 /**

@@ -23,6 +23,7 @@ export interface AuditCatalog {
       grants: readonly Grant[];
       groups: readonly string[];
       write_scopes: readonly string[];
+      require_dpop?: true;
       delivery?: "setup_code";
       mode?: SetupMode;
       guardrails?: GuardrailsDetail;
@@ -31,8 +32,8 @@ export interface AuditCatalog {
   "credential.update": {
     target: "credential";
     detail: {
-      before: { groups: readonly string[]; grants: readonly Grant[] };
-      after: { groups?: readonly string[]; grants?: readonly Grant[] };
+      before: { groups: readonly string[]; grants: readonly Grant[]; require_dpop?: boolean };
+      after: { groups?: readonly string[]; grants?: readonly Grant[]; require_dpop?: boolean };
     };
   };
   "credential.revoke": { target: "credential"; detail: { label: string; cancelled_setup_codes: number } };

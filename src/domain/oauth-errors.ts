@@ -17,7 +17,9 @@ export type OAuthErrorCode =
   | "expired_token"
   | "temporarily_unavailable"
   | "server_error"
-  | "quota_exceeded";
+  | "quota_exceeded"
+  | "invalid_dpop_proof"
+  | "use_dpop_nonce";
 
 const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   invalid_request: 400,
@@ -34,6 +36,8 @@ const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   temporarily_unavailable: 503,
   server_error: 500,
   quota_exceeded: 429,
+  invalid_dpop_proof: 400,
+  use_dpop_nonce: 400,
 };
 
 export interface OAuthErrorOptions {
@@ -47,6 +51,8 @@ export interface OAuthErrorOptions {
   status?: number;
   /** Sent as Allow with a 405. */
   allow?: string;
+  /** RFC 9449 section 8: sent as DPoP-Nonce, the nonce the next proof must carry. */
+  dpopNonce?: string;
 }
 
 /** An OAuth error response (RFC 6749 section 5.2). */
@@ -56,6 +62,7 @@ export class OAuthError extends Error {
   readonly basicChallenge: boolean;
   readonly retryAfterSeconds?: number;
   readonly allow?: string;
+  readonly dpopNonce?: string;
 
   constructor(
     readonly code: OAuthErrorCode,
@@ -68,6 +75,7 @@ export class OAuthError extends Error {
     this.basicChallenge = options.basicChallenge ?? false;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.allow = options.allow;
+    this.dpopNonce = options.dpopNonce;
   }
 }
 
@@ -111,6 +119,9 @@ export const OAUTH_DESCRIPTIONS = {
   invalidRefreshToken: "The refresh token is invalid, expired or revoked.",
   networkNotAllowed: "This client may not request tokens from this network.",
   quotaExceeded: "This client has used up its token quota. Retry after the window resets.",
+  dpopProofInvalid: "The DPoP proof is invalid.",
+  dpopProofRequired: "This client must send a DPoP proof.",
+  dpopNonceRequired: "The DPoP proof must carry the nonce the server provided.",
 } as const;
 
 /** One of the fixed descriptions: an OAuthError can carry no other text. */

@@ -22,6 +22,13 @@ export interface AccessTokenClaims {
   groups: string[];
   /** Management tokens only: the id of the secret or key that authenticated the mint. */
   authenticator?: string;
+  /** RFC 9449 section 6 / RFC 7800: the DPoP key a sender-constrained token is bound to. */
+  cnf?: TokenBinding;
+}
+
+/** RFC 7800 confirmation of a DPoP-bound token: the RFC 7638 thumbprint of the proof key. */
+export interface TokenBinding {
+  jkt: string;
 }
 
 export interface ClaimsInput {

@@ -17,6 +17,7 @@ export function oauthErrorResponse(err: OAuthError): Response {
     headers.set("WWW-Authenticate", 'Basic realm="latchkey", charset="UTF-8"');
   if (err.retryAfterSeconds !== undefined) headers.set("Retry-After", String(err.retryAfterSeconds));
   if (err.allow !== undefined) headers.set("Allow", err.allow);
+  if (err.dpopNonce !== undefined) headers.set("DPoP-Nonce", err.dpopNonce);
   return new Response(JSON.stringify({ error: err.code, error_description: err.description }), {
     status: err.status,
     headers,

@@ -1,7 +1,8 @@
 /**
  * POST /oauth/token as a visible chain of named steps: read the form (duplicates refused), find the presented
  * credentials, look the grant up in the registry, authenticate the client with a method the grant accepts,
- * limit per credential, run the grant's handler, record the mint, respond with no-store. Nothing before
+ * limit per credential, check a DPoP proof (dpop.ts), run the grant's handler with the proof's binding (so every
+ * grant binds), record the mint, respond with no-store. Nothing before
  * authentication is limited: a request that fails anywhere up to it is counted against its source (and its
  * client_id), and over that limit the failure is answered 429 instead (failure-limits.ts), so a request whose
  * credentials verify is never refused for others' failures. The mint writes nothing synchronously: usage is
@@ -23,6 +24,7 @@ import {
   type PresentedCredentials,
 } from "./client-auth";
 import { recordTokenFailure, withinMintLimit } from "./failure-limits";
+import { dpopBinding, type DpopMint } from "./dpop";
 import { readOAuthForm } from "./form";
 import { grantFor, type Grant, type IssuedToken, type PublicGrant } from "./grants";
 import { guardNetwork, guardQuota, mintOrigin } from "./guardrails";
@@ -78,6 +80,7 @@ function recordMint(
   issued: IssuedToken,
   nowMs: number,
   origin?: MintOrigin,
+  dpop?: DpopMint,
 ): void {
   const flush = noteMint(
     ctx,
@@ -103,19 +106,27 @@ function recordMint(
       federated_identity: client.federated.identityId,
       federated_sub: client.federated.subject,
     }),
+    ...(dpop ? { jkt: dpop.binding.jkt } : {}),
   });
 }
 
-/** RFC 6749 section 5.1 successful response. */
-function respond(issued: IssuedToken, extraHeaders?: Record<string, string>): Response {
+/**
+ * RFC 6749 section 5.1 successful response; RFC 9449 section 5: token_type DPoP for a bound token. `extraHeaders`
+ * are the quota headers (guardrails.ts).
+ */
+function respond(issued: IssuedToken, dpop?: DpopMint, extraHeaders?: Record<string, string>): Response {
   const body = {
     access_token: issued.accessToken,
-    token_type: "Bearer",
+    token_type: dpop ? "DPoP" : "Bearer",
     expires_in: issued.expiresIn,
     scope: issued.claims.scope,
     ...(issued.issuedTokenType && { issued_token_type: issued.issuedTokenType }),
   };
-  const headers = extraHeaders ? { ...TOKEN_RESPONSE_HEADERS, ...extraHeaders } : TOKEN_RESPONSE_HEADERS;
+  const headers = {
+    ...TOKEN_RESPONSE_HEADERS,
+    ...(dpop?.nextNonce && { "DPoP-Nonce": dpop.nextNonce }),
+    ...extraHeaders,
+  };
   return new Response(JSON.stringify(body), { status: 200, headers });
 }
 
@@ -154,7 +165,9 @@ export async function tokenEndpoint(ctx: RequestContext, request: Request): Prom
   guardNetwork(ctx, request, client, nowMs);
   await limitPerCredential(ctx, client);
   const quotaHeaders = guardQuota(ctx, client, nowMs);
-  const issued = await grant.handler(ctx, client, params, nowMs);
-  recordMint(ctx, client, issued, nowMs, mintOrigin(request, client));
-  return respond(issued, quotaHeaders);
+  const dpop = await dpopBinding(ctx, request, client, nowMs);
+  const deps = dpop ? { ...ctx, tokenBinding: dpop.binding } : ctx;
+  const issued = await grant.handler(deps, client, params, nowMs);
+  recordMint(ctx, client, issued, nowMs, mintOrigin(request, client), dpop);
+  return respond(issued, dpop, quotaHeaders);
 }

@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { JWKS_MAX_AGE_SECONDS } from "../config";
 import { CLIENT_KEY_ALGS } from "../crypto/client-assertion";
+import { DPOP_ALGS } from "../crypto/dpop-proof";
 import { problems } from "../domain/errors";
 import { CLIENT_AUTH_METHOD_NAMES } from "../oauth/client-auth";
 import { GRANT_TYPES } from "../oauth/grants";
@@ -67,5 +68,7 @@ export function authorizationServerMetadata(issuer: string) {
     latchkey_revocations_uri: `${issuer}/.well-known/latchkey-revocations`,
     // RFC 8628 section 4: where a public client starts a device sign-in.
     device_authorization_endpoint: `${issuer}/oauth/device_authorization`,
+    // RFC 9449 section 5.1: the algorithms a DPoP proof may use.
+    dpop_signing_alg_values_supported: [...DPOP_ALGS],
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Changing a credential (PATCH): its groups, or its grants narrowed. Grants only shrink after creation, and
+ * Changing a credential (PATCH): its groups, whether it requires DPoP, or its grants narrowed. Grants only shrink after creation, and
  * the management scopes of the new grants must all be held by the caller (domain/authority.ts), so even
  * narrowing cannot hand a credential a management scope the caller lacks. Guardrails (network allow-list,
  * quotas) may be set, changed or removed by a caller holding every management scope the credential holds,
@@ -25,6 +25,8 @@ export interface CredentialPatch {
   /** A new allow-list, or null to remove it; undefined leaves it as it is. */
   networkPolicy?: NetworkPolicy | null;
   quotaPolicy?: QuotaPolicy | null;
+  /** RFC 9449: whether the token endpoint requires a DPoP proof for this credential. */
+  requireDpop?: boolean;
 }
 
 /** Applies a patch to an active credential: 409 when revoked, 400 for bad or widened grants, 403 beyond the caller's authority. */
@@ -48,9 +50,12 @@ export async function changeCredential(
     assertAuthority(who.authority, patch.grants, "grant");
   }
   if (touchesGuardrails(patch)) assertAuthority(who.authority, credential.grants, "guard");
-  const { groups, grants } = patch;
-  const detail = { before: { groups: credential.groups, grants: credential.grants }, after: { groups, grants } };
-  const updated = groups !== undefined || grants !== undefined;
+  const { groups, grants, requireDpop } = patch;
+  const detail = {
+    before: { groups: credential.groups, grants: credential.grants, require_dpop: credential.requireDpop },
+    after: { groups, grants, ...(requireDpop === undefined ? {} : { require_dpop: requireDpop }) },
+  };
+  const updated = groups !== undefined || grants !== undefined || requireDpop !== undefined;
   await db.batch([
     updateCredential(db, who.tenantId, credential.id, patch),
     ...(updated

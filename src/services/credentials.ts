@@ -74,6 +74,8 @@ export interface NewCredentialInput {
   /** Guardrails (docs/guardrails.md), already validated and normalised. */
   networkPolicy?: NetworkPolicy | null;
   quotaPolicy?: QuotaPolicy | null;
+  /** RFC 9449: mint only with a DPoP proof (default false). */
+  requireDpop?: boolean;
 }
 
 /** A new secret and its row (hash only); `id` is fixed by callers that must be able to retry idempotently. */
@@ -141,6 +143,7 @@ export async function prepareCredential(ctx: Deps, who: Actor, input: NewCredent
     networkPolicy: input.networkPolicy ?? null,
     quotaPolicy: input.quotaPolicy ?? null,
     cachingFlaggedAt: null,
+    requireDpop: input.requireDpop ?? false,
   };
   const detail: CreateDetail = {
     label: row.label,
@@ -148,6 +151,7 @@ export async function prepareCredential(ctx: Deps, who: Actor, input: NewCredent
     groups: row.groups,
     write_scopes: writeScopesOf(row.grants, catalog),
     ...(row.networkPolicy || row.quotaPolicy ? { guardrails: guardrailsWire(row.networkPolicy, row.quotaPolicy) } : {}),
+    ...(row.requireDpop ? { require_dpop: true } : {}),
   };
   return { row, detail };
 }

@@ -17,6 +17,7 @@ import {
   sealPrivateJwk,
   type WrappingSecrets,
 } from "../crypto/signing-keys";
+import type { TokenBinding } from "../domain/token-claims";
 import type { SigningKeyRow } from "../storage/schema";
 import {
   insertFirstSigningKey,
@@ -29,6 +30,11 @@ import { KEY_RING_CACHE_MS as CACHE_MS } from "../tunables";
 
 /** What the ring reads and writes: the D1 primary, and the configuration (signing algorithm, key-encryption keys). */
 export type RingDeps = Pick<RequestContext, "db" | "config">;
+
+/** The token pipeline's DPoP step sets this in the deps a grant receives: the ring's signer then binds (RFC 9449). */
+export interface BindingDeps {
+  tokenBinding?: TokenBinding;
+}
 
 const PUBLISH_LEAD_MS = 2 * JWKS_MAX_AGE_SECONDS * 1000;
 const RETIRED_KEEP_MS = (MAX_TOKEN_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) * 1000;
@@ -115,8 +121,8 @@ async function loadSnapshot(deps: RingDeps, nowMs: number): Promise<RingSnapshot
   };
 }
 
-/** The cached ring, reloaded when its time is up. */
-export function keyRing(deps: RingDeps, nowMs = Date.now()): Promise<RingSnapshot> {
+/** The cached ring, reloaded when its time is up; its signer bound to `deps.tokenBinding` when one is set. */
+export function keyRing(deps: RingDeps & BindingDeps, nowMs = Date.now()): Promise<RingSnapshot> {
   if (!snapshot || nowMs >= snapshotValidUntil) {
     snapshotValidUntil = Number.POSITIVE_INFINITY;
     const loading = loadSnapshot(deps, nowMs);
@@ -130,7 +136,12 @@ export function keyRing(deps: RingDeps, nowMs = Date.now()): Promise<RingSnapsho
       },
     );
   }
-  return snapshot;
+  return deps.tokenBinding ? boundRing(snapshot, deps.tokenBinding) : snapshot;
+}
+
+async function boundRing(ring: Promise<RingSnapshot>, confirmation: TokenBinding): Promise<RingSnapshot> {
+  const s = await ring;
+  return { ...s, signer: { ...s.signer, confirmation } };
 }
 
 /** Drops the isolate's cached ring (after a rotation in this isolate). */

@@ -155,7 +155,7 @@ export function updateCredential(
   db: Db,
   tenantId: string,
   id: string,
-  patch: Partial<Pick<CredentialRow, "groups" | "grants" | "networkPolicy" | "quotaPolicy">>,
+  patch: Partial<Pick<CredentialRow, "groups" | "grants" | "networkPolicy" | "quotaPolicy" | "requireDpop">>,
 ) {
   return db
     .update(credentials)

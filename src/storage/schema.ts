@@ -70,6 +70,8 @@ export const credentials = sqliteTable(
     quotaPolicy: text("quota_policy", { mode: "json" }).$type<QuotaPolicy>(),
     /** Set by the hourly cron while the credential's clients do not cache their tokens (domain/caching-health.ts). */
     cachingFlaggedAt: integer("caching_flagged_at"),
+    /** RFC 9449: the token endpoint refuses to mint for this credential without a valid DPoP proof. */
+    requireDpop: integer("require_dpop", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [
     // A label names one live credential; a revoked one's label may be reused by its replacement.

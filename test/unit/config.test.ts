@@ -43,6 +43,7 @@ describe("getConfig: values and defaults", () => {
       BOOTSTRAP_TOKEN: "b".repeat(32),
       ACCESS_TEAM_DOMAIN: "acme",
       ACCESS_AUD: "aud-tag",
+      DPOP_NONCES: "on",
     });
     expect(getConfig(env)).toEqual({
       issuer: env.ISSUER,
@@ -57,14 +58,20 @@ describe("getConfig: values and defaults", () => {
       access: { teamDomain: "acme", audience: "aud-tag" },
       webhookTimeoutSeconds: 10,
       secretScanningKeysUrl: "https://api.github.com/meta/public_keys/secret_scanning",
+      dpopNonces: true,
     });
   });
 
-  it("defaults the lifetime to 3600 s, the algorithm to ES256 and the rotation to 30 days", () => {
+  it("defaults the lifetime to 3600 s, the algorithm to ES256, the rotation to 30 days and DPoP nonces off", () => {
     const config = getConfig(
       envWith({ TOKEN_LIFETIME_SECONDS: undefined, SIGNING_ALG: undefined, SIGNING_KEY_ROTATION_DAYS: undefined }),
     );
-    expect(config).toMatchObject({ tokenLifetimeSeconds: 3600, signingAlg: "ES256", signingKeyRotationDays: 30 });
+    expect(config).toMatchObject({
+      tokenLifetimeSeconds: 3600,
+      signingAlg: "ES256",
+      signingKeyRotationDays: 30,
+      dpopNonces: false,
+    });
   });
 
   it("treats the previous secrets, the bootstrap token and Access as optional; empty means unset", () => {
@@ -122,6 +129,7 @@ describe("getConfig fails loudly, naming the field", () => {
     ["KEY_ENCRYPTION_KEY_PREVIOUS", "short", "keyEncryptionKeyPrevious"],
     ["BOOTSTRAP_TOKEN", "b".repeat(31), "bootstrapToken"],
     ["ACCESS_TEAM_DOMAIN", "acme/../evil?", "access.teamDomain"],
+    ["DPOP_NONCES", "yes", "dpopNonces"],
   ])("%s = %j throws for %s", (name, value, field) => {
     const env = envWith({ [name]: value, ...(name === "ACCESS_TEAM_DOMAIN" ? { ACCESS_AUD: "aud" } : {}) });
     expect(() => getConfig(env)).toThrow(/^Latchkey is misconfigured: /);

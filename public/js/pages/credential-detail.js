@@ -25,6 +25,7 @@ import { auditTable } from "./audit.js";
 import { federationSection } from "./credential-federation.js";
 import { tokensSection } from "./credential-tokens.js";
 import { guardrailsSection } from "./credential-guardrails.js";
+import { renderCredentialDpop } from "./credential-dpop.js";
 
 const GRACE = [
   [3600, "1 hour"],
@@ -221,6 +222,7 @@ function view(ctx, c, resources, { fresh, reload }) {
         ["Token lifetime", c.token_lifetime ? `${Math.round(c.token_lifetime / 60)} min` : "Server default"],
       ]),
     ),
+    section("Sender-constrained tokens (DPoP)", renderCredentialDpop(c, canWrite, reload)),
     section(
       "Access",
       table(

@@ -12,6 +12,7 @@ import { printable } from "../printable.js";
 import { chooseProfile, deleteProfile, loadProfile } from "../profiles.js";
 import { configDir } from "../store.js";
 import { clearCache } from "../token-cache.js";
+import { forgetDpopKeys } from "../dpop-key.js";
 
 export const LOGOUT_HELP = `Usage: latchkey logout [options]
 
@@ -45,6 +46,7 @@ export async function logoutCommand(argv: string[], io: Io): Promise<number> {
 `);
   }
   const cleared = await clearCache(dir, name);
+  await forgetDpopKeys(dir, name);
   const existed = await deleteProfile(dir, name);
   if (!existed) {
     if (cleared > 0) {

@@ -4,8 +4,11 @@
  * mint through a lock file. A refusal is remembered across runs (backoff.ts), with or without --no-cache.
  * A read-only config directory only disables the cache and that memory. --federated and
  * --federated-token-file exchange the workload's own OIDC token instead of using a secret (../federated.ts).
+ * With --dpop the token is bound to the profile's DPoP key (dpop-key.ts) and cached apart from Bearer tokens,
+ * under that key's thumbprint.
  */
 import { decodeJwt } from "jose";
+import type { DpopKey } from "../../client/dpop.js";
 import { requestToken } from "../../client/token-request.js";
 import { backoffPath, rememberedRefusal, rememberRefusal } from "../backoff.js";
 import { parseCommandArgs, expectPositionals } from "../args.js";
@@ -15,6 +18,7 @@ import { ENV_HELP, EXIT_CODES_HELP } from "../exit-help.js";
 import type { Io } from "../io.js";
 import { chooseProfile } from "../profiles.js";
 import { printable } from "../printable.js";
+import { dpopKeyFor } from "../dpop-key.js";
 import { configDir } from "../store.js";
 import { cachePath, cachedOrMint, canonicalScope, type CachedToken } from "../token-cache.js";
 
@@ -40,6 +44,8 @@ Options:
                      a Kubernetes projected service-account token), read at every mint
   --federated-audience AUD
                      the audience to ask GitHub for (default: LATCHKEY_URL)
+  --dpop             mint a DPoP-bound token (RFC 9449) with the profile's DPoP key;
+                     send it with \`latchkey curl\` or a proof from \`latchkey proof\`
   -h, --help         show this help
 
 ${EXIT_CODES_HELP}
@@ -52,6 +58,8 @@ export interface MintOptions {
   scope?: string;
   resource?: string;
   noCache?: boolean;
+  /** Bind the token to this DPoP key. */
+  dpop?: DpopKey;
 }
 
 /** Runs `latchkey token`. */
@@ -64,6 +72,7 @@ export async function tokenCommand(argv: string[], io: Io): Promise<number> {
     federated: { type: "string" },
     "federated-token-file": { type: "string" },
     "federated-audience": { type: "string" },
+    dpop: { type: "boolean" },
   });
   if (values.help) {
     io.stdout(TOKEN_HELP);
@@ -79,6 +88,7 @@ export async function tokenCommand(argv: string[], io: Io): Promise<number> {
     ...(scope ? { scope } : {}),
     ...(resource ? { resource } : {}),
     noCache: values["no-cache"] === true,
+    ...(values.dpop ? { dpop: await dpopKeyFor(dir, credential) } : {}),
   });
   io.stdout(`${printable(entry.access_token)}\n`);
   return ExitCode.ok;
@@ -108,13 +118,14 @@ export async function mintForCredential(
   options: MintOptions,
 ): Promise<CachedToken> {
   const scope = options.scope ? canonicalScope(options.scope) : undefined;
-  const mint = () => mintOnce(cred, dir, io, scope, options.resource);
+  const mint = () => mintOnce(cred, dir, io, scope, options.resource, options.dpop);
   if (options.noCache) return mint();
   const path = cachePath(dir, cred.source, {
     issuer: cred.issuer,
     clientId: cred.clientId,
     scope,
     resource: options.resource,
+    ...(options.dpop ? { dpopJkt: options.dpop.jkt } : {}),
   });
   try {
     return (await cachedOrMint(path, mint, { now: io.now })).entry;
@@ -132,6 +143,7 @@ async function mintOnce(
   io: Io,
   scope?: string,
   resource?: string,
+  dpop?: DpopKey,
 ): Promise<CachedToken> {
   const backoff = backoffPath(dir, cred.source, cred.issuer, cred.clientId);
   const remembered = await rememberedRefusal(backoff, io.now());
@@ -153,12 +165,14 @@ async function mintOnce(
       now: obtainedAt,
       ...(scope ? { scope } : {}),
       ...(resource ? { resource } : {}),
+      ...(dpop ? { dpop: { key: dpop } } : {}),
     });
     return {
       access_token: token.accessToken,
       token_type: token.tokenType,
       scope: token.scope,
       ...(resource ? { resource } : {}),
+      ...(dpop && token.tokenType === "DPoP" ? { dpop_jkt: dpop.jkt } : {}),
       obtained_at: obtainedAt,
       expires_at: token.expiresAt,
     };

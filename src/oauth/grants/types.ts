@@ -6,11 +6,15 @@
  */
 import type { RequestContext } from "../../context";
 import type { PersonTokenClaims } from "../../domain/person-token-claims";
-import type { AccessTokenClaims } from "../../domain/token-claims";
+import type { AccessTokenClaims, TokenBinding } from "../../domain/token-claims";
 import type { AuthenticatedClient, ClientAuthMethodName } from "../client-auth";
 
-/** What a grant handler may use: configuration and the D1 primary (the signing-key ring reads it). */
-export type GrantDeps = Pick<RequestContext, "config" | "db">;
+/**
+ * What a grant handler may use: configuration and the D1 primary (the signing-key ring reads it). With a valid
+ * DPoP proof the pipeline adds `tokenBinding`; a handler that passes these deps to `keyRing` signs bound tokens
+ * (RFC 9449 section 6) without code of its own.
+ */
+export type GrantDeps = Pick<RequestContext, "config" | "db"> & { tokenBinding?: TokenBinding };
 
 /** An issued access token, what the response and the mint log are made of. */
 export interface IssuedToken {

@@ -90,6 +90,7 @@ credentialRoutes.post("/", write, validate("json", createCredentialSchema), asyn
     tokenLifetime: body.token_lifetime ?? null,
     networkPolicy: body.network ?? null,
     quotaPolicy: body.quota ?? null,
+    requireDpop: body.require_dpop ?? false,
   };
   const headers = (id: string) => ({ ...NO_STORE_HEADERS, Location: `/api/v1/credentials/${id}` });
   if (body.delivery === "setup_code") {
@@ -133,6 +134,7 @@ credentialRoutes.patch("/:id", write, validate("json", patchCredentialSchema), a
     grants: body.grants,
     networkPolicy: body.network,
     quotaPolicy: body.quota,
+    requireDpop: body.require_dpop,
   };
   await changeCredential(ctx, who, credential, patch, nowMs);
   const known = {
@@ -140,6 +142,7 @@ credentialRoutes.patch("/:id", write, validate("json", patchCredentialSchema), a
     grants: patch.grants ?? credential.grants,
     networkPolicy: patch.networkPolicy === undefined ? credential.networkPolicy : patch.networkPolicy,
     quotaPolicy: patch.quotaPolicy === undefined ? credential.quotaPolicy : patch.quotaPolicy,
+    requireDpop: patch.requireDpop ?? credential.requireDpop,
   };
   return c.json(await committedView(ctx, credential, nowMs, known), 200, NO_STORE_HEADERS);
 });

@@ -44,6 +44,8 @@ export const createCredentialSchema = z
     groups: z.array(group).max(32).default([]),
     expires_at: timestamp.optional(),
     token_lifetime: z.number().int().min(60).max(MAX_TOKEN_LIFETIME_SECONDS).optional(),
+    /** RFC 9449: mint only with a DPoP proof. */
+    require_dpop: z.boolean().optional(),
     /** "secret": the response holds client_secret. "setup_code": no secret; a one-time code provisions the machine. */
     delivery: z.enum(["secret", "setup_code"]).default("secret"),
     /** With delivery "setup_code" only: the mode the code must be redeemed in. */
@@ -60,10 +62,16 @@ export const patchCredentialSchema = z
     groups: z.array(group).max(32).optional(),
     grants: z.array(grantSchema).min(1).max(20).optional(),
     ...guardrailFields,
+    require_dpop: z.boolean().optional(),
   })
   .refine(
-    (v) => v.groups !== undefined || v.grants !== undefined || v.network !== undefined || v.quota !== undefined,
-    "send groups, grants, network or quota",
+    (v) =>
+      v.groups !== undefined ||
+      v.grants !== undefined ||
+      v.network !== undefined ||
+      v.quota !== undefined ||
+      v.require_dpop !== undefined,
+    "send groups, grants, network, quota, require_dpop or several",
   );
 
 export const rotateSecretSchema = z.strictObject({

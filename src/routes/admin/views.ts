@@ -90,6 +90,7 @@ export function credentialView(
     scopes: c.grants.flatMap((g) => g.scopes),
     groups: c.groups,
     token_lifetime: c.tokenLifetime,
+    require_dpop: c.requireDpop,
     created_at: iso(c.createdAt),
     created_by: c.createdBy,
     expires_at: iso(c.expiresAt),
