@@ -1,6 +1,8 @@
 /**
  * The hono app: public OAuth and metadata routes, the admin API behind bearer authentication, and the one
- * error handler. Paths served here must also be listed in wrangler.toml's run_worker_first.
+ * error handler. Paths served here must also be listed in wrangler.toml's run_worker_first. The OAuth routes
+ * (`oauth`) are mounted twice: at the root for the default tenant, and under `/t/{tenant}` for every tenant's
+ * own issuer (docs/realms.md); a route added to `oauth` is served under both with no other line.
  */
 import { factory } from "./context";
 import { adminAuth } from "./middleware/admin-auth";
@@ -20,7 +22,8 @@ import { bootstrapRoutes } from "./routes/bootstrap";
 import { healthRoutes } from "./routes/health";
 import { setupRoutes } from "./routes/setup";
 import { tokenRoutes } from "./routes/token";
-import { wellKnownRoutes } from "./routes/well-known";
+import { realmMetadataRoutes, wellKnownRoutes } from "./routes/well-known";
+import { resolveRealm } from "./middleware/realm";
 
 const admin = factory.createApp();
 admin.use("*", adminAuth());
@@ -33,15 +36,25 @@ admin.route("/invitations", invitationRoutes);
 admin.route("/sessions", sessionRoutes);
 admin.route("/signing-keys", signingKeyRoutes);
 
+/** The issuer-relative routes: served for the default tenant at "/" and for each tenant at "/t/:tenant". */
+const oauth = factory.createApp();
+oauth.route("/", tokenRoutes);
+oauth.route("/", wellKnownRoutes);
+oauth.route("/", setupRoutes);
+
+const realm = factory.createApp();
+realm.use("*", resolveRealm());
+realm.route("/", oauth);
+
 export const app = factory.createApp();
 // Before every route under /api: no JSON body is parsed before its size is known to be within the cap.
 app.use("/api/*", jsonBodyLimit());
 app.route("/", healthRoutes);
-app.route("/", tokenRoutes);
-app.route("/", wellKnownRoutes);
+app.route("/", oauth);
+app.route("/t/:tenant", realm);
+app.route("/", realmMetadataRoutes);
 app.route("/", openApiRoutes);
 app.route("/", bootstrapRoutes);
-app.route("/", setupRoutes);
 // Before the admin group: these routes answer without its authentication.
 app.route("/api/v1", authRoutes);
 app.route("/api/v1", admin);

@@ -2,7 +2,7 @@
  * Signing and verifying Latchkey's own access tokens (RFC 9068 JWT profile) with jose.
  * The header carries only typ, alg and kid (RFC 8725: no jku, x5u or embedded jwk).
  */
-import { jwtVerify, SignJWT, type JWTPayload } from "jose";
+import { decodeJwt, jwtVerify, SignJWT, type JWTPayload } from "jose";
 import type { AccessTokenClaims } from "../domain/token-claims";
 
 /** A key of the ring with its `kid` and `alg`: the private key to sign, or a public key to verify. */
@@ -41,5 +41,14 @@ export async function verifyAccessToken(
     return payload as unknown as AccessTokenClaims;
   } catch {
     return null;
+  }
+}
+
+/** The unverified `iss` of a JWT, to choose which tenant's keys verify it; undefined when unreadable. */
+export function peekIssuer(token: string): unknown {
+  try {
+    return decodeJwt(token).iss;
+  } catch {
+    return undefined;
   }
 }

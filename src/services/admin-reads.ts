@@ -46,5 +46,5 @@ export const invitations = (ctx: Deps, tenantId: string) => listInvitations(ctx.
 /** Console sessions of the tenant, or of one person when `userId` is given, with each person's name and email. */
 export const sessions = (ctx: Deps, tenantId: string, userId?: string) => listSessions(ctx.db, tenantId, userId);
 
-/** Every signing key, published or not. */
-export const signingKeys = (ctx: Deps) => listSigningKeys(ctx.db);
+/** Every signing key of the tenant's ring, published or not. */
+export const signingKeys = (ctx: Deps, tenantId: string) => listSigningKeys(ctx.db, tenantId);

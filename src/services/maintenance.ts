@@ -1,17 +1,18 @@
 /**
- * The hourly cron: signing-key rotation and pruning, resealing signing keys after a key-encryption-key
+ * The hourly cron: signing-key rotation and pruning (every tenant's ring), resealing signing keys after a key-encryption-key
  * rotation, retiring expired secrets and keys and republishing KV revocation entries that are behind D1,
  * deleting ended console sessions and spent sign-in throttles. Each step's failure is logged and retried
  * next hour without stopping the others. It runs on a context built from the cron's env and waitUntil.
  */
 import type { RequestContext } from "../context";
+import { DEFAULT_TENANT_ID } from "../domain/management";
 import { SESSION_IDLE_MS } from "../domain/session-rules";
 import { pruneSessions } from "../storage/sessions";
 import { pruneThrottles } from "../storage/sign-in-throttles";
 import { syncRevocations } from "./revocation-sync";
 import { reportKeyRotation } from "./secret-rotation-cron";
 import { THROTTLE_WINDOW_MS } from "./sign-in";
-import { rotateSigningKeys } from "./signing-key-ring";
+import { rotateAllSigningKeys } from "./signing-key-ring";
 
 /** Runs every step once at `nowMs` (the cron's scheduled time). Never throws. */
 export async function runMaintenance(
@@ -19,8 +20,13 @@ export async function runMaintenance(
   nowMs: number,
 ): Promise<void> {
   try {
-    const result = await rotateSigningKeys(ctx, nowMs);
-    ctx.log.info("maintenance", { signing_key_created: result.created ?? null });
+    const created = await rotateAllSigningKeys(ctx, nowMs, (tenant, err) =>
+      ctx.log.error("maintenance_failed", { tenant, error: String(err) }),
+    );
+    ctx.log.info("maintenance", {
+      signing_key_created: created[DEFAULT_TENANT_ID] ?? null,
+      signing_keys_created: created,
+    });
   } catch (err) {
     ctx.log.error("maintenance_failed", { error: String(err) });
   }
