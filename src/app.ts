@@ -22,6 +22,8 @@ import { bootstrapRoutes } from "./routes/bootstrap";
 import { healthRoutes } from "./routes/health";
 import { setupRoutes } from "./routes/setup";
 import { tokenRoutes } from "./routes/token";
+import { tenantRoutes } from "./routes/tenants";
+import { myTenantRoutes } from "./routes/admin/my-tenants";
 import { realmMetadataRoutes, wellKnownRoutes } from "./routes/well-known";
 import { resolveRealm } from "./middleware/realm";
 
@@ -35,6 +37,7 @@ admin.route("/members", memberRoutes);
 admin.route("/invitations", invitationRoutes);
 admin.route("/sessions", sessionRoutes);
 admin.route("/signing-keys", signingKeyRoutes);
+admin.route("/me", myTenantRoutes);
 
 /** The issuer-relative routes: served for the default tenant at "/" and for each tenant at "/t/:tenant". */
 const oauth = factory.createApp();
@@ -55,6 +58,7 @@ app.route("/t/:tenant", realm);
 app.route("/", realmMetadataRoutes);
 app.route("/", openApiRoutes);
 app.route("/", bootstrapRoutes);
+app.route("/", tenantRoutes);
 // Before the admin group: these routes answer without its authentication.
 app.route("/api/v1", authRoutes);
 app.route("/api/v1", admin);

@@ -40,6 +40,8 @@ export interface Env {
   ACCESS_TEAM_DOMAIN?: string;
   /** Optional: the Access application's AUD tag. */
   ACCESS_AUD?: string;
+  /** Optional, "true" to let anyone create a tenant with POST /api/v1/signup (docs/realms.md); off by default. */
+  SIGNUP_ENABLED?: string;
 }
 
 const base64urlKey = z
@@ -64,6 +66,7 @@ const configSchema = z.object({
       audience: z.string().min(1),
     })
     .optional(),
+  signupEnabled: z.boolean(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -82,6 +85,7 @@ const RAW_FIELDS = [
   "BOOTSTRAP_TOKEN",
   "ACCESS_TEAM_DOMAIN",
   "ACCESS_AUD",
+  "SIGNUP_ENABLED",
 ] as const;
 
 /**
@@ -109,6 +113,7 @@ export function getConfig(env: Env): Config {
       env.ACCESS_TEAM_DOMAIN && env.ACCESS_AUD
         ? { teamDomain: env.ACCESS_TEAM_DOMAIN, audience: env.ACCESS_AUD }
         : undefined,
+    signupEnabled: env.SIGNUP_ENABLED === "true",
   });
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");

@@ -23,6 +23,8 @@ export const SYSTEM_ACTORS = {
   bootstrap: "system:bootstrap",
   /** The one-time owner link: the creator of the first owner. */
   ownerLink: "system:owner-link",
+  /** Self-service sign-up (SIGNUP_ENABLED): the creator of the tenant and its first owner's membership. */
+  signup: "system:signup",
 } as const satisfies Record<string, `system:${string}`>;
 
 /** Nobody authenticated: a replayed setup code. */

@@ -67,6 +67,9 @@ export interface AuditCatalog {
   "member.remove": { target: "user"; detail: Member };
   "owner.link.create": { target: "owner_link"; detail: undefined };
   "owner.setup": { target: "user"; detail: { email: string; link: string } };
+  "tenant.create": { target: "tenant"; detail: { name: string; issuer: string; via: "operator" | "signup" } };
+  "owner.link.claim": { target: "user"; detail: { email: string; link: string } };
+  "session.tenant.switch": { target: "session"; detail: { from: string; to: string } };
 }
 
 export type AuditAction = keyof AuditCatalog;
@@ -96,4 +99,7 @@ export const AUDIT_ACTIONS: { readonly [A in AuditAction]: AuditTarget<A> } = {
   "member.remove": "user",
   "owner.link.create": "owner_link",
   "owner.setup": "user",
+  "tenant.create": "tenant",
+  "owner.link.claim": "user",
+  "session.tenant.switch": "session",
 };

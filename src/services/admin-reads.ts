@@ -12,6 +12,7 @@ import { listInvitations, listUsers } from "../storage/people";
 import type { CredentialRow } from "../storage/schema";
 import { listSessions } from "../storage/sessions";
 import { latestSetupCode } from "../storage/setup-codes";
+import { membersByMembership } from "../storage/memberships";
 import { listSigningKeys } from "../storage/signing-keys";
 import { requireCredential } from "./credentials";
 
@@ -37,8 +38,11 @@ export async function credentialDetail(ctx: Deps, credential: Pick<CredentialRow
   return { credential: fresh, secrets, keys, setup };
 }
 
-/** The tenant's people. */
-export const members = (ctx: Deps, tenantId: string) => listUsers(ctx.db, tenantId);
+/** The tenant's people: those whose home it is, then those who belong by membership (with their role there). */
+export const members = async (ctx: Deps, tenantId: string) => [
+  ...(await listUsers(ctx.db, tenantId)),
+  ...(await membersByMembership(ctx.db, tenantId)),
+];
 
 /** The tenant's invitations, whatever their state. */
 export const invitations = (ctx: Deps, tenantId: string) => listInvitations(ctx.db, tenantId);

@@ -28,3 +28,8 @@ export async function listTenantIds(db: Db): Promise<string[]> {
 export function getTenant(db: Db, id: string) {
   return db.select().from(tenants).where(eq(tenants.id, id)).get();
 }
+
+/** The inserts of a new tenant and its built-in resource, for the caller's batch; a taken id fails it (UNIQUE). */
+export function tenantInserts(db: Db, tenant: { id: string; name: string; createdAt: number }, builtin: ResourceRow) {
+  return [db.insert(tenants).values(tenant), db.insert(resources).values(builtin)] as const;
+}

@@ -55,6 +55,7 @@ describe("getConfig: values and defaults", () => {
       keyEncryptionKeyPrevious: KEY_A,
       bootstrapToken: "b".repeat(32),
       access: { teamDomain: "acme", audience: "aud-tag" },
+      signupEnabled: false,
     });
   });
 

@@ -1,6 +1,7 @@
 /** Wire shapes of the admin API: snake_case fields and ISO 8601 times. Nothing secret is ever in a view. */
 import { credentialStatus, isLive } from "../../domain/credential-rules";
 import { serviceActor } from "../../domain/actors";
+import { issuerFor } from "../../domain/realms";
 import type {
   AuditEventRow,
   CredentialKeyRow,
@@ -70,7 +71,9 @@ export interface CredentialExtras {
   setup: SetupCodeRow | null | undefined;
 }
 
+/** A credential as the admin API shows it, with its `issuer` (its tenant's, docs/realms.md); `root` is the config. */
 export function credentialView(
+  root: { issuer: string },
   c: CredentialRow,
   nowMs: number,
   secrets?: CredentialSecretRow[],
@@ -79,6 +82,7 @@ export function credentialView(
   return {
     id: c.id,
     client_id: c.id,
+    issuer: issuerFor(root, c.tenantId),
     label: c.label,
     name: serviceActor(c.label),
     status: credentialStatus(c, nowMs),
