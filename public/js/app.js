@@ -19,6 +19,7 @@ import * as audit from "./pages/audit.js";
 import * as sessions from "./pages/sessions.js";
 import * as members from "./pages/members.js";
 import * as keys from "./pages/keys.js";
+import { renderTenantSwitcher } from "./pages/tenant-switcher.js";
 
 const ROUTES = [
   { path: "/login", page: login, public: true },
@@ -109,6 +110,7 @@ function layout(signedIn, path) {
       { class: "whoami" },
       h("span", { class: "whoami-name", title: me.user.email }, me.user.name || me.user.email),
       h("span", { class: "whoami-role" }, me.user.role),
+      renderTenantSwitcher(me, navigate),
       signOut,
     ),
   );

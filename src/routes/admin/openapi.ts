@@ -8,6 +8,7 @@ import type { AppEnv } from "../../context";
 import { ctxOf } from "../../middleware/request-context";
 import { PROBLEM_CATALOG, PROBLEM_FIELDS } from "../../domain/problems";
 import { consolePaths, cookieScheme } from "./openapi-console";
+import { realmPaths } from "./openapi-realms";
 import * as schemas from "./schemas";
 
 const json = (schema: z.ZodType) => ({
@@ -94,6 +95,7 @@ function document(issuer: string) {
     },
     paths: {
       ...consolePaths,
+      ...realmPaths,
       "/resources": {
         get: {
           summary: "List resources",
