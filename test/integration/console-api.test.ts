@@ -137,6 +137,7 @@ describe("first-owner link", () => {
         "sessions:write:all",
       ],
       auth: "session",
+      tenant: { id: "default", issuer: "https://latchkey.test" },
     });
     const noCookie = await call("/api/v1/me");
     expect(noCookie.status).toBe(401);

@@ -46,7 +46,7 @@ export function realmPath(tenantId: string): string {
   return issuerOf(tenantId).slice(ISSUER.length);
 }
 
-function presentedClientId(form: Record<string, string>, basic?: [string, string]): string | undefined {
+function presentedClientId(form: Record<string, string>, basic?: [string, string]): unknown {
   if (basic) return basic[0];
   if (form.client_id) return form.client_id;
   try {
@@ -56,8 +56,8 @@ function presentedClientId(form: Record<string, string>, basic?: [string, string
   }
 }
 
-async function tokenPathFor(clientId: string | undefined): Promise<string> {
-  if (!clientId) return "/oauth/token";
+async function tokenPathFor(clientId: unknown): Promise<string> {
+  if (typeof clientId !== "string" || !clientId) return "/oauth/token";
   const row = await env.DB.prepare("select tenant_id from credentials where id = ?")
     .bind(clientId)
     .first<{ tenant_id: string }>();
