@@ -148,6 +148,18 @@ CREATE TABLE `device_sessions` (
 );
 --> statement-breakpoint
 CREATE INDEX `device_sessions_tenant_user` ON `device_sessions` (`tenant_id`,`user_id`);--> statement-breakpoint
+CREATE TABLE `memberships` (
+	`tenant_id` text NOT NULL,
+	`user_id` text NOT NULL,
+	`role` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`created_by` text NOT NULL,
+	PRIMARY KEY(`tenant_id`, `user_id`),
+	FOREIGN KEY (`tenant_id`) REFERENCES `tenants`(`id`) ON UPDATE no action ON DELETE no action,
+	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `memberships_user` ON `memberships` (`user_id`);--> statement-breakpoint
 CREATE TABLE `refresh_tokens` (
 	`token_hash` text PRIMARY KEY NOT NULL,
 	`session_id` text NOT NULL,
@@ -165,6 +177,8 @@ ALTER TABLE `credentials` ADD `quota_policy` text;--> statement-breakpoint
 ALTER TABLE `credentials` ADD `caching_flagged_at` integer;--> statement-breakpoint
 ALTER TABLE `credentials` ADD `require_dpop` integer DEFAULT false NOT NULL;--> statement-breakpoint
 CREATE INDEX `credentials_tenant_not_before` ON `credentials` (`tenant_id`,`tokens_not_before_until`);--> statement-breakpoint
+ALTER TABLE `signing_keys` ADD `tenant_id` text DEFAULT 'default' NOT NULL;--> statement-breakpoint
+CREATE INDEX `signing_keys_tenant_activates` ON `signing_keys` (`tenant_id`,`activates_at`);--> statement-breakpoint
 CREATE INDEX `credential_secrets_hash` ON `credential_secrets` (`secret_hash`);
 --> statement-breakpoint
 UPDATE `resources` SET `scopes` = json_insert(json_insert(`scopes`, '$[#]', json('{"name":"webhooks:read","description":"List webhook endpoints and their deliveries","write":false}')), '$[#]', json('{"name":"webhooks:write","description":"Create, change and delete webhook endpoints and alert settings","write":true}')) WHERE `builtin` = 1 AND `uri` = 'urn:latchkey:management' AND `scopes` NOT LIKE '%"webhooks:read"%';

@@ -1,6 +1,8 @@
 /**
  * The hono app: public OAuth and metadata routes, the admin API behind bearer authentication, and the one
- * error handler. Paths served here must also be listed in wrangler.toml's run_worker_first.
+ * error handler. Paths served here must also be listed in wrangler.toml's run_worker_first. The OAuth routes
+ * (`oauth`) are mounted twice: at the root for the default tenant, and under `/t/{tenant}` for every tenant's
+ * own issuer (docs/realms.md); a route added to `oauth` is served under both with no other line.
  */
 import { factory } from "./context";
 import { adminAuth } from "./middleware/admin-auth";
@@ -23,13 +25,16 @@ import { healthRoutes } from "./routes/health";
 import { setupRoutes } from "./routes/setup";
 import { deviceRoutes } from "./routes/device";
 import { tokenRoutes } from "./routes/token";
-import { wellKnownRoutes } from "./routes/well-known";
 import { webhookRoutes } from "./routes/admin/webhooks";
 import { alertSettingsRoutes } from "./routes/admin/alert-settings";
 import { secretScanningRoutes } from "./routes/secret-scanning";
 import { introspectionRoutes } from "./routes/introspection";
 import { revocationFeedRoutes } from "./routes/revocation-feed";
 import { credentialTokenRoutes } from "./routes/admin/credential-tokens";
+import { tenantRoutes } from "./routes/tenants";
+import { myTenantRoutes } from "./routes/admin/my-tenants";
+import { realmMetadataRoutes, wellKnownRoutes } from "./routes/well-known";
+import { resolveRealm } from "./middleware/realm";
 
 const admin = factory.createApp();
 admin.use("*", adminAuth());
@@ -46,19 +51,31 @@ admin.route("/credentials", federatedIdentityRoutes);
 admin.route("/webhooks", webhookRoutes);
 admin.route("/alert-settings", alertSettingsRoutes);
 admin.route("/device", deviceApprovalRoutes);
+admin.route("/me", myTenantRoutes);
+
+/** The issuer-relative routes: served for the default tenant at "/" and for each tenant at "/t/:tenant". */
+const oauth = factory.createApp();
+oauth.route("/", tokenRoutes);
+oauth.route("/", deviceRoutes);
+oauth.route("/", wellKnownRoutes);
+oauth.route("/", introspectionRoutes);
+oauth.route("/", revocationFeedRoutes);
+oauth.route("/", setupRoutes);
+
+const realm = factory.createApp();
+realm.use("*", resolveRealm());
+realm.route("/", oauth);
 
 export const app = factory.createApp();
 // Before every route under /api: no JSON body is parsed before its size is known to be within the cap.
 app.use("/api/*", jsonBodyLimit());
 app.route("/", healthRoutes);
-app.route("/", tokenRoutes);
-app.route("/", deviceRoutes);
-app.route("/", wellKnownRoutes);
-app.route("/", introspectionRoutes);
-app.route("/", revocationFeedRoutes);
+app.route("/", oauth);
+app.route("/t/:tenant", realm);
+app.route("/", realmMetadataRoutes);
 app.route("/", openApiRoutes);
 app.route("/", bootstrapRoutes);
-app.route("/", setupRoutes);
+app.route("/", tenantRoutes);
 app.route("/", secretScanningRoutes);
 // Before the admin group: these routes answer without its authentication.
 app.route("/api/v1", authRoutes);

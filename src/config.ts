@@ -52,6 +52,8 @@ export interface Env {
   SECRET_SCANNING_KEYS_URL?: string;
   /** Optional, "on" or "off" (default): the token endpoint requires a server nonce in DPoP proofs (RFC 9449 section 8). */
   DPOP_NONCES?: string;
+  /** Optional, "true" to let anyone create a tenant with POST /api/v1/signup (docs/realms.md); off by default. */
+  SIGNUP_ENABLED?: string;
 }
 
 const base64urlKey = z
@@ -84,6 +86,7 @@ const configSchema = z.object({
       "must use https (plain http only to a loopback host)",
     ),
   dpopNonces: z.enum(["on", "off"]).transform((v) => v === "on"),
+  signupEnabled: z.boolean(),
 });
 
 /** GitHub's published key set for secret-scanning partner reports. */
@@ -108,6 +111,7 @@ const RAW_FIELDS = [
   "WEBHOOK_TIMEOUT_SECONDS",
   "SECRET_SCANNING_KEYS_URL",
   "DPOP_NONCES",
+  "SIGNUP_ENABLED",
 ] as const;
 
 /**
@@ -138,6 +142,7 @@ export function getConfig(env: Env): Config {
     webhookTimeoutSeconds: env.WEBHOOK_TIMEOUT_SECONDS || "10",
     secretScanningKeysUrl: env.SECRET_SCANNING_KEYS_URL || GITHUB_SECRET_SCANNING_KEYS_URL,
     dpopNonces: env.DPOP_NONCES || "off",
+    signupEnabled: env.SIGNUP_ENABLED === "true",
   });
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");

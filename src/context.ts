@@ -36,7 +36,15 @@ export interface RequestContext {
   clock: () => number;
   log: Logger;
   background: Background;
+  /**
+   * The tenant whose issuer the request addressed: the default tenant at the root paths, `{tenant}` under
+   * `/t/{tenant}` (middleware/realm.ts sets it). Client authentication refuses other tenants' credentials.
+   */
+  realm: string;
 }
+
+/** The default tenant's id (domain/management.ts DEFAULT_TENANT_ID): the realm of the root paths and of cron runs. */
+const ROOT_REALM = "default";
 
 /** Builds the context of one request or cron run. Cheap: handles are cached per binding, the replica is lazy. */
 export function buildContext(env: Env, waitUntil: (work: Promise<unknown>) => void): RequestContext {
@@ -52,5 +60,6 @@ export function buildContext(env: Env, waitUntil: (work: Promise<unknown>) => vo
     clock: Date.now,
     log,
     background: (work) => waitUntil(work.catch(() => undefined)),
+    realm: ROOT_REALM,
   };
 }

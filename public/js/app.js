@@ -21,6 +21,7 @@ import * as members from "./pages/members.js";
 import * as keys from "./pages/keys.js";
 import * as webhooks from "./pages/webhooks.js";
 import * as device from "./pages/device.js";
+import { renderTenantSwitcher } from "./pages/tenant-switcher.js";
 
 const ROUTES = [
   { path: "/login", page: login, public: true },
@@ -114,6 +115,7 @@ function layout(signedIn, path) {
       { class: "whoami" },
       h("span", { class: "whoami-name", title: me.user.email }, me.user.name || me.user.email),
       h("span", { class: "whoami-role" }, me.user.role),
+      renderTenantSwitcher(me, navigate),
       signOut,
     ),
   );

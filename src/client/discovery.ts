@@ -1,5 +1,7 @@
 /**
- * RFC 8414 authorization server metadata: fetched from `${issuer}/.well-known/oauth-authorization-server`.
+ * RFC 8414 authorization server metadata, fetched from the issuer's well-known location (section 3.1: the
+ * well-known path is inserted between the origin and the issuer's path, so a tenant issuer
+ * `https://host/t/acme` is discovered at `https://host/.well-known/oauth-authorization-server/t/acme`).
  * `strict` checks that the document's `issuer` is the one asked for (RFC 8414 section 3.3); the CLI's
  * setup turns it off because a user may type another spelling of the same server (localhost vs 127.0.0.1).
  */
@@ -25,9 +27,11 @@ export function normalizeIssuer(issuer: string): string {
   return issuer.replace(/\/+$/, "");
 }
 
-/** The RFC 8414 well-known URL for an issuer. */
+/** The RFC 8414 section 3.1 well-known URL for an issuer: `{origin}/.well-known/oauth-authorization-server{path}`. */
 export function metadataUrl(issuer: string): string {
-  return `${normalizeIssuer(issuer)}/.well-known/oauth-authorization-server`;
+  const url = new URL(normalizeIssuer(issuer));
+  const path = url.pathname === "/" ? "" : url.pathname;
+  return `${url.origin}/.well-known/oauth-authorization-server${path}`;
 }
 
 /**

@@ -116,7 +116,7 @@ export function isTransient(error: unknown): boolean {
 /**
  * Creates a token source for a Latchkey client (client_secret_basic, private_key_jwt, or a token exchange
  * of the workload's own OIDC token when `subjectToken` is given).
- * Discovers the token endpoint from `${issuer}/.well-known/oauth-authorization-server` on first use.
+ * Discovers the token endpoint from the issuer's RFC 8414 metadata (client/discovery.ts) on first use.
  * @throws TypeError at once when `issuer` or `tokenEndpoint` is not https (plain http only for loopback).
  * @throws LatchkeyError from `getToken()`: the OAuth `error` code (e.g. `invalid_client`), `network_error`
  *   or `invalid_response`.

@@ -2,7 +2,7 @@
  * Signing and verifying Latchkey's own access tokens (RFC 9068 JWT profile): signed by compact-jws.ts,
  * verified with jose. The header carries only typ, alg and kid (RFC 8725: no jku, x5u or embedded jwk).
  */
-import { jwtVerify } from "jose";
+import { decodeJwt, jwtVerify } from "jose";
 import type { PersonTokenClaims } from "../domain/person-token-claims";
 import type { AccessTokenClaims, TokenBinding } from "../domain/token-claims";
 import type { SigningAlg } from "./algorithms";
@@ -58,5 +58,14 @@ export async function verifyIssuedToken(
     return payload as unknown as AccessTokenClaims;
   } catch {
     return null;
+  }
+}
+
+/** The unverified `iss` of a JWT, to choose which tenant's keys verify it; undefined when unreadable. */
+export function peekIssuer(token: string): unknown {
+  try {
+    return decodeJwt(token).iss;
+  } catch {
+    return undefined;
   }
 }

@@ -27,6 +27,8 @@ export const SYSTEM_ACTORS = {
   secretScanning: "system:secret-scanning",
   /** The guardrails: allow-list and quota alerts (services/guardrail-alerts.ts). */
   guardrails: "system:guardrails",
+  /** Self-service sign-up (SIGNUP_ENABLED): the creator of the tenant and its first owner's membership. */
+  signup: "system:signup",
 } as const satisfies Record<string, `system:${string}`>;
 
 /** Nobody authenticated: a replayed setup code. */

@@ -126,6 +126,9 @@ export interface AuditCatalog {
     target: "credential";
     detail: { window: "hour" | "day"; limit: number; mode: GuardMode; window_start: string };
   };
+  "tenant.create": { target: "tenant"; detail: { name: string; issuer: string; via: "operator" | "signup" } };
+  "owner.link.claim": { target: "user"; detail: { email: string; link: string } };
+  "session.tenant.switch": { target: "session"; detail: { from: string; to: string } };
 }
 
 /** A credential's guardrails as the audit log records them (wire names). */
@@ -184,4 +187,7 @@ export const AUDIT_ACTIONS: { readonly [A in AuditAction]: AuditTarget<A> } = {
   "credential.network_denied": "credential",
   "credential.network_outside_allowlist": "credential",
   "credential.quota_exceeded": "credential",
+  "tenant.create": "tenant",
+  "owner.link.claim": "user",
+  "session.tenant.switch": "session",
 };

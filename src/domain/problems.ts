@@ -23,6 +23,7 @@ export const PROBLEM_CATALOG = {
   owner_exists: { status: 409, title: "Owner exists" },
   last_owner: { status: 409, title: "Last owner" },
   email_taken: { status: 409, title: "Email in use" },
+  tenant_exists: { status: 409, title: "Tenant exists" },
   payload_too_large: { status: 413, title: "Payload too large" },
   rate_limited: { status: 429, title: "Too many requests" },
   server_error: { status: 500, title: "Internal error" },

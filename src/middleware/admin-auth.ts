@@ -1,6 +1,7 @@
 /**
  * Authentication and authorization for the admin API. A caller presents `Authorization: Bearer <token>`
- * minted by Latchkey for the management resource; the token is verified against Latchkey's own keys, and
+ * minted by Latchkey for the management resource; the token is verified against the keys of the tenant its
+ * issuer names (docs/realms.md), and
  * the credential behind it is re-read from the D1 primary on every call, with the secret or key that minted
  * the token (its `authenticator` claim), in one query: revoking an admin credential, or retiring (or letting
  * expire) the authenticator, takes effect at once here even though its tokens stay valid elsewhere; so do
@@ -14,12 +15,14 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
-import { verifyAccessToken } from "../crypto/access-token";
+import { peekIssuer, verifyAccessToken } from "../crypto/access-token";
 import { credentialStatus, isLive } from "../domain/credential-rules";
 import { ProblemError, problems } from "../domain/errors";
 import { serviceActor } from "../domain/actors";
 import { MANAGEMENT_RESOURCE } from "../domain/management";
 import { isPersonTokenClaims } from "../domain/person-token-claims";
+import { issuerFor, tenantOfIssuer } from "../domain/realms";
+import { tenantExists } from "../services/realms";
 import { managementCaller } from "../services/credentials";
 import { judgeNetwork } from "../services/network-guard";
 import { keyRing } from "../services/signing-key-ring";
@@ -47,17 +50,21 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
     if (!match?.[1]) throw problems.unauthorized();
     const ctx = ctxOf(c);
     const nowMs = ctx.clock();
-    const { verifiers } = await keyRing(ctx, nowMs);
+    // The token names its issuer; only that tenant's ring may have signed it, and its tenant claim must agree.
+    const tenant = tenantOfIssuer(ctx.config, peekIssuer(match[1]));
+    if (!tenant || !(await tenantExists(ctx, tenant))) throw problems.unauthorized();
+    const { verifiers } = await keyRing({ db: ctx.db, config: ctx.config, realm: tenant }, nowMs);
     const claims = await verifyAccessToken(match[1], verifiers, {
-      issuer: ctx.config.issuer,
+      issuer: issuerFor(ctx.config, tenant),
       audience: MANAGEMENT_RESOURCE,
     });
-    if (claims && isPersonTokenClaims(claims)) {
+    if (!claims || claims.tenant !== tenant) throw problems.unauthorized();
+    if (isPersonTokenClaims(claims)) {
       c.set("principal", await personFromToken(ctx, claims, nowMs));
       await next();
       return;
     }
-    if (!claims || typeof claims.authenticator !== "string") throw problems.unauthorized();
+    if (typeof claims.authenticator !== "string") throw problems.unauthorized();
     const found = await managementCaller(ctx, claims.tenant, claims.client_id, claims.authenticator, claims.jti);
     if (!found || credentialStatus(found.credential, nowMs) !== "active") throw problems.unauthorized();
     if (!found.authenticator || !isLive(found.authenticator, nowMs)) throw problems.unauthorized();

@@ -4,6 +4,7 @@
  * DPoP. The proof's jti is single use per key thumbprint (a Durable Object), and with DPOP_NONCES=on the proof
  * must carry a fresh server nonce. A request without the header costs one header read and one flag check.
  */
+import { issuerFor } from "../domain/realms";
 import type { RequestContext } from "../context";
 import { currentDpopNonce, isFreshDpopNonce } from "../crypto/dpop-nonce";
 import { verifyDpopProof, type CheckedProof } from "../crypto/dpop-proof";
@@ -19,7 +20,7 @@ export interface DpopMint {
   nextNonce?: string;
 }
 
-type Deps = Pick<RequestContext, "config" | "assertionReplay">;
+type Deps = Pick<RequestContext, "config" | "assertionReplay" | "realm">;
 
 const invalidProof = (reason: string) => new OAuthError("invalid_dpop_proof", D.dpopProofInvalid, { reason });
 
@@ -36,7 +37,7 @@ async function checkNonce(deps: Deps, proof: CheckedProof, nowMs: number): Promi
 
 /** The proof of this request, verified; the htu may name the published token endpoint or the URL requested. */
 async function checkedProof(deps: Deps, request: Request, header: string, nowMs: number): Promise<CheckedProof> {
-  const published = `${deps.config.issuer}/oauth/token`;
+  const published = `${issuerFor(deps.config, deps.realm)}/oauth/token`;
   const expect = {
     htm: request.method,
     nowMs,

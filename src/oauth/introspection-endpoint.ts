@@ -5,6 +5,7 @@
  * token (expired, badly signed, revoked, of a revoked credential, of another tenant, not a Latchkey token)
  * answers exactly `{"active": false}`, so the answer reveals nothing else. Calls are limited per credential.
  */
+import { issuerFor } from "../domain/realms";
 import type { RequestContext } from "../context";
 import { verifyIssuedToken } from "../crypto/access-token";
 import { INTROSPECT_SCOPE, MANAGEMENT_RESOURCE } from "../domain/management";
@@ -34,7 +35,7 @@ export async function activeClaims(
   nowMs: number,
 ): Promise<MaybeBound | null> {
   const { verifiers } = await keyRing(ctx, nowMs);
-  const claims = (await verifyIssuedToken(token, verifiers, ctx.config.issuer)) as MaybeBound | null;
+  const claims = (await verifyIssuedToken(token, verifiers, issuerFor(ctx.config, ctx.realm))) as MaybeBound | null;
   if (!claims || claims.tenant !== tenantId || claims.exp * 1000 <= nowMs) return null;
   const standing = await tokenStanding(ctx.db, tenantId, claims.client_id, claims.jti);
   if (standing?.status !== "active" || standing.jtiRevoked) return null;

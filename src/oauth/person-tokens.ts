@@ -8,6 +8,7 @@ import { signAccessToken } from "../crypto/access-token";
 import { randomToken } from "../crypto/encoding";
 import { PERSON_TOKEN_LIFETIME_SECONDS } from "../domain/device-rules";
 import { buildPersonTokenClaims } from "../domain/person-token-claims";
+import { issuerFor } from "../domain/realms";
 import { scopesOfRole } from "../domain/roles";
 import { keyRing } from "../services/isolate-caches";
 import type { SessionGrant } from "../services/device-sessions";
@@ -20,7 +21,7 @@ export async function issuePersonTokens(
   nowMs: number,
 ): Promise<IssuedPersonTokens> {
   const claims = buildPersonTokenClaims({
-    issuer: deps.config.issuer,
+    issuer: issuerFor(deps.config, user.tenantId),
     userId: user.id,
     tenantId: user.tenantId,
     clientId: session.clientId,
@@ -30,7 +31,7 @@ export async function issuePersonTokens(
     jti: randomToken(16),
     nowMs,
   });
-  const { signer } = await keyRing(deps, nowMs);
+  const { signer } = await keyRing({ db: deps.db, config: deps.config, realm: user.tenantId }, nowMs);
   const accessToken = await signAccessToken(claims, signer);
   return { accessToken, refreshToken, claims, expiresIn: PERSON_TOKEN_LIFETIME_SECONDS };
 }

@@ -4,6 +4,7 @@
  * client's (RFC 7009 section 2.2: which of these it was is not the caller's business); only the client the
  * token was issued to can revoke it. `token_type_hint` is a hint only: Latchkey issues access tokens alone.
  */
+import { issuerFor } from "../domain/realms";
 import type { RequestContext } from "../context";
 import { verifyIssuedToken } from "../crypto/access-token";
 import { OAUTH_DESCRIPTIONS as D, OAuthError } from "../domain/errors";
@@ -23,7 +24,7 @@ export async function revocationEndpoint(ctx: RequestContext, request: Request):
   if (token === undefined) throw new OAuthError("invalid_request", D.missingToken);
   const { credential } = call.client;
   const { verifiers } = await keyRing(ctx, nowMs);
-  const claims = await verifyIssuedToken(token, verifiers, ctx.config.issuer);
+  const claims = await verifyIssuedToken(token, verifiers, issuerFor(ctx.config, ctx.realm));
   const own = claims && claims.client_id === credential.id && claims.tenant === credential.tenantId;
   if (own && claims.exp * 1000 > nowMs) {
     const facts = {

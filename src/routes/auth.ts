@@ -13,6 +13,7 @@ import { ctxOf } from "../middleware/request-context";
 import { personFromSession } from "../middleware/session-auth";
 import { validate } from "../middleware/validate";
 import { problems } from "../domain/errors";
+import { issuerFor } from "../domain/realms";
 import { acceptInvitation, createOwnerLink, pendingInvitation, setupOwner } from "../services/people";
 import { SESSION_ABSOLUTE_MS, sessionExpiry } from "../domain/session-rules";
 import { sessionCookie } from "../services/sessions";
@@ -87,13 +88,21 @@ export const meRoutes = new Hono<AppEnv>();
 meRoutes.get("/me", (c) => {
   const p = c.var.principal;
   const scopes = [...p.scopes].sort();
+  const tenant = { id: p.tenantId, issuer: issuerFor(ctxOf(c).config, p.tenantId) };
   if (p.kind === "credential") {
     return c.json(
-      { user: null, credential: { client_id: p.clientId, name: p.actor }, session: null, scopes, auth: "bearer" },
+      {
+        user: null,
+        credential: { client_id: p.clientId, name: p.actor },
+        session: null,
+        scopes,
+        auth: "bearer",
+        tenant,
+      },
       200,
       NO_STORE_HEADERS,
     );
   }
   const session = p.session ? { id: p.session.id, expires_at: iso(sessionExpiry(p.session)) } : null;
-  return c.json({ user: userView(p.user), session, scopes, auth: p.auth }, 200, NO_STORE_HEADERS);
+  return c.json({ user: userView(p.user), session, scopes, auth: p.auth, tenant }, 200, NO_STORE_HEADERS);
 });

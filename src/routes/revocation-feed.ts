@@ -1,18 +1,17 @@
 /**
  * GET /.well-known/latchkey-revocations: the signed revocation feed (services/revocation-feed.ts) that
- * resource servers poll to refuse revoked tokens while verifying offline. `revocationFeedResponse` serves
- * the feed of one tenant; today the default tenant's is mounted here, and a tenant with its own issuer
- * mounts the same function under its own path. Cacheable for seconds, with a content ETag (304 on a match).
+ * resource servers poll to refuse revoked tokens while verifying offline. Each issuer serves its own tenant's
+ * feed: the default tenant's at the root, every other tenant's under /t/{tenant} (the realm of the request).
+ * Cacheable for seconds, with a content ETag (304 on a match).
  */
 import { Hono } from "hono";
 import type { AppEnv, RequestContext } from "../context";
-import { DEFAULT_TENANT_ID } from "../domain/management";
 import { problems } from "../domain/errors";
 import { ctxOf } from "../middleware/request-context";
 import { tenantRevocationFeed } from "../services/revocation-feed";
 import { FEED_MAX_AGE_SECONDS } from "../tunables";
 
-/** The path the default tenant's feed is served at (named in metadata as `latchkey_revocations_uri`). */
+/** The path of an issuer's feed, below the issuer (named in metadata as `latchkey_revocations_uri`). */
 export const REVOCATION_FEED_PATH = "/.well-known/latchkey-revocations";
 
 /** The response for `tenantId`'s feed: the JWT, or 304 when `If-None-Match` names its current ETag. */
@@ -34,7 +33,7 @@ export async function revocationFeedResponse(
 export const revocationFeedRoutes = new Hono<AppEnv>();
 
 revocationFeedRoutes.get(REVOCATION_FEED_PATH, (c) =>
-  revocationFeedResponse(ctxOf(c), DEFAULT_TENANT_ID, c.req.header("if-none-match")),
+  revocationFeedResponse(ctxOf(c), ctxOf(c).realm, c.req.header("if-none-match")),
 );
 
 revocationFeedRoutes.all(REVOCATION_FEED_PATH, () => {

@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { problems } from "../domain/errors";
+import { issuerFor } from "../domain/realms";
 import { serviceActor } from "../domain/actors";
 import { toClientPublicKey } from "../crypto/client-assertion";
 import { isWellFormedSetupCode } from "../crypto/secrets";
@@ -53,8 +54,9 @@ setupRoutes.post(
       },
       nowMs,
     );
-    const { issuer } = ctx.config;
     const { credential } = redeemed;
+    // The credential's own issuer, wherever the code was redeemed: the code names the credential.
+    const issuer = issuerFor(ctx.config, credential.tenantId);
     return c.json(
       {
         issuer,

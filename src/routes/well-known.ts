@@ -1,9 +1,11 @@
 /**
  * Public metadata: the JWKS (RFC 7517) with public members only and a bounded cache lifetime, and the
  * authorization server metadata (RFC 8414) whose issuer is exactly the `iss` of every token, and whose
- * grant types and client authentication methods are read from the oauth registries.
+ * grant types and client authentication methods are read from the oauth registries. Both serve the realm of
+ * the request (ctx.realm): at the root the default tenant, under /t/{tenant} that tenant (docs/realms.md);
+ * RFC 8414's path-inserted location of a tenant's metadata is realmMetadataRoutes, mounted by the app.
  */
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import type { AppEnv } from "../context";
 import { JWKS_MAX_AGE_SECONDS } from "../config";
 import { CLIENT_KEY_ALGS } from "../crypto/client-assertion";
@@ -14,6 +16,8 @@ import { GRANT_TYPES } from "../oauth/grants";
 import { keyRing } from "../services/isolate-caches";
 import { isPublished } from "../services/signing-key-ring";
 import { ctxOf } from "../middleware/request-context";
+import { resolveRealm } from "../middleware/realm";
+import { issuerFor } from "../domain/realms";
 
 const PUBLIC_MEMBERS = ["kty", "crv", "x", "y", "n", "e", "kid", "alg", "use"] as const;
 
@@ -35,10 +39,19 @@ wellKnownRoutes.get("/.well-known/jwks.json", async (c) => {
   return c.json({ keys });
 });
 
-wellKnownRoutes.get("/.well-known/oauth-authorization-server", (c) => {
-  const { issuer } = ctxOf(c).config;
+const serveMetadata = (c: Context<AppEnv>) => {
+  const { config, realm } = ctxOf(c);
   c.header("Cache-Control", "public, max-age=3600");
-  return c.json(authorizationServerMetadata(issuer));
+  return c.json(authorizationServerMetadata(issuerFor(config, realm), config.issuer));
+};
+
+wellKnownRoutes.get("/.well-known/oauth-authorization-server", serveMetadata);
+
+/** RFC 8414 section 3.1: the metadata of issuer `{ISSUER}/t/{tenant}` at `/.well-known/oauth-authorization-server/t/{tenant}`. */
+export const realmMetadataRoutes = new Hono<AppEnv>();
+realmMetadataRoutes.get("/.well-known/oauth-authorization-server/t/:tenant", resolveRealm(), serveMetadata);
+realmMetadataRoutes.all("/.well-known/oauth-authorization-server/t/:tenant", () => {
+  throw problems.methodNotAllowed("GET, HEAD");
 });
 
 for (const path of ["/.well-known/jwks.json", "/.well-known/oauth-authorization-server"]) {
@@ -47,8 +60,8 @@ for (const path of ["/.well-known/jwks.json", "/.well-known/oauth-authorization-
   });
 }
 
-/** RFC 8414 metadata for this deployment. */
-export function authorizationServerMetadata(issuer: string) {
+/** RFC 8414 metadata of one issuer (a tenant's); `deploymentIssuer` is the root, where the admin API lives. */
+export function authorizationServerMetadata(issuer: string, deploymentIssuer = issuer) {
   return {
     issuer,
     token_endpoint: `${issuer}/oauth/token`,
@@ -59,7 +72,7 @@ export function authorizationServerMetadata(issuer: string) {
     token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHOD_NAMES, "none"],
     // RFC 7523 client assertions: the algorithms a client's registered key may use.
     token_endpoint_auth_signing_alg_values_supported: [...CLIENT_KEY_ALGS],
-    service_documentation: `${issuer}/api/v1/openapi.json`,
+    service_documentation: `${deploymentIssuer}/api/v1/openapi.json`,
     introspection_endpoint: `${issuer}/oauth/introspect`,
     introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHOD_NAMES],
     revocation_endpoint: `${issuer}/oauth/revoke`,

@@ -13,6 +13,7 @@ import type { CredentialRow } from "../storage/schema";
 import { listDeviceSessions } from "../storage/device-sessions";
 import { listSessions } from "../storage/sessions";
 import { latestSetupCode } from "../storage/setup-codes";
+import { membersByMembership } from "../storage/memberships";
 import { listSigningKeys } from "../storage/signing-keys";
 import { requireCredential } from "./credentials";
 import { guardrailReadout } from "./guardrail-reads";
@@ -47,8 +48,11 @@ export async function credentialDetail(
   return { credential: fresh, secrets, keys, setup, guardrails };
 }
 
-/** The tenant's people. */
-export const members = (ctx: Deps, tenantId: string) => listUsers(ctx.db, tenantId);
+/** The tenant's people: those whose home it is, then those who belong by membership (with their role there). */
+export const members = async (ctx: Deps, tenantId: string) => [
+  ...(await listUsers(ctx.db, tenantId)),
+  ...(await membersByMembership(ctx.db, tenantId)),
+];
 
 /** The tenant's invitations, whatever their state. */
 export const invitations = (ctx: Deps, tenantId: string) => listInvitations(ctx.db, tenantId);
@@ -60,5 +64,5 @@ export const sessions = (ctx: Deps, tenantId: string, userId?: string) => listSe
 export const deviceSessions = (ctx: Deps, tenantId: string, userId?: string) =>
   listDeviceSessions(ctx.db, tenantId, userId);
 
-/** Every signing key, published or not. */
-export const signingKeys = (ctx: Deps) => listSigningKeys(ctx.db);
+/** Every signing key of the tenant's ring, published or not. */
+export const signingKeys = (ctx: Deps, tenantId: string) => listSigningKeys(ctx.db, tenantId);

@@ -5,6 +5,7 @@
  * tokens, so only a caller holding the credential's management scopes may add it. Each change is one batch
  * with its audit event and the credential's changed_at, then published like a retired secret (KV, caches).
  */
+import { issuerFor } from "../domain/realms";
 import { assertAuthority } from "../domain/authority";
 import { credentialStatus } from "../domain/credential-rules";
 import { problems } from "../domain/errors";
@@ -36,7 +37,7 @@ export async function createFederatedIdentity(
   if (credentialStatus(credential, nowMs) !== "active")
     throw problems.conflict("A revoked or expired credential cannot get a federated identity.");
   assertAuthority(who.authority, credential.grants, "actFor");
-  const built = buildFederatedRule(input, ctx.config.issuer);
+  const built = buildFederatedRule(input, issuerFor(ctx.config, credential.tenantId));
   if (!built.ok) throw problems.badRequest(built.problem);
   const { rule } = built;
   const row: FederatedIdentityRow = {

@@ -1,5 +1,5 @@
 /**
- * The hourly cron: signing-key rotation and pruning, resealing signing keys after a key-encryption-key
+ * The hourly cron: signing-key rotation and pruning (every tenant's ring), resealing signing keys after a key-encryption-key
  * rotation, retiring expired secrets and keys and republishing KV revocation entries that are behind D1,
  * deleting ended console sessions and spent sign-in throttles, the time-based webhook events, forgetting token
  * revocations whose tokens have all expired, deleting expired device sign-ins and ended tool sessions, and the
@@ -7,6 +7,7 @@
  * next hour without stopping the others. It runs on a context built from the cron's env and waitUntil.
  */
 import type { RequestContext } from "../context";
+import { DEFAULT_TENANT_ID } from "../domain/management";
 import { SESSION_IDLE_MS } from "../domain/session-rules";
 import { pruneDeviceAuthorizations } from "../storage/device-authorizations";
 import { pruneDeviceSessions } from "../storage/device-sessions";
@@ -18,9 +19,9 @@ import { checkCachingHealth } from "./caching-health-cron";
 import { syncRevocations } from "./revocation-sync";
 import { reportKeyRotation } from "./secret-rotation-cron";
 import { THROTTLE_WINDOW_MS } from "./sign-in";
-import { rotateSigningKeys } from "./signing-key-ring";
 import { sendTimeBasedNotices } from "./webhook-notices";
 import { resealWebhookSecrets } from "./webhook-reseal";
+import { rotateAllSigningKeys } from "./signing-key-ring";
 
 /** Runs every step once at `nowMs` (the cron's scheduled time). Never throws. */
 export async function runMaintenance(
@@ -28,8 +29,13 @@ export async function runMaintenance(
   nowMs: number,
 ): Promise<void> {
   try {
-    const result = await rotateSigningKeys(ctx, nowMs);
-    ctx.log.info("maintenance", { signing_key_created: result.created ?? null });
+    const created = await rotateAllSigningKeys(ctx, nowMs, (tenant, err) =>
+      ctx.log.error("maintenance_failed", { tenant, error: String(err) }),
+    );
+    ctx.log.info("maintenance", {
+      signing_key_created: created[DEFAULT_TENANT_ID] ?? null,
+      signing_keys_created: created,
+    });
   } catch (err) {
     ctx.log.error("maintenance_failed", { error: String(err) });
   }

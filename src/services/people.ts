@@ -19,6 +19,7 @@ import { isNotNullViolation, isUniqueViolation } from "../storage/errors";
 import * as people from "../storage/people";
 import type { InvitationRow, UserRow } from "../storage/schema-console";
 import { deleteUserDeviceSessions } from "../storage/device-sessions";
+import { deleteMembershipsOf, deleteSessionsEverywhere } from "../storage/memberships";
 import { deleteSession, deleteUserSessions, getSession, insertSession } from "../storage/sessions";
 import type { Actor } from "./credentials";
 import { acceptedHashes } from "./pepper-rotation";
@@ -265,8 +266,10 @@ export async function removeMember(ctx: Deps, who: Actor, id: string, nowMs: num
   const { db } = ctx;
   const user = await requireMember(ctx, who.tenantId, id);
   // Sessions go first (they reference the user), under the same last-owner guard as the delete itself.
-  const [, removed] = await db.batch([
+  const [, , , removed] = await db.batch([
     deleteUserSessions(db, who.tenantId, id, people.userRemovable(who.tenantId, id)),
+    deleteSessionsEverywhere(db, id, people.userRemovable(who.tenantId, id)),
+    deleteMembershipsOf(db, id, people.userRemovable(who.tenantId, id)),
     people.deleteUser(db, who.tenantId, id),
     auditInsertIf(
       db,

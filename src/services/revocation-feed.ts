@@ -4,9 +4,11 @@
  * as a `latchkey-revocations+jwt`. Its ETag is a hash of the content, not of the JWT, so a poller gets 304
  * until something changes. An isolate reuses a tenant's feed for FEED_MEMO_MS, and a revocation made in
  * this isolate drops it at once; other isolates pick a change up within that memo (they read the primary).
+ * Each tenant's feed is signed by its own key ring and names its own issuer (docs/realms.md).
  */
 import { CLOCK_SKEW_SECONDS } from "../config";
 import type { RequestContext } from "../context";
+import { issuerFor } from "../domain/realms";
 import { contentTag, signRevocationFeed } from "../crypto/revocation-feed-jwt";
 import { liveRevocations } from "../storage/token-revocations";
 import { FEED_JWT_LIFETIME_SECONDS, FEED_MEMO_MS } from "../tunables";
@@ -40,10 +42,10 @@ export async function feedContent(deps: FeedDeps, tenantId: string, nowMs: numbe
 
 async function makeFeed(deps: FeedDeps, tenantId: string, nowMs: number): Promise<SignedFeed> {
   const content = await feedContent(deps, tenantId, nowMs);
-  const { issuer } = deps.config;
+  const issuer = issuerFor(deps.config, tenantId);
   const etag = await contentTag(JSON.stringify({ iss: issuer, tenant: tenantId, ...content }));
   const iat = Math.floor(nowMs / 1000);
-  const { signer } = await keyRing(deps, nowMs);
+  const { signer } = await keyRing({ db: deps.db, config: deps.config, realm: tenantId }, nowMs);
   const jwt = await signRevocationFeed(
     { iss: issuer, sub: tenantId, tenant: tenantId, iat, exp: iat + FEED_JWT_LIFETIME_SECONDS, ...content },
     signer,

@@ -9,7 +9,7 @@ import type { RequestContext } from "../context";
 import { keyId } from "../crypto/key-id";
 import { countSecretsNotUnderPepper } from "../storage/credential-secrets";
 import { envelopeKeyId, openPrivateJwk, sealPrivateJwk } from "../crypto/signing-keys";
-import { listSigningKeys, replaceEnvelope } from "../storage/signing-keys";
+import { listAllSigningKeys, replaceEnvelope } from "../storage/signing-keys";
 import { wrappingSecrets } from "./signing-key-ring";
 
 /** What the cron step uses: the D1 primary, config, the logger, and env for the signing-key ring's secrets. */
@@ -24,7 +24,7 @@ export async function resealSigningKeys(
   const currentId = await keyId(secrets.current);
   let resealed = 0;
   let stale = 0;
-  for (const row of await listSigningKeys(db)) {
+  for (const row of await listAllSigningKeys(db)) {
     if (envelopeKeyId(row.privateJwkEnvelope) === currentId) continue;
     try {
       const jwk = await openPrivateJwk(secrets, row.kid, row.privateJwkEnvelope);

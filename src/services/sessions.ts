@@ -3,12 +3,15 @@
  * ends (idle or absolute expiry) and when last_seen_at slides is decided in domain/session-rules.ts.
  * It is read from the D1 primary on every request with no cache, so ending one takes effect at once.
  * During a SECRET_PEPPER rotation the lookup also accepts the hash under the previous pepper (same query).
+ * A session is active in one tenant (docs/realms.md): its person is returned as seen there, with that
+ * tenant's role; a session whose membership is gone is ended.
  */
 import type { RequestContext } from "../context";
 import { randomToken } from "../crypto/encoding";
 import { keyedHash, newId } from "../crypto/secrets";
 import { isSessionOver, sessionDeadline, shouldTouchSession } from "../domain/session-rules";
 import type { SessionRow, UserRow } from "../storage/schema-console";
+import { getMembership } from "../storage/memberships";
 import { deleteSession, findSession, touchSession } from "../storage/sessions";
 import { acceptedHashes } from "./pepper-rotation";
 
@@ -63,10 +66,13 @@ export async function resolveSession(
   const { db } = ctx;
   const found = await findSession(db, await acceptedHashes(ctx.config, `session:${token}`));
   if (!found) return null;
-  if (isSessionOver(found.session, nowMs)) {
-    await deleteSession(db, found.session.tenantId, found.session.id).run();
+  const { session, user } = found;
+  const membership = session.tenantId === user.tenantId ? null : await getMembership(db, session.tenantId, user.id);
+  if (isSessionOver(session, nowMs) || membership === undefined) {
+    await deleteSession(db, session.tenantId, session.id).run();
     return null;
   }
+  if (membership) found.user = { ...user, tenantId: membership.tenantId, role: membership.role };
   if (shouldTouchSession(found.session, nowMs)) {
     await touchSession(db, found.session.id, nowMs);
     found.session.lastSeenAt = nowMs;

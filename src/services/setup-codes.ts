@@ -10,6 +10,7 @@
 import { assertAuthority } from "../domain/authority";
 import { credentialStatus } from "../domain/credential-rules";
 import { problems, ProblemError } from "../domain/errors";
+import { issuerFor } from "../domain/realms";
 import { keyedHash, newSetupCode } from "../crypto/secrets";
 import { cancelSetupCodeObjects, setupCodeObject, type SetupMode } from "../durable-objects/setup-code";
 import { auditInsert } from "../storage/audit";
@@ -85,7 +86,7 @@ async function createCodeObject(ctx: Deps, who: Actor, credentialId: string, now
     code,
     expiresAt,
     mode,
-    command: `npx latchkey setup${flag} ${ctx.config.issuer} ${code}`,
+    command: `npx latchkey setup${flag} ${issuerFor(ctx.config, who.tenantId)} ${code}`,
   };
   return { row, issued };
 }

@@ -1,8 +1,9 @@
 /**
- * The signing key ring: which key signs now, which keys are published, and rotation.
+ * The signing key rings, one per tenant (docs/realms.md): which key signs now, which keys are published, and
+ * rotation. A ring holds only its tenant's keys, so no tenant's key ever signs another tenant's tokens.
  * A new key is published at least two JWKS cache lifetimes before it signs; a retired key stays published
  * until every token it signed has expired (max lifetime + skew). The current signer and the published set
- * are cached in the isolate for a few minutes, so the token endpoint reads no key material per request.
+ * are cached in the isolate per tenant for a few minutes, so the token endpoint reads no key material per request.
  * The first key of a fresh database is inserted only if none exists and then read back (D1 decides which
  * isolate's key wins), so concurrent isolates never sign with keys the others do not publish.
  */
@@ -18,6 +19,7 @@ import {
   type WrappingSecrets,
 } from "../crypto/signing-keys";
 import type { TokenBinding } from "../domain/token-claims";
+import { DEFAULT_TENANT_ID } from "../domain/management";
 import type { SigningKeyRow } from "../storage/schema";
 import {
   insertFirstSigningKey,
@@ -25,11 +27,16 @@ import {
   listSigningKeys,
   markRetired,
   pruneRetired,
+  tenantsWithKeys,
 } from "../storage/signing-keys";
+import { listTenantIds } from "../storage/tenants";
 import { KEY_RING_CACHE_MS as CACHE_MS } from "../tunables";
 
-/** What the ring reads and writes: the D1 primary, and the configuration (signing algorithm, key-encryption keys). */
-export type RingDeps = Pick<RequestContext, "db" | "config">;
+/**
+ * What the ring reads and writes: the D1 primary, the configuration (signing algorithm, key-encryption keys)
+ * and the tenant whose ring it is (`realm`: the request's tenant, or the one a caller names).
+ */
+export type RingDeps = Pick<RequestContext, "db" | "config" | "realm">;
 
 /** The token pipeline's DPoP step sets this in the deps a grant receives: the ring's signer then binds (RFC 9449). */
 export interface BindingDeps {
@@ -46,8 +53,9 @@ interface RingSnapshot {
   validUntil: number;
 }
 
-let snapshot: Promise<RingSnapshot> | undefined;
-let snapshotValidUntil = 0;
+/** Cached rings, by tenant; the oldest is dropped past RINGS_CACHED. */
+const rings = new Map<string, { snapshot: Promise<RingSnapshot>; validUntil: number }>();
+const RINGS_CACHED = 1_000;
 
 /** True while a key is published: not retired, or retired so recently that its tokens may still be live. */
 export function isPublished(row: SigningKeyRow, nowMs: number): boolean {
@@ -68,6 +76,7 @@ async function newKeyRow(deps: RingDeps, alg: SigningAlg, nowMs: number, activat
   const key = await generateSigningKey(alg);
   return {
     kid: key.kid,
+    tenantId: deps.realm,
     alg,
     publicJwk: key.publicJwk,
     privateJwkEnvelope: await sealPrivateJwk(deps.config.keyEncryptionKey, key.kid, key.privateJwk),
@@ -78,8 +87,9 @@ async function newKeyRow(deps: RingDeps, alg: SigningAlg, nowMs: number, activat
 }
 
 /**
- * The first key of a fresh database. Isolates that start together each try to insert one, but the insert
- * only lands while no unretired key exists, so exactly one wins; everyone then signs with what D1 holds.
+ * The first key of a tenant's ring. Isolates that start together each try to insert one, but the insert
+ * only lands while the ring has no unretired key (and, but for the default tenant, while the tenant exists),
+ * so exactly one wins; everyone then signs with what D1 holds.
  */
 export async function ensureFirstKey(
   deps: RingDeps,
@@ -87,8 +97,8 @@ export async function ensureFirstKey(
 ): Promise<{ rows: SigningKeyRow[]; created: string | undefined }> {
   const { db } = deps;
   const row = await newKeyRow(deps, deps.config.signingAlg, nowMs, nowMs);
-  const inserted = await insertFirstSigningKey(db, row);
-  return { rows: await listSigningKeys(db), created: inserted ? row.kid : undefined };
+  const inserted = await insertFirstSigningKey(db, row, deps.realm !== DEFAULT_TENANT_ID);
+  return { rows: await listSigningKeys(db, deps.realm), created: inserted ? row.kid : undefined };
 }
 
 /** The signer: the current key, or on a fresh database (another isolate's clock a little ahead) the first unretired one. */
@@ -97,11 +107,11 @@ function signerRow(rows: SigningKeyRow[], nowMs: number): SigningKeyRow | undefi
 }
 
 async function loadSnapshot(deps: RingDeps, nowMs: number): Promise<RingSnapshot> {
-  let rows = await listSigningKeys(deps.db);
+  let rows = await listSigningKeys(deps.db, deps.realm);
   // First start: no token has been signed yet, so the first key may sign at once.
   if (!currentKeyRow(rows, nowMs)) rows = (await ensureFirstKey(deps, nowMs)).rows;
   const current = signerRow(rows, nowMs);
-  if (!current) throw new Error("no signing key after first-key creation");
+  if (!current) throw new Error(`no signing key for tenant ${deps.realm} after first-key creation`);
   const verifiers = new Map<string, SigningKey>();
   for (const row of rows.filter((r) => isPublished(r, nowMs))) {
     verifiers.set(row.kid, { kid: row.kid, alg: row.alg, key: await importPublicKey(row.publicJwk, row.alg) });
@@ -121,22 +131,28 @@ async function loadSnapshot(deps: RingDeps, nowMs: number): Promise<RingSnapshot
   };
 }
 
-/** The cached ring, reloaded when its time is up; its signer bound to `deps.tokenBinding` when one is set. */
+/** The cached ring of `deps.realm`, reloaded when its time is up; its signer bound to `deps.tokenBinding` when set. */
 export function keyRing(deps: RingDeps & BindingDeps, nowMs = Date.now()): Promise<RingSnapshot> {
-  if (!snapshot || nowMs >= snapshotValidUntil) {
-    snapshotValidUntil = Number.POSITIVE_INFINITY;
-    const loading = loadSnapshot(deps, nowMs);
-    snapshot = loading;
-    loading.then(
-      (s) => {
-        if (snapshot === loading) snapshotValidUntil = s.validUntil;
-      },
-      () => {
-        if (snapshot === loading) snapshot = undefined;
-      },
-    );
-  }
-  return deps.tokenBinding ? boundRing(snapshot, deps.tokenBinding) : snapshot;
+  const tenant = deps.realm;
+  const cachedRing = rings.get(tenant);
+  const ring = cachedRing && nowMs < cachedRing.validUntil ? cachedRing.snapshot : loadRing(deps, tenant, nowMs);
+  return deps.tokenBinding ? boundRing(ring, deps.tokenBinding) : ring;
+}
+
+function loadRing(deps: RingDeps, tenant: string, nowMs: number): Promise<RingSnapshot> {
+  const entry = { snapshot: loadSnapshot(deps, nowMs), validUntil: Number.POSITIVE_INFINITY };
+  rings.delete(tenant);
+  if (rings.size >= RINGS_CACHED) rings.delete(rings.keys().next().value as string);
+  rings.set(tenant, entry);
+  entry.snapshot.then(
+    (s) => {
+      entry.validUntil = s.validUntil;
+    },
+    () => {
+      if (rings.get(tenant) === entry) rings.delete(tenant);
+    },
+  );
+  return entry.snapshot;
 }
 
 async function boundRing(ring: Promise<RingSnapshot>, confirmation: TokenBinding): Promise<RingSnapshot> {
@@ -144,18 +160,18 @@ async function boundRing(ring: Promise<RingSnapshot>, confirmation: TokenBinding
   return { ...s, signer: { ...s.signer, confirmation } };
 }
 
-/** Drops the isolate's cached ring (after a rotation in this isolate). */
+/** Drops the isolate's cached rings (after a rotation in this isolate). */
 export function forgetKeyRing(): void {
-  snapshot = undefined;
+  rings.clear();
 }
 
 /**
- * Cron step: publish a successor when the current key is due, retire keys a newer one has replaced,
- * and delete retired keys whose tokens have all expired.
+ * Cron step for one tenant's ring: publish a successor when the current key is due, retire keys a newer one
+ * has replaced, and delete retired keys whose tokens have all expired.
  */
 export async function rotateSigningKeys(deps: RingDeps, nowMs: number): Promise<{ created?: string }> {
   const { config, db } = deps;
-  const rows = await listSigningKeys(db);
+  const rows = await listSigningKeys(db, deps.realm);
   const current = currentKeyRow(rows, nowMs);
   for (const row of rows) {
     if (current && row.kid !== current.kid && row.activatesAt <= current.activatesAt && row.retiredAt === null) {
@@ -177,4 +193,26 @@ export async function rotateSigningKeys(deps: RingDeps, nowMs: number): Promise<
   }
   forgetKeyRing();
   return { created };
+}
+
+/**
+ * Cron step for every ring: the default tenant's, and each tenant that exists or still has keys. A tenant
+ * whose ring fails is reported and the others still rotate. Returns the kids created, by tenant.
+ */
+export async function rotateAllSigningKeys(
+  deps: Pick<RequestContext, "db" | "config">,
+  nowMs: number,
+  onFailure: (tenant: string, err: unknown) => void,
+): Promise<Record<string, string>> {
+  const tenants = new Set([DEFAULT_TENANT_ID, ...(await listTenantIds(deps.db)), ...(await tenantsWithKeys(deps.db))]);
+  const created: Record<string, string> = {};
+  for (const realm of tenants) {
+    try {
+      const result = await rotateSigningKeys({ ...deps, realm }, nowMs);
+      if (result.created) created[realm] = result.created;
+    } catch (err) {
+      onFailure(realm, err);
+    }
+  }
+  return created;
 }

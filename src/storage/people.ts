@@ -14,6 +14,11 @@ export function findUserByEmail(db: Db, email: string): Promise<UserRow | undefi
   return db.select().from(users).where(eq(users.email, email)).get();
 }
 
+/** A person by id, whatever their tenant: their home row. */
+export function getUserById(db: Db, id: string): Promise<UserRow | undefined> {
+  return db.select().from(users).where(eq(users.id, id)).get();
+}
+
 export function getUser(db: Db, tenantId: string, id: string): Promise<UserRow | undefined> {
   return db
     .select()

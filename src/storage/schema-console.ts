@@ -4,7 +4,7 @@
  * deployment (sign-in sends no tenant), so `users.email` is unique globally, not per tenant.
  * `sign_in_throttles` is deployment-wide abuse state (keyed by account and source), so it has no tenant_id.
  */
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { Role } from "../domain/roles";
 import { tenants } from "./schema";
 
@@ -179,7 +179,28 @@ export const refreshTokens = sqliteTable(
   (t) => [index("refresh_tokens_session").on(t.sessionId)],
 );
 
+/**
+ * A person's membership of a tenant other than their home tenant (users.tenant_id, whose role is users.role).
+ * A session's tenant_id is the tenant it is active in: the home tenant, or one of these (docs/realms.md).
+ */
+export const memberships = sqliteTable(
+  "memberships",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    role: text("role").$type<Role>().notNull(),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.userId] }), index("memberships_user").on(t.userId)],
+);
+
 export type UserRow = typeof users.$inferSelect;
+export type MembershipRow = typeof memberships.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
 export type InvitationRow = typeof invitations.$inferSelect;
 export type OwnerSetupTokenRow = typeof ownerSetupTokens.$inferSelect;

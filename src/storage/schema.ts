@@ -165,19 +165,25 @@ export const setupCodes = sqliteTable(
   (t) => [index("setup_codes_credential_created").on(t.credentialId, t.createdAt)],
 );
 
-export const signingKeys = sqliteTable("signing_keys", {
-  /** RFC 7638 JWK thumbprint of the public key. */
-  kid: text("kid").primaryKey(),
-  alg: text("alg").notNull(),
-  publicJwk: text("public_jwk", { mode: "json" }).$type<JWK>().notNull(),
-  /** The private JWK in a versioned AES-GCM envelope ("v2.<key id>.<iv>.<ciphertext>") under KEY_ENCRYPTION_KEY. */
-  privateJwkEnvelope: text("private_jwk_envelope").notNull(),
-  createdAt: integer("created_at").notNull(),
-  /** When it starts signing: at least one JWKS cache lifetime after it is published. */
-  activatesAt: integer("activates_at").notNull(),
-  /** When it stopped signing (a newer key took over); null while current or pending. */
-  retiredAt: integer("retired_at"),
-});
+export const signingKeys = sqliteTable(
+  "signing_keys",
+  {
+    /** RFC 7638 JWK thumbprint of the public key. */
+    kid: text("kid").primaryKey(),
+    /** The tenant whose ring the key is in: it signs that tenant's tokens only (docs/realms.md). */
+    tenantId: text("tenant_id").notNull().default("default"),
+    alg: text("alg").notNull(),
+    publicJwk: text("public_jwk", { mode: "json" }).$type<JWK>().notNull(),
+    /** The private JWK in a versioned AES-GCM envelope ("v2.<key id>.<iv>.<ciphertext>") under KEY_ENCRYPTION_KEY. */
+    privateJwkEnvelope: text("private_jwk_envelope").notNull(),
+    createdAt: integer("created_at").notNull(),
+    /** When it starts signing: at least one JWKS cache lifetime after it is published. */
+    activatesAt: integer("activates_at").notNull(),
+    /** When it stopped signing (a newer key took over); null while current or pending. */
+    retiredAt: integer("retired_at"),
+  },
+  (t) => [index("signing_keys_tenant_activates").on(t.tenantId, t.activatesAt)],
+);
 
 export const auditEvents = sqliteTable(
   "audit_events",

@@ -63,3 +63,8 @@ export function pruneSessions(db: Db, nowMs: number, idleMs: number): Promise<un
     .where(or(lt(sessions.expiresAt, nowMs), lt(sessions.lastSeenAt, nowMs - idleMs)))
     .run();
 }
+
+/** Makes `tenantId` the session's active tenant (a switch, or a claim that adds a membership). */
+export function setSessionTenant(db: Db, id: string, tenantId: string) {
+  return db.update(sessions).set({ tenantId }).where(eq(sessions.id, id));
+}

@@ -1,11 +1,30 @@
-/** Repository for signing keys: the published set, inserts, retirement marks and pruning. */
+/**
+ * Repository for signing keys: the published set of one tenant's ring, inserts, retirement marks and pruning.
+ * Every read names its tenant, so one tenant's ring never holds (or signs with) another's key.
+ */
 import { and, asc, eq, isNull, isNotNull, lt, sql } from "drizzle-orm";
 import type { Db } from "./db";
-import { signingKeys, type SigningKeyRow } from "./schema";
+import { signingKeys, tenants, type SigningKeyRow } from "./schema";
 
-/** Every key still published (current, pending and recently retired), oldest first. */
-export function listSigningKeys(db: Db): Promise<SigningKeyRow[]> {
-  return db.select().from(signingKeys).orderBy(asc(signingKeys.activatesAt), asc(signingKeys.createdAt)).all();
+/** Every key of `tenantId`'s ring still published (current, pending and recently retired), oldest first. */
+export function listSigningKeys(db: Db, tenantId: string): Promise<SigningKeyRow[]> {
+  return db
+    .select()
+    .from(signingKeys)
+    .where(eq(signingKeys.tenantId, tenantId))
+    .orderBy(asc(signingKeys.activatesAt), asc(signingKeys.createdAt))
+    .all();
+}
+
+/** Every stored key of every ring (the cron's reseal after a key-encryption-key rotation). */
+export function listAllSigningKeys(db: Db): Promise<SigningKeyRow[]> {
+  return db.select().from(signingKeys).all();
+}
+
+/** The tenants that have a ring: the cron rotates each. */
+export async function tenantsWithKeys(db: Db): Promise<string[]> {
+  const rows = await db.selectDistinct({ tenantId: signingKeys.tenantId }).from(signingKeys).all();
+  return rows.map((r) => r.tenantId);
 }
 
 export function insertSigningKey(db: Db, row: SigningKeyRow): Promise<unknown> {
@@ -13,14 +32,20 @@ export function insertSigningKey(db: Db, row: SigningKeyRow): Promise<unknown> {
 }
 
 /**
- * Inserts the first key of a fresh database only while no unretired key exists, in one statement, so of
- * isolates racing to create it exactly one lands. True when this row was the one inserted.
+ * Inserts the first key of a tenant's ring only while the ring has no unretired key, in one statement, so of
+ * isolates racing to create it exactly one lands. `requireTenantRow`: only if the tenant exists (a
+ * non-default tenant; the default tenant's ring may start before bootstrap creates its row).
+ * True when this row was the one inserted.
  */
-export async function insertFirstSigningKey(db: Db, row: SigningKeyRow): Promise<boolean> {
+export async function insertFirstSigningKey(db: Db, row: SigningKeyRow, requireTenantRow: boolean): Promise<boolean> {
+  const tenantExists = requireTenantRow
+    ? sql`and exists (select 1 from ${tenants} where ${tenants.id} = ${row.tenantId})`
+    : sql``;
   const result = await db.run(sql`
-    insert into ${signingKeys} (kid, alg, public_jwk, private_jwk_envelope, created_at, activates_at, retired_at)
-    select ${row.kid}, ${row.alg}, ${JSON.stringify(row.publicJwk)}, ${row.privateJwkEnvelope}, ${row.createdAt}, ${row.activatesAt}, null
-    where not exists (select 1 from ${signingKeys} where ${signingKeys.retiredAt} is null)`);
+    insert into ${signingKeys} (kid, tenant_id, alg, public_jwk, private_jwk_envelope, created_at, activates_at, retired_at)
+    select ${row.kid}, ${row.tenantId}, ${row.alg}, ${JSON.stringify(row.publicJwk)}, ${row.privateJwkEnvelope}, ${row.createdAt}, ${row.activatesAt}, null
+    where not exists (select 1 from ${signingKeys} where ${signingKeys.tenantId} = ${row.tenantId} and ${signingKeys.retiredAt} is null)
+    ${tenantExists}`);
   return result.meta.changes > 0;
 }
 

@@ -55,7 +55,7 @@ async function auditCount(): Promise<number> {
 }
 
 beforeAll(async () => {
-  t = await setupTenant("adversarial");
+  t = await setupTenant("default");
   const res = await t.admin("POST", "/resources", {
     uri: API,
     name: "Adversarial",

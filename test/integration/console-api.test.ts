@@ -140,6 +140,7 @@ describe("first-owner link", () => {
         "tokens:introspect",
       ],
       auth: "session",
+      tenant: { id: "default", issuer: "https://latchkey.test" },
     });
     const noCookie = await call("/api/v1/me");
     expect(noCookie.status).toBe(401);

@@ -97,12 +97,12 @@ describe("a valid proof binds the token", () => {
 
   it("the binding reaches any grant that signs through the key ring with the deps it was given", async () => {
     const ctx = testContext();
-    const deps = { config: ctx.config, db: ctx.db, tokenBinding: { jkt: key.jkt } };
+    const deps = { config: ctx.config, db: ctx.db, realm: ctx.realm, tokenBinding: { jkt: key.jkt } };
     const { signer } = await keyRing(deps, Date.now());
     const claims = { iss: ISSUER, sub: "x", aud: API, client_id: "x", scope: "", iat: 1, exp: 2, jti: "j" };
     const token = await signAccessToken({ ...claims, svc: "svc:x", tenant: "t", groups: [] }, signer);
     expect(decodeJwt(token).cnf).toEqual({ jkt: key.jkt });
-    const { signer: plain } = await keyRing({ config: ctx.config, db: ctx.db }, Date.now());
+    const { signer: plain } = await keyRing({ config: ctx.config, db: ctx.db, realm: ctx.realm }, Date.now());
     expect(plain.confirmation).toBeUndefined();
   });
 });

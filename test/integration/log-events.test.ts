@@ -11,7 +11,7 @@ import { freshIp, setupTenant, tokenRequest, type TestTenant } from "../support/
 let tenant: TestTenant;
 
 beforeAll(async () => {
-  tenant = await setupTenant("log-events");
+  tenant = await setupTenant("default");
 });
 
 afterEach(() => setLogSink());

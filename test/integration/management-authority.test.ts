@@ -249,7 +249,7 @@ describe("the authority rule", () => {
 
 describe("management tokens bound to their authenticator", () => {
   it("refuses a token minted with a secret once that secret is retired; a token of the new secret works", async () => {
-    const m = await setupTenant("binding");
+    const m = await setupTenant("default");
     const oldSecretId = (await detail(m.adminClientId, m)).secrets[0]!.id;
     const rotated = await json(
       await m.admin("POST", `/credentials/${m.adminClientId}/secrets`, { grace_period_seconds: 3600 }),
@@ -272,7 +272,7 @@ describe("management tokens bound to their authenticator", () => {
   });
 
   it("refuses a token whose secret expired at the end of a rotation's grace period", async () => {
-    const m = await setupTenant("binding");
+    const m = await setupTenant("default");
     const rotated = await json(
       await m.admin("POST", `/credentials/${m.adminClientId}/secrets`, { grace_period_seconds: 0 }),
     );
@@ -282,7 +282,7 @@ describe("management tokens bound to their authenticator", () => {
   });
 
   it("refuses a token minted with a key once the key is retired", async () => {
-    const m = await setupTenant("binding");
+    const m = await setupTenant("default");
     const code = (
       (await json(await m.admin("POST", `/credentials/${m.adminClientId}/setup-codes`, {}))).setup_code as {
         code: string;
@@ -308,8 +308,8 @@ describe("management tokens bound to their authenticator", () => {
   });
 
   it("refuses a validly signed management token that names no authenticator, or one its credential does not own", async () => {
-    const m = await setupTenant("binding");
-    const other = await setupTenant("binding");
+    const m = await setupTenant("default");
+    const other = await setupTenant("default");
     const secretId = (await detail(m.adminClientId, m)).secrets[0]!.id;
     const otherSecretId = (await detail(other.adminClientId, other)).secrets[0]!.id;
     const nowMs = Date.now();
@@ -319,7 +319,7 @@ describe("management tokens bound to their authenticator", () => {
         issuer: ISSUER,
         clientId: m.adminClientId,
         label: "x",
-        tenantId: "binding",
+        tenantId: "default",
         groups: [],
         resource: MGMT,
         scopes: ALL,

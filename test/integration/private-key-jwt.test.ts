@@ -54,7 +54,7 @@ async function keysOf(id: string) {
 }
 
 beforeAll(async () => {
-  t = await setupTenant("pkjwt-tests");
+  t = await setupTenant("default");
   expect(
     (await t.admin("POST", "/resources", { uri: API, name: "Reports", scopes: [{ name: "reports:read" }] })).status,
   ).toBe(201);

@@ -127,6 +127,7 @@ describe("KEY_ENCRYPTION_KEY rotation", () => {
     const now = Date.now();
     await insertSigningKey(primaryDb(env.DB), {
       kid: pending.kid,
+      tenantId: "default",
       alg: "ES256",
       publicJwk: pending.publicJwk,
       privateJwkEnvelope: `v1.${iv}.${ciphertext}`,

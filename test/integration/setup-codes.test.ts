@@ -88,7 +88,7 @@ function mintWithSecret(clientId: string, secret: string) {
 }
 
 beforeAll(async () => {
-  t = await setupTenant("setup-tests");
+  t = await setupTenant("default");
   const res = await t.admin("POST", "/resources", { uri: API, name: "Builds", scopes: [{ name: "builds:read" }] });
   expect(res.status).toBe(201);
 });

@@ -35,7 +35,7 @@ async function signingKid(): Promise<string> {
 }
 
 beforeAll(async () => {
-  t = await setupTenant("keys-tests");
+  t = await setupTenant("default");
 });
 
 afterEach(() => {

@@ -43,7 +43,7 @@ async function jwks(): Promise<JSONWebKeySet> {
 }
 
 beforeAll(async () => {
-  t = await setupTenant("token-tests");
+  t = await setupTenant("default");
   for (const [uri, scopes] of [
     [ORDERS, [{ name: "orders:read" }, { name: "orders:write", write: true }]],
     [BILLING, [{ name: "billing:read" }]],
@@ -87,7 +87,7 @@ describe("successful client_credentials grant", () => {
       exp: (payload.iat as number) + 3600,
       jti: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
       svc: `svc:${c.label}`,
-      tenant: "token-tests",
+      tenant: "default",
       groups: ["payments"],
     });
     expect(c.id).toMatch(/^lkc_[A-Za-z0-9_-]{22}$/);

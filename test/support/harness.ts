@@ -1,6 +1,8 @@
 /**
  * Helpers for workerd tests: requests to the real Worker (same isolate as the test), a tenant with a
  * management credential, and a real token from the real token endpoint. Each test file makes its own.
+ * tokenRequest sends a credential's request to its own tenant's token endpoint (docs/realms.md), as a client
+ * configured with its issuer does; a test of another endpoint names `path`.
  */
 import { env as workerEnv, exports } from "cloudflare:workers";
 import type { Env } from "../../src/config";
@@ -34,14 +36,43 @@ export function call(path: string, init: RequestInit & { ip?: string } = {}): Pr
   return worker.fetch(new Request(ISSUER + path, { ...init, headers }));
 }
 
-/** POSTs a form to the token endpoint. */
-export function tokenRequest(
+/** The issuer of a tenant in tests: the root for the default tenant, `${ISSUER}/t/{id}` for others. */
+export function issuerOf(tenantId: string): string {
+  return tenantId === "default" ? ISSUER : `${ISSUER}/t/${tenantId}`;
+}
+
+/** The path of `tenantId`'s issuer relative to the origin: "" for the default tenant. */
+export function realmPath(tenantId: string): string {
+  return issuerOf(tenantId).slice(ISSUER.length);
+}
+
+function presentedClientId(form: Record<string, string>, basic?: [string, string]): unknown {
+  if (basic) return basic[0];
+  if (form.client_id) return form.client_id;
+  try {
+    return JSON.parse(atob((form.client_assertion ?? "").split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))).iss;
+  } catch {
+    return undefined;
+  }
+}
+
+async function tokenPathFor(clientId: unknown): Promise<string> {
+  if (typeof clientId !== "string" || !clientId) return "/oauth/token";
+  const row = await env.DB.prepare("select tenant_id from credentials where id = ?")
+    .bind(clientId)
+    .first<{ tenant_id: string }>();
+  return `${realmPath(row?.tenant_id ?? "default")}/oauth/token`;
+}
+
+/** POSTs a form to the token endpoint of the presented credential's tenant, or to `path`. */
+export async function tokenRequest(
   form: Record<string, string>,
-  init: { basic?: [string, string]; ip?: string; headers?: Record<string, string> } = {},
+  init: { basic?: [string, string]; ip?: string; headers?: Record<string, string>; path?: string } = {},
 ) {
   const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", ...init.headers };
   if (init.basic) headers.authorization = `Basic ${btoa(`${encodeForm(init.basic[0])}:${encodeForm(init.basic[1])}`)}`;
-  return call("/oauth/token", { method: "POST", headers, body: new URLSearchParams(form).toString(), ip: init.ip });
+  const path = init.path ?? (await tokenPathFor(presentedClientId(form, init.basic)));
+  return call(path, { method: "POST", headers, body: new URLSearchParams(form).toString(), ip: init.ip });
 }
 
 /** RFC 6749 appendix B encoding (application/x-www-form-urlencoded), as Basic credentials require. */

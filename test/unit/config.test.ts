@@ -59,6 +59,7 @@ describe("getConfig: values and defaults", () => {
       webhookTimeoutSeconds: 10,
       secretScanningKeysUrl: "https://api.github.com/meta/public_keys/secret_scanning",
       dpopNonces: true,
+      signupEnabled: false,
     });
   });
 

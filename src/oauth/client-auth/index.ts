@@ -32,15 +32,20 @@ export const CLIENT_AUTH_METHOD_NAMES = (Object.keys(CLIENT_AUTH_METHODS) as Cli
   (name) => name !== "subject_token",
 );
 
-/** Authenticates the presented credentials with their method, which must be one of `accepted`. */
-export function authenticateClient(
+/**
+ * Authenticates the presented credentials with their method, which must be one of `accepted`, and only a
+ * credential of the request's realm: another tenant's credential is the same invalid_client (docs/realms.md).
+ */
+export async function authenticateClient(
   deps: ClientAuthDeps,
   presented: PresentedCredentials,
   accepted: readonly ClientAuthMethodName[],
   nowMs: number,
 ): Promise<AuthenticatedClient> {
   if (presented.method === "none" || !accepted.includes(presented.method))
-    return Promise.reject(failure(`${presented.method} not accepted here`, presented));
+    throw failure(`${presented.method} not accepted here`, presented);
   const method = CLIENT_AUTH_METHODS[presented.method] as ClientAuthMethod;
-  return method.authenticate(deps, presented, nowMs);
+  const client = await method.authenticate(deps, presented, nowMs);
+  if (client.credential.tenantId !== deps.realm) throw failure("credential of another tenant's realm", presented);
+  return client;
 }

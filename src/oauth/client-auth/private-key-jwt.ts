@@ -7,6 +7,7 @@
 import { peekAssertion, verifyClientAssertion } from "../../crypto/client-assertion";
 import { isClientIdShape } from "../../crypto/secrets";
 import { isLive } from "../../domain/credential-rules";
+import { issuerFor } from "../../domain/realms";
 import { loadClient } from "../../services/client-lookup";
 import { acceptAssertionOnce } from "../../services/replay-guard";
 import { ASSERTION_CLOCK_SKEW_SECONDS } from "../../tunables";
@@ -32,7 +33,8 @@ async function authenticateWithKey(
     found?.keys.filter(
       (k) => k.alg === hints.alg && (hints.kid === undefined ? isLive(k, nowMs) : k.thumbprint === hints.kid),
     ) ?? [];
-  const expectations = { clientId, issuer: deps.config.issuer, nowMs };
+  // RFC 10070: the issuer the request addressed (its realm) is the assertion's sole audience.
+  const expectations = { clientId, issuer: issuerFor(deps.config, deps.realm), nowMs };
   // An unknown client or kid is verified against a decoy (null), so it costs what a real key does.
   let verdict: Awaited<ReturnType<typeof verifyClientAssertion>> = { ok: false, reason: "no candidate key" };
   let key: (typeof candidates)[number] | null = null;

@@ -11,8 +11,14 @@ import type { PresentedCredentials } from "./presented";
 /** A token_endpoint_auth_method value (RFC 8414 section 2) that authenticates; "none" is public-client.ts. */
 export type ClientAuthMethodName = Exclude<PresentedCredentials["method"], "none">;
 
-/** What authentication needs: configuration, D1 (primary and replica), the KV revocation list, the replay objects. */
-export type ClientAuthDeps = Pick<RequestContext, "config" | "db" | "replica" | "revocations" | "assertionReplay">;
+/**
+ * What authentication needs: configuration, D1 (primary and replica), the KV revocation list, the replay
+ * objects, and the realm (the tenant whose issuer the request addressed; only its credentials authenticate).
+ */
+export type ClientAuthDeps = Pick<
+  RequestContext,
+  "config" | "db" | "replica" | "revocations" | "assertionReplay" | "realm"
+>;
 
 export interface AuthenticatedClient {
   credential: CredentialRow;

@@ -1,12 +1,13 @@
 /**
  * The client_credentials grant (RFC 6749 section 4.4) once the client is authenticated: choose the
  * audience (RFC 8707 `resource`, or its alias `audience`) and the scopes from what the credential holds,
- * then sign an RFC 9068 access token with the current key.
+ * then sign an RFC 9068 access token with the current key of the credential's tenant, as that tenant's issuer.
  */
 import { signAccessToken } from "../../crypto/access-token";
 import { randomToken } from "../../crypto/encoding";
 import { OAUTH_DESCRIPTIONS as D, OAuthError } from "../../domain/errors";
 import { isValidResourceUri, parseScopeParam, selectGrant } from "../../domain/scopes";
+import { issuerFor } from "../../domain/realms";
 import { buildAccessTokenClaims } from "../../domain/token-claims";
 import { keyRing } from "../../services/isolate-caches";
 import { CLIENT_AUTH_METHOD_NAMES, type AuthenticatedClient } from "../client-auth";
@@ -50,7 +51,7 @@ async function issueClientCredentialsToken(
   }
   const expiresIn = credential.tokenLifetime ?? config.tokenLifetimeSeconds;
   const claims = buildAccessTokenClaims({
-    issuer: config.issuer,
+    issuer: issuerFor(config, credential.tenantId),
     clientId: credential.id,
     label: credential.label,
     tenantId: credential.tenantId,
@@ -62,7 +63,8 @@ async function issueClientCredentialsToken(
     authenticatorId,
     nowMs,
   });
-  const { signer } = await keyRing(deps, nowMs);
+  // The credential's tenant's ring: a key of one tenant never signs another's tokens.
+  const { signer } = await keyRing({ db: deps.db, config, realm: credential.tenantId }, nowMs);
   return { accessToken: await signAccessToken(claims, signer), claims, expiresIn };
 }
 

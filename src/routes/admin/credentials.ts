@@ -42,7 +42,7 @@ const write = requireScope("credentials:write");
  */
 async function detailView(ctx: RequestContext, credential: CredentialRow, nowMs: number) {
   const detail = await credentialDetail(ctx, credential, nowMs);
-  return credentialView(detail.credential, nowMs, detail.secrets, {
+  return credentialView(ctx.config, detail.credential, nowMs, detail.secrets, {
     keys: detail.keys,
     setup: detail.setup,
     guardrails: detail.guardrails,
@@ -64,7 +64,7 @@ async function committedView(
     return await detailView(ctx, credential, nowMs);
   } catch (err) {
     ctx.log.error("detail_read_failed", { credential: credential.id, error: String(err) });
-    return credentialView({ ...credential, ...known }, nowMs);
+    return credentialView(ctx.config, { ...credential, ...known }, nowMs);
   }
 }
 
@@ -95,11 +95,11 @@ credentialRoutes.post("/", write, validate("json", createCredentialSchema), asyn
   const headers = (id: string) => ({ ...NO_STORE_HEADERS, Location: `/api/v1/credentials/${id}` });
   if (body.delivery === "setup_code") {
     const created = await createCredentialWithSetupCode(ctx, auditContext(c), input, body.mode ?? "key", nowMs);
-    const view = credentialView(created.credential, nowMs, [], { keys: [], setup: created.setupRow });
+    const view = credentialView(ctx.config, created.credential, nowMs, [], { keys: [], setup: created.setupRow });
     return c.json({ ...view, setup_code: setupCodeView(created.setupCode) }, 201, headers(view.id));
   }
   const created = await createCredential(ctx, auditContext(c), input, nowMs);
-  const view = credentialView(created.credential, nowMs, created.secrets);
+  const view = credentialView(ctx.config, created.credential, nowMs, created.secrets);
   return c.json({ ...view, client_secret: created.clientSecret }, 201, headers(view.id));
 });
 
@@ -113,7 +113,7 @@ credentialRoutes.get("/", read, validate("query", listCredentialsQuery), async (
     group: q.group,
     limit: q.limit,
   });
-  const views = rows.map((r) => credentialView(r, nowMs)).filter((v) => !q.status || v.status === q.status);
+  const views = rows.map((r) => credentialView(ctx.config, r, nowMs)).filter((v) => !q.status || v.status === q.status);
   return c.json({ credentials: views }, 200, NO_STORE_HEADERS);
 });
 

@@ -9,6 +9,7 @@ import { ctxOf } from "../../middleware/request-context";
 import { PROBLEM_CATALOG, PROBLEM_FIELDS } from "../../domain/problems";
 import { consolePaths, cookieScheme } from "./openapi-console";
 import { webhookPaths } from "./openapi-webhooks";
+import { realmPaths } from "./openapi-realms";
 import * as schemas from "./schemas";
 import * as federationSchemas from "./federation-schemas";
 
@@ -97,6 +98,7 @@ function document(issuer: string) {
     paths: {
       ...consolePaths,
       ...webhookPaths,
+      ...realmPaths,
       "/resources": {
         get: {
           summary: "List resources",

@@ -3,6 +3,7 @@ import { credentialStatus, isLive } from "../../domain/credential-rules";
 import { serviceActor } from "../../domain/actors";
 import type { GuardrailReadout } from "../../services/guardrail-reads";
 import { guardrailMembers } from "./guardrail-views";
+import { issuerFor } from "../../domain/realms";
 import type {
   AuditEventRow,
   CredentialKeyRow,
@@ -74,7 +75,9 @@ export interface CredentialExtras {
   guardrails?: GuardrailReadout;
 }
 
+/** A credential as the admin API shows it, with its `issuer` (its tenant's, docs/realms.md); `root` is the config. */
 export function credentialView(
+  root: { issuer: string },
   c: CredentialRow,
   nowMs: number,
   secrets?: CredentialSecretRow[],
@@ -83,6 +86,7 @@ export function credentialView(
   return {
     id: c.id,
     client_id: c.id,
+    issuer: issuerFor(root, c.tenantId),
     label: c.label,
     name: serviceActor(c.label),
     status: credentialStatus(c, nowMs),

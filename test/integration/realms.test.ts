@@ -1,0 +1,431 @@
+/**
+ * Realms (docs/realms.md): two tenants made through the operator API, each its own issuer with the same
+ * resource URI. Their metadata (both RFC 8414 locations), JWKS and token endpoints are their own; each one's
+ * tokens fail the other's verification (jose jwtVerify against each JWKS and issuer); a credential mints only
+ * at its own tenant's endpoint; the default tenant keeps the root issuer. Tenant creation validates names and
+ * ids and makes a first owner; a person in two tenants switches, checked and audited on the server.
+ */
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JSONWebKeySet } from "jose";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { app } from "../../src/app";
+import type { Env } from "../../src/config";
+import worker from "../../src/index";
+import { call, env, freshIp, ISSUER, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
+import { COOKIE, createOwner, PASSWORD, person, postJson, sessionCookieOf, tokenOf } from "../support/console";
+import {
+  CLIENT_ASSERTION_TYP,
+  INVALID_CLIENT,
+  JWT_BEARER,
+  newClientKey,
+  redeem,
+  uniqueIp,
+} from "../support/client-keys";
+import { expectOAuthError, expectProblem, type Json } from "../support/wire";
+
+const SHARED_API = "https://api.shared.example";
+const bootstrap = { authorization: `Bearer ${env.BOOTSTRAP_TOKEN}` };
+const json = async (res: Response) => (await res.json()) as Json;
+
+function createTenant(body: unknown) {
+  return call("/api/v1/tenants", {
+    method: "POST",
+    headers: { ...bootstrap, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+interface Realm {
+  id: string;
+  issuer: string;
+  ownerLink: string;
+  admin: TestTenant;
+  clientId: string;
+  secret: string;
+}
+
+/** A tenant through POST /api/v1/tenants, with a management credential and a credential for SHARED_API. */
+async function realm(name: string, id: string): Promise<Realm> {
+  const res = await createTenant({ name, id });
+  expect(res.status).toBe(201);
+  expect(res.headers.get("cache-control")).toBe("no-store");
+  const body = await json(res);
+  const admin = await setupTenant(id);
+  const resource = await admin.admin("POST", "/resources", {
+    uri: SHARED_API,
+    name: "Shared",
+    scopes: [{ name: "read", description: "Read" }],
+  });
+  expect(resource.status).toBe(201);
+  const cred = await json(
+    await admin.admin("POST", "/credentials", { label: "svc", grants: [{ resource: SHARED_API, scopes: ["read"] }] }),
+  );
+  return {
+    id,
+    issuer: body.issuer,
+    ownerLink: body.owner_link.url,
+    admin,
+    clientId: cred.client_id,
+    secret: cred.client_secret,
+  };
+}
+
+async function mint(r: Pick<Realm, "clientId" | "secret">, path?: string): Promise<Response> {
+  return tokenRequest(
+    { grant_type: "client_credentials", resource: SHARED_API },
+    { basic: [r.clientId, r.secret], ip: freshIp(), ...(path ? { path } : {}) },
+  );
+}
+
+async function tokenOfRealm(r: Realm): Promise<string> {
+  const res = await mint(r);
+  expect(res.status).toBe(200);
+  return (await json(res)).access_token;
+}
+
+async function jwksAt(path: string): Promise<JSONWebKeySet> {
+  const res = await call(path);
+  expect(res.status).toBe(200);
+  expect(res.headers.get("cache-control")).toBe("public, max-age=600");
+  return (await res.json()) as JSONWebKeySet;
+}
+
+let acme: Realm;
+let globex: Realm;
+
+beforeAll(async () => {
+  acme = await realm("Acme Corp", "acme");
+  globex = await realm("Globex", "globex");
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("per-tenant issuer, metadata, JWKS and token endpoint", () => {
+  it("names each tenant's issuer {ISSUER}/t/{tenant} and answers its RFC 8414 metadata at both locations", async () => {
+    expect(acme.issuer).toBe(`${ISSUER}/t/acme`);
+    for (const path of [
+      "/.well-known/oauth-authorization-server/t/acme",
+      "/t/acme/.well-known/oauth-authorization-server",
+    ]) {
+      const res = await call(path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("cache-control")).toBe("public, max-age=3600");
+      expect(await json(res)).toMatchObject({
+        issuer: `${ISSUER}/t/acme`,
+        token_endpoint: `${ISSUER}/t/acme/oauth/token`,
+        jwks_uri: `${ISSUER}/t/acme/.well-known/jwks.json`,
+        grant_types_supported: expect.arrayContaining(["client_credentials"]),
+        service_documentation: `${ISSUER}/api/v1/openapi.json`,
+      });
+    }
+    const root = await json(await call("/.well-known/oauth-authorization-server"));
+    expect(root).toMatchObject({
+      issuer: ISSUER,
+      token_endpoint: `${ISSUER}/oauth/token`,
+      jwks_uri: `${ISSUER}/.well-known/jwks.json`,
+    });
+  });
+
+  it("answers 404 for unknown, malformed and default tenant paths", async () => {
+    for (const path of [
+      "/t/nobody/.well-known/jwks.json",
+      "/t/nobody/oauth/token",
+      "/.well-known/oauth-authorization-server/t/nobody",
+      "/t/default/.well-known/oauth-authorization-server",
+      "/t/Bad_Name/.well-known/jwks.json",
+    ]) {
+      await expectProblem(await call(path, { method: path.endsWith("token") ? "POST" : "GET" }), 404, "not_found");
+    }
+  });
+
+  it("signs each tenant's tokens with its own ring: disjoint JWKS, its own iss, and the same aud", async () => {
+    const [a, g] = [await tokenOfRealm(acme), await tokenOfRealm(globex)];
+    const acmeKeys = await jwksAt("/t/acme/.well-known/jwks.json");
+    const globexKeys = await jwksAt("/t/globex/.well-known/jwks.json");
+    const rootKeys = await jwksAt("/.well-known/jwks.json");
+    const kids = (s: JSONWebKeySet) => s.keys.map((k) => k.kid);
+    expect(kids(acmeKeys)).toContain(decodeProtectedHeader(a).kid);
+    expect(kids(globexKeys)).toContain(decodeProtectedHeader(g).kid);
+    for (const kid of kids(acmeKeys)) {
+      expect(kids(globexKeys)).not.toContain(kid);
+      expect(kids(rootKeys)).not.toContain(kid);
+    }
+    const verifyWith = (token: string, keys: JSONWebKeySet, issuer: string) =>
+      jwtVerify(token, createLocalJWKSet(keys), { issuer, audience: SHARED_API, typ: "at+jwt" });
+    const ok = await verifyWith(a, acmeKeys, acme.issuer);
+    expect(ok.payload).toMatchObject({ iss: acme.issuer, aud: SHARED_API, tenant: "acme", client_id: acme.clientId });
+    expect((await verifyWith(g, globexKeys, globex.issuer)).payload.tenant).toBe("globex");
+    // Each tenant's token fails the other's verification: by key, and by issuer even with the right key set.
+    await expect(verifyWith(a, globexKeys, globex.issuer)).rejects.toThrow();
+    await expect(verifyWith(g, acmeKeys, acme.issuer)).rejects.toThrow();
+    await expect(verifyWith(a, acmeKeys, globex.issuer)).rejects.toThrow();
+    await expect(verifyWith(a, rootKeys, ISSUER)).rejects.toThrow();
+  });
+
+  it("mints a credential's token only at its own tenant's endpoint: elsewhere the one invalid_client", async () => {
+    const root = await setupTenant("default");
+    const wrong: [Pick<Realm, "clientId" | "secret">, string][] = [
+      [acme, "/oauth/token"],
+      [acme, "/t/globex/oauth/token"],
+      [globex, "/t/acme/oauth/token"],
+      [{ clientId: root.adminClientId, secret: root.adminSecret }, "/t/acme/oauth/token"],
+    ];
+    for (const [cred, path] of wrong) {
+      const res = await mint(cred, path);
+      expect(await expectOAuthError(res, 401, "invalid_client", { basicChallenge: true, why: path })).toEqual(
+        INVALID_CLIENT,
+      );
+    }
+    expect((await mint(acme, "/t/acme/oauth/token")).status).toBe(200);
+  });
+
+  it("takes private_key_jwt assertions whose sole aud is the tenant's issuer, not the root's", async () => {
+    const key = await newClientKey();
+    const created = await json(
+      await acme.admin.admin("POST", "/credentials", {
+        label: "keyed",
+        grants: [{ resource: SHARED_API, scopes: ["read"] }],
+        delivery: "setup_code",
+        mode: "key",
+      }),
+    );
+    expect(created.issuer).toBe(acme.issuer);
+    expect(created.setup_code.command).toBe(`npx latchkey setup ${acme.issuer} ${created.setup_code.code}`);
+    const redeemed = await call("/t/acme/setup/redeem", {
+      method: "POST",
+      ip: uniqueIp(),
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ code: created.setup_code.code, mode: "key", public_jwk: key.publicJwk }),
+    });
+    expect(redeemed.status).toBe(200);
+    expect(await json(redeemed)).toMatchObject({ issuer: acme.issuer, token_endpoint: `${acme.issuer}/oauth/token` });
+    const assertion = (aud: string) => {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({
+        iss: created.client_id,
+        sub: created.client_id,
+        aud,
+        iat: now,
+        exp: now + 60,
+        jti: crypto.randomUUID(),
+      })
+        .setProtectedHeader({ alg: key.alg, kid: key.thumbprint, typ: CLIENT_ASSERTION_TYP })
+        .sign(key.privateKey);
+    };
+    const form = async (aud: string) => ({
+      grant_type: "client_credentials",
+      client_assertion_type: JWT_BEARER,
+      client_assertion: await assertion(aud),
+    });
+    const refused = await tokenRequest(await form(ISSUER), { ip: freshIp() });
+    expect(await expectOAuthError(refused, 401, "invalid_client")).toEqual(INVALID_CLIENT);
+    const accepted = await tokenRequest(await form(acme.issuer), { ip: freshIp() });
+    expect(accepted.status).toBe(200);
+  });
+
+  it("shows every credential with its issuer, and takes a tenant's management token on the admin API only as its own", async () => {
+    const list = await json(await acme.admin.admin("GET", "/credentials"));
+    expect(list.credentials.length).toBeGreaterThan(0);
+    for (const c of list.credentials) expect(c.issuer).toBe(acme.issuer);
+    const me = await json(await acme.admin.admin("GET", "/me"));
+    expect(me.tenant).toEqual({ id: "acme", issuer: acme.issuer });
+    await expectProblem(await globex.admin.admin("GET", `/credentials/${acme.clientId}`), 404, "not_found");
+    // A management token re-signed as if by another tenant's issuer is refused.
+    const forged = acme.admin.adminToken.split(".");
+    const payload = JSON.parse(atob(forged[1]!.replace(/-/g, "+").replace(/_/g, "/")));
+    const swapped = btoa(JSON.stringify({ ...payload, iss: globex.issuer, tenant: "globex" }))
+      .replace(/=+$/, "")
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_");
+    const res = await call("/api/v1/credentials", {
+      headers: { authorization: `Bearer ${forged[0]}.${swapped}.${forged[2]}` },
+    });
+    await expectProblem(res, 401, "unauthorized");
+  });
+
+  it("keeps the default tenant on the root issuer: its setup codes, views and tokens say ISSUER", async () => {
+    const root = await setupTenant("default");
+    const res = await tokenRequest(
+      { grant_type: "client_credentials", resource: "urn:latchkey:management" },
+      { basic: [root.adminClientId, root.adminSecret], ip: freshIp(), path: "/oauth/token" },
+    );
+    expect(res.status).toBe(200);
+    const token = (await json(res)).access_token;
+    const verified = await jwtVerify(token, createLocalJWKSet(await jwksAt("/.well-known/jwks.json")), {
+      issuer: ISSUER,
+    });
+    expect(verified.payload.tenant).toBe("default");
+    const view = await json(await root.admin("GET", `/credentials/${root.adminClientId}`));
+    expect(view.issuer).toBe(ISSUER);
+  });
+
+  it("rotates every tenant's ring in the hourly cron, each with its own successor", async () => {
+    const before = (await jwksAt("/t/globex/.well-known/jwks.json")).keys.map((k) => k.kid);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 31 * 86_400_000);
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "17 * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const acmeAfter = (await jwksAt("/t/acme/.well-known/jwks.json")).keys.map((k) => k.kid);
+    const globexAfter = (await jwksAt("/t/globex/.well-known/jwks.json")).keys.map((k) => k.kid);
+    expect(globexAfter.length).toBe(before.length + 1);
+    expect(acmeAfter.filter((k) => globexAfter.includes(k))).toEqual([]);
+  });
+});
+
+describe("tenant creation", () => {
+  it("refuses invalid names and ids with 400, and a taken id with 409 tenant_exists", async () => {
+    for (const body of [
+      { name: "Bad", id: "Bad_Name" },
+      { name: "Short", id: "ab" },
+      { name: "Reserved", id: "default" },
+      { name: "Hyphen", id: "-edge-" },
+      { name: "Double", id: "a--b" },
+      { name: "x".repeat(101) },
+      { name: "!!!" },
+      { name: "Unknown field", id: "fine-id", extra: 1 },
+    ]) {
+      await expectProblem(await createTenant(body), 400, "invalid_request");
+    }
+    await expectProblem(await createTenant({ name: "Acme again", id: "acme" }), 409, "tenant_exists");
+    const noToken = await call("/api/v1/tenants", {
+      method: "POST",
+      headers: { authorization: "Bearer wrong", "content-type": "application/json" },
+      body: JSON.stringify({ name: "Nope" }),
+    });
+    await expectProblem(noToken, 401, "unauthorized");
+  });
+
+  it("derives the id from the name, and its first-owner link makes an owner of that tenant only", async () => {
+    const res = await createTenant({ name: "Initech Labs" });
+    expect(res.status).toBe(201);
+    const body = await json(res);
+    expect(body).toMatchObject({
+      tenant: { id: "initech-labs", name: "Initech Labs" },
+      issuer: `${ISSUER}/t/initech-labs`,
+      metadata_url: `${ISSUER}/.well-known/oauth-authorization-server/t/initech-labs`,
+    });
+    expect(body.owner_link.url).toMatch(new RegExp(`^${ISSUER}/#/setup-owner\\?token=[A-Za-z0-9_-]{43}$`));
+    const setup = await postJson("/auth/setup-owner", {
+      token: tokenOf(body.owner_link.url),
+      email: "peter@initech.example",
+      name: "Peter",
+      password: PASSWORD,
+    });
+    expect(setup.status).toBe(201);
+    const peter = person(sessionCookieOf(setup), "peter@initech.example");
+    const me = await json(await peter.send("GET", "/me"));
+    expect(me.user).toMatchObject({ role: "owner", tenant_id: "initech-labs" });
+    expect(me.tenant).toEqual({ id: "initech-labs", issuer: `${ISSUER}/t/initech-labs` });
+    const audit = await json(await peter.send("GET", "/audit"));
+    expect(audit.events.map((e: Json) => e.action)).toEqual(
+      expect.arrayContaining(["tenant.create", "owner.link.create", "owner.setup"]),
+    );
+  });
+
+  it("keeps self-service sign-up off by default, and with SIGNUP_ENABLED makes the person its owner", async () => {
+    await expectProblem(await postJson("/signup", { tenant_name: "Hooli" }), 404, "not_found");
+    const on: Env = { ...env, SIGNUP_ENABLED: "true" };
+    const signup = (body: unknown) =>
+      app.fetch(
+        new Request(`${ISSUER}/api/v1/signup`, {
+          method: "POST",
+          headers: { "content-type": "application/json", origin: ISSUER, "cf-connecting-ip": freshIp() },
+          body: JSON.stringify(body),
+        }),
+        on,
+        createExecutionContext(),
+      );
+    await expectProblem(await signup({ tenant_name: "Hooli" }), 400, "invalid_request");
+    const res = await signup({ tenant_name: "Hooli", email: "gavin@hooli.example", name: "Gavin", password: PASSWORD });
+    expect(res.status).toBe(201);
+    expect(await json(res)).toMatchObject({
+      tenant: { id: "hooli" },
+      issuer: `${ISSUER}/t/hooli`,
+      user: { role: "owner" },
+    });
+    const gavin = person(sessionCookieOf(res), "gavin@hooli.example");
+    expect((await json(await gavin.send("GET", "/me"))).tenant.id).toBe("hooli");
+    await expectProblem(
+      await signup({ tenant_name: "Hooli", email: "other@hooli.example", name: "O", password: PASSWORD }),
+      409,
+      "tenant_exists",
+    );
+  });
+});
+
+describe("a person in several tenants", () => {
+  it("claims another tenant's first-owner link, lists both, and switches with a server-side check and audit", async () => {
+    const owner = await createOwner("olive@example.com");
+    const claim = await owner.send("POST", "/auth/claim-owner", { token: tokenOf(globex.ownerLink) });
+    expect(claim.status).toBe(200);
+    expect(await json(claim)).toEqual({ tenant: { id: "globex" }, role: "owner" });
+    expect((await json(await owner.send("GET", "/me"))).tenant.id).toBe("globex");
+    // The link worked once.
+    await expectProblem(
+      await owner.send("POST", "/auth/claim-owner", { token: tokenOf(globex.ownerLink) }),
+      400,
+      "invalid_setup_token",
+    );
+
+    const listed = await json(await owner.send("GET", "/me/tenants"));
+    expect(listed).toEqual({
+      active: "globex",
+      tenants: [
+        { id: "default", name: "default", role: "owner", issuer: ISSUER, active: false },
+        { id: "globex", name: "Globex", role: "owner", issuer: globex.issuer, active: true },
+      ],
+    });
+    const members = await json(await owner.send("GET", "/members"));
+    expect(members.members.map((m: Json) => m.email)).toContain("olive@example.com");
+
+    await expectProblem(await owner.send("POST", "/me/tenant", { tenant: "acme" }), 404, "not_found");
+    await expectProblem(await owner.send("POST", "/me/tenant", { tenant: "nobody" }), 404, "not_found");
+    const back = await owner.send("POST", "/me/tenant", { tenant: "default" });
+    expect(back.status).toBe(200);
+    expect(await json(back)).toMatchObject({
+      active: "default",
+      issuer: ISSUER,
+      user: { tenant_id: "default", role: "owner" },
+    });
+    expect((await json(await owner.send("GET", "/me"))).tenant.id).toBe("default");
+    const audit = await json(await owner.send("GET", "/audit"));
+    expect(audit.events.find((e: Json) => e.action === "session.tenant.switch")).toMatchObject({
+      actor: "user:olive@example.com",
+      detail: { from: "globex", to: "default" },
+    });
+    // A machine credential cannot switch: it has no session.
+    await expectProblem(await acme.admin.admin("POST", "/me/tenant", { tenant: "globex" }), 403, "forbidden");
+    // A cross-site switch is refused like any cookie-authenticated write.
+    const csrf = await call("/api/v1/me/tenant", {
+      method: "POST",
+      headers: {
+        cookie: `${COOKIE}=${owner.cookie}`,
+        origin: "https://evil.example",
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ tenant: "globex" }),
+    });
+    await expectProblem(csrf, 403, "csrf");
+  });
+});
+
+describe("setup redeem under a tenant path", () => {
+  it("answers the credential's own issuer", async () => {
+    const created = await json(
+      await globex.admin.admin("POST", "/credentials", {
+        label: "secret-by-code",
+        grants: [{ resource: SHARED_API, scopes: ["read"] }],
+        delivery: "setup_code",
+        mode: "secret",
+      }),
+    );
+    const res = await redeem({ code: created.setup_code.code, mode: "secret" });
+    expect(res.status).toBe(200);
+    const body = await json(res);
+    expect(body).toMatchObject({ issuer: globex.issuer, token_endpoint: `${globex.issuer}/oauth/token` });
+    expect((await mint({ clientId: body.client_id, secret: body.client_secret })).status).toBe(200);
+  });
+});
