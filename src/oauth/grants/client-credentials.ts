@@ -63,8 +63,12 @@ async function issueClientCredentialsToken(
     authenticatorId,
     nowMs,
   });
-  // The credential's tenant's ring: a key of one tenant never signs another's tokens.
-  const { signer } = await keyRing({ db: deps.db, config, realm: credential.tenantId }, nowMs);
+  // The credential's tenant's ring: a key of one tenant never signs another's tokens. The proof's binding goes
+  // with it, or a DPoP response would carry an unbound token (RFC 9449 section 6).
+  const { signer } = await keyRing(
+    { db: deps.db, config, realm: credential.tenantId, tokenBinding: deps.tokenBinding },
+    nowMs,
+  );
   return { accessToken: await signAccessToken(claims, signer), claims, expiresIn };
 }
 
