@@ -69,12 +69,18 @@ interface Pending {
 }
 
 const pending = new Map<string, Pending>();
-let trailing = false;
+/** The trailing flush scheduled for the current window, if any (a token: only it may clear itself). */
+let trailing: object | null = null;
 let lastFlushAt = 0;
 
-/** Sets the coalescing window (tests); without an argument restores the default. */
+/**
+ * Sets the coalescing window (tests); without an argument restores the default. A trailing flush already
+ * scheduled under the old window no longer counts: the next mint inside the new window schedules its own, so
+ * the new window holds at once (the old timer still flushes whatever is pending when it fires).
+ */
 export function setUsageFlushWindow(ms: number = DEFAULT_FLUSH_WINDOW_MS): void {
   flushWindowMs = ms;
+  trailing = null;
 }
 
 /** A flush's guardrail rows: the hour counts it moves to in flight, and the sources seen since the last one. */
@@ -157,10 +163,11 @@ function flush(deps: UsageDeps, nowMs: number): Promise<void> {
 }
 
 function flushAtWindowEnd(deps: UsageDeps, dueAt: number, nowMs: number): Promise<void> {
-  trailing = true;
+  const mine = {};
+  trailing = mine;
   const delay = Math.min(flushWindowMs, Math.max(0, dueAt - nowMs));
   return new Promise<void>((resolve) => setTimeout(resolve, delay)).then(() => {
-    trailing = false;
+    if (trailing === mine) trailing = null;
     return flush(deps, deps.clock());
   });
 }
