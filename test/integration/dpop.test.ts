@@ -17,6 +17,8 @@ import {
   env,
   freshIp,
   ISSUER,
+  issuerOf,
+  realmPath,
   setupTenant,
   testContext,
   tokenRequest,
@@ -26,7 +28,9 @@ import { newProofKey, proof, type ProofKey } from "../support/dpop";
 import { expectOAuthError } from "../support/wire";
 
 const API = "https://api.example.com/dpop";
-const TOKEN_URL = `${ISSUER}/oauth/token`;
+const TENANT = "dpop-tests";
+/** The token endpoint of the tenant's issuer (docs/realms.md), where its credentials authenticate. */
+const TOKEN_URL = `${issuerOf(TENANT)}/oauth/token`;
 const FORM = { grant_type: "client_credentials", resource: API };
 
 let t: TestTenant;
@@ -55,7 +59,7 @@ function mint(dpop?: string | string[], who = client) {
 const b64json = (v: unknown) => toBase64url(utf8.encode(JSON.stringify(v)));
 
 beforeAll(async () => {
-  t = await setupTenant("dpop-tests");
+  t = await setupTenant(TENANT);
   const res = await t.admin("POST", "/resources", { uri: API, name: "dpop api", scopes: [{ name: "things:read" }] });
   expect(res.status).toBe(201);
   client = await newCredential();
@@ -87,8 +91,8 @@ describe("a valid proof binds the token", () => {
   it("accepts an htu with a query and fragment, and one that normalises to the endpoint", async () => {
     for (const htu of [
       `${TOKEN_URL}?x=1#f`,
-      "HTTPS://LATCHKEY.TEST:443/oauth/token",
-      `${ISSUER}/oauth/../oauth/token`,
+      `HTTPS://LATCHKEY.TEST:443${realmPath(TENANT)}/oauth/token`,
+      `${issuerOf(TENANT)}/oauth/../oauth/token`,
     ]) {
       const res = await mint(await proof(key, htu));
       expect(res.status, htu).toBe(200);
@@ -152,8 +156,9 @@ describe("RFC 9449 section 4.3: each check refused alone (400 invalid_dpop_proof
     ["htm GET", () => proof(key, TOKEN_URL, { htm: "GET" })],
     ["htm lower-case post", () => proof(key, TOKEN_URL, { htm: "post" })],
     ["htu another host", () => proof(key, "https://evil.example/oauth/token")],
-    ["htu another path", () => proof(key, `${ISSUER}/oauth/introspect`)],
-    ["htu another scheme", () => proof(key, "http://latchkey.test/oauth/token")],
+    ["htu another path", () => proof(key, `${issuerOf(TENANT)}/oauth/introspect`)],
+    ["htu the root issuer's token endpoint", () => proof(key, `${ISSUER}/oauth/token`)],
+    ["htu another scheme", () => proof(key, `http://latchkey.test${realmPath(TENANT)}/oauth/token`)],
     ["htu not a URL", () => proof(key, "oauth/token")],
     ["iat 61 s old", () => proof(key, TOKEN_URL, { nowS: nowS() - 61 })],
     ["iat 30 s ahead", () => proof(key, TOKEN_URL, { nowS: nowS() + 30 })],
@@ -217,7 +222,8 @@ describe("require_dpop", () => {
 });
 
 describe("server nonces (DPOP_NONCES=on)", () => {
-  const nonceCtx = () => testContext({ ...env, DPOP_NONCES: "on" });
+  // The realm middleware sets the addressed tenant for a request under /t/{tenant}; a direct call sets it here.
+  const nonceCtx = () => ({ ...testContext({ ...env, DPOP_NONCES: "on" }), realm: TENANT });
   const direct = async (dpop: string) => {
     const request = new Request(TOKEN_URL, {
       method: "POST",

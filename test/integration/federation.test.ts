@@ -18,6 +18,8 @@ import {
   issuerStats,
   issuerUrl,
   LOOPBACK_ISSUER,
+  loopbackIssuerOf,
+  loopbackRealmPath,
   loopbackTenant,
   loopCall,
   subjectToken,
@@ -27,6 +29,10 @@ import { setupTenant } from "../support/harness";
 import { expectInvalidClient, expectOAuthError, expectProblem, type Json } from "../support/wire";
 
 const API = "https://api.example.com/deploy";
+/** The tenant these tests work in, and its issuer (docs/realms.md): its rules' default audience, its tokens' iss. */
+const TENANT = "federation-tests";
+const TENANT_ISSUER = loopbackIssuerOf(TENANT);
+const TOKEN_PATH = `${loopbackRealmPath(TENANT)}/oauth/token`;
 const REFUSED = OAUTH_DESCRIPTIONS.invalidSubjectToken;
 const GITHUB = { repository_owner_id: "456", repository_id: "123", repository: "acme/api", ref: "refs/heads/main" };
 let t: Awaited<ReturnType<typeof loopbackTenant>>;
@@ -74,7 +80,7 @@ async function logged(work: () => Promise<unknown>): Promise<Json[]> {
 beforeAll(async () => {
   // Usage is written at once, so a test waiting for the request's background work never waits for a window.
   setUsageFlushWindow(0);
-  t = await loopbackTenant("federation-tests");
+  t = await loopbackTenant(TENANT);
   const res = await t.admin("POST", "/resources", {
     uri: API,
     name: "Deploy",
@@ -91,12 +97,19 @@ afterEach(() => {
 describe("metadata", () => {
   it("lists the token-exchange grant and keeps the confidential auth methods", async () => {
     const meta = (await (await loopCall("/.well-known/oauth-authorization-server")).json()) as Json;
-    expect(meta.grant_types_supported).toEqual(["client_credentials", TOKEN_EXCHANGE]);
+    expect(meta.grant_types_supported).toEqual([
+      "client_credentials",
+      TOKEN_EXCHANGE,
+      "urn:ietf:params:oauth:grant-type:device_code",
+      "refresh_token",
+    ]);
     expect(meta.token_endpoint_auth_methods_supported).toEqual([
       "client_secret_basic",
       "client_secret_post",
       "private_key_jwt",
+      "none",
     ]);
+    expect(meta.token_endpoint_auth_methods_supported).not.toContain("subject_token");
   });
 });
 
@@ -156,7 +169,7 @@ describe("creating federated identities", () => {
       id: expect.stringMatching(/^fid_/),
       preset: "github-actions",
       issuer: issuerUrl("gh"),
-      audience: LOOPBACK_ISSUER,
+      audience: TENANT_ISSUER,
       subject: null,
       claims: { ...GITHUB, environment: "production" },
       max_token_lifetime: 600,
@@ -193,7 +206,7 @@ describe("creating federated identities", () => {
     const clientId = await newCredential({
       grants: [{ resource: "urn:latchkey:management", scopes: ["audit:read"] }],
     });
-    const writer = await loopbackTenant("federation-tests", ["credentials:write", "credentials:read"]);
+    const writer = await loopbackTenant(TENANT, ["credentials:write", "credentials:read"]);
     const res = await writer.admin("POST", `/credentials/${clientId}/federated-identities`, {
       issuer: issuerUrl("plain"),
       subject: "x",
@@ -212,7 +225,7 @@ describe("the exchange", () => {
       max_token_lifetime: 600,
     });
     const token = await subjectToken("gh-ok", {
-      claims: { ...GITHUB, sub: "repo:acme/api:ref:refs/heads/main", aud: LOOPBACK_ISSUER },
+      claims: { ...GITHUB, sub: "repo:acme/api:ref:refs/heads/main", aud: TENANT_ISSUER },
     });
     const events = await logged(async () => {
       const res = await exchange(clientId, token, { scope: "deploy:read", requested_token_type: ACCESS_TOKEN_TYPE });
@@ -227,9 +240,9 @@ describe("the exchange", () => {
         expires_in: 600,
         scope: "deploy:read",
       });
-      const jwks = await (await loopCall("/.well-known/jwks.json")).json();
+      const jwks = await (await loopCall(`${loopbackRealmPath(TENANT)}/.well-known/jwks.json`)).json();
       const { payload, protectedHeader } = await jwtVerify(body.access_token, createLocalJWKSet(jwks as never), {
-        issuer: LOOPBACK_ISSUER,
+        issuer: TENANT_ISSUER,
         audience: API,
         typ: "at+jwt",
       });
@@ -283,14 +296,14 @@ describe("the exchange", () => {
     });
     const k8sToken = await subjectToken("k8s", {
       alg: "PS256",
-      claims: { sub: "system:serviceaccount:ci:deployer", aud: [LOOPBACK_ISSUER, "https://kubernetes.default.svc"] },
+      claims: { sub: "system:serviceaccount:ci:deployer", aud: [TENANT_ISSUER, "https://kubernetes.default.svc"] },
     });
     const k8sRes = await exchange(k8s, k8sToken, { subject_token_type: "urn:ietf:params:oauth:token-type:id_token" });
     expect(k8sRes.status).toBe(200);
 
     const { clientId } = await trusting("generic", "workload-1");
     const mint = (claims: Json = {}) =>
-      subjectToken("generic", { alg: "EdDSA", claims: { sub: "workload-1", aud: LOOPBACK_ISSUER, ...claims } });
+      subjectToken("generic", { alg: "EdDSA", claims: { sub: "workload-1", aud: TENANT_ISSUER, ...claims } });
     expect((await exchange(clientId, await mint(), { resource: API })).status).toBe(200);
     await expectOAuthError(await exchange(clientId, await mint(), { scope: "admin" }), 400, "invalid_scope");
     await expectOAuthError(
@@ -310,7 +323,7 @@ describe("the exchange", () => {
 
   it("answers every invalid or untrusted subject token with the same 400 and logs the reason", async () => {
     const { clientId } = await trusting("neg", "workload-1", { claims: { env: "prod" } });
-    const good = { sub: "workload-1", aud: LOOPBACK_ISSUER, env: "prod" };
+    const good = { sub: "workload-1", aud: TENANT_ISSUER, env: "prod" };
     const hs256 = await new SignJWT({ ...good, iss: issuerUrl("neg") })
       .setProtectedHeader({ alg: "HS256", kid: "es256-1" })
       .setIssuedAt()
@@ -322,13 +335,10 @@ describe("the exchange", () => {
     const cases: [string, string, RegExp][] = [
       ["wrong iss", await subjectToken("other", { claims: good }), /no federated identity/],
       ["wrong aud", await subjectToken("neg", { claims: { ...good, aud: "https://elsewhere" } }), /: aud/],
+      ["root issuer as aud", await subjectToken("neg", { claims: { ...good, aud: LOOPBACK_ISSUER } }), /: aud/],
       ["wrong sub", await subjectToken("neg", { claims: { ...good, sub: "workload-2" } }), /: sub/],
       ["claim mismatch", await subjectToken("neg", { claims: { ...good, env: "dev" } }), /claim env/],
-      [
-        "claim missing",
-        await subjectToken("neg", { claims: { sub: "workload-1", aud: LOOPBACK_ISSUER } }),
-        /claim env/,
-      ],
+      ["claim missing", await subjectToken("neg", { claims: { sub: "workload-1", aud: TENANT_ISSUER } }), /claim env/],
       ["expired", await subjectToken("neg", { claims: good, iatOffset: -600, expiresIn: 300 }), /exp/],
       ["not yet valid", await subjectToken("neg", { claims: { ...good, nbf: now + 600 } }), /nbf/],
       ["too old", await subjectToken("neg", { claims: good, iatOffset: -7200, expiresIn: 9000 }), /iat|too old|age/i],
@@ -349,11 +359,11 @@ describe("the exchange", () => {
 
   it("refuses a replayed jti for the same identity, and a missing or wrong subject_token_type", async () => {
     const { clientId } = await trusting("replay");
-    const token = await subjectToken("replay", { claims: { sub: "workload-1", aud: LOOPBACK_ISSUER } });
+    const token = await subjectToken("replay", { claims: { sub: "workload-1", aud: TENANT_ISSUER } });
     expect((await exchange(clientId, token)).status).toBe(200);
     const events = await logged(async () => expectRefused(await exchange(clientId, token), "replay"));
     expect(events.find((e) => e.event === "oauth_error")?.reason).toMatch(/replayed/);
-    const fresh = await subjectToken("replay", { claims: { sub: "workload-1", aud: LOOPBACK_ISSUER } });
+    const fresh = await subjectToken("replay", { claims: { sub: "workload-1", aud: TENANT_ISSUER } });
     await expectRefused(await exchange(clientId, fresh, { subject_token_type: ACCESS_TOKEN_TYPE }), "type");
     await expectRefused(await exchange(clientId, fresh, { subject_token: "" }), "no token");
     expect((await exchange(clientId, fresh)).status).toBe(200);
@@ -366,7 +376,7 @@ describe("the exchange", () => {
     ["liar-issuer", /another issuer/],
   ])("refuses an issuer that misbehaves: %s", async (name, reason) => {
     const { clientId } = await trusting(name);
-    const token = await subjectToken(name, { claims: { sub: "workload-1", aud: LOOPBACK_ISSUER } });
+    const token = await subjectToken(name, { claims: { sub: "workload-1", aud: TENANT_ISSUER } });
     const events = await logged(async () => expectRefused(await exchange(clientId, token), name));
     expect(events.find((e) => e.event === "oauth_error")?.reason, name).toMatch(reason);
   });
@@ -375,7 +385,7 @@ describe("the exchange", () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     const { clientId } = await trusting("rotating");
     const mint = (unpublished = false) =>
-      subjectToken("rotating", { claims: { sub: "workload-1", aud: LOOPBACK_ISSUER }, unpublished });
+      subjectToken("rotating", { claims: { sub: "workload-1", aud: TENANT_ISSUER }, unpublished });
     expect((await exchange(clientId, await mint())).status).toBe(200);
     expect(await issuerStats("rotating")).toEqual({ discovery: 1, jwks: 1 });
     await expectRefused(await exchange(clientId, await mint(true)), "unknown kid at once");
@@ -393,9 +403,9 @@ describe("the exchange", () => {
 
   it("mints nothing for a revoked credential or a deleted rule; client_id alone is no client_credentials", async () => {
     const { clientId, rule } = await trusting("standing");
-    const mint = () => subjectToken("standing", { claims: { sub: "workload-1", aud: LOOPBACK_ISSUER } });
+    const mint = () => subjectToken("standing", { claims: { sub: "workload-1", aud: TENANT_ISSUER } });
     expect((await exchange(clientId, await mint())).status).toBe(200);
-    const cc = await loopCall("/oauth/token", {
+    const cc = await loopCall(TOKEN_PATH, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId }).toString(),
@@ -408,9 +418,9 @@ describe("the exchange", () => {
       confirm_label: ((await (await t.admin("GET", `/credentials/${other.clientId}`)).json()) as Json).label,
     });
     expect(revoke.status).toBe(200);
-    const token = await subjectToken("standing", { claims: { sub: "workload-9", aud: LOOPBACK_ISSUER } });
+    const token = await subjectToken("standing", { claims: { sub: "workload-9", aud: TENANT_ISSUER } });
     await expectRefused(await exchange(other.clientId, token), "revoked");
-    await expectRefused(await exchange("lkc_unknownunknownunknownu", token), "unknown client");
+    await expectRefused(await exchange("lkc_unknownunknownunknownu", token, {}, TOKEN_PATH), "unknown client");
   });
 });
 
@@ -418,7 +428,7 @@ describe("the admin's dry run", () => {
   it("names the rule that matched, or the condition each rule failed, without consuming the jti", async () => {
     const { clientId, rule } = await trusting("dry", "workload-1", { claims: { env: "prod" } });
     const second = await addRule(clientId, { issuer: issuerUrl("dry"), subject: "workload-2" });
-    const token = await subjectToken("dry", { claims: { sub: "workload-1", aud: LOOPBACK_ISSUER, env: "prod" } });
+    const token = await subjectToken("dry", { claims: { sub: "workload-1", aud: TENANT_ISSUER, env: "prod" } });
     const test = (subject_token: string) =>
       t.admin("POST", `/credentials/${clientId}/federated-identities/test`, { subject_token });
     const res = await test(token);
@@ -433,7 +443,7 @@ describe("the admin's dry run", () => {
       ],
       claims: expect.objectContaining({ sub: "workload-1", env: "prod" }),
     });
-    const bad = await subjectToken("dry", { claims: { sub: "workload-1", aud: LOOPBACK_ISSUER, env: "dev" } });
+    const bad = await subjectToken("dry", { claims: { sub: "workload-1", aud: TENANT_ISSUER, env: "dev" } });
     expect(((await (await test(bad)).json()) as Json).rules).toEqual([
       { id: rule.id, failed: "claim env" },
       { id: second.id, failed: "sub" },

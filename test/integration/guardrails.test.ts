@@ -15,9 +15,19 @@ import { setLogSink } from "../../src/log";
 import { checkCachingHealth } from "../../src/services/caching-health-cron";
 import { forgetAlertMemo, raiseAlert } from "../../src/services/guardrail-alerts";
 import { setUsageFlushWindow } from "../../src/services/usage-recorder";
+import type { WebhookMessage } from "../../src/services/webhook-events";
 import { recordHourMints } from "../../src/storage/usage";
 import { callWith, faultyEnv } from "../support/faults";
-import { call, encodeForm, env, setupTenant, testContext, tokenRequest, type TestTenant } from "../support/harness";
+import {
+  call,
+  encodeForm,
+  env,
+  realmPath,
+  setupTenant,
+  testContext,
+  tokenRequest,
+  type TestTenant,
+} from "../support/harness";
 import { expectOAuthError, expectProblem, type Json } from "../support/wire";
 
 const API = "https://api.guard.test";
@@ -39,6 +49,7 @@ beforeAll(async () => {
 });
 
 afterEach(() => {
+  vi.restoreAllMocks();
   vi.useRealTimers();
   setLogSink();
   setUsageFlushWindow();
@@ -72,11 +83,18 @@ const expectAuditCount = (id: string, action: string, n: number) =>
     { timeout: 5_000, interval: 50 },
   );
 
+/** Records each webhook event sent to the real queue (tenant, type, subject), still forwarding it. */
 function captureWebhooks(): Json[] {
   const queued: Json[] = [];
-  setLogSink((_level, line) => {
-    const e = JSON.parse(line) as Json;
-    if (e.event === "webhook_event_queued") queued.push(e);
+  const queue = env.WEBHOOK_QUEUE;
+  const send = queue.send.bind(queue);
+  vi.spyOn(queue, "send").mockImplementation((body, options) => {
+    const message = body as WebhookMessage;
+    if (message.kind === "event") {
+      const { tenantId, type, subject } = message.event;
+      queued.push({ tenant: tenantId, type, subject: subject ?? null });
+    }
+    return send(body, options);
   });
   return queued;
 }
@@ -168,8 +186,8 @@ describe("network allow-lists at the token endpoint", () => {
   const network = { cidrs: ["203.0.113.0/24", "2001:db8:aa::/48"] };
 
   it("enforce: IPv4 and IPv6 inside mint; outside is 400 unauthorized_client, one audited alert and webhook per source", async () => {
-    const hooks = captureWebhooks();
     const c = await createCred({ network: { ...network, mode: "enforce" } });
+    const hooks = captureWebhooks();
     for (const ip of ["203.0.113.7", "2001:db8:aa:1::5", "::ffff:203.0.113.9"])
       expect((await mint(c, ip)).status, ip).toBe(200);
     for (const ip of ["198.51.100.7", "2001:db8:bb::1", "198.51.100.7", "2001:db8:bb::2", "198.51.100.7"]) {
@@ -226,7 +244,7 @@ describe("network allow-lists at the token endpoint", () => {
   it("answers the same when the alert's write fails, leaves nothing half-written, and retries on the next request", async () => {
     const c = await createCred({ network: { cidrs: ["203.0.113.0/24"] } });
     const broken = faultyEnv({ d1: (q) => q.kind === "batch" && q.sql.some((s) => s.includes("guardrail_alerts")) });
-    const { res, ctx } = await callWith(broken, "/oauth/token", {
+    const { res, ctx } = await callWith(broken, `${realmPath(t.tenantId)}/oauth/token`, {
       method: "POST",
       headers: {
         "content-type": "application/x-www-form-urlencoded",
@@ -265,7 +283,16 @@ describe("network allow-lists at the token endpoint", () => {
       network: { cidrs: ["192.0.2.0/24"] },
     });
     await expectProblem(refused, 403, "forbidden", {
-      fields: { missing_scopes: ["audit:read", "resources:read", "resources:write"] },
+      fields: {
+        missing_scopes: [
+          "audit:read",
+          "resources:read",
+          "resources:write",
+          "tokens:introspect",
+          "webhooks:read",
+          "webhooks:write",
+        ],
+      },
     });
     expect((await writer.admin("PATCH", `/credentials/${c.id}`, { quota: { per_day: 10 } })).status).toBe(200);
   });
@@ -444,9 +471,9 @@ describe("mint quotas", () => {
 describe("caching health", () => {
   it("flags a credential whose client mints a token per call, once; the list and detail views show it", async () => {
     setUsageFlushWindow(50);
-    const hooks = captureWebhooks();
     const chatty = await createCred();
     const quiet = await createCred();
+    const hooks = captureWebhooks();
     const lastHour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - HOUR_MS;
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(lastHour + 10 * 60_000);

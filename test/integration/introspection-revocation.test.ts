@@ -20,6 +20,7 @@ import {
   env,
   freshIp,
   ISSUER,
+  realmPath,
   setupTenant,
   testContext,
   tokenRequest,
@@ -39,13 +40,15 @@ interface Client {
   id: string;
   secret: string;
   label: string;
+  /** The credential's tenant: it authenticates only under that tenant's issuer (docs/realms.md). */
+  tenantId: string;
 }
 
 async function newCredential(t: TestTenant, grants: unknown = [{ resource: ORDERS, scopes: ["orders:read"] }]) {
   const res = await t.admin("POST", "/credentials", { label: `job-${crypto.randomUUID().slice(0, 8)}`, grants });
   expect(res.status).toBe(201);
   const body = (await res.json()) as { client_id: string; client_secret: string; label: string };
-  return { id: body.client_id, secret: body.client_secret, label: body.label };
+  return { id: body.client_id, secret: body.client_secret, label: body.label, tenantId: t.tenantId };
 }
 
 async function mint(client: Client, resource = ORDERS): Promise<string> {
@@ -67,7 +70,7 @@ function post(path: string, form: Record<string, string>, caller?: Client, heade
 }
 
 async function introspect(token: string, caller: Client = introspector): Promise<Json> {
-  const res = await post("/oauth/introspect", { token }, caller);
+  const res = await post(`${realmPath(caller.tenantId)}/oauth/introspect`, { token }, caller);
   expect(res.status).toBe(200);
   expect(res.headers.get("content-type")).toBe("application/json");
   expect(res.headers.get("cache-control")).toBe("no-store");
@@ -75,7 +78,7 @@ async function introspect(token: string, caller: Client = introspector): Promise
 }
 
 async function revoke(token: string, caller: Client, extra: Record<string, string> = {}) {
-  const res = await post("/oauth/revoke", { token, ...extra }, caller);
+  const res = await post(`${realmPath(caller.tenantId)}/oauth/revoke`, { token, ...extra }, caller);
   expect(res.status).toBe(200);
   expect(await res.text()).toBe("");
   expect(res.headers.get("cache-control")).toBe("no-store");
@@ -175,6 +178,8 @@ describe("POST /oauth/introspect (RFC 7662)", () => {
       { resource: MANAGEMENT_RESOURCE, scopes: ["tokens:introspect"] },
     ]);
     expect((await introspect(token, theirIntrospector)).active).toBe(true);
+    // Their credential authenticates only under their own issuer: at the root it is the usual invalid_client.
+    await expectInvalidClient(await post("/oauth/introspect", { token }, theirIntrospector), { basicChallenge: true });
     expect(await introspect(await mint(await newCredential(home)), theirIntrospector)).toEqual(INACTIVE);
   });
 
@@ -268,7 +273,12 @@ describe("POST /oauth/revoke (RFC 7009)", () => {
   it("ends a revoked management token at the admin API at once", async () => {
     const admin = await setupTenant(DEFAULT_TENANT_ID);
     expect((await admin.admin("GET", "/credentials")).status).toBe(200);
-    await revoke(admin.adminToken, { id: admin.adminClientId, secret: admin.adminSecret, label: "" });
+    await revoke(admin.adminToken, {
+      id: admin.adminClientId,
+      secret: admin.adminSecret,
+      label: "",
+      tenantId: admin.tenantId,
+    });
     expect((await admin.admin("GET", "/credentials")).status).toBe(401);
   });
 });

@@ -170,9 +170,9 @@ describe("the authority rule", () => {
         "credentials:read",
         "resources:read",
         "resources:write",
+        "tokens:introspect",
         "webhooks:read",
         "webhooks:write",
-        "tokens:introspect",
       ]);
       const code = await writer.admin("POST", `/credentials/${target}/setup-codes`, {});
       await expectBeyondAuthority(code, /holds management scopes you do not hold/, [
@@ -180,9 +180,9 @@ describe("the authority rule", () => {
         "credentials:read",
         "resources:read",
         "resources:write",
+        "tokens:introspect",
         "webhooks:read",
         "webhooks:write",
-        "tokens:introspect",
       ]);
       const after = await detail(target);
       expect(after.secrets).toEqual(before.secrets);
@@ -205,9 +205,9 @@ describe("the authority rule", () => {
       "credentials:read",
       "resources:read",
       "resources:write",
+      "tokens:introspect",
       "webhooks:read",
       "webhooks:write",
-      "tokens:introspect",
     ]);
   });
 

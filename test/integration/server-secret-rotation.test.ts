@@ -19,7 +19,16 @@ import { ensureFirstKey, forgetKeyRing, keyRing } from "../../src/services/signi
 import { primaryDb } from "../../src/storage/db";
 import { insertSession } from "../../src/storage/sessions";
 import { insertSigningKey } from "../../src/storage/signing-keys";
-import { encodeForm, env, freshIp, ISSUER, setupTenant, testContext, type TestTenant } from "../support/harness";
+import {
+  encodeForm,
+  env,
+  freshIp,
+  ISSUER,
+  realmPath,
+  setupTenant,
+  testContext,
+  type TestTenant,
+} from "../support/harness";
 import { expectInvalidClient } from "../support/wire";
 
 const OLD_PEPPER = env.SECRET_PEPPER;
@@ -31,9 +40,13 @@ function withEnv(overrides: Partial<Env>): Env {
   return Object.assign(Object.create(null), env, overrides) as Env;
 }
 
-/** A client_secret_basic mint served by the real Worker under `e`; background work is left to run. */
-function mint(e: Env, clientId: string, secret: string): Promise<Response> {
-  const request = new Request(`${ISSUER}/oauth/token`, {
+/**
+ * A client_secret_basic mint of `who`'s management credential at its tenant's token endpoint (docs/realms.md),
+ * served by the real Worker under `e`; background work is left to run.
+ */
+function mint(e: Env, who: Pick<TestTenant, "tenantId" | "adminClientId" | "adminSecret">): Promise<Response> {
+  const [clientId, secret] = [who.adminClientId, who.adminSecret];
+  const request = new Request(`${ISSUER}${realmPath(who.tenantId)}/oauth/token`, {
     method: "POST",
     headers: {
       "content-type": "application/x-www-form-urlencoded",
@@ -56,12 +69,17 @@ async function runCron(e: Env) {
   await waitOnExecutionContext(ctx);
 }
 
-const envelopes = async () =>
+/** The signing keys' envelopes: of every ring, or of `tenantId`'s ring. */
+const envelopes = async (tenantId?: string) =>
   (
-    await env.DB.prepare("select kid, private_jwk_envelope as envelope from signing_keys order by kid").all<{
-      kid: string;
-      envelope: string;
-    }>()
+    await env.DB.prepare(
+      `select kid, private_jwk_envelope as envelope from signing_keys${tenantId ? " where tenant_id = ?" : ""} order by kid`,
+    )
+      .bind(...(tenantId ? [tenantId] : []))
+      .all<{
+        kid: string;
+        envelope: string;
+      }>()
   ).results;
 
 const secretRow = (clientId: string) =>
@@ -119,7 +137,10 @@ describe("KEY_ENCRYPTION_KEY rotation", () => {
     const newKek = randomToken(32);
     const rotated = withEnv({ KEY_ENCRYPTION_KEY: newKek, KEY_ENCRYPTION_KEY_PREVIOUS: OLD_KEK });
     const newOnly = withEnv({ KEY_ENCRYPTION_KEY: newKek });
-    const [current] = await envelopes();
+    // The tenant's own ring (docs/realms.md): its first key was made by setupTenant's mint.
+    const ring = await envelopes(t.tenantId);
+    expect(ring).toHaveLength(1);
+    const [current] = ring;
     expect(current!.envelope.startsWith(`v2.${await keyId(OLD_KEK)}.`)).toBe(true);
     // A pending key in the envelope made before key ids (v1: no id), also under the old key.
     const pending = await generateSigningKey("ES256");
@@ -127,7 +148,7 @@ describe("KEY_ENCRYPTION_KEY rotation", () => {
     const now = Date.now();
     await insertSigningKey(primaryDb(env.DB), {
       kid: pending.kid,
-      tenantId: "default",
+      tenantId: t.tenantId,
       alg: "ES256",
       publicJwk: pending.publicJwk,
       privateJwkEnvelope: `v1.${iv}.${ciphertext}`,
@@ -137,26 +158,29 @@ describe("KEY_ENCRYPTION_KEY rotation", () => {
     });
 
     forgetKeyRing();
-    expect(await mintedKid(await mint(rotated, t.adminClientId, t.adminSecret))).toBe(current!.kid);
+    expect(await mintedKid(await mint(rotated, t))).toBe(current!.kid);
     forgetKeyRing();
-    await expect(keyRing(testContext(newOnly))).rejects.toThrow(
+    await expect(keyRing({ ...testContext(newOnly), realm: t.tenantId })).rejects.toThrow(
       /neither KEY_ENCRYPTION_KEY nor KEY_ENCRYPTION_KEY_PREVIOUS/,
     );
 
     await runCron(rotated);
-    const resealed = await envelopes();
+    const resealed = await envelopes(t.tenantId);
     expect(resealed.map((r) => r.kid).sort()).toEqual([current!.kid, pending.kid].sort());
-    for (const row of resealed) expect(row.envelope).toMatch(new RegExp(`^v2\\.${await keyId(newKek)}\\.`));
+    // The cron reseals every tenant's ring, not only this one.
+    for (const row of await envelopes()) expect(row.envelope).toMatch(new RegExp(`^v2\\.${await keyId(newKek)}\\.`));
 
     forgetKeyRing();
-    expect(await mintedKid(await mint(newOnly, t.adminClientId, t.adminSecret))).toBe(current!.kid);
+    expect(await mintedKid(await mint(newOnly, t))).toBe(current!.kid);
     forgetKeyRing();
-    await expect(keyRing(testContext(withEnv({})))).rejects.toThrow(/neither KEY_ENCRYPTION_KEY/);
+    await expect(keyRing({ ...testContext(withEnv({})), realm: t.tenantId })).rejects.toThrow(
+      /neither KEY_ENCRYPTION_KEY/,
+    );
 
     // Rotating back works the same way (and leaves the other tests with the pool's key).
     await runCron(withEnv({ KEY_ENCRYPTION_KEY_PREVIOUS: newKek }));
     forgetKeyRing();
-    expect(await mintedKid(await mint(withEnv({}), t.adminClientId, t.adminSecret))).toBe(current!.kid);
+    expect(await mintedKid(await mint(withEnv({}), t))).toBe(current!.kid);
   });
 });
 
@@ -171,16 +195,16 @@ describe("SECRET_PEPPER rotation", () => {
       pepper_id: await keyId(OLD_PEPPER),
     });
 
-    await expectInvalidClient(await mint(newOnly, t.adminClientId, t.adminSecret), { basicChallenge: true });
-    expect((await mint(rotated, t.adminClientId, t.adminSecret)).status).toBe(200);
+    await expectInvalidClient(await mint(newOnly, t), { basicChallenge: true });
+    expect((await mint(rotated, t)).status).toBe(200);
     const renewed = { secret_hash: await keyedHash(newPepper, t.adminSecret), pepper_id: await keyId(newPepper) };
     await vi.waitFor(async () => expect(await secretRow(t.adminClientId)).toEqual(renewed), {
       timeout: 3_000,
       interval: 20,
     });
 
-    expect((await mint(newOnly, t.adminClientId, t.adminSecret)).status).toBe(200);
-    await expectInvalidClient(await mint(withEnv({}), t.adminClientId, t.adminSecret), { basicChallenge: true });
+    expect((await mint(newOnly, t)).status).toBe(200);
+    await expectInvalidClient(await mint(withEnv({}), t), { basicChallenge: true });
   });
 
   it("labels a hash stored before pepper ids with the current pepper's id on its next use", async () => {
@@ -190,7 +214,7 @@ describe("SECRET_PEPPER rotation", () => {
       .run();
     forgetCredential(legacy.adminClientId);
     const current = withEnv({});
-    expect((await mint(current, legacy.adminClientId, legacy.adminSecret)).status).toBe(200);
+    expect((await mint(current, legacy)).status).toBe(200);
     await vi.waitFor(
       async () => expect((await secretRow(legacy.adminClientId))?.pepper_id).toBe(await keyId(OLD_PEPPER)),
       { timeout: 3_000, interval: 20 },

@@ -7,7 +7,8 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { inject } from "vitest";
 import { app } from "../../src/app";
 import type { Env } from "../../src/config";
-import { MANAGEMENT_RESOURCE, MANAGEMENT_SCOPES } from "../../src/domain/management";
+import { DEFAULT_TENANT_ID, MANAGEMENT_RESOURCE, MANAGEMENT_SCOPES } from "../../src/domain/management";
+import { issuerFor } from "../../src/domain/realms";
 import { createCredential } from "../../src/services/credentials";
 import { ensureTenant } from "../../src/services/tenants";
 import { primaryDb } from "../../src/storage/db";
@@ -30,6 +31,20 @@ export const ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 /** The local OIDC issuer named `name` (its behaviour follows the name's prefix: large-, slow-, liar-, redirect-). */
 export const issuerUrl = (name: string) => `${inject("oidcIssuerBase")}/${name}`;
 
+/** The issuer of `tenantId` under the loopback ISSUER (docs/realms.md): the root for the default tenant. */
+export const loopbackIssuerOf = (tenantId: string) => issuerFor({ issuer: LOOPBACK_ISSUER }, tenantId);
+
+/** The path of `tenantId`'s issuer below the loopback origin: "" for the default tenant, else /t/{tenant}. */
+export const loopbackRealmPath = (tenantId: string) => loopbackIssuerOf(tenantId).slice(LOOPBACK_ISSUER.length);
+
+/** The token endpoint path of the tenant `clientId` belongs to (the default tenant's for an unknown client). */
+export async function tokenPathOf(clientId: string): Promise<string> {
+  const row = await env.DB.prepare("select tenant_id from credentials where id = ?")
+    .bind(clientId)
+    .first<{ tenant_id: string }>();
+  return `${loopbackRealmPath(row?.tenant_id ?? DEFAULT_TENANT_ID)}/oauth/token`;
+}
+
 /** Sends a request to the app under the loopback ISSUER and waits for its background work. */
 export async function loopCall(path: string, init: RequestInit & { ip?: string } = {}): Promise<Response> {
   const headers = new Headers(init.headers);
@@ -40,8 +55,16 @@ export async function loopCall(path: string, init: RequestInit & { ip?: string }
   return res;
 }
 
-/** A token exchange at the token endpoint. */
-export function exchange(clientId: string, subjectToken: string, extra: Record<string, string> = {}) {
+/**
+ * A token exchange at the token endpoint of the client's tenant (its own issuer's), or at `path` when given;
+ * an unknown client_id goes to the default tenant's.
+ */
+export async function exchange(
+  clientId: string,
+  subjectToken: string,
+  extra: Record<string, string> = {},
+  path?: string,
+) {
   const form = {
     grant_type: TOKEN_EXCHANGE,
     client_id: clientId,
@@ -49,7 +72,7 @@ export function exchange(clientId: string, subjectToken: string, extra: Record<s
     subject_token_type: JWT_TYPE,
     ...extra,
   };
-  return loopCall("/oauth/token", {
+  return loopCall(path ?? (await tokenPathOf(clientId)), {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams(form).toString(),
@@ -76,7 +99,10 @@ export async function issuerStats(name: string): Promise<{ discovery: number; jw
   return (await fetch(`${issuerUrl(name)}/stats`)).json();
 }
 
-/** A tenant with a full management credential, its token minted under the loopback issuer, and an admin caller. */
+/**
+ * A tenant with a full management credential, its token minted at the tenant's own token endpoint under the
+ * loopback ISSUER, and an admin caller.
+ */
 export async function loopbackTenant(tenantId: string, scopes = MANAGEMENT_SCOPES.map((s) => s.name)) {
   const nowMs = Date.now();
   await ensureTenant(primaryDb(env.DB), tenantId, tenantId, nowMs);
@@ -92,7 +118,7 @@ export async function loopbackTenant(tenantId: string, scopes = MANAGEMENT_SCOPE
     },
     nowMs,
   );
-  const res = await loopCall("/oauth/token", {
+  const res = await loopCall(`${loopbackRealmPath(tenantId)}/oauth/token`, {
     method: "POST",
     headers: {
       "content-type": "application/x-www-form-urlencoded",

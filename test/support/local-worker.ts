@@ -5,8 +5,9 @@
  * A recording queue forwards every send to the real queue and remembers it, so tests can say what was queued.
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import type { Env } from "../../src/config";
+import { type Env, getConfig } from "../../src/config";
 import { MANAGEMENT_RESOURCE, MANAGEMENT_SCOPES } from "../../src/domain/management";
+import { issuerFor } from "../../src/domain/realms";
 import worker from "../../src/index";
 import { createCredential } from "../../src/services/credentials";
 import { ensureTenant } from "../../src/services/tenants";
@@ -42,7 +43,10 @@ export async function localCall(bindings: Env, url: string, init: RequestInit = 
   return res;
 }
 
-/** A tenant with a full management credential, its token minted under `bindings`, and an admin caller. */
+/**
+ * A tenant with a full management credential, its token minted under `bindings` at the tenant's own token
+ * endpoint (`issuerFor`: docs/realms.md), and an admin caller (the admin API is at the root for every tenant).
+ */
 export async function setupLocalTenant(bindings: Env, tenantId: string) {
   const issuer = bindings.ISSUER;
   const scopes = MANAGEMENT_SCOPES.map((s) => s.name);
@@ -55,7 +59,7 @@ export async function setupLocalTenant(bindings: Env, tenantId: string) {
     tokenLifetime: null,
   };
   const created = await createCredential(testContext(bindings), who, { ...input, label: "admin" }, Date.now());
-  const res = await localCall(bindings, `${issuer}/oauth/token`, {
+  const res = await localCall(bindings, `${issuerFor(getConfig(bindings), tenantId)}/oauth/token`, {
     method: "POST",
     headers: {
       "content-type": "application/x-www-form-urlencoded",
