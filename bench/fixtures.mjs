@@ -1,6 +1,7 @@
 // What the mint scenarios share: a management credential from the bootstrap, a resource, a client_secret
 // credential and a private_key_jwt credential (its key registered through a setup code, as a machine would),
-// made once per bench run against a fresh Latchkey. Scenarios read them through bench.fixtures().
+// made once per bench run against a fresh Latchkey. Scenarios read them through bench.fixtures(), which also
+// gives them the admin API (`admin`) and the bench grants to make credentials of their own.
 import { exportJWK, generateKeyPair } from "jose";
 import { bootstrapCredential, readDevVars } from "../scripts/lib.mjs";
 
@@ -53,6 +54,9 @@ export async function makeFixtures(url, issuer) {
   );
   return {
     issuer,
+    /** POST to the admin API (/api/v1) as the bootstrap's management credential; resolves the JSON, throws if not ok. */
+    admin: async (p, body) => json(await api(p, body)),
+    grants,
     secretAuth: basic(secretCred.client_id, secretCred.client_secret),
     keyClient: { clientId: redeemed.client_id, kid: redeemed.key_id, privateKey },
   };

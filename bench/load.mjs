@@ -6,10 +6,16 @@ import { cpuMs } from "./runtime.mjs";
 
 /** Runs `load` against `url` for `seconds`; returns autocannon's result plus cpu figures. */
 export function runOnce({ url, load, connections, seconds, pid }) {
-  const { method, path, headers = {}, body, next } = load;
-  const request = next
-    ? { method, headers, setupRequest: (req) => ({ ...req, body: next() }) }
-    : { method, headers, body };
+  const { method, path, headers = {}, body, next, nextHeaders } = load;
+  const fresh = (req) => ({
+    ...req,
+    ...(next ? { body: next() } : {}),
+    ...(nextHeaders ? { headers: { ...headers, ...nextHeaders() } } : {}),
+  });
+  const request =
+    next || nextHeaders
+      ? { method, headers, ...(next ? {} : { body }), setupRequest: fresh }
+      : { method, headers, body };
   const cpuBefore = cpuMs(pid);
   const toolBefore = process.cpuUsage();
   return new Promise((resolve, reject) => {

@@ -34,6 +34,11 @@ const RATIOS = [
   ["pkjwt", "secret", 0.6, "private_key_jwt / secret mint"],
   ["jwks", "healthz", 0.9, "JWKS / trivial"],
 ];
+/** Ratios printed without a target. */
+const INFO_RATIOS = [
+  ["token-exchange", "secret", "token exchange / secret mint"],
+  ["dpop-mint", "secret", "DPoP secret mint / secret mint"],
+];
 const P99_TARGET_MS = 20;
 
 /** A Latchkey instance with its own fixtures (credentials are per instance; the issuer names its port). */
@@ -42,6 +47,7 @@ async function latchkeyAt(config, bundle, port, name) {
   let fixtures;
   instance.bench = {
     maxRequests: MAX_RATE * (SECONDS * ROUNDS + WARMUP),
+    maxRequestsPerRun: MAX_RATE * Math.max(SECONDS, WARMUP),
     fixtures: () => {
       fixtures ??= makeFixtures(instance.url, `http://127.0.0.1:${port}`);
       return fixtures;
@@ -51,15 +57,13 @@ async function latchkeyAt(config, bundle, port, name) {
 }
 
 /** One row of the table per (scenario, instance): its key, label, the instance and the prepared load. */
-async function entries(instances) {
-  const out = [];
+async function entries(instances, out) {
   for (const s of scenarios) {
     const on = s.target === "floor" ? [["", instances.floor]] : instances.latchkeys;
     for (const [suffix, instance] of on) {
       out.push({ key: s.name + suffix, label: s.label + suffix, s, instance, load: await s.prepare(instance.bench) });
     }
   }
-  return out;
 }
 
 function printRatios(results, suffix) {
@@ -71,6 +75,11 @@ function printRatios(results, suffix) {
       `${text}${suffix}: ${q.overall.toFixed(2)}x (rounds ${q.min.toFixed(2)}-${q.max.toFixed(2)}; target >= ${target}x: ${verdict})`,
     );
   }
+  for (const [a, b, text] of INFO_RATIOS) {
+    if (!results.has(a + suffix) || !results.has(b + suffix)) continue;
+    const q = ratio(results.get(a + suffix), results.get(b + suffix));
+    console.log(`${text}${suffix}: ${q.overall.toFixed(2)}x (rounds ${q.min.toFixed(2)}-${q.max.toFixed(2)})`);
+  }
 }
 
 const config = writeRaisedLimitsConfig();
@@ -78,12 +87,13 @@ const bundle = dryRunBundle(config);
 const ref = BASELINE ? checkoutAt(BASELINE) : null;
 const refBundle = ref ? dryRunBundle(ref.config, ref.dir) : null;
 let failed = false;
+const rows = [];
 try {
   const latchkeys = [["", await latchkeyAt(config, bundle, PORT, "latchkey")]];
   if (ref) latchkeys.push([` @${BASELINE}`, await latchkeyAt(ref.config, refBundle, PORT + 2, "baseline")]);
   const floor = await startFloor({ port: PORT + 1 });
   floor.bench = { maxRequests: 0, fixtures: async () => ({}) };
-  const rows = await entries({ latchkeys, floor });
+  await entries({ latchkeys, floor }, rows);
   console.log(
     `Latchkey bench: workerd via Miniflare (no dev proxy), bundle from wrangler deploy --dry-run (${bundle.upload}, gzip ${bundle.gzip})${refBundle ? `; baseline ${BASELINE} (${refBundle.upload}, gzip ${refBundle.gzip})` : ""};`,
   );
@@ -95,8 +105,10 @@ try {
       .map((l) => l.toFixed(2))
       .join(" ")} on ${cpus().length} cores (other work on the machine skews the figures; the ratios less).`,
   );
-  const run = (row, seconds) =>
-    runOnce({ url: row.instance.url, load: row.load, connections: CONNECTIONS, seconds, pid: row.instance.pid });
+  const run = async (row, seconds) => {
+    await row.load.refresh?.();
+    return runOnce({ url: row.instance.url, load: row.load, connections: CONNECTIONS, seconds, pid: row.instance.pid });
+  };
   if (WARMUP > 0) for (const row of rows) await run(row, WARMUP);
   const runs = new Map(rows.map((row) => [row.key, []]));
   for (let round = 0; round < ROUNDS; round++) {
@@ -137,6 +149,7 @@ try {
   failed = [...results.values()].some((r) => r.non2xx > 0 || r.errors > 0);
   if (failed) console.log("FAILED: some requests did not answer 2xx (see non-2xx / errors above).");
 } finally {
+  await Promise.allSettled(rows.map((row) => row.load.close?.()));
   await stopAll();
   for (const b of [bundle, refBundle]) if (b) rmSync(b.outdir, { recursive: true, force: true });
   ref?.remove();

@@ -9,11 +9,16 @@
  * @property {Record<string, string>} [headers]
  * @property {string} [body] the same body on every request
  * @property {() => string} [next] a fresh body per request
+ * @property {() => Record<string, string>} [nextHeaders] fresh headers per request, added to `headers`
+ * @property {() => Promise<void>} [refresh] called before each run, outside its timing: remakes per-request
+ *   values that expire within a bench run (DPoP proofs are accepted for 60 s)
+ * @property {() => Promise<void>} [close] called once at the end of the bench (stops what prepare() started)
  */
 
 /**
  * @typedef {object} Bench
  * @property {number} maxRequests the most requests one scenario can be sent in the whole run
+ * @property {number} maxRequestsPerRun the most requests one scenario can be sent in one run (a round or the warm-up)
  * @property {() => Promise<object>} fixtures the shared credentials (bench/fixtures.mjs), made once
  */
 
