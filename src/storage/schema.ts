@@ -2,8 +2,8 @@
  * The D1 schema, as drizzle tables. drizzle-kit turns changes here into numbered SQL files in migrations/,
  * which wrangler applies. Every tenant-owned row carries tenant_id, and every query filters on it.
  * Times are integer milliseconds since the epoch. docs/storage-schema.md describes each table and KV key.
- * Longer than 300 lines on purpose: drizzle-kit reads the credential-side tables from this one file (the
- * console's people tables are in schema-console.ts), and splitting them further buys nothing but imports.
+ * Longer than 300 lines on purpose: it is declarations only, one table after another (the console's people
+ * tables are in schema-console.ts), and the tables reference each other, so splitting them buys only imports.
  */
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
