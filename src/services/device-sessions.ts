@@ -21,7 +21,7 @@ import {
   insertSessionIfPrevious,
   rotateRefreshToken,
 } from "../storage/device-sessions";
-import { getUser } from "../storage/people";
+import { findMember } from "../storage/memberships";
 import type { DeviceSessionRow, RefreshTokenRow, UserRow } from "../storage/schema-console";
 import type { Actor } from "./credentials";
 import { hashDeviceCode } from "./device-authorization";
@@ -77,7 +77,7 @@ export async function redeemDeviceCode(
   if (polled.status === "pending") throw new OAuthError("authorization_pending", D.authorizationPending);
   if (polled.status === "denied") throw new OAuthError("access_denied", D.deviceDenied);
   if (polled.status !== "approved" || !polled.tenantId || !polled.userId) throw bad("device code not redeemable");
-  const user = await getUser(db, polled.tenantId, polled.userId);
+  const user = (await findMember(db, polled.tenantId, polled.userId))?.user;
   if (!user) throw bad("the approving person is gone");
   const session: DeviceSessionRow = {
     id: newId("dvs"),

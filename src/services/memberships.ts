@@ -11,7 +11,7 @@ import { ProblemError, problems } from "../domain/errors";
 import { isOwnerLinkUsable } from "../domain/invitation-rules";
 import { auditInsert } from "../storage/audit";
 import { isNotNullViolation, isUniqueViolation } from "../storage/errors";
-import { getMembership, insertClaimedMembership, tenantsOfUser } from "../storage/memberships";
+import { findMember, insertClaimedMembership, tenantsOfUser } from "../storage/memberships";
 import { claimOwnerToken, countOwners, findOwnerToken, getUserById } from "../storage/people";
 import type { SessionRow, UserRow } from "../storage/schema-console";
 import { setSessionTenant } from "../storage/sessions";
@@ -31,9 +31,7 @@ const ownerExists = () => new ProblemError("owner_exists", "This tenant already 
 
 /** The person as seen in `tenantId`: their home row, or with the membership's tenant and role; undefined if not a member. */
 export async function personInTenant(ctx: Pick<RequestContext, "db">, user: UserRow, tenantId: string) {
-  if (user.tenantId === tenantId) return user;
-  const membership = await getMembership(ctx.db, tenantId, user.id);
-  return membership ? { ...user, tenantId, role: membership.role } : undefined;
+  return (await findMember(ctx.db, tenantId, user.id))?.user;
 }
 
 /** The tenants the person may switch to, home first, with their role in each. */

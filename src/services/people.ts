@@ -19,7 +19,15 @@ import { isNotNullViolation, isUniqueViolation } from "../storage/errors";
 import * as people from "../storage/people";
 import type { InvitationRow, UserRow } from "../storage/schema-console";
 import { deleteUserDeviceSessions } from "../storage/device-sessions";
-import { deleteMembershipsOf, deleteSessionsEverywhere } from "../storage/memberships";
+import {
+  deleteMembership,
+  deleteSessionsEverywhere,
+  findMember,
+  membershipGone,
+  membershipHasRole,
+  membershipRemovable,
+  setMembershipRole,
+} from "../storage/memberships";
 import { deleteSession, deleteUserSessions, getSession, insertSession } from "../storage/sessions";
 import type { Actor } from "./credentials";
 import { acceptedHashes } from "./pepper-rotation";
@@ -230,62 +238,98 @@ export async function revokeInvitation(ctx: Deps, who: Actor, id: string, nowMs:
   ]);
 }
 
-async function requireMember(ctx: Deps, tenantId: string, id: string): Promise<UserRow> {
-  const user = await people.getUser(ctx.db, tenantId, id);
-  if (!user) throw problems.notFound("member");
-  return user;
+async function requireMember(ctx: Deps, tenantId: string, id: string) {
+  const found = await findMember(ctx.db, tenantId, id);
+  if (!found) throw problems.notFound("member");
+  return found;
 }
 
-/** Changes a member's role; the last owner cannot be demoted. */
+const roleChangeEvent = (who: Actor, user: UserRow, role: Role, nowMs: number) => ({
+  ...who,
+  at: nowMs,
+  action: "member.role.change" as const,
+  targetType: "user" as const,
+  targetId: user.id,
+  detail: { email: user.email, before: user.role, after: role },
+});
+
+/**
+ * Changes a member's role in the caller's tenant: their home role, or their membership's role for someone
+ * who belongs by membership. The last owner (counted at home and by membership) cannot be demoted.
+ */
 export async function changeRole(ctx: Deps, who: Actor, id: string, role: Role, nowMs: number): Promise<UserRow> {
   const { db } = ctx;
-  const user = await requireMember(ctx, who.tenantId, id);
+  const { user, byMembership } = await requireMember(ctx, who.tenantId, id);
   if (user.role === role) return user;
+  const event = roleChangeEvent(who, user, role, nowMs);
   // The guard lives in the UPDATE itself, so two owners demoting each other at once cannot both succeed.
-  const [changed] = await db.batch([
-    people.setUserRole(db, who.tenantId, id, role),
-    auditInsertIf(
-      db,
-      {
-        ...who,
-        at: nowMs,
-        action: "member.role.change",
-        targetType: "user",
-        targetId: id,
-        detail: { email: user.email, before: user.role, after: role },
-      },
-      people.userHasRole(id, role),
-    ),
-  ]);
+  const [changed] = byMembership
+    ? await db.batch([
+        setMembershipRole(db, who.tenantId, id, role),
+        auditInsertIf(db, event, membershipHasRole(who.tenantId, id, role)),
+      ])
+    : await db.batch([
+        people.setUserRole(db, who.tenantId, id, role),
+        auditInsertIf(db, event, people.userHasRole(id, role)),
+      ]);
   if (changed.meta.changes === 0) throw lastOwner();
   return { ...user, role };
 }
 
-/** Removes a member and ends every session they have; the last owner cannot be removed. */
+const removalEvent = (who: Actor, user: UserRow, nowMs: number) => ({
+  ...who,
+  at: nowMs,
+  action: "member.remove" as const,
+  targetType: "user" as const,
+  targetId: user.id,
+  detail: { email: user.email, role: user.role },
+});
+
+/**
+ * Removes a member from the caller's tenant and ends every session (console and tool) they have in it; the
+ * last owner cannot be removed. Someone there by membership loses that membership only. Someone at home there
+ * who belongs to other tenants keeps those (the oldest becomes their home); anyone else is deleted.
+ */
 export async function removeMember(ctx: Deps, who: Actor, id: string, nowMs: number): Promise<void> {
+  const { user, byMembership } = await requireMember(ctx, who.tenantId, id);
+  const removed = byMembership
+    ? await removeMembership(ctx, who, user, nowMs)
+    : await removeAtHome(ctx, who, user, nowMs);
+  if (!removed) throw lastOwner();
+}
+
+async function removeMembership(ctx: Deps, who: Actor, user: UserRow, nowMs: number): Promise<boolean> {
   const { db } = ctx;
-  const user = await requireMember(ctx, who.tenantId, id);
-  // Sessions go first (they reference the user), under the same last-owner guard as the delete itself.
+  const removable = membershipRemovable(who.tenantId, user.id);
   const [, , , removed] = await db.batch([
-    deleteUserSessions(db, who.tenantId, id, people.userRemovable(who.tenantId, id)),
-    deleteSessionsEverywhere(db, id, people.userRemovable(who.tenantId, id)),
-    deleteMembershipsOf(db, id, people.userRemovable(who.tenantId, id)),
-    people.deleteUser(db, who.tenantId, id),
-    auditInsertIf(
-      db,
-      {
-        ...who,
-        at: nowMs,
-        action: "member.remove",
-        targetType: "user",
-        targetId: id,
-        detail: { email: user.email, role: user.role },
-      },
-      people.userGone(id),
-    ),
-    ...deleteUserDeviceSessions(db, who.tenantId, id, people.userGone(id)),
+    deleteUserSessions(db, who.tenantId, user.id, removable),
+    ...deleteUserDeviceSessions(db, who.tenantId, user.id, removable),
+    deleteMembership(db, who.tenantId, user.id),
+    auditInsertIf(db, removalEvent(who, user, nowMs), membershipGone(who.tenantId, user.id)),
   ]);
-  if (removed.meta.changes === 0) throw lastOwner();
+  return removed.meta.changes > 0;
+}
+
+async function removeAtHome(ctx: Deps, who: Actor, user: UserRow, nowMs: number): Promise<boolean> {
+  const { db } = ctx;
+  const removable = () => people.userRemovable(who.tenantId, user.id);
+  const [rehome, dropNewHomeMembership] = people.rehomeToOldestMembership(db, who.tenantId, user.id, removable());
+  const deleteUser = people.deleteUser(db, who.tenantId, user.id);
+  // Sessions go first (they reference the user), under the same last-owner guard as the change itself;
+  // once rehomed, the person is no longer at home here, so the statements for a deletion change nothing.
+  const statements = [
+    deleteUserSessions(db, who.tenantId, user.id, removable()),
+    ...deleteUserDeviceSessions(db, who.tenantId, user.id, removable()),
+    rehome,
+    dropNewHomeMembership,
+    deleteSessionsEverywhere(db, user.id, removable()),
+    ...deleteUserDeviceSessions(db, null, user.id, removable()),
+    deleteUser,
+    auditInsertIf(db, removalEvent(who, user, nowMs), people.userGoneFrom(who.tenantId, user.id)),
+  ] as const;
+  const results = await db.batch(statements);
+  const changes = (s: (typeof statements)[number]) => results[statements.indexOf(s)].meta.changes;
+  return changes(rehome) + changes(deleteUser) > 0;
 }
 
 /** Ends a session: one's own, or anyone's in the tenant for a caller allowed to (owners). 404 otherwise. */

@@ -7,14 +7,22 @@
 import { and, asc, eq, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "./db";
 import { insertIf } from "./guarded-insert";
+import { asMemberOf } from "./memberships";
 import {
   deviceSessions,
+  memberships,
   refreshTokens,
   users,
   type DeviceSessionRow,
   type RefreshTokenRow,
   type UserRow,
 } from "./schema-console";
+
+/** Joins a session's person to their membership of the session's tenant (none in their home tenant). */
+const sessionMembership = and(
+  eq(memberships.userId, deviceSessions.userId),
+  eq(memberships.tenantId, deviceSessions.tenantId),
+);
 
 /** SQL true when the statement just before this one in the batch changed a row. */
 const previousChanged = (): SQL => sql`changes() > 0`;
@@ -27,19 +35,21 @@ export function insertSessionIfPrevious(db: Db, session: DeviceSessionRow, token
   ] as const;
 }
 
-/** A refresh token by hash, with its session and the session's person. */
+/** A refresh token by hash, with its session and the session's person as a member of its tenant (else undefined). */
 export async function findRefreshToken(
   db: Db,
   tokenHashes: string[],
 ): Promise<{ token: RefreshTokenRow; session: DeviceSessionRow; user: UserRow } | undefined> {
   const row = await db
-    .select({ token: refreshTokens, session: deviceSessions, user: users })
+    .select({ token: refreshTokens, session: deviceSessions, user: users, role: memberships.role })
     .from(refreshTokens)
     .innerJoin(deviceSessions, eq(deviceSessions.id, refreshTokens.sessionId))
     .innerJoin(users, eq(users.id, deviceSessions.userId))
+    .leftJoin(memberships, sessionMembership)
     .where(inArray(refreshTokens.tokenHash, tokenHashes))
     .get();
-  return row ?? undefined;
+  const user = row && asMemberOf(row.user, row.session.tenantId, row.role);
+  return user && { token: row.token, session: row.session, user };
 }
 
 /** The session of a person's access token, with the person: null once it has ended or the person is gone. */
@@ -49,12 +59,14 @@ export async function findDeviceSession(
   id: string,
 ): Promise<{ session: DeviceSessionRow; user: UserRow } | undefined> {
   const row = await db
-    .select({ session: deviceSessions, user: users })
+    .select({ session: deviceSessions, user: users, role: memberships.role })
     .from(deviceSessions)
     .innerJoin(users, eq(users.id, deviceSessions.userId))
+    .leftJoin(memberships, sessionMembership)
     .where(and(eq(deviceSessions.tenantId, tenantId), eq(deviceSessions.id, id)))
     .get();
-  return row ?? undefined;
+  const user = row && asMemberOf(row.user, tenantId, row.role);
+  return user && { session: row.session, user };
 }
 
 /**
@@ -83,14 +95,25 @@ export function deleteDeviceSession(db: Db, tenantId: string, id: string) {
   ] as const;
 }
 
-/** The statements that end every device session of a person, when `onlyIf` holds (member removal). */
-export function deleteUserDeviceSessions(db: Db, tenantId: string, userId: string, onlyIf: SQL) {
+/**
+ * The statements that end every device session of a person in a tenant (or in every tenant, for null), when
+ * `onlyIf` holds (member removal).
+ */
+export function deleteUserDeviceSessions(db: Db, tenantId: string | null, userId: string, onlyIf: SQL) {
   const ofUser = sql`${refreshTokens.sessionId} in (select ${deviceSessions.id} from ${deviceSessions} where ${deviceSessions.userId} = ${userId})`;
   return [
-    db.delete(refreshTokens).where(and(eq(refreshTokens.tenantId, tenantId), ofUser, onlyIf)),
+    db
+      .delete(refreshTokens)
+      .where(and(tenantId === null ? undefined : eq(refreshTokens.tenantId, tenantId), ofUser, onlyIf)),
     db
       .delete(deviceSessions)
-      .where(and(eq(deviceSessions.tenantId, tenantId), eq(deviceSessions.userId, userId), onlyIf)),
+      .where(
+        and(
+          tenantId === null ? undefined : eq(deviceSessions.tenantId, tenantId),
+          eq(deviceSessions.userId, userId),
+          onlyIf,
+        ),
+      ),
   ] as const;
 }
 

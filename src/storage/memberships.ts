@@ -4,7 +4,9 @@
  * signed-in person inserts the membership only while the link row records that claim, in the same batch.
  */
 import { and, asc, eq, sql } from "drizzle-orm";
+import type { Role } from "../domain/roles";
 import type { Db } from "./db";
+import { ownerCount } from "./people";
 import { tenants } from "./schema";
 import { memberships, ownerSetupTokens, sessions, users, type MembershipRow, type UserRow } from "./schema-console";
 
@@ -16,6 +18,60 @@ export function getMembership(db: Db, tenantId: string, userId: string): Promise
     .where(and(eq(memberships.tenantId, tenantId), eq(memberships.userId, userId)))
     .get();
 }
+
+/**
+ * The person as a member of `tenantId`, from their home row and the role of their membership there (null
+ * when none): the home row in their home tenant, the membership's tenant and role elsewhere, else undefined.
+ */
+export function asMemberOf(user: UserRow, tenantId: string, membershipRole: Role | null): UserRow | undefined {
+  if (user.tenantId === tenantId) return user;
+  return membershipRole ? { ...user, tenantId, role: membershipRole } : undefined;
+}
+
+/** A person of `tenantId` by id, at home or by membership, with which of the two; undefined if neither. */
+export async function findMember(
+  db: Db,
+  tenantId: string,
+  userId: string,
+): Promise<{ user: UserRow; byMembership: boolean } | undefined> {
+  const row = await db
+    .select({ user: users, role: memberships.role })
+    .from(users)
+    .leftJoin(memberships, and(eq(memberships.userId, users.id), eq(memberships.tenantId, tenantId)))
+    .where(eq(users.id, userId))
+    .get();
+  const user = row && asMemberOf(row.user, tenantId, row.role);
+  return user && { user, byMembership: row.user.tenantId !== tenantId };
+}
+
+const membershipOf = (tenantId: string, userId: string) =>
+  and(eq(memberships.tenantId, tenantId), eq(memberships.userId, userId));
+const notLastOwner = (tenantId: string) => sql`(${memberships.role} <> 'owner' or ${ownerCount(tenantId)} > 1)`;
+
+/** Changes a membership's role, unless that would demote the tenant's last owner (checked in the statement). */
+export function setMembershipRole(db: Db, tenantId: string, userId: string, role: Role) {
+  return db
+    .update(memberships)
+    .set({ role })
+    .where(and(membershipOf(tenantId, userId), notLastOwner(tenantId)));
+}
+
+/** Deletes a membership, unless it makes its holder the tenant's last owner (checked in the statement). */
+export function deleteMembership(db: Db, tenantId: string, userId: string) {
+  return db.delete(memberships).where(and(membershipOf(tenantId, userId), notLastOwner(tenantId)));
+}
+
+/** SQL true when the person's membership of the tenant has `role`: the condition for auditing a guarded change. */
+export const membershipHasRole = (tenantId: string, userId: string, role: Role) =>
+  sql`exists (select 1 from ${memberships} where ${membershipOf(tenantId, userId)} and ${memberships.role} = ${role})`;
+
+/** SQL true while the membership exists and is not the tenant's last owner: the guard for removing it. */
+export const membershipRemovable = (tenantId: string, userId: string) =>
+  sql`exists (select 1 from ${memberships} where ${membershipOf(tenantId, userId)} and ${notLastOwner(tenantId)})`;
+
+/** SQL true once the membership is gone: the condition for auditing a guarded removal. */
+export const membershipGone = (tenantId: string, userId: string) =>
+  sql`not exists (select 1 from ${memberships} where ${membershipOf(tenantId, userId)})`;
 
 /** Every tenant a person may be active in: the home tenant first, then the memberships, with names. */
 export async function tenantsOfUser(db: Db, user: Pick<UserRow, "id" | "tenantId" | "role">) {
@@ -44,14 +100,9 @@ export function insertClaimedMembership(db: Db, row: Omit<MembershipRow, "tenant
   return db.insert(memberships).values({ ...row, tenantId });
 }
 
-/** Deletes a person's sessions in every tenant (their removal from their home tenant removes them everywhere). */
+/** Deletes a person's sessions in every tenant, when `onlyIf` holds (a person deleted with their home tenant). */
 export function deleteSessionsEverywhere(db: Db, userId: string, onlyIf?: ReturnType<typeof sql>) {
   return db.delete(sessions).where(and(eq(sessions.userId, userId), onlyIf));
-}
-
-/** Deletes every membership of a person (their removal from their home tenant removes them everywhere). */
-export function deleteMembershipsOf(db: Db, userId: string, onlyIf?: ReturnType<typeof sql>) {
-  return db.delete(memberships).where(and(eq(memberships.userId, userId), onlyIf));
 }
 
 /** People of a tenant who belong to it by membership, with the role they hold there. */

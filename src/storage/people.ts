@@ -5,10 +5,10 @@
  * claimed row, so an already-used, revoked or expired link leaves it NULL and the NOT NULL constraint
  * rolls the whole batch back.
  */
-import { and, asc, count, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, sql, type SQL } from "drizzle-orm";
 import type { Db } from "./db";
 import type { Role } from "../domain/roles";
-import { invitations, ownerSetupTokens, users, type InvitationRow, type UserRow } from "./schema-console";
+import { invitations, memberships, ownerSetupTokens, users, type InvitationRow, type UserRow } from "./schema-console";
 
 export function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
   return db.select().from(users).where(eq(users.email, email)).get();
@@ -31,12 +31,16 @@ export function listUsers(db: Db, tenantId: string): Promise<UserRow[]> {
   return db.select().from(users).where(eq(users.tenantId, tenantId)).orderBy(asc(users.createdAt)).all();
 }
 
+/**
+ * SQL: how many owners a tenant has, at home (users) or by membership. Every last-owner guard counts both,
+ * so a tenant whose only other owner belongs by membership still keeps one.
+ */
+export const ownerCount = (tenantId: string) =>
+  sql`((select count(*) from users as home_owners where home_owners.tenant_id = ${tenantId} and home_owners.role = 'owner') + (select count(*) from memberships as member_owners where member_owners.tenant_id = ${tenantId} and member_owners.role = 'owner'))`;
+
+/** How many owners the tenant has, at home or by membership. */
 export async function countOwners(db: Db, tenantId: string): Promise<number> {
-  const row = await db
-    .select({ n: count() })
-    .from(users)
-    .where(and(eq(users.tenantId, tenantId), eq(users.role, "owner")))
-    .get();
+  const row = await db.get<{ n: number }>(sql`select ${ownerCount(tenantId)} as n`);
   return row?.n ?? 0;
 }
 
@@ -58,8 +62,7 @@ export function insertClaimedUser(
 }
 
 /** True, inside a statement on `users`, while the row is not its tenant's last owner. */
-const notLastOwner = (tenantId: string) =>
-  sql`(${users.role} <> 'owner' or (select count(*) from users as others where others.tenant_id = ${tenantId} and others.role = 'owner') > 1)`;
+const notLastOwner = (tenantId: string) => sql`(${users.role} <> 'owner' or ${ownerCount(tenantId)} > 1)`;
 
 /** Changes a role, unless that would demote the tenant's last owner (checked in the same statement). */
 export function setUserRole(db: Db, tenantId: string, id: string, role: Role) {
@@ -74,14 +77,48 @@ export function deleteUser(db: Db, tenantId: string, id: string) {
   return db.delete(users).where(and(eq(users.tenantId, tenantId), eq(users.id, id), notLastOwner(tenantId)));
 }
 
-/** SQL true while the user exists and is not the tenant's last owner: the guard for removing them. */
+/** SQL true while the user is at home in the tenant and not its last owner: the guard for removing them. */
 export const userRemovable = (tenantId: string, id: string) =>
-  sql`exists (select 1 from ${users} where ${users.id} = ${id} and ${notLastOwner(tenantId)})`;
+  sql`exists (select 1 from ${users} where ${users.id} = ${id} and ${users.tenantId} = ${tenantId} and ${notLastOwner(tenantId)})`;
 /** SQL true when the user now has `role`: the condition for auditing a guarded role change. */
 export const userHasRole = (id: string, role: Role) =>
   sql`exists (select 1 from ${users} where ${users.id} = ${id} and ${users.role} = ${role})`;
-/** SQL true when the user no longer exists: the condition for the steps that follow a guarded removal. */
-export const userGone = (id: string) => sql`not exists (select 1 from ${users} where ${users.id} = ${id})`;
+/** SQL true when the user is no longer at home in the tenant: removed, or moved to another home. */
+export const userGoneFrom = (tenantId: string, id: string) =>
+  sql`not exists (select 1 from ${users} where ${users.id} = ${id} and ${users.tenantId} = ${tenantId})`;
+
+/**
+ * When `onlyIf` holds and the person belongs to other tenants, makes the oldest of those memberships their
+ * home (its role becomes theirs, the membership row goes): removing someone from their home tenant takes away
+ * that tenant only, never their access elsewhere. Without memberships the first statement changes nothing.
+ */
+export function rehomeToOldestMembership(db: Db, tenantId: string, id: string, onlyIf: SQL) {
+  const oldest = (column: "tenant_id" | "role") =>
+    sql.raw(
+      `(select m.${column} from memberships as m where m.user_id = users.id order by m.created_at, m.tenant_id limit 1)`,
+    );
+  return [
+    db
+      .update(users)
+      .set({ tenantId: sql`${oldest("tenant_id")}`, role: sql`${oldest("role")}` })
+      .where(
+        and(
+          eq(users.id, id),
+          eq(users.tenantId, tenantId),
+          sql`exists (select 1 from memberships as m where m.user_id = ${id})`,
+          onlyIf,
+        ),
+      ),
+    db
+      .delete(memberships)
+      .where(
+        and(
+          eq(memberships.userId, id),
+          sql`${memberships.tenantId} = (select home.tenant_id from users as home where home.id = ${id})`,
+        ),
+      ),
+  ] as const;
+}
 
 export function markSignedIn(db: Db, id: string, at: number) {
   return db.update(users).set({ lastSignInAt: at }).where(eq(users.id, id));
@@ -161,7 +198,7 @@ export function findOwnerToken(db: Db, tokenHashes: string[]) {
 
 /** Stamps an unused, unexpired link as used by `userId`, only while the tenant still has no owner. */
 export function claimOwnerToken(db: Db, id: string, tenantId: string, userId: string, at: number) {
-  const noOwner = sql`not exists (select 1 from ${users} where ${users.tenantId} = ${tenantId} and ${users.role} = 'owner')`;
+  const noOwner = sql`${ownerCount(tenantId)} = 0`;
   return db
     .update(ownerSetupTokens)
     .set({ usedAt: at, usedBy: userId })

@@ -6,7 +6,7 @@
  * ids and makes a first owner; a person in two tenants switches, checked and audited on the server.
  */
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JSONWebKeySet } from "jose";
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT, type JSONWebKeySet } from "jose";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
 import type { Env } from "../../src/config";
@@ -409,6 +409,123 @@ describe("a person in several tenants", () => {
       body: JSON.stringify({ tenant: "globex" }),
     });
     await expectProblem(csrf, 403, "csrf");
+  });
+});
+
+describe("people who belong to a tenant by membership", () => {
+  const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+  const login = async (email: string) => {
+    const res = await postJson("/auth/login", { email, password: PASSWORD }, {}, freshIp());
+    expect(res.status).toBe(200);
+    return person(sessionCookieOf(res), email);
+  };
+  const firstOwner = async (link: string, email: string) => {
+    const res = await postJson("/auth/setup-owner", { token: tokenOf(link), email, name: email, password: PASSWORD });
+    expect(res.status).toBe(201);
+    return person(sessionCookieOf(res), email);
+  };
+  const inviteInto = async (owner: ReturnType<typeof person>, email: string, role: string) => {
+    const made = await owner.send("POST", "/invitations", { email, role });
+    const created = await json(made);
+    expect(made.status, JSON.stringify(created)).toBe(201);
+    const res = await postJson("/auth/accept-invite", { token: tokenOf(created.url), name: email, password: PASSWORD });
+    expect(res.status).toBe(201);
+    return person(sessionCookieOf(res), email);
+  };
+  const memberOf = async (who: ReturnType<typeof person>, email: string) =>
+    (await json(await who.send("GET", "/members"))).members.find((m: Json) => m.email === email);
+  const ownerLinkOf = async (name: string, id: string) => {
+    const res = await createTenant({ name, id });
+    expect(res.status).toBe(201);
+    return (await json(res)).owner_link.url as string;
+  };
+  const deviceSignIn = async (who: ReturnType<typeof person>) => {
+    const form = (path: string, body: Record<string, string>) =>
+      call(path, {
+        method: "POST",
+        ip: freshIp(),
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams(body).toString(),
+      });
+    const started = await json(
+      await form("/oauth/device_authorization", { client_id: "latchkey-cli", hostname: "box" }),
+    );
+    expect((await who.send("POST", "/device/approve", { user_code: started.user_code })).status).toBe(200);
+    const res = await form("/oauth/token", {
+      grant_type: DEVICE_GRANT,
+      device_code: started.device_code,
+      client_id: "latchkey-cli",
+    });
+    expect(res.status).toBe(200);
+    return json(res);
+  };
+
+  it("lets the tenant's owner change the role of and remove someone there by membership, ending their access there only", async () => {
+    const umbrellaLink = await ownerLinkOf("Umbrella", "umbrella");
+    const initechLink = await ownerLinkOf("Initech", "initech");
+    const ursula = await firstOwner(umbrellaLink, "ursula@umbrella.example");
+    expect((await ursula.send("POST", "/auth/claim-owner", { token: tokenOf(initechLink) })).status).toBe(200);
+
+    // Ursula is Initech's only owner, by membership: the last-owner rule counts her.
+    expect(await memberOf(ursula, "ursula@umbrella.example")).toMatchObject({ role: "owner" });
+    const ursulaId = (await memberOf(ursula, "ursula@umbrella.example")).id;
+    await expectProblem(await ursula.send("PATCH", `/members/${ursulaId}`, { role: "admin" }), 409, "last_owner");
+    await expectProblem(await ursula.send("DELETE", `/members/${ursulaId}`), 409, "last_owner");
+
+    const samir = await inviteInto(ursula, "samir@initech.example", "owner");
+    const changed = await samir.send("PATCH", `/members/${ursulaId}`, { role: "admin" });
+    expect(changed.status).toBe(200);
+    expect(await json(changed)).toMatchObject({ id: ursulaId, role: "admin" });
+    expect((await json(await ursula.send("GET", "/me"))).user).toMatchObject({ tenant_id: "initech", role: "admin" });
+    const device = await deviceSignIn(ursula);
+    expect(decodeJwt(device.access_token)).toMatchObject({ iss: `${ISSUER}/t/initech`, tenant: "initech" });
+    expect(device.scope.split(" ")).not.toContain("members:write");
+
+    expect((await samir.send("DELETE", `/members/${ursulaId}`)).status).toBe(204);
+    expect(await memberOf(samir, "ursula@umbrella.example")).toBeUndefined();
+    expect((await ursula.send("GET", "/me")).status).toBe(401);
+    const refreshed = await tokenRequest(
+      { grant_type: "refresh_token", refresh_token: device.refresh_token, client_id: "latchkey-cli" },
+      { ip: freshIp() },
+    );
+    await expectOAuthError(refreshed, 400, "invalid_grant");
+    const withToken = await call("/api/v1/credentials", {
+      headers: { authorization: `Bearer ${device.access_token}` },
+    });
+    expect(withToken.status).toBe(401);
+    const audit = await json(await samir.send("GET", "/audit"));
+    expect(audit.events.filter((e: Json) => e.target_id === ursulaId).map((e: Json) => e.action)).toEqual(
+      expect.arrayContaining(["member.role.change", "member.remove"]),
+    );
+
+    // Her own tenant is untouched: she signs in there as its owner, and Initech is gone from her list.
+    const again = await login("ursula@umbrella.example");
+    expect(await json(await again.send("GET", "/me/tenants"))).toMatchObject({
+      active: "umbrella",
+      tenants: [{ id: "umbrella", role: "owner" }],
+    });
+    expect((await json(await again.send("GET", "/me/tenants"))).tenants).toHaveLength(1);
+  });
+
+  it("removing someone from their home tenant keeps their other tenants: the oldest becomes their home", async () => {
+    const wayneLink = await ownerLinkOf("Wayne", "wayne");
+    const vandelayLink = await ownerLinkOf("Vandelay", "vandelay");
+    const bruce = await firstOwner(wayneLink, "bruce@wayne.example");
+    const alfred = await inviteInto(bruce, "alfred@wayne.example", "owner");
+    const claimed = await alfred.send("POST", "/auth/claim-owner", { token: tokenOf(vandelayLink) });
+    expect(claimed.status).toBe(200);
+    const alfredId = (await memberOf(bruce, "alfred@wayne.example")).id;
+
+    expect((await bruce.send("DELETE", `/members/${alfredId}`)).status).toBe(204);
+    expect(await memberOf(bruce, "alfred@wayne.example")).toBeUndefined();
+    // His session was active in Vandelay, so it lives on; there he is still the owner, now at home.
+    expect((await json(await alfred.send("GET", "/me"))).user).toMatchObject({ tenant_id: "vandelay", role: "owner" });
+    const again = await login("alfred@wayne.example");
+    const listed = await json(await again.send("GET", "/me/tenants"));
+    expect(listed.tenants.map((t: Json) => [t.id, t.role])).toEqual([["vandelay", "owner"]]);
+    // Bruce is now Wayne's last owner.
+    const bruceId = (await memberOf(bruce, "bruce@wayne.example")).id;
+    await expectProblem(await bruce.send("DELETE", `/members/${bruceId}`), 409, "last_owner");
   });
 });
 
