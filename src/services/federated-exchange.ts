@@ -18,7 +18,7 @@ import { freshFederatedRules, issuerKeySet, rememberFederatedRules } from "./iso
 import { acceptSubjectTokenOnce } from "./replay-guard";
 
 /** What an exchange reads: the client lookup's stores, configuration and the replay objects. */
-export type ExchangeDeps = ClientLookupDeps & Pick<RequestContext, "config" | "assertionReplay">;
+export type ExchangeDeps = ClientLookupDeps & Pick<RequestContext, "config" | "assertionReplay" | "realm">;
 
 /** A refused exchange; `reason` is for the log only. */
 export class ExchangeRefused extends Error {
@@ -102,6 +102,8 @@ export async function exchangeSubjectToken(
   if (!found) throw new ExchangeRefused("unknown client");
   if (credentialStatus(found.credential, nowMs) !== "active" || revocation?.revoked)
     throw new ExchangeRefused("credential not active");
+  // Before the subject token is looked at, so one sent to the wrong tenant's endpoint keeps its jti unspent.
+  if (found.credential.tenantId !== deps.realm) throw new ExchangeRefused("credential of another tenant's realm");
   const rules = await rulesOf(deps, clientId, revocation?.updatedAt ?? 0, nowMs);
   const evaluation = await evaluateSubjectToken(deps.config.issuer, rules, token, nowMs);
   const { matched } = evaluation;

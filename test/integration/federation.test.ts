@@ -369,6 +369,16 @@ describe("the exchange", () => {
     expect((await exchange(clientId, fresh)).status).toBe(200);
   });
 
+  it("refuses a subject token at another tenant's endpoint without spending its jti", async () => {
+    const { clientId } = await trusting("wrong-realm");
+    const token = await subjectToken("wrong-realm", { claims: { sub: "workload-1", aud: TENANT_ISSUER } });
+    const events = await logged(async () =>
+      expectRefused(await exchange(clientId, token, {}, "/oauth/token"), "root endpoint"),
+    );
+    expect(events.find((e) => e.event === "oauth_error")?.reason).toMatch(/another tenant's realm/);
+    expect((await exchange(clientId, token)).status).toBe(200);
+  });
+
   it.each([
     ["large-jwks", /larger than/],
     ["slow-jwks", /fetch failed|timed out|abort/i],
