@@ -64,7 +64,7 @@ export interface AuditCatalog {
   "auth.sign_out": { target: "session"; detail: undefined };
   "session.end": { target: "session"; detail: { user: string } };
   "invitation.create": { target: "invitation"; detail: Member };
-  "invitation.accept": { target: "invitation"; detail: { user: string; role: Role } };
+  "invitation.accept": { target: "invitation"; detail: { user: string; role: Role; membership?: true } };
   "invitation.revoke": { target: "invitation"; detail: Member };
   "member.role.change": { target: "user"; detail: { email: string; before: Role; after: Role } };
   "member.remove": { target: "user"; detail: Member };

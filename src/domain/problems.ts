@@ -23,6 +23,8 @@ export const PROBLEM_CATALOG = {
   owner_exists: { status: 409, title: "Owner exists" },
   last_owner: { status: 409, title: "Last owner" },
   email_taken: { status: 409, title: "Email in use" },
+  already_member: { status: 409, title: "Already a member" },
+  account_exists: { status: 409, title: "Account exists" },
   tenant_exists: { status: 409, title: "Tenant exists" },
   payload_too_large: { status: 413, title: "Payload too large" },
   rate_limited: { status: 429, title: "Too many requests" },

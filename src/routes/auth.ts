@@ -14,7 +14,7 @@ import { personFromSession } from "../middleware/session-auth";
 import { validate } from "../middleware/validate";
 import { problems } from "../domain/errors";
 import { issuerFor } from "../domain/realms";
-import { acceptInvitation, createOwnerLink, pendingInvitation, setupOwner } from "../services/people";
+import { acceptInvitation, createOwnerLink, invitationSummary, setupOwner } from "../services/people";
 import { SESSION_ABSOLUTE_MS, sessionExpiry } from "../domain/session-rules";
 import { sessionCookie } from "../services/sessions";
 import { signIn, signOut, type RequestFacts } from "../services/sign-in";
@@ -61,8 +61,19 @@ authRoutes.post("/auth/setup-owner", validate("json", setupOwnerSchema), async (
 });
 
 authRoutes.post("/auth/invitation", validate("json", invitationLookupSchema), async (c) => {
-  const inv = await pendingInvitation(ctxOf(c), c.req.valid("json").token, ctxOf(c).clock());
-  return c.json({ email: inv.email, role: inv.role, expires_at: iso(inv.expiresAt) }, 200, NO_STORE_HEADERS);
+  const found = await invitationSummary(ctxOf(c), c.req.valid("json").token, ctxOf(c).clock());
+  const inv = found.invitation;
+  return c.json(
+    {
+      email: inv.email,
+      role: inv.role,
+      expires_at: iso(inv.expiresAt),
+      tenant: { id: inv.tenantId, name: found.tenantName },
+      account: found.existingAccount ? "existing" : "new",
+    },
+    200,
+    NO_STORE_HEADERS,
+  );
 });
 
 // The lookup used to be a GET with ?token=; no other method takes the token, so it never lands in a URL.

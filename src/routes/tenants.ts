@@ -2,7 +2,8 @@
  * Tenants as realms (docs/realms.md): the operator creates one behind BOOTSTRAP_TOKEN (POST /api/v1/tenants,
  * answering its issuer and a one-time first-owner link); with SIGNUP_ENABLED anyone may sign one up (POST
  * /api/v1/signup), becoming its owner; a signed-in person may claim another tenant's first-owner link
- * (POST /api/v1/auth/claim-owner). Everything that sets a cookie answers no-store.
+ * (POST /api/v1/auth/claim-owner) or join one by an invitation to their email (POST /api/v1/auth/join).
+ * Everything that sets a cookie answers no-store.
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../context";
@@ -15,13 +16,14 @@ import { clientIp, withinLimit } from "../middleware/rate-limit";
 import { ctxOf } from "../middleware/request-context";
 import { personFromSession } from "../middleware/session-auth";
 import { validate } from "../middleware/validate";
-import { claimOwnerLink } from "../services/memberships";
+import { claimOwnerLink, joinByInvitation } from "../services/memberships";
 import type { RequestFacts } from "../services/sign-in";
 import { createTenantWithOwnerLink, signUpTenant } from "../services/tenant-creation";
 import { sessionCookie } from "../services/sessions";
 import { SESSION_ABSOLUTE_MS } from "../domain/session-rules";
 import { AUTH_FAILURE_WINDOW_SECONDS } from "../tunables";
 import { userView } from "./admin/people-views";
+import { invitationLookupSchema } from "./admin/people-schemas";
 import { claimOwnerLinkSchema, createTenantSchema, signUpSchema } from "./admin/tenant-schemas";
 import { iso } from "./admin/views";
 
@@ -98,4 +100,20 @@ tenantRoutes.post("/api/v1/auth/claim-owner", validate("json", claimOwnerLinkSch
     nowMs,
   );
   return c.json({ tenant: { id: claimed.tenantId }, role: "owner" }, 200, NO_STORE_HEADERS);
+});
+
+tenantRoutes.post("/api/v1/auth/join", validate("json", invitationLookupSchema), async (c) => {
+  const ctx = ctxOf(c);
+  const nowMs = ctx.clock();
+  const person = await personFromSession(c, nowMs);
+  if (!person?.session) throw problems.unauthorized();
+  assertSameOrigin(c);
+  const joined = await joinByInvitation(
+    ctx,
+    { user: person.user, session: person.session },
+    c.req.valid("json").token,
+    facts(c),
+    nowMs,
+  );
+  return c.json({ tenant: { id: joined.tenantId }, role: joined.role }, 200, NO_STORE_HEADERS);
 });

@@ -3,7 +3,8 @@
  * active in one of them (sessions.tenant_id); switching is checked here against the person's own rows, and
  * audited in both tenants in the same batch as the change. A signed-in person may claim another tenant's
  * first-owner link, which makes them its owner by membership (the link is stamped used in the same batch,
- * so it works once, and only while that tenant has no owner).
+ * so it works once, and only while that tenant has no owner). Someone invited by the email of their existing
+ * account joins the same way, once signed in as it, with the invitation's role (claimed in the same batch).
  */
 import type { RequestContext } from "../context";
 import { SYSTEM_ACTORS, userActor } from "../domain/actors";
@@ -11,14 +12,15 @@ import { ProblemError, problems } from "../domain/errors";
 import { isOwnerLinkUsable } from "../domain/invitation-rules";
 import { auditInsert } from "../storage/audit";
 import { isNotNullViolation, isUniqueViolation } from "../storage/errors";
-import { findMember, insertClaimedMembership, tenantsOfUser } from "../storage/memberships";
-import { claimOwnerToken, countOwners, findOwnerToken, getUserById } from "../storage/people";
+import { findMember, insertClaimedMembership, insertInvitedMembership, tenantsOfUser } from "../storage/memberships";
+import { claimInvitation, claimOwnerToken, countOwners, findOwnerToken, getUserById } from "../storage/people";
 import type { SessionRow, UserRow } from "../storage/schema-console";
 import { setSessionTenant } from "../storage/sessions";
 import { acceptedHashes } from "./pepper-rotation";
+import { invalidInvitation, pendingInvitation } from "./people";
 import type { RequestFacts } from "./sign-in";
 
-type Deps = Pick<RequestContext, "db" | "config">;
+type Deps = Pick<RequestContext, "db" | "config" | "env">;
 
 /** A signed-in person with the session the change applies to. */
 export interface SessionPerson {
@@ -99,4 +101,46 @@ export async function claimOwnerLink(ctx: Deps, who: SessionPerson, token: strin
     throw err;
   }
   return { tenantId: link.tenantId };
+}
+
+/**
+ * A signed-in person accepts an invitation sent to their account's email: they join its tenant by membership
+ * with the invited role, and their session switches to it. Another person's session is refused (403), and
+ * someone who already belongs there gets 409.
+ */
+export async function joinByInvitation(
+  ctx: Deps,
+  who: SessionPerson,
+  token: string,
+  facts: RequestFacts,
+  nowMs: number,
+) {
+  const { db } = ctx;
+  const inv = await pendingInvitation(ctx, token, nowMs);
+  if (inv.email !== who.user.email)
+    throw problems.forbidden("This invitation is for another email address: sign in with that one to accept it.");
+  const userId = who.user.id;
+  if (await findMember(db, inv.tenantId, userId)) throw problems.conflict("You already belong to this tenant.");
+  try {
+    await db.batch([
+      claimInvitation(db, inv.id, userId, nowMs),
+      insertInvitedMembership(db, { userId, role: inv.role, createdAt: nowMs, createdBy: inv.createdBy }, inv.id),
+      setSessionTenant(db, who.session.id, inv.tenantId),
+      auditInsert(db, {
+        tenantId: inv.tenantId,
+        actor: userActor(who.user.email),
+        action: "invitation.accept",
+        targetType: "invitation",
+        targetId: inv.id,
+        ...facts,
+        detail: { user: userId, role: inv.role, membership: true },
+        at: nowMs,
+      }),
+    ]);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw problems.conflict("You already belong to this tenant.");
+    if (isNotNullViolation(err)) throw invalidInvitation();
+    throw err;
+  }
+  return { tenantId: inv.tenantId, role: inv.role };
 }

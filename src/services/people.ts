@@ -33,6 +33,7 @@ import type { Actor } from "./credentials";
 import { acceptedHashes } from "./pepper-rotation";
 import { newSession } from "./sessions";
 import type { RequestFacts } from "./sign-in";
+import { getTenant } from "../storage/tenants";
 import { ensureTenant } from "./tenants";
 
 /** What people services use: the D1 primary, the pepper and issuer (config), and env for the previous pepper. */
@@ -44,6 +45,9 @@ export const invalidInvitation = () =>
 const invalidSetupToken = () => new ProblemError("invalid_setup_token", "This setup link is unknown, used or expired.");
 const lastOwner = () => new ProblemError("last_owner", "The last owner cannot be demoted or removed.");
 const emailTaken = () => new ProblemError("email_taken", "A person with this email already exists.");
+const alreadyMember = () => new ProblemError("already_member", "This person already belongs to this tenant.");
+const accountExists = () =>
+  new ProblemError("account_exists", "This email already has an account: sign in with it, then accept the invitation.");
 
 const tokenHash = (ctx: Deps, purpose: string, token: string) =>
   keyedHash(ctx.config.secretPepper, `${purpose}:${token}`);
@@ -155,10 +159,28 @@ export async function pendingInvitation(ctx: Deps, token: string, nowMs: number)
   return inv;
 }
 
-/** Creates an invitation; the link (with its token) is returned once and only its hash is stored. */
+/**
+ * What an invitation link's holder is shown: the pending invitation, its tenant's name, and whether its email
+ * already has an account (then they sign in and join, rather than create one). The holder is its addressee.
+ */
+export async function invitationSummary(ctx: Deps, token: string, nowMs: number) {
+  const invitation = await pendingInvitation(ctx, token, nowMs);
+  const [tenant, existing] = await Promise.all([
+    getTenant(ctx.db, invitation.tenantId),
+    people.findUserByEmail(ctx.db, invitation.email),
+  ]);
+  return { invitation, tenantName: tenant?.name ?? invitation.tenantId, existingAccount: existing !== undefined };
+}
+
+/**
+ * Creates an invitation; the link (with its token) is returned once and only its hash is stored. Someone who
+ * already has an account elsewhere in the deployment may be invited (they join by membership once signed in),
+ * so the answer never tells a tenant which emails other tenants hold; only a member of this tenant is refused.
+ */
 export async function createInvitation(ctx: Deps, who: Actor, email: string, role: Role, nowMs: number) {
   const { db } = ctx;
-  if (await people.findUserByEmail(db, email)) throw emailTaken();
+  const existing = await people.findUserByEmail(db, email);
+  if (existing && (await findMember(db, who.tenantId, existing.id))) throw alreadyMember();
   const token = randomToken(32);
   const row: InvitationRow = {
     id: newId("inv"),
@@ -188,11 +210,14 @@ export async function createInvitation(ctx: Deps, who: Actor, email: string, rol
   return { invitation: row, url: `${ctx.config.issuer}/#/accept-invite?token=${token}` };
 }
 
-/** Accepts an invitation: creates the person with the invited role and signs them in. */
+/**
+ * Accepts an invitation as a new person: creates them with the invited role and signs them in. An email that
+ * already has an account joins by membership instead (services/memberships.ts joinByInvitation).
+ */
 export async function acceptInvitation(ctx: Deps, token: string, input: NewPerson, facts: RequestFacts, nowMs: number) {
   const { db } = ctx;
   const inv = await pendingInvitation(ctx, token, nowMs);
-  if (await people.findUserByEmail(db, inv.email)) throw emailTaken();
+  if (await people.findUserByEmail(db, inv.email)) throw accountExists();
   const row = await personRow({ ...input, email: inv.email }, inv.role, inv.createdBy, nowMs);
   const user: UserRow = { ...row, tenantId: inv.tenantId };
   const session = await newSession(ctx, user, facts.ip, facts.userAgent, nowMs);
@@ -213,7 +238,7 @@ export async function acceptInvitation(ctx: Deps, token: string, input: NewPerso
       }),
     ]);
   } catch (err) {
-    if (isUniqueViolation(err)) throw emailTaken();
+    if (isUniqueViolation(err)) throw accountExists();
     if (isNotNullViolation(err)) throw invalidInvitation();
     throw err;
   }

@@ -8,7 +8,15 @@ import type { Role } from "../domain/roles";
 import type { Db } from "./db";
 import { ownerCount } from "./people";
 import { tenants } from "./schema";
-import { memberships, ownerSetupTokens, sessions, users, type MembershipRow, type UserRow } from "./schema-console";
+import {
+  invitations,
+  memberships,
+  ownerSetupTokens,
+  sessions,
+  users,
+  type MembershipRow,
+  type UserRow,
+} from "./schema-console";
 
 /** The person's membership of `tenantId` (not their home tenant), or undefined. */
 export function getMembership(db: Db, tenantId: string, userId: string): Promise<MembershipRow | undefined> {
@@ -92,6 +100,12 @@ export async function tenantsOfUser(db: Db, user: Pick<UserRow, "id" | "tenantId
 
 export function insertMembership(db: Db, row: MembershipRow) {
   return db.insert(memberships).values(row);
+}
+
+/** Inserts a membership whose tenant_id is read from the invitation `invitationId` once it records `userId` as accepted. */
+export function insertInvitedMembership(db: Db, row: Omit<MembershipRow, "tenantId">, invitationId: string) {
+  const tenantId = sql`(select ${invitations.tenantId} from ${invitations} where ${invitations.id} = ${invitationId} and ${invitations.acceptedBy} = ${row.userId})`;
+  return db.insert(memberships).values({ ...row, tenantId });
 }
 
 /** Inserts a membership whose tenant_id is read from the owner link `linkId` once it records `userId` as its user. */

@@ -925,7 +925,7 @@ describe("console auth endpoints", () => {
     await expectProblem(
       await owner.send("POST", "/invitations", { email: "adv-owner@example.com", role: "viewer" }),
       409,
-      "email_taken",
+      "already_member",
     );
   });
 

@@ -261,7 +261,7 @@ describe("invitations", () => {
 
     const dup = await owner.send("POST", "/invitations", { email: "ada@example.com", role: "viewer" });
     expect(dup.status).toBe(409);
-    expect((await json(dup)).code).toBe("email_taken");
+    expect((await json(dup)).code).toBe("already_member");
     const bad = await owner.send("POST", "/invitations", { email: "not-an-email", role: "root" });
     expect(bad.status).toBe(400);
     expect((await json(bad)).errors.map((e: any) => e.path).sort()).toEqual(["email", "role"]);

@@ -507,6 +507,71 @@ describe("people who belong to a tenant by membership", () => {
     expect((await json(await again.send("GET", "/me/tenants"))).tenants).toHaveLength(1);
   });
 
+  it("invites someone who has an account elsewhere: they sign in and join by membership, once, as themselves", async () => {
+    const starkLink = await ownerLinkOf("Stark", "stark");
+    const oscorpLink = await ownerLinkOf("Oscorp", "oscorp");
+    const tony = await firstOwner(starkLink, "tony@stark.example");
+    const norman = await firstOwner(oscorpLink, "norman@oscorp.example");
+    const harry = await inviteInto(norman, "harry@oscorp.example", "viewer");
+
+    // Tony may invite Norman: the answer does not tell Stark that the email has an account elsewhere.
+    const made = await tony.send("POST", "/invitations", { email: "norman@oscorp.example", role: "admin" });
+    expect(made.status).toBe(201);
+    const token = tokenOf((await json(made)).url);
+    await expectProblem(
+      await tony.send("POST", "/invitations", { email: "tony@stark.example", role: "viewer" }),
+      409,
+      "already_member",
+    );
+    expect(await json(await postJson("/auth/invitation", { token }))).toMatchObject({
+      email: "norman@oscorp.example",
+      role: "admin",
+      tenant: { id: "stark", name: "Stark" },
+      account: "existing",
+    });
+    // The link holder cannot make a second account with the email, nor join without being signed in as it.
+    await expectProblem(
+      await postJson("/auth/accept-invite", { token, name: "Fake", password: PASSWORD }),
+      409,
+      "account_exists",
+    );
+    await expectProblem(await postJson("/auth/join", { token }), 401, "unauthorized");
+    await expectProblem(await harry.send("POST", "/auth/join", { token }), 403, "forbidden");
+    const crossSite = await call("/api/v1/auth/join", {
+      method: "POST",
+      headers: {
+        cookie: `${COOKIE}=${norman.cookie}`,
+        origin: "https://evil.example",
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ token }),
+    });
+    await expectProblem(crossSite, 403, "csrf");
+
+    const joined = await norman.send("POST", "/auth/join", { token });
+    expect(joined.status).toBe(200);
+    expect(joined.headers.get("cache-control")).toBe("no-store");
+    expect(await json(joined)).toEqual({ tenant: { id: "stark" }, role: "admin" });
+    expect((await json(await norman.send("GET", "/me"))).user).toMatchObject({ tenant_id: "stark", role: "admin" });
+    await expectProblem(await norman.send("POST", "/auth/join", { token }), 400, "invalid_invitation");
+    expect((await json(await norman.send("GET", "/me/tenants"))).tenants.map((t: Json) => [t.id, t.role])).toEqual([
+      ["oscorp", "owner"],
+      ["stark", "admin"],
+    ]);
+    expect(await memberOf(tony, "norman@oscorp.example")).toMatchObject({ role: "admin" });
+    const audit = await json(await tony.send("GET", "/audit?action=invitation.accept"));
+    expect(audit.events[0]).toMatchObject({
+      actor: "user:norman@oscorp.example",
+      detail: { role: "admin", membership: true },
+    });
+    // An admin by membership cannot invite (members:write is the owners').
+    await expectProblem(
+      await norman.send("POST", "/invitations", { email: "x@stark.example", role: "viewer" }),
+      403,
+      "forbidden",
+    );
+  });
+
   it("removing someone from their home tenant keeps their other tenants: the oldest becomes their home", async () => {
     const wayneLink = await ownerLinkOf("Wayne", "wayne");
     const vandelayLink = await ownerLinkOf("Vandelay", "vandelay");

@@ -71,7 +71,8 @@ export const consolePaths = {
   },
   "/auth/invitation": {
     post: {
-      summary: "Look up an invitation link by its token (in the body, never the URL): email, role, expiry",
+      summary:
+        "Look up an invitation link by its token (in the body, never the URL): email, role, expiry, tenant, and whether the email already has an account (then it joins with POST /auth/join once signed in)",
       ...open,
       requestBody: json(schemas.invitationLookupSchema),
       responses: { "200": ok("Invitation"), "400": problem, "405": problem },

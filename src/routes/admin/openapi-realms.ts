@@ -1,9 +1,10 @@
 /**
  * OpenAPI paths of tenants as realms (docs/realms.md): operator creation, self-service sign-up, switching the
- * session's tenant and claiming another tenant's first-owner link. Request bodies come from the zod schemas.
+ * session's tenant and claiming another tenant's first-owner link or joining one by invitation. Request bodies come from the zod schemas.
  */
 import { z } from "zod";
 import * as schemas from "./tenant-schemas";
+import { invitationLookupSchema } from "./people-schemas";
 
 const json = (schema: z.ZodType) => ({
   content: { "application/json": { schema: z.toJSONSchema(schema, { io: "input" }) } },
@@ -39,6 +40,15 @@ export const realmPaths = {
         "A signed-in person becomes the owner of the tenant whose first-owner link they hold; the session switches to it",
       security: [{ cookie: [] }],
       requestBody: json(schemas.claimOwnerLinkSchema),
+      responses: { "200": ok("{tenant, role}"), ...errors },
+    },
+  },
+  "/auth/join": {
+    post: {
+      summary:
+        "A signed-in person accepts an invitation sent to their account's email: they join its tenant by membership with the invited role; the session switches to it",
+      security: [{ cookie: [] }],
+      requestBody: json(invitationLookupSchema),
       responses: { "200": ok("{tenant, role}"), ...errors },
     },
   },
