@@ -8,7 +8,13 @@
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromiumAvailable, launchChromium, startConsoleServer, type ConsoleServer } from "./support/console-browser";
+import {
+  chromiumAvailable,
+  launchChromium,
+  screenshot,
+  startConsoleServer,
+  type ConsoleServer,
+} from "./support/console-browser";
 
 const hasChromium = chromiumAvailable();
 
@@ -109,6 +115,7 @@ describe.skipIf(!hasChromium)("realms in the console (sign-up, first-owner claim
     expect(await id.getAttribute("aria-invalid")).toBe("true");
     expect(await id.getAttribute("aria-describedby")).toContain(await idError.getAttribute("id"));
     expect(await page.locator(".field-error").count()).toBe(1);
+    await screenshot(page, "signup");
 
     await id.fill("");
     await page.getByRole("button", { name: "Create an organisation" }).click();
@@ -156,6 +163,7 @@ describe.skipIf(!hasChromium)("realms in the console (sign-up, first-owner claim
     await page.getByRole("heading", { name: "Set up the first owner" }).waitFor();
     await page.getByText(`You are signed in as ${ANA.email}.`).waitFor();
     expect(await page.getByLabel("Your name").count()).toBe(0);
+    await screenshot(page, "claim-owner", false);
     await page.getByRole("button", { name: `Become the owner of this tenant as ${ANA.email}` }).click();
     await page.getByText("You are now the owner of Globex.").waitFor();
     await page.getByRole("heading", { name: "No service credentials yet" }).waitFor();
@@ -210,6 +218,7 @@ describe.skipIf(!hasChromium)("realms in the console (sign-up, first-owner claim
     await switchTo("acme-corp");
     expect(await selectedTenant()).toBe("Acme Corp (owner)");
     await page.getByRole("link", { name: "acme-bot" }).waitFor();
+    await screenshot(page, "tenant-switcher", false);
     expect(await page.getByRole("link", { name: "globex-bot" }).count()).toBe(0);
     expect((await me()).tenant.id).toBe("acme-corp");
 
@@ -227,7 +236,7 @@ describe.skipIf(!hasChromium)("realms in the console (sign-up, first-owner claim
     await page.locator("code.action", { hasText: "session.tenant.switch" }).first().waitFor();
   });
 
-  it("signs up a further organisation while signed in: only its name, the same person its owner", async () => {
+  it("signs up a further organisation while signed in (only its name, the same person its owner), or signs out to sign up anew", async () => {
     await go(page, "signup");
     await page.getByText(`You become the owner of the new organisation as ${ANA.email}.`).waitFor();
     expect(await page.getByLabel("Your name").count()).toBe(0);
@@ -240,6 +249,12 @@ describe.skipIf(!hasChromium)("realms in the console (sign-up, first-owner claim
     expect(await selectedTenant()).toBe("Hooli (owner)");
     expect(await switcher().locator("option").count()).toBe(3);
     expect(await me()).toMatchObject({ user: { email: ANA.email }, tenant: { id: "hooli" } });
+
+    await go(page, "signup");
+    await page.getByRole("button", { name: "Sign out and sign up as someone else" }).click();
+    await page.getByLabel("Your name").waitFor();
+    expect(await page.getByText("You become the owner of the new organisation as").count()).toBe(0);
+    expect(await page.evaluate(async () => (await fetch("/api/v1/me")).status)).toBe(401);
   });
 
   it("raised no page errors", () => {

@@ -334,6 +334,8 @@ describe("tenant creation", () => {
     expect(off.headers.get("cache-control")).toBe("no-store");
     expect(await json(off)).toEqual({ signup_enabled: false });
     expect(await json(await options(on))).toEqual({ signup_enabled: true });
+    const openapi = await json(await call("/api/v1/openapi.json"));
+    expect(openapi.paths["/auth/options"].get.responses["200"]).toBeDefined();
     const signup = (body: unknown) =>
       app.fetch(
         new Request(`${ISSUER}/api/v1/signup`, {

@@ -67,53 +67,45 @@ function explain(err, controls, status) {
   replace(status, errorBox(err));
 }
 
-export async function render(ctx) {
-  const [options, me] = await Promise.all([
-    get("/auth/options", { quiet401: true }).catch(() => ({ signup_enabled: false })),
-    currentMe() || loadMe(),
-  ]);
-  if (!options.signup_enabled) return closed();
-  const signedIn = me?.auth === "session";
+/** The inputs, keyed by the API field each fills (so a 400's `errors` find theirs), and the password repeat. */
+function inputs(signedIn) {
   const controls = {
     tenant_name: input({ autocomplete: "organization", required: true, maxlength: "100", spellcheck: null }),
     tenant_id: input({ autocomplete: "off", autocapitalize: "none", maxlength: "32" }),
   };
-  if (!signedIn) {
-    controls.name = input({ autocomplete: "name", required: true, maxlength: "100", spellcheck: null });
-    controls.email = input({ type: "email", autocomplete: "username", required: true });
-    controls.password = h("input", { type: "password", autocomplete: "new-password", required: true });
-  }
-  const confirm = signedIn ? null : h("input", { type: "password", autocomplete: "new-password", required: true });
+  if (signedIn) return { controls, confirm: null };
+  controls.name = input({ autocomplete: "name", required: true, maxlength: "100", spellcheck: null });
+  controls.email = input({ type: "email", autocomplete: "username", required: true });
+  controls.password = h("input", { type: "password", autocomplete: "new-password", required: true });
+  return { controls, confirm: h("input", { type: "password", autocomplete: "new-password", required: true }) };
+}
+
+function signUpForm(ctx, signedIn) {
+  const { controls, confirm } = inputs(signedIn);
   const status = statusRegion("form-status");
   const submit = button(TITLE, null, { kind: "primary", type: "submit" });
   const value = (name) => controls[name]?.value.trim() ?? "";
-
-  const form = submitForm(
-    {
-      status,
-      submit,
-      clearStatus: true,
-      check: () => {
-        showFieldErrors(controls, []);
-        if (!value("tenant_name")) return "Enter the organisation's name.";
-        if (signedIn) return null;
-        if (!value("name") || !value("email")) return "Enter your name and email.";
-        return passwordProblem(controls.password.value, confirm.value);
-      },
-      action: async () => {
-        const body = { tenant_name: value("tenant_name") };
-        if (value("tenant_id")) body.tenant_id = value("tenant_id");
-        if (!signedIn)
-          Object.assign(body, { name: value("name"), email: value("email"), password: controls.password.value });
-        const created = await post("/signup", body, { quiet401: true });
-        if (!signedIn) controls.password.value = confirm.value = "";
-        forget();
-        await loadMe();
-        toast(`${created.tenant.name} is ready. You are its owner.`);
-        ctx.navigate(homeRoute(), { replace: true });
-      },
-      onError: (err) => explain(err, controls, status),
-    },
+  const check = () => {
+    showFieldErrors(controls, []);
+    if (!value("tenant_name")) return "Enter the organisation's name.";
+    if (signedIn) return null;
+    if (!value("name") || !value("email")) return "Enter your name and email.";
+    return passwordProblem(controls.password.value, confirm.value);
+  };
+  const action = async () => {
+    const body = { tenant_name: value("tenant_name") };
+    if (value("tenant_id")) body.tenant_id = value("tenant_id");
+    if (!signedIn)
+      Object.assign(body, { name: value("name"), email: value("email"), password: controls.password.value });
+    const created = await post("/signup", body, { quiet401: true });
+    if (!signedIn) controls.password.value = confirm.value = "";
+    forget();
+    await loadMe();
+    toast(`${created.tenant.name} is ready. You are its owner.`);
+    ctx.navigate(homeRoute(), { replace: true });
+  };
+  return submitForm(
+    { status, submit, clearStatus: true, check, action, onError: (err) => explain(err, controls, status) },
     h("h2", { class: "signup-section" }, "Your organisation"),
     field("Organisation name", controls.tenant_name),
     field("Organisation id", controls.tenant_id, {
@@ -132,32 +124,38 @@ export async function render(ctx) {
     status,
     submit,
   );
+}
+
+function signedInNote(ctx, me) {
   const signOut = async () => {
     await post("/auth/logout", undefined, { quiet401: true }).catch(() => undefined);
     forget();
     ctx.rerender();
   };
+  return h(
+    "div",
+    { class: "signup-as" },
+    h("p", {}, "You become the owner of the new organisation as ", h("strong", {}, me.user.email), "."),
+    h(
+      "p",
+      { class: "fine" },
+      "Your other tenants stay as they are: the switcher in the sidebar moves between them. ",
+      button("Sign out and sign up as someone else", signOut, { kind: "ghost" }),
+    ),
+  );
+}
+
+export async function render(ctx) {
+  const [options, me] = await Promise.all([
+    get("/auth/options", { quiet401: true }).catch(() => ({ signup_enabled: false })),
+    currentMe() || loadMe(),
+  ]);
+  if (!options.signup_enabled) return closed();
+  if (me?.auth === "session") return authCard(TITLE, null, signedInNote(ctx, me), signUpForm(ctx, true));
   return authCard(
     TITLE,
-    signedIn
-      ? null
-      : "Your own tenant of Latchkey: its own issuer, credentials, members and audit log. You become its owner.",
-    signedIn
-      ? h(
-          "div",
-          { class: "signup-as" },
-          h("p", {}, "You become the owner of the new organisation as ", h("strong", {}, me.user.email), "."),
-          h(
-            "p",
-            { class: "fine" },
-            "Your other tenants stay as they are: the switcher in the sidebar moves between them. ",
-            button("Sign out and sign up as someone else", signOut, { kind: "ghost" }),
-          ),
-        )
-      : null,
-    form,
-    signedIn
-      ? null
-      : h("p", { class: "fine" }, "Already have an account? ", h("a", { href: "#/login" }, "Sign in"), "."),
+    "Your own tenant of Latchkey: its own issuer, credentials, members and audit log. You become its owner.",
+    signUpForm(ctx, false),
+    h("p", { class: "fine" }, "Already have an account? ", h("a", { href: "#/login" }, "Sign in"), "."),
   );
 }
