@@ -4,7 +4,10 @@
  * and the app listens for that to send the person to the sign-in page.
  */
 
-/** A failed API call: HTTP status, the problem body's `code`, `title`, `detail`, and Retry-After seconds. */
+/**
+ * A failed API call: HTTP status, the problem body's `code`, `title`, `detail`, its field `errors`
+ * (`[{path, message}]` of a 400 invalid_request, else []), and Retry-After seconds.
+ */
 export class ApiError extends Error {
   constructor(status, problem, retryAfter) {
     super(problem?.detail || problem?.title || `Request failed (${status})`);
@@ -12,6 +15,7 @@ export class ApiError extends Error {
     this.code = problem?.code ?? null;
     this.title = problem?.title ?? null;
     this.detail = problem?.detail ?? null;
+    this.errors = Array.isArray(problem?.errors) ? problem.errors : [];
     this.retryAfter = retryAfter;
   }
 }

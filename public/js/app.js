@@ -10,6 +10,7 @@ import { can, currentMe, forget, homeRoute, loadMe } from "./session.js";
 import { errorBox, pageHeader, toast } from "./ui.js";
 import * as login from "./pages/login.js";
 import * as setupOwner from "./pages/setup-owner.js";
+import * as signup from "./pages/signup.js";
 import * as acceptInvite from "./pages/accept-invite.js";
 import * as credentials from "./pages/credentials.js";
 import * as credentialNew from "./pages/credential-new.js";
@@ -26,6 +27,7 @@ import { renderTenantSwitcher } from "./pages/tenant-switcher.js";
 const ROUTES = [
   { path: "/login", page: login, public: true },
   { path: "/setup-owner", page: setupOwner, public: true },
+  { path: "/signup", page: signup, public: true },
   { path: "/accept-invite", page: acceptInvite, public: true },
   { path: "/credentials", page: credentials, scope: "credentials:read" },
   { path: "/credentials/new", page: credentialNew, scope: "credentials:write" },

@@ -3,7 +3,8 @@
  * answering its issuer and a one-time first-owner link); with SIGNUP_ENABLED anyone may sign one up (POST
  * /api/v1/signup), becoming its owner; a signed-in person may claim another tenant's first-owner link
  * (POST /api/v1/auth/claim-owner) or join one by an invitation to their email (POST /api/v1/auth/join).
- * Everything that sets a cookie answers no-store.
+ * GET /api/v1/auth/options tells the sign-in page, unauthenticated, whether sign-up is open. Everything that
+ * sets a cookie answers no-store.
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../context";
@@ -56,6 +57,11 @@ tenantRoutes.post("/api/v1/tenants", bootstrapAuth(), validate("json", createTen
     { ...NO_STORE_HEADERS, Location: `/api/v1/tenants/${created.tenant.id}` },
   );
 });
+
+// Public on purpose: whether sign-up is open is what the sign-in page shows anyone who loads the console.
+tenantRoutes.get("/api/v1/auth/options", (c) =>
+  c.json({ signup_enabled: ctxOf(c).config.signupEnabled }, 200, NO_STORE_HEADERS),
+);
 
 tenantRoutes.post(
   "/api/v1/signup",

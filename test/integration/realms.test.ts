@@ -328,6 +328,14 @@ describe("tenant creation", () => {
   it("keeps self-service sign-up off by default, and with SIGNUP_ENABLED makes the person its owner", async () => {
     await expectProblem(await postJson("/signup", { tenant_name: "Hooli" }), 404, "not_found");
     const on: Env = { ...env, SIGNUP_ENABLED: "true" };
+    const options = (e: Env) => app.fetch(new Request(`${ISSUER}/api/v1/auth/options`), e, createExecutionContext());
+    const off = await options(env);
+    expect(off.status).toBe(200);
+    expect(off.headers.get("cache-control")).toBe("no-store");
+    expect(await json(off)).toEqual({ signup_enabled: false });
+    expect(await json(await options(on))).toEqual({ signup_enabled: true });
+    const openapi = await json(await call("/api/v1/openapi.json"));
+    expect(openapi.paths["/auth/options"].get.responses["200"]).toBeDefined();
     const signup = (body: unknown) =>
       app.fetch(
         new Request(`${ISSUER}/api/v1/signup`, {

@@ -1,6 +1,9 @@
-/** #/login: email and password. A 429 shows how long to wait (from Retry-After) and keeps the button off until then. */
+/**
+ * #/login: email and password. A 429 shows how long to wait (from Retry-After) and keeps the button off until
+ * then. "Create an organisation" appears only when the server says sign-up is open (GET /api/v1/auth/options).
+ */
 import { h, mmss, replace } from "../dom.js";
-import { ApiError, post } from "../api.js";
+import { ApiError, get, post } from "../api.js";
 import { currentMe, homeRoute, loadMe } from "../session.js";
 import { button, errorBox, field, notice } from "../ui.js";
 import { statusRegion, submitForm } from "../forms.js";
@@ -11,6 +14,7 @@ export async function render(ctx) {
     queueMicrotask(() => ctx.navigate(safeNext(ctx.query.get("next"), homeRoute()), { replace: true }));
     return h("p", { class: "loading" }, "Signing you in…");
   }
+  const options = await get("/auth/options", { quiet401: true }).catch(() => null);
   const email = h("input", {
     type: "email",
     name: "email",
@@ -85,6 +89,15 @@ export async function render(ctx) {
     "The console is for people. Machines get their own service credentials.",
     banner,
     form,
+    options?.signup_enabled
+      ? h(
+          "p",
+          { class: "signup-offer" },
+          "No organisation here yet? ",
+          h("a", { href: "#/signup" }, "Create an organisation"),
+          ".",
+        )
+      : null,
     h(
       "p",
       { class: "fine" },

@@ -22,9 +22,7 @@ export function renderTenantSwitcher(me, navigate) {
       const select = h(
         "select",
         { class: "tenant-select", "aria-label": "Switch tenant" },
-        ...tenants.map((t) =>
-          h("option", { value: t.id, selected: t.id === active ? "" : null }, `${t.name} (${t.role})`),
-        ),
+        ...tenants.map((t) => h("option", { value: t.id, selected: t.id === active }, `${t.name} (${t.role})`)),
       );
       select.addEventListener("change", async () => {
         try {

@@ -1,6 +1,12 @@
 /**
+<<<<<<< HEAD
  * OpenAPI paths of tenants as realms (docs/realms.md): operator creation, self-service sign-up, switching the
  * session's tenant and claiming another tenant's first-owner link or joining one by invitation. Request bodies come from the zod schemas.
+=======
+ * OpenAPI paths of tenants as realms (docs/realms.md): operator creation, self-service sign-up and the public
+ * read telling the sign-in page whether it is open, switching the session's tenant and claiming another
+ * tenant's first-owner link. Request bodies come from the zod schemas.
+>>>>>>> i-console
  */
 import { z } from "zod";
 import * as schemas from "./tenant-schemas";
@@ -24,6 +30,26 @@ export const realmPaths = {
       security: [],
       requestBody: json(schemas.createTenantSchema),
       responses: { "201": ok("{tenant, issuer, metadata_url, management_resource, owner_link}; no-store"), ...errors },
+    },
+  },
+  "/auth/options": {
+    get: {
+      summary: "What the sign-in page may offer, unauthenticated: signup_enabled (SIGNUP_ENABLED=true)",
+      security: [],
+      responses: {
+        "200": {
+          description: "no-store",
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                required: ["signup_enabled"],
+                properties: { signup_enabled: { type: "boolean" } },
+              },
+            },
+          },
+        },
+      },
     },
   },
   "/signup": {

@@ -17,6 +17,20 @@ export const CHROMIUM = "/usr/bin/chromium";
 export const ROOT = path.resolve(import.meta.dirname, "../../..");
 const SCREENSHOT_DIR = path.join(ROOT, "docs", "screenshots");
 
+/**
+ * Whether Debian's Chromium is here to run the browser tests. Without it a file skips them with a loud
+ * message, except in CI (`CI=true`), where a missing browser is an error.
+ */
+export function chromiumAvailable(): boolean {
+  if (existsSync(CHROMIUM)) return true;
+  if (process.env.CI === "true")
+    throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium for the console tests.`);
+  console.warn(
+    `\n${"!".repeat(78)}\n!! SKIPPING the console browser tests: ${CHROMIUM} is not installed.\n!! Install it with: apt-get update && apt-get install -y chromium\n${"!".repeat(78)}\n`,
+  );
+  return false;
+}
+
 /** A free TCP port on 127.0.0.1 (or LATCHKEY_CONSOLE_PORT when set). */
 export async function freePort(): Promise<number> {
   if (process.env.LATCHKEY_CONSOLE_PORT) return Number(process.env.LATCHKEY_CONSOLE_PORT);
@@ -36,8 +50,11 @@ export interface ConsoleServer {
   stop(): void;
 }
 
-/** Starts wrangler dev with fresh state and fresh secrets; stop() ends its process group and deletes the state. */
-export async function startConsoleServer(): Promise<ConsoleServer> {
+/**
+ * Starts wrangler dev with fresh state and fresh secrets; `vars` adds Worker vars (e.g. SIGNUP_ENABLED).
+ * stop() ends its process group and deletes the state.
+ */
+export async function startConsoleServer(vars: Record<string, string> = {}): Promise<ConsoleServer> {
   const dir = mkdtempSync(path.join(tmpdir(), "latchkey-console-"));
   const persistTo = path.join(dir, "state");
   const envFile = path.join(dir, "worker.env");
@@ -53,7 +70,7 @@ export async function startConsoleServer(): Promise<ConsoleServer> {
     persistTo,
     envFile,
     quiet: true,
-    vars: { ISSUER: `http://127.0.0.1:${port}` },
+    vars: { ...vars, ISSUER: `http://127.0.0.1:${port}` },
   });
   return {
     url: server.url as string,
