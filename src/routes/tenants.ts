@@ -17,7 +17,7 @@ import { clientIp, withinLimit } from "../middleware/rate-limit";
 import { ctxOf } from "../middleware/request-context";
 import { personFromSession } from "../middleware/session-auth";
 import { validate } from "../middleware/validate";
-import { claimOwnerLink, joinByInvitation } from "../services/memberships";
+import { claimOwnerLink, joinByInvitation, type SessionPerson } from "../services/memberships";
 import type { RequestFacts } from "../services/sign-in";
 import { createTenantWithOwnerLink, signUpTenant } from "../services/tenant-creation";
 import { sessionCookie } from "../services/sessions";
@@ -92,34 +92,26 @@ tenantRoutes.post(
   },
 );
 
-tenantRoutes.post("/api/v1/auth/claim-owner", validate("json", claimOwnerLinkSchema), async (c) => {
-  const ctx = ctxOf(c);
-  const nowMs = ctx.clock();
+/** The signed-in person and their session behind a same-origin request, or 401: who claims or joins. */
+async function signedInPerson(c: Context<AppEnv>, nowMs: number): Promise<SessionPerson> {
   const person = await personFromSession(c, nowMs);
   if (!person?.session) throw problems.unauthorized();
   assertSameOrigin(c);
-  const claimed = await claimOwnerLink(
-    ctx,
-    { user: person.user, session: person.session },
-    c.req.valid("json").token,
-    facts(c),
-    nowMs,
-  );
+  return { user: person.user, session: person.session };
+}
+
+tenantRoutes.post("/api/v1/auth/claim-owner", validate("json", claimOwnerLinkSchema), async (c) => {
+  const ctx = ctxOf(c);
+  const nowMs = ctx.clock();
+  const who = await signedInPerson(c, nowMs);
+  const claimed = await claimOwnerLink(ctx, who, c.req.valid("json").token, facts(c), nowMs);
   return c.json({ tenant: { id: claimed.tenantId }, role: "owner" }, 200, NO_STORE_HEADERS);
 });
 
 tenantRoutes.post("/api/v1/auth/join", validate("json", invitationLookupSchema), async (c) => {
   const ctx = ctxOf(c);
   const nowMs = ctx.clock();
-  const person = await personFromSession(c, nowMs);
-  if (!person?.session) throw problems.unauthorized();
-  assertSameOrigin(c);
-  const joined = await joinByInvitation(
-    ctx,
-    { user: person.user, session: person.session },
-    c.req.valid("json").token,
-    facts(c),
-    nowMs,
-  );
+  const who = await signedInPerson(c, nowMs);
+  const joined = await joinByInvitation(ctx, who, c.req.valid("json").token, facts(c), nowMs);
   return c.json({ tenant: { id: joined.tenantId }, role: joined.role }, 200, NO_STORE_HEADERS);
 });
