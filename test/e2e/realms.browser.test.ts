@@ -4,7 +4,9 @@
  * first hour: sign up an organisation (the API's field errors shown beside their fields, taken names and
  * emails said in words), claim a second tenant's first-owner link as the signed-in person, hand a third
  * tenant's link to a new person instead, switch between tenants with the switcher (each shows its own
- * credentials only, and the choice survives a reload), and sign up a further organisation while signed in.
+ * credentials only, and the choice survives a reload), sign up a further organisation while signed in, and
+ * invite another tenant's owner, who signs in from the link and joins by membership. Over 300 lines because
+ * the steps build on one server and one founder's browser; a second file would start a second wrangler dev.
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -254,6 +256,119 @@ describe.skipIf(!hasChromium)("realms in the console (sign-up, first-owner claim
     await page.getByRole("button", { name: "Sign out and sign up as someone else" }).click();
     await page.getByLabel("Your name").waitFor();
     expect(await page.getByText("You become the owner of the new organisation as").count()).toBe(0);
+    expect(await page.evaluate(async () => (await fetch("/api/v1/me")).status)).toBe(401);
+  });
+
+  it("invites the owner of another tenant: signed out, they sign in through the offered path and join with the invited role", async () => {
+    await go(page, "login");
+    await page.getByLabel("Email").fill(ANA.email);
+    await page.getByLabel("Password").fill(ANA.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Service credentials", exact: true }).waitFor();
+    expect((await me()).tenant.id).toBe("acme-corp");
+    await go(page, "members");
+    await page.getByLabel("Email").fill(CARL.email);
+    await page.getByLabel("Role").selectOption("admin");
+    await page.getByRole("button", { name: "Create invitation link" }).click();
+    const link = await page.getByLabel("Invitation link", { exact: true }).inputValue();
+    expect(link).toMatch(new RegExp(`^${server.url}/#/accept-invite\\?token=`));
+    const second = await page.evaluate(async (email) => {
+      const res = await fetch("/api/v1/invitations", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email, role: "viewer" }),
+      });
+      return { status: res.status, body: (await res.json()) as { url: string } };
+    }, CARL.email);
+    expect(second.status).toBe(201);
+
+    const carlContext = await newContext();
+    const carl = await carlContext.newPage();
+    const apiCalls: string[] = [];
+    carl.on("request", (r) => {
+      if (r.url().includes("/api/"))
+        apiCalls.push(`${r.method()} ${new URL(r.url()).pathname}${new URL(r.url()).search}`);
+    });
+    await carl.goto(link);
+    await carl.getByRole("heading", { name: "Join Acme Corp" }).waitFor();
+    expect(await carl.locator(".invite-summary p").first().textContent()).toBe(
+      `You are invited to Acme Corp as ${CARL.email} with the role admin.`,
+    );
+    await carl.getByText(`${CARL.email} already has a Latchkey account. Sign in with it to join Acme Corp.`).waitFor();
+    expect(await carl.getByLabel("Your name").count()).toBe(0);
+    await carl.getByRole("link", { name: `Sign in as ${CARL.email} to join` }).click();
+    await carl.getByRole("heading", { name: "Sign in" }).waitFor();
+    expect(await carl.getByLabel("Email").inputValue()).toBe(CARL.email);
+    await carl.getByLabel("Password").fill(CARL.password);
+    await carl.getByRole("button", { name: "Sign in" }).click();
+    await carl.getByText(`You are signed in as ${CARL.email}.`).waitFor();
+    expect(carl.url()).toBe(link);
+    await screenshot(carl, "join-invite", false);
+    // Behind the page's back, the browser's session changes to another person, then ends: each refusal in words.
+    const signInAs = (who: { email: string; password: string }) =>
+      carl.evaluate(
+        async (body) =>
+          (
+            await fetch("/api/v1/auth/login", {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify(body),
+            })
+          ).status,
+        { email: who.email, password: who.password },
+      );
+    const join = carl.getByRole("button", { name: "Join Acme Corp" });
+    expect(await signInAs(ANA)).toBe(200);
+    await join.click();
+    await carl.getByText(`You are no longer signed in as ${CARL.email}, whom this invitation is for.`).waitFor();
+    expect(await carl.evaluate(async () => (await fetch("/api/v1/auth/logout", { method: "POST" })).status)).toBe(204);
+    await join.click();
+    await carl.getByText("Your session has ended. Sign in again, and this page opens once more.").waitFor();
+    expect(await signInAs(CARL)).toBe(200);
+    await join.click();
+    await carl.getByText("You joined Acme Corp as admin.").waitFor();
+    await carl.getByRole("link", { name: "acme-bot" }).waitFor();
+    expect(await carl.locator(".whoami-role").textContent()).toBe("admin");
+    const carlSwitcher = carl.getByLabel("Switch tenant");
+    await carlSwitcher.waitFor();
+    expect((await carlSwitcher.locator("option").allTextContents()).sort()).toEqual([
+      "Acme Corp (admin)",
+      "Initech (owner)",
+    ]);
+    expect(await carlSwitcher.evaluate((s: HTMLSelectElement) => s.selectedOptions[0]?.textContent)).toBe(
+      "Acme Corp (admin)",
+    );
+    expect(await carl.evaluate(async () => (await fetch("/api/v1/me")).json())).toMatchObject({
+      user: { email: CARL.email, role: "admin" },
+      tenant: { id: "acme-corp" },
+    });
+    expect(apiCalls).toContain("POST /api/v1/auth/join");
+    expect(apiCalls.filter((c) => c.includes("token="))).toEqual([]);
+    expect(apiCalls.filter((c) => c.includes("accept-invite"))).toEqual([]);
+
+    await carl.goto(link);
+    await carl.getByRole("heading", { name: "Invitation not valid" }).waitFor();
+    await carl.goto(second.body.url);
+    await carl.getByRole("button", { name: "Join Acme Corp" }).click();
+    await carl
+      .getByText("You already belong to this tenant. Choose it in the tenant switcher in the sidebar.")
+      .waitFor();
+    await carlContext.close();
+
+    await page.goto(second.body.url);
+    await page.getByRole("heading", { name: "Join Acme Corp" }).waitFor();
+    await page
+      .getByText(
+        `This invitation is for another email: you are signed in as ${ANA.email}. Sign out and sign in as ${CARL.email} to join Acme Corp.`,
+      )
+      .waitFor();
+    expect(await page.getByRole("button", { name: "Join Acme Corp" }).count()).toBe(0);
+    await page.getByRole("button", { name: `Sign out and sign in as ${CARL.email}` }).click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    expect(await page.getByLabel("Email").inputValue()).toBe(CARL.email);
+    expect(new URL(page.url()).hash).toBe(
+      `#/login?email=${encodeURIComponent(CARL.email)}&next=${encodeURIComponent(new URL(second.body.url).hash)}`,
+    );
     expect(await page.evaluate(async () => (await fetch("/api/v1/me")).status)).toBe(401);
   });
 

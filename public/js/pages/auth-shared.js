@@ -1,7 +1,13 @@
-/** Pieces shared by the sign-in, first-owner and accept-invitation pages: the centred card, password rules and the new-account form. */
+/**
+ * Pieces shared by the sign-in, first-owner and accept-invitation pages: the centred card, password rules, the
+ * new-account form, and what the link pages do for someone signed in (sign out, come back after signing in,
+ * land in the tenant the server moved the session to, the refusals they share).
+ */
 import { h } from "../dom.js";
+import { ApiError, post } from "../api.js";
 import { statusRegion, submitForm } from "../forms.js";
-import { button, field } from "../ui.js";
+import { forget, homeRoute, loadMe } from "../session.js";
+import { button, field, notice, toast } from "../ui.js";
 
 export const MIN_PASSWORD = 12;
 
@@ -77,4 +83,46 @@ export function newAccountForm({ submitText, askEmail = false, username, save, o
 /** Where to go after signing in: the `next` route if it is a safe in-app hash, else the home route. */
 export function safeNext(next, fallback) {
   return next && /^#\/[A-Za-z0-9/_\-?=&%.]*$/.test(next) && !next.startsWith("#/login") ? next : fallback;
+}
+
+/** The sign-in route that comes back to the current page afterwards; `email` fills in the form's email. */
+export function signInHref(email) {
+  const params = new URLSearchParams(email ? { email } : {});
+  params.set("next", location.hash);
+  return `#/login?${params}`;
+}
+
+/** A button that signs out (locally too when the server cannot be reached), then runs `after`. */
+export function signOutButton(text, after) {
+  const signOut = button(text, null, { kind: "secondary" });
+  signOut.addEventListener("click", async () => {
+    signOut.disabled = true;
+    await post("/auth/logout", undefined, { quiet401: true }).catch(() => undefined);
+    forget();
+    after();
+  });
+  return signOut;
+}
+
+/** After the server moved the session to another tenant: reloads /me, says `message` and opens the console there. */
+export async function enterTenant(ctx, message) {
+  forget();
+  await loadMe();
+  toast(message);
+  ctx.navigate(homeRoute(), { replace: true });
+}
+
+/** The words for the refusals every link page that acts on a session shares (409: a member already; 401), or null. */
+export function sessionRefusal(err) {
+  if (!(err instanceof ApiError)) return null;
+  if (err.status === 409)
+    return notice("warn", "You already belong to this tenant. Choose it in the tenant switcher in the sidebar.");
+  if (err.status === 401)
+    return notice(
+      "warn",
+      "Your session has ended. ",
+      h("a", { href: signInHref() }, "Sign in"),
+      " again, and this page opens once more.",
+    );
+  return null;
 }

@@ -5,9 +5,9 @@
  */
 import { h, replace } from "../dom.js";
 import { ApiError, get, post } from "../api.js";
-import { forget, homeRoute, loadMe } from "../session.js";
-import { button, errorBox, notice, toast } from "../ui.js";
+import { button, errorBox, notice } from "../ui.js";
 import { statusRegion } from "../forms.js";
+import { enterTenant, sessionRefusal, signOutButton } from "./auth-shared.js";
 
 function refusal(err) {
   if (!(err instanceof ApiError)) return errorBox(err);
@@ -20,44 +20,26 @@ function refusal(err) {
     );
   if (err.code === "owner_exists")
     return notice("warn", "This tenant already has an owner. Ask them to invite you instead.");
-  if (err.status === 409)
-    return notice("warn", "You already belong to this tenant. Choose it in the tenant switcher in the sidebar.");
-  if (err.status === 401)
-    return notice(
-      "warn",
-      "Your session has ended. ",
-      h("a", { href: "#/login" }, "Sign in"),
-      " and open the link again.",
-    );
-  return errorBox(err);
+  return sessionRefusal(err) ?? errorBox(err);
 }
 
 /** The card for a signed-in `me` holding first-owner link `token`. */
 export function claimOwnerCard(ctx, token, me) {
   const status = statusRegion("form-status");
   const claim = button(`Become the owner of this tenant as ${me.user.email}`, null, { kind: "primary" });
-  const signOut = button("Sign out and create a new person instead", null, { kind: "secondary" });
+  const signOut = signOutButton("Sign out and create a new person instead", () => ctx.rerender());
   claim.addEventListener("click", async () => {
     replace(status);
     claim.disabled = true;
     try {
       const claimed = await post("/auth/claim-owner", { token }, { quiet401: true });
-      forget();
-      await loadMe();
       const { tenants } = await get("/me/tenants");
       const name = tenants.find((t) => t.id === claimed.tenant.id)?.name ?? claimed.tenant.id;
-      toast(`You are now the owner of ${name}.`);
-      ctx.navigate(homeRoute(), { replace: true });
+      await enterTenant(ctx, `You are now the owner of ${name}.`);
     } catch (err) {
       claim.disabled = false;
       replace(status, refusal(err));
     }
-  });
-  signOut.addEventListener("click", async () => {
-    signOut.disabled = true;
-    await post("/auth/logout", undefined, { quiet401: true }).catch(() => undefined);
-    forget();
-    ctx.rerender();
   });
   return [
     h("p", {}, "You are signed in as ", h("strong", {}, me.user.email), "."),

@@ -1,6 +1,7 @@
 /**
  * #/login: email and password. A 429 shows how long to wait (from Retry-After) and keeps the button off until
  * then. "Create an organisation" appears only when the server says sign-up is open (GET /api/v1/auth/options).
+ * `?email=` fills in the email (a link page asking for a particular account); `?next=` is where to go after.
  */
 import { h, mmss, replace } from "../dom.js";
 import { ApiError, get, post } from "../api.js";
@@ -21,6 +22,7 @@ export async function render(ctx) {
     autocomplete: "username",
     required: true,
     spellcheck: "false",
+    value: ctx.query.get("email") ?? "",
   });
   const password = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true });
   const submit = button("Sign in", null, { kind: "primary", type: "submit" });
