@@ -181,7 +181,13 @@ describe("invitations", () => {
     const lookup = await postJson("/auth/invitation", { token });
     expect(lookup.status).toBe(200);
     expect(lookup.headers.get("cache-control")).toBe("no-store");
-    expect(await json(lookup)).toEqual({ email: "ada@example.com", role: "admin", expires_at: inv.expires_at });
+    expect(await json(lookup)).toEqual({
+      email: "ada@example.com",
+      role: "admin",
+      expires_at: inv.expires_at,
+      tenant: { id: "default", name: "Default" },
+      account: "new",
+    });
     // The token never travels in a URL: the old GET ?token= lookup is gone, for every method but POST.
     for (const method of ["GET", "HEAD", "PUT"]) {
       const old = await call(`/api/v1/auth/invitation?token=${token}`, { method });
