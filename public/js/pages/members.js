@@ -179,7 +179,11 @@ function membersTable(ctx, members, isOwner) {
   const remove = async (m) => {
     const ok = await openDialog(
       `Remove ${m.name || m.email}?`,
-      h("p", {}, `${m.email} loses access at once: their sessions end and they cannot sign in again unless invited.`),
+      h(
+        "p",
+        {},
+        `${m.email} loses access to this tenant at once: their sessions and tool sign-ins here end, and they cannot come back unless invited. Other tenants they belong to are not affected.`,
+      ),
       {
         text: "Remove member",
         kind: "danger",
