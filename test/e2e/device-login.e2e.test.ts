@@ -132,6 +132,7 @@ describe.skipIf(!hasChromium)("latchkey login approved in Chromium, then admin c
     const approval = await approveInBrowser(link, OWNER);
     expect(approval.text).toContain("latchkey CLI wants to sign in as you");
     expect(approval.text).toContain("e2e-box");
+    expect(approval.text).toContain("Tenant it will act indefault");
     expect(approval.text).toContain(code);
     expect(approval.text).toContain("credentials:write");
     const result = await login.done;

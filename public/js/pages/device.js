@@ -6,7 +6,7 @@
  */
 import { h, replace, time } from "../dom.js";
 import { post } from "../api.js";
-import { ROLE_TEXT } from "../session.js";
+import { currentMe, ROLE_TEXT } from "../session.js";
 import { badge, button, chips, details, field, notice, pageHeader } from "../ui.js";
 import { statusRegion, submitForm } from "../forms.js";
 
@@ -61,6 +61,7 @@ function review(area, found) {
       ["Code", h("code", { class: "device-code" }, found.user_code)],
       ["Tool", h("span", {}, found.client_name, " ", h("span", { class: "muted small" }, `(${found.client_id})`))],
       ["Host (as the tool reports it)", host],
+      ["Tenant it will act in", h("code", {}, currentMe()?.tenant?.id ?? "")],
       ["Asked from", found.request_ip ? h("code", {}, found.request_ip) : "Unknown"],
       ["Asked", h("span", {}, time(found.created_at), "; the code expires ", time(found.expires_at))],
     ]),
