@@ -11,13 +11,13 @@ import { SYSTEM_ACTORS, userActor } from "../domain/actors";
 import { ProblemError, problems } from "../domain/errors";
 import { isOwnerLinkUsable } from "../domain/invitation-rules";
 import { auditInsert } from "../storage/audit";
-import { isNotNullViolation, isUniqueViolation } from "../storage/errors";
+import { isForeignKeyViolation, isNotNullViolation, isUniqueViolation } from "../storage/errors";
 import { findMember, insertClaimedMembership, insertInvitedMembership, tenantsOfUser } from "../storage/memberships";
 import { claimInvitation, claimOwnerToken, countOwners, findOwnerToken, getUserById } from "../storage/people";
 import type { SessionRow, UserRow } from "../storage/schema-console";
 import { setSessionTenant } from "../storage/sessions";
 import { acceptedHashes } from "./pepper-rotation";
-import { invalidInvitation, pendingInvitation } from "./people";
+import { alreadyMember, invalidInvitation, pendingInvitation } from "./people";
 import type { RequestFacts } from "./sign-in";
 
 type Deps = Pick<RequestContext, "db" | "config" | "env">;
@@ -96,8 +96,9 @@ export async function claimOwnerLink(ctx: Deps, who: SessionPerson, token: strin
       }),
     ]);
   } catch (err) {
-    if (isUniqueViolation(err)) throw problems.conflict("You already belong to this tenant.");
+    if (isUniqueViolation(err)) throw alreadyMember();
     if (isNotNullViolation(err)) throw invalidSetupToken();
+    if (isForeignKeyViolation(err)) throw problems.unauthorized();
     throw err;
   }
   return { tenantId: link.tenantId };
@@ -120,7 +121,7 @@ export async function joinByInvitation(
   if (inv.email !== who.user.email)
     throw problems.forbidden("This invitation is for another email address: sign in with that one to accept it.");
   const userId = who.user.id;
-  if (await findMember(db, inv.tenantId, userId)) throw problems.conflict("You already belong to this tenant.");
+  if (await findMember(db, inv.tenantId, userId)) throw alreadyMember();
   try {
     await db.batch([
       claimInvitation(db, inv.id, userId, nowMs),
@@ -138,8 +139,9 @@ export async function joinByInvitation(
       }),
     ]);
   } catch (err) {
-    if (isUniqueViolation(err)) throw problems.conflict("You already belong to this tenant.");
+    if (isUniqueViolation(err)) throw alreadyMember();
     if (isNotNullViolation(err)) throw invalidInvitation();
+    if (isForeignKeyViolation(err)) throw problems.unauthorized();
     throw err;
   }
   return { tenantId: inv.tenantId, role: inv.role };

@@ -14,7 +14,7 @@ import { ProblemError, problems } from "../domain/errors";
 import { INVITATION_TTL_MS, invitationStatus, isOwnerLinkUsable, OWNER_LINK_TTL_MS } from "../domain/invitation-rules";
 import { DEFAULT_TENANT_ID } from "../domain/management";
 import type { Role } from "../domain/roles";
-import { auditInsert, auditInsertIf } from "../storage/audit";
+import { auditInsert, auditInsertIf, previousStatementChanged } from "../storage/audit";
 import { isNotNullViolation, isUniqueViolation } from "../storage/errors";
 import * as people from "../storage/people";
 import type { InvitationRow, UserRow } from "../storage/schema-console";
@@ -23,8 +23,6 @@ import {
   deleteMembership,
   deleteSessionsEverywhere,
   findMember,
-  membershipGone,
-  membershipHasRole,
   membershipRemovable,
   setMembershipRole,
 } from "../storage/memberships";
@@ -45,7 +43,7 @@ export const invalidInvitation = () =>
 const invalidSetupToken = () => new ProblemError("invalid_setup_token", "This setup link is unknown, used or expired.");
 const lastOwner = () => new ProblemError("last_owner", "The last owner cannot be demoted or removed.");
 const emailTaken = () => new ProblemError("email_taken", "A person with this email already exists.");
-const alreadyMember = () => new ProblemError("already_member", "This person already belongs to this tenant.");
+export const alreadyMember = () => new ProblemError("already_member", "This person already belongs to this tenant.");
 const accountExists = () =>
   new ProblemError("account_exists", "This email already has an account: sign in with it, then accept the invitation.");
 
@@ -286,19 +284,19 @@ export async function changeRole(ctx: Deps, who: Actor, id: string, role: Role, 
   const { db } = ctx;
   const { user, byMembership } = await requireMember(ctx, who.tenantId, id);
   if (user.role === role) return user;
-  const event = roleChangeEvent(who, user, role, nowMs);
-  // The guard lives in the UPDATE itself, so two owners demoting each other at once cannot both succeed.
-  const [changed] = byMembership
-    ? await db.batch([
-        setMembershipRole(db, who.tenantId, id, role),
-        auditInsertIf(db, event, membershipHasRole(who.tenantId, id, role)),
-      ])
-    : await db.batch([
-        people.setUserRole(db, who.tenantId, id, role),
-        auditInsertIf(db, event, people.userHasRole(id, role)),
-      ]);
-  if (changed.meta.changes === 0) throw lastOwner();
+  // The guard lives in the UPDATE itself, so two owners demoting each other at once cannot both succeed;
+  // the event right after it is written only if it changed the row.
+  const [changed] = await db.batch([
+    byMembership ? setMembershipRole(db, who.tenantId, id, role) : people.setUserRole(db, who.tenantId, id, role),
+    auditInsertIf(db, roleChangeEvent(who, user, role, nowMs), previousStatementChanged()),
+  ]);
+  if (changed.meta.changes === 0) throw await refusal(ctx, who.tenantId, id);
   return { ...user, role };
+}
+
+/** Why a guarded change of a member changed nothing: they left meanwhile (404), or they are the last owner. */
+async function refusal(ctx: Deps, tenantId: string, id: string) {
+  return (await findMember(ctx.db, tenantId, id)) ? lastOwner() : problems.notFound("member");
 }
 
 const removalEvent = (who: Actor, user: UserRow, nowMs: number) => ({
@@ -311,28 +309,32 @@ const removalEvent = (who: Actor, user: UserRow, nowMs: number) => ({
 });
 
 /**
- * Removes a member from the caller's tenant and ends every session (console and tool) they have in it; the
- * last owner cannot be removed. Someone there by membership loses that membership only. Someone at home there
- * who belongs to other tenants keeps those (the oldest becomes their home); anyone else is deleted.
+ * Removes a member from the caller's tenant and ends every session (console and tool) they have in it, and
+ * revokes the tenant's pending invitations to them; the last owner cannot be removed. Someone there by
+ * membership loses that membership only. Someone at home there who belongs to other tenants keeps those
+ * (the oldest becomes their home); anyone else is deleted.
  */
 export async function removeMember(ctx: Deps, who: Actor, id: string, nowMs: number): Promise<void> {
   const { user, byMembership } = await requireMember(ctx, who.tenantId, id);
   const removed = byMembership
     ? await removeMembership(ctx, who, user, nowMs)
     : await removeAtHome(ctx, who, user, nowMs);
-  if (!removed) throw lastOwner();
+  if (!removed) throw await refusal(ctx, who.tenantId, id);
 }
 
+// Each batch opens with the event under the guard that its change then applies under, so the event is
+// written exactly when the change happens.
 async function removeMembership(ctx: Deps, who: Actor, user: UserRow, nowMs: number): Promise<boolean> {
   const { db } = ctx;
-  const removable = membershipRemovable(who.tenantId, user.id);
-  const [, , , removed] = await db.batch([
-    deleteUserSessions(db, who.tenantId, user.id, removable),
-    ...deleteUserDeviceSessions(db, who.tenantId, user.id, removable),
+  const removable = () => membershipRemovable(who.tenantId, user.id);
+  const results = await db.batch([
+    auditInsertIf(db, removalEvent(who, user, nowMs), removable()),
+    people.revokePendingInvitationsTo(db, who.tenantId, user.email, nowMs, who.actor, removable()),
+    deleteUserSessions(db, who.tenantId, user.id, removable()),
+    ...deleteUserDeviceSessions(db, who.tenantId, user.id, removable()),
     deleteMembership(db, who.tenantId, user.id),
-    auditInsertIf(db, removalEvent(who, user, nowMs), membershipGone(who.tenantId, user.id)),
   ]);
-  return removed.meta.changes > 0;
+  return results[results.length - 1].meta.changes > 0;
 }
 
 async function removeAtHome(ctx: Deps, who: Actor, user: UserRow, nowMs: number): Promise<boolean> {
@@ -343,6 +345,8 @@ async function removeAtHome(ctx: Deps, who: Actor, user: UserRow, nowMs: number)
   // Sessions go first (they reference the user), under the same last-owner guard as the change itself;
   // once rehomed, the person is no longer at home here, so the statements for a deletion change nothing.
   const statements = [
+    auditInsertIf(db, removalEvent(who, user, nowMs), removable()),
+    people.revokePendingInvitationsTo(db, who.tenantId, user.email, nowMs, who.actor, removable()),
     deleteUserSessions(db, who.tenantId, user.id, removable()),
     ...deleteUserDeviceSessions(db, who.tenantId, user.id, removable()),
     rehome,
@@ -350,7 +354,6 @@ async function removeAtHome(ctx: Deps, who: Actor, user: UserRow, nowMs: number)
     deleteSessionsEverywhere(db, user.id, removable()),
     ...deleteUserDeviceSessions(db, null, user.id, removable()),
     deleteUser,
-    auditInsertIf(db, removalEvent(who, user, nowMs), people.userGoneFrom(who.tenantId, user.id)),
   ] as const;
   const results = await db.batch(statements);
   const changes = (s: (typeof statements)[number]) => results[statements.indexOf(s)].meta.changes;

@@ -4,7 +4,7 @@
  * problem, the error handler turns an outage into a 503, and every other error is a 500.
  */
 
-function constraintFailed(err: unknown, kind: "UNIQUE" | "NOT NULL"): boolean {
+function constraintFailed(err: unknown, kind: "UNIQUE" | "NOT NULL" | "FOREIGN KEY"): boolean {
   return String(err).includes(`${kind} constraint failed`);
 }
 
@@ -16,6 +16,11 @@ export function isUniqueViolation(err: unknown): boolean {
 /** True when a write failed on NOT NULL: a claimed insert whose claim was not recorded (people.ts insertClaimedUser). */
 export function isNotNullViolation(err: unknown): boolean {
   return constraintFailed(err, "NOT NULL");
+}
+
+/** True when a write failed on a foreign key: it names a row another request just deleted (a person, a session). */
+export function isForeignKeyViolation(err: unknown): boolean {
+  return constraintFailed(err, "FOREIGN KEY");
 }
 
 /** What D1 says when it is unreachable, overloaded, reset or timed out; not SQL errors, which are bugs (500). */

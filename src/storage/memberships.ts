@@ -69,17 +69,9 @@ export function deleteMembership(db: Db, tenantId: string, userId: string) {
   return db.delete(memberships).where(and(membershipOf(tenantId, userId), notLastOwner(tenantId)));
 }
 
-/** SQL true when the person's membership of the tenant has `role`: the condition for auditing a guarded change. */
-export const membershipHasRole = (tenantId: string, userId: string, role: Role) =>
-  sql`exists (select 1 from ${memberships} where ${membershipOf(tenantId, userId)} and ${memberships.role} = ${role})`;
-
 /** SQL true while the membership exists and is not the tenant's last owner: the guard for removing it. */
 export const membershipRemovable = (tenantId: string, userId: string) =>
   sql`exists (select 1 from ${memberships} where ${membershipOf(tenantId, userId)} and ${notLastOwner(tenantId)})`;
-
-/** SQL true once the membership is gone: the condition for auditing a guarded removal. */
-export const membershipGone = (tenantId: string, userId: string) =>
-  sql`not exists (select 1 from ${memberships} where ${membershipOf(tenantId, userId)})`;
 
 /** Every tenant a person may be active in: the home tenant first, then the memberships, with names. */
 export async function tenantsOfUser(db: Db, user: Pick<UserRow, "id" | "tenantId" | "role">) {
@@ -102,15 +94,18 @@ export function insertMembership(db: Db, row: MembershipRow) {
   return db.insert(memberships).values(row);
 }
 
-/** Inserts a membership whose tenant_id is read from the invitation `invitationId` once it records `userId` as accepted. */
+/**
+ * Inserts a membership whose tenant_id is read from the invitation `invitationId` once it records `userId` as
+ * accepted at `createdAt`, i.e. by the claim in this very batch.
+ */
 export function insertInvitedMembership(db: Db, row: Omit<MembershipRow, "tenantId">, invitationId: string) {
-  const tenantId = sql`(select ${invitations.tenantId} from ${invitations} where ${invitations.id} = ${invitationId} and ${invitations.acceptedBy} = ${row.userId})`;
+  const tenantId = sql`(select ${invitations.tenantId} from ${invitations} where ${invitations.id} = ${invitationId} and ${invitations.acceptedBy} = ${row.userId} and ${invitations.acceptedAt} = ${row.createdAt})`;
   return db.insert(memberships).values({ ...row, tenantId });
 }
 
-/** Inserts a membership whose tenant_id is read from the owner link `linkId` once it records `userId` as its user. */
+/** Inserts a membership whose tenant_id is read from the owner link `linkId` once it records `userId` as its user at `createdAt` (this batch's claim). */
 export function insertClaimedMembership(db: Db, row: Omit<MembershipRow, "tenantId">, linkId: string) {
-  const tenantId = sql`(select ${ownerSetupTokens.tenantId} from ${ownerSetupTokens} where ${ownerSetupTokens.id} = ${linkId} and ${ownerSetupTokens.usedBy} = ${row.userId})`;
+  const tenantId = sql`(select ${ownerSetupTokens.tenantId} from ${ownerSetupTokens} where ${ownerSetupTokens.id} = ${linkId} and ${ownerSetupTokens.usedBy} = ${row.userId} and ${ownerSetupTokens.usedAt} = ${row.createdAt})`;
   return db.insert(memberships).values({ ...row, tenantId });
 }
 

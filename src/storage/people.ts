@@ -80,12 +80,6 @@ export function deleteUser(db: Db, tenantId: string, id: string) {
 /** SQL true while the user is at home in the tenant and not its last owner: the guard for removing them. */
 export const userRemovable = (tenantId: string, id: string) =>
   sql`exists (select 1 from ${users} where ${users.id} = ${id} and ${users.tenantId} = ${tenantId} and ${notLastOwner(tenantId)})`;
-/** SQL true when the user now has `role`: the condition for auditing a guarded role change. */
-export const userHasRole = (id: string, role: Role) =>
-  sql`exists (select 1 from ${users} where ${users.id} = ${id} and ${users.role} = ${role})`;
-/** SQL true when the user is no longer at home in the tenant: removed, or moved to another home. */
-export const userGoneFrom = (tenantId: string, id: string) =>
-  sql`not exists (select 1 from ${users} where ${users.id} = ${id} and ${users.tenantId} = ${tenantId})`;
 
 /**
  * When `onlyIf` holds and the person belongs to other tenants, makes the oldest of those memberships their
@@ -149,6 +143,29 @@ export function getInvitation(db: Db, tenantId: string, id: string): Promise<Inv
 /** The invitation whose token hash is one of `tokenHashes` (one per accepted pepper). */
 export function findInvitationByHash(db: Db, tokenHashes: string[]): Promise<InvitationRow | undefined> {
   return db.select().from(invitations).where(inArray(invitations.tokenHash, tokenHashes)).get();
+}
+
+/** Revokes a tenant's pending invitations to `email` when `onlyIf` holds: a removed person cannot return by an older link. */
+export function revokePendingInvitationsTo(
+  db: Db,
+  tenantId: string,
+  email: string,
+  at: number,
+  by: string,
+  onlyIf: SQL,
+) {
+  return db
+    .update(invitations)
+    .set({ revokedAt: at, revokedBy: by })
+    .where(
+      and(
+        eq(invitations.tenantId, tenantId),
+        eq(invitations.email, email),
+        isNull(invitations.acceptedAt),
+        isNull(invitations.revokedAt),
+        onlyIf,
+      ),
+    );
 }
 
 export function revokeInvitation(db: Db, tenantId: string, id: string, at: number, by: string) {

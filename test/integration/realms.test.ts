@@ -526,6 +526,8 @@ describe("people who belong to a tenant by membership", () => {
     const made = await tony.send("POST", "/invitations", { email: "norman@oscorp.example", role: "admin" });
     expect(made.status).toBe(201);
     const token = tokenOf((await json(made)).url);
+    const asOwner = await tony.send("POST", "/invitations", { email: "norman@oscorp.example", role: "owner" });
+    const ownerToken = tokenOf((await json(asOwner)).url);
     await expectProblem(
       await tony.send("POST", "/invitations", { email: "tony@stark.example", role: "viewer" }),
       409,
@@ -578,6 +580,14 @@ describe("people who belong to a tenant by membership", () => {
       403,
       "forbidden",
     );
+    // The second, still pending link cannot raise him while he is in, nor bring him back once removed.
+    await expectProblem(await norman.send("POST", "/auth/join", { token: ownerToken }), 409, "already_member");
+    const normanId = (await memberOf(tony, "norman@oscorp.example")).id;
+    expect((await tony.send("DELETE", `/members/${normanId}`)).status).toBe(204);
+    const back = await login("norman@oscorp.example");
+    await expectProblem(await back.send("POST", "/auth/join", { token: ownerToken }), 400, "invalid_invitation");
+    const removals = await json(await tony.send("GET", `/audit?action=member.remove`));
+    expect(removals.events.filter((e: Json) => e.target_id === normanId)).toHaveLength(1);
   });
 
   it("removing someone from their home tenant keeps their other tenants: the oldest becomes their home", async () => {

@@ -1,12 +1,7 @@
 /**
-<<<<<<< HEAD
- * OpenAPI paths of tenants as realms (docs/realms.md): operator creation, self-service sign-up, switching the
- * session's tenant and claiming another tenant's first-owner link or joining one by invitation. Request bodies come from the zod schemas.
-=======
  * OpenAPI paths of tenants as realms (docs/realms.md): operator creation, self-service sign-up and the public
- * read telling the sign-in page whether it is open, switching the session's tenant and claiming another
- * tenant's first-owner link. Request bodies come from the zod schemas.
->>>>>>> i-console
+ * read telling the sign-in page whether it is open, switching the session's tenant, and claiming another
+ * tenant's first-owner link or joining one by invitation. Request bodies come from the zod schemas.
  */
 import { z } from "zod";
 import * as schemas from "./tenant-schemas";
