@@ -36,6 +36,8 @@ const RATIOS = [
 ];
 /** Ratios printed without a target. */
 const INFO_RATIOS = [
+  ["floor-verify", "floor", "(floor + ES256 verify) / floor"],
+  ["pkjwt", "floor-verify", "private_key_jwt / (floor + ES256 verify)"],
   ["token-exchange", "secret", "token exchange / secret mint"],
   ["dpop-mint", "secret", "DPoP secret mint / secret mint"],
 ];
@@ -80,6 +82,26 @@ function printRatios(results, suffix) {
     const q = ratio(results.get(a + suffix), results.get(b + suffix));
     console.log(`${text}${suffix}: ${q.overall.toFixed(2)}x (rounds ${q.min.toFixed(2)}-${q.max.toFixed(2)})`);
   }
+  printBound(results, suffix);
+}
+
+/**
+ * The physical bound of the private_key_jwt target: a mint that verifies the assertion costs at least the floor
+ * plus one verify, so when (floor + verify) / floor is under the target, no such design can meet it; the next
+ * best is pkjwt / (floor + verify) as close to secret / floor as the secret mint is to its own floor.
+ */
+function printBound(results, suffix) {
+  const [floor, verify, secret, pkjwt] = ["floor", "floor-verify", `secret${suffix}`, `pkjwt${suffix}`].map((k) =>
+    results.get(k),
+  );
+  if (!floor || !verify || !secret || !pkjwt) return;
+  const bound = verify.reqPerSec / floor.reqPerSec;
+  const target = RATIOS.find(([a]) => a === "pkjwt")[2];
+  const own = pkjwt.reqPerSec / verify.reqPerSec;
+  const secretOwn = secret.reqPerSec / floor.reqPerSec;
+  console.log(
+    `physical bound${suffix}: (floor + verify) / floor ${bound.toFixed(2)}x ${bound < target ? `< ${target}x: no design that verifies the signature can reach private_key_jwt / secret >= ${target}x on this runtime` : `>= ${target}x: the target is within reach`}; private_key_jwt / (floor + verify) ${own.toFixed(2)}x against secret / floor ${secretOwn.toFixed(2)}x`,
+  );
 }
 
 const config = writeRaisedLimitsConfig();

@@ -4,13 +4,15 @@
 // workerd (Miniflare) with it and with the floor Worker, and times: until the runtime is ready (process start,
 // script parse and instantiation), the first response (GET /healthz), and the first token-endpoint answer
 // (an unauthenticated POST /oauth/token: parsing, the registries, the error renderer). The floor's figures
-// are the runtime's own share; the difference is Latchkey's. Stops everything it starts.
+// are the runtime's own share; the difference is Latchkey's. COLD_BASELINE=<git ref> also starts that commit's
+// bundle in every run, interleaved, for a before/after in one process. Stops everything it starts.
 import { rmSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { dryRunBundle, startFloor, startLatchkey, stopAll } from "../bench/runtime.mjs";
+import { checkoutAt, dryRunBundle, startFloor, startLatchkey, stopAll } from "../bench/runtime.mjs";
 import { writeRaisedLimitsConfig } from "./lib.mjs";
 
 const RUNS = Number(process.env.COLD_RUNS ?? 5);
+const BASELINE = process.env.COLD_BASELINE;
 const PORT = 8796;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -37,13 +39,19 @@ async function firstResponses(url, withToken) {
 
 const config = writeRaisedLimitsConfig();
 const bundle = dryRunBundle(config);
-const rows = { latchkey: [], floor: [] };
+const ref = BASELINE ? checkoutAt(BASELINE) : null;
+const refBundle = ref ? dryRunBundle(ref.config, ref.dir) : null;
+const rows = { latchkey: [], ...(ref ? { [`latchkey @${BASELINE}`]: [] } : {}), floor: [] };
+const latchkeys = [["latchkey", config, bundle], ...(ref ? [[`latchkey @${BASELINE}`, ref.config, refBundle]] : [])];
 try {
   console.log(`Bundle (wrangler deploy --dry-run): Total Upload ${bundle.upload}, gzip ${bundle.gzip}.`);
+  if (refBundle) console.log(`Baseline ${BASELINE}: Total Upload ${refBundle.upload}, gzip ${refBundle.gzip}.`);
   for (let i = 0; i < RUNS; i++) {
-    const instance = await startLatchkey({ config, bundle, port: PORT });
-    rows.latchkey.push({ ready: instance.readyMs, ...(await firstResponses(instance.url, true)) });
-    await instance.dispose();
+    for (const [name, cfg, b] of latchkeys) {
+      const instance = await startLatchkey({ config: cfg, bundle: b, port: PORT });
+      rows[name].push({ ready: instance.readyMs, ...(await firstResponses(instance.url, true)) });
+      await instance.dispose();
+    }
     const floor = await startFloor({ port: PORT + 1 });
     rows.floor.push({ ready: floor.readyMs, ...(await firstResponses(floor.url, false)) });
     await floor.dispose();
@@ -57,9 +65,11 @@ try {
     "first /healthz, all runs": list.map((r) => r.health.toFixed(1)).join(" "),
   });
   console.log(`${RUNS} fresh instances each (ready: from new Miniflare() to the runtime answering; migrations after):`);
-  console.table([summary("latchkey", rows.latchkey), summary("floor", rows.floor)]);
+  console.table(Object.entries(rows).map(([name, list]) => summary(name, list)));
 } finally {
   await stopAll();
   rmSync(bundle.outdir, { recursive: true, force: true });
+  if (refBundle) rmSync(refBundle.outdir, { recursive: true, force: true });
+  ref?.remove();
   rmSync(config, { force: true });
 }
