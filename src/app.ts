@@ -3,9 +3,9 @@
  * Paths served here must also be listed in wrangler.toml's run_worker_first. The OAuth routes (`oauth`) are
  * mounted twice: at the root for the default tenant, and under `/t/{tenant}` for every tenant's own issuer
  * (docs/realms.md); a route added to `oauth` is served under both with no other line. The management API
- * (routes/api.ts) is imported on its first request: the bundle stays one module (esbuild inlines it behind a
- * lazy initialiser), and a cold isolate's first token request neither evaluates the admin modules nor builds
- * their routes into this router (docs/performance.md, cold start).
+ * (routes/api.ts) is a separate app behind one route: hono builds a router's matcher on its first request, so a
+ * cold isolate's first request builds only these few routes' matcher, and the API's is built on the first /api
+ * request (docs/performance.md, cold start; a dynamic import measured slower and a larger bundle).
  */
 import type { Context } from "hono";
 import { type AppEnv, factory } from "./context";

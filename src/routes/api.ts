@@ -1,8 +1,8 @@
 /**
  * The management API under /api (admin routes behind bearer authentication, sign-in, bootstrap, tenants, the
- * OpenAPI document) as its own hono app. app.ts loads this module on the first /api request only, so an
- * isolate that serves only the token endpoint never evaluates these modules (their zod schemas, the OpenAPI
- * document) nor builds this app's router: most of what a cold isolate's first request paid before.
+ * OpenAPI document) as its own hono app with its own router. app.ts hands it every /api request, so the
+ * matcher of these routes is built on the first /api request, never on a cold isolate's first token request:
+ * building one matcher over every route was most of what that first request paid.
  */
 import { factory } from "../context";
 import { problems } from "../domain/errors";
