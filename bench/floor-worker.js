@@ -2,9 +2,18 @@
 // RFC 9068-shaped ES256 token (the claims Latchkey's tokens carry) with jose's SignJWT and a key held in
 // memory, and answers like a token endpoint (JSON, no-store). No storage, no client authentication, no log:
 // what is left is the signature, the JSON and the HTTP round trip, which is what Latchkey's mint is held to.
-import { SignJWT } from "jose";
+// With a client_assertion in the form it first verifies it as private_key_jwt does (jose's jwtVerify, ES256,
+// iss/sub/aud/exp, the public key from the CLIENT_PUBLIC_JWK binding imported once): "floor + ES256 verify",
+// the least any design that checks the assertion's signature can cost (no client lookup, no jti check).
+import { importJWK, jwtVerify, SignJWT } from "jose";
 
 let key;
+let clientKey;
+
+function clientPublicKey(env) {
+  clientKey ??= importJWK(JSON.parse(env.CLIENT_PUBLIC_JWK), "ES256");
+  return clientKey;
+}
 
 function signingKey() {
   key ??= crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
@@ -17,10 +26,24 @@ function jti() {
 }
 
 export default {
-  async fetch(request) {
+  async fetch(request, env) {
     if (request.method !== "POST") return new Response("not found", { status: 404 });
     const params = new URLSearchParams(await request.text());
     if (params.get("grant_type") !== "client_credentials") return new Response("bad grant", { status: 400 });
+    const assertion = params.get("client_assertion");
+    if (assertion !== null) {
+      try {
+        await jwtVerify(assertion, await clientPublicKey(env), {
+          algorithms: ["ES256"],
+          issuer: "lkc_floorfloorfloorfloorfl",
+          subject: "lkc_floorfloorfloorfloorfl",
+          audience: "http://127.0.0.1",
+          requiredClaims: ["exp", "jti"],
+        });
+      } catch {
+        return new Response("bad assertion", { status: 401 });
+      }
+    }
     const { privateKey } = await signingKey();
     const iat = Math.floor(Date.now() / 1000);
     const claims = {

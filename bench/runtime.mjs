@@ -12,6 +12,7 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
 import { ROOT, readDevVars } from "../scripts/lib.mjs";
+import { floorClientKey } from "./floor-client-key.mjs";
 
 const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
 const started = new Set();
@@ -145,8 +146,12 @@ export async function startLatchkey({
   };
 }
 
-/** Starts the floor Worker (bench/floor-worker.js, bundled with esbuild) under workerd. */
+/**
+ * Starts the floor Worker (bench/floor-worker.js, bundled with esbuild) under workerd, with the public key of
+ * this process's floor client (floor-client-key.mjs) for its verify scenario.
+ */
 export async function startFloor({ port, extra = {} } = {}) {
+  const { publicJwk } = await floorClientKey();
   const result = await build({
     entryPoints: [path.join(ROOT, "bench", "floor-worker.js")],
     bundle: true,
@@ -161,6 +166,7 @@ export async function startFloor({ port, extra = {} } = {}) {
     modules: true,
     script: result.outputFiles[0].text,
     compatibilityDate: "2026-04-26",
+    bindings: { CLIENT_PUBLIC_JWK: JSON.stringify(publicJwk) },
     port,
     ...extra,
   });

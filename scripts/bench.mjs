@@ -8,11 +8,14 @@
 // Bounded: (warm-up + ROUNDS x SECONDS) per scenario and bundle; everything started is stopped at the end.
 // Env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_WARMUP_SECONDS (1), BENCH_SCENARIOS (all, comma-separated),
 // BENCH_MAX_RATE (5000 req/s: sizes per-request pools), BENCH_ASSETS=1 (Miniflare's asset router in front),
-// BENCH_ON_DISK=1 (storage persisted to a temporary directory instead of memory).
+// BENCH_ON_DISK=1 (storage persisted to a temporary directory instead of memory), BENCH_LATENCY_CONNECTIONS
+// (8: one more round per scenario at each of these comma-separated connection counts, for the latency tail;
+// empty to skip), BENCH_PIN=1 (workerd on core 1, the load tool on core 0: bench/latency.mjs).
 // `npm run bench:dev` keeps the former wrangler dev figures.
 import { rmSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { makeFixtures } from "../bench/fixtures.mjs";
+import { latencyTable, pin } from "../bench/latency.mjs";
 import { combine, ratio, runOnce } from "../bench/load.mjs";
 import { checkoutAt, dryRunBundle, startFloor, startLatchkey, stopAll } from "../bench/runtime.mjs";
 import { SCENARIOS } from "../bench/scenarios/index.mjs";
@@ -24,6 +27,8 @@ const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
 const MAX_RATE = Number(process.env.BENCH_MAX_RATE ?? 5000);
 const BASELINE = process.env.BENCH_BASELINE;
 const CONNECTIONS = 32;
+const LATENCY_CONNECTIONS = (process.env.BENCH_LATENCY_CONNECTIONS ?? "8").split(",").filter(Boolean).map(Number);
+const PIN = process.env.BENCH_PIN === "1";
 const PORT = Number(process.env.BENCH_PORT ?? 8788);
 const only = process.env.BENCH_SCENARIOS?.split(",");
 const scenarios = SCENARIOS.filter((s) => !only || only.includes(s.name));
@@ -36,6 +41,8 @@ const RATIOS = [
 ];
 /** Ratios printed without a target. */
 const INFO_RATIOS = [
+  ["floor-verify", "floor", "(floor + ES256 verify) / floor"],
+  ["pkjwt", "floor-verify", "private_key_jwt / (floor + ES256 verify)"],
   ["token-exchange", "secret", "token exchange / secret mint"],
   ["dpop-mint", "secret", "DPoP secret mint / secret mint"],
 ];
@@ -46,7 +53,7 @@ async function latchkeyAt(config, bundle, port, name) {
   const instance = await startLatchkey({ config, bundle, port, name, withAssets: process.env.BENCH_ASSETS === "1" });
   let fixtures;
   instance.bench = {
-    maxRequests: MAX_RATE * (SECONDS * ROUNDS + WARMUP),
+    maxRequests: MAX_RATE * (SECONDS * (ROUNDS + LATENCY_CONNECTIONS.length) + WARMUP),
     maxRequestsPerRun: MAX_RATE * Math.max(SECONDS, WARMUP),
     fixtures: () => {
       fixtures ??= makeFixtures(instance.url, `http://127.0.0.1:${port}`);
@@ -80,6 +87,26 @@ function printRatios(results, suffix) {
     const q = ratio(results.get(a + suffix), results.get(b + suffix));
     console.log(`${text}${suffix}: ${q.overall.toFixed(2)}x (rounds ${q.min.toFixed(2)}-${q.max.toFixed(2)})`);
   }
+  printBound(results, suffix);
+}
+
+/**
+ * The physical bound of the private_key_jwt target: a mint that verifies the assertion costs at least the floor
+ * plus one verify, so when (floor + verify) / floor is under the target, no such design can meet it; the next
+ * best is pkjwt / (floor + verify) as close to secret / floor as the secret mint is to its own floor.
+ */
+function printBound(results, suffix) {
+  const [floor, verify, secret, pkjwt] = ["floor", "floor-verify", `secret${suffix}`, `pkjwt${suffix}`].map((k) =>
+    results.get(k),
+  );
+  if (!floor || !verify || !secret || !pkjwt) return;
+  const bound = verify.reqPerSec / floor.reqPerSec;
+  const target = RATIOS.find(([a]) => a === "pkjwt")[2];
+  const own = pkjwt.reqPerSec / verify.reqPerSec;
+  const secretOwn = secret.reqPerSec / floor.reqPerSec;
+  console.log(
+    `physical bound${suffix}: (floor + verify) / floor ${bound.toFixed(2)}x ${bound < target ? `< ${target}x: no design that verifies the signature can reach private_key_jwt / secret >= ${target}x on this runtime` : `>= ${target}x: the signature alone does not keep private_key_jwt under the target`}; private_key_jwt / (floor + verify) ${own.toFixed(2)}x against secret / floor ${secretOwn.toFixed(2)}x`,
+  );
 }
 
 const config = writeRaisedLimitsConfig();
@@ -94,6 +121,9 @@ try {
   const floor = await startFloor({ port: PORT + 1 });
   floor.bench = { maxRequests: 0, fixtures: async () => ({}) };
   await entries({ latchkeys, floor }, rows);
+  const pinned =
+    PIN && [...latchkeys.map(([, i]) => i.pid), floor.pid].every((pid) => pin(pid, 1)) && pin(process.pid, 0);
+  if (PIN) console.log(pinned ? "Pinned: workerd on core 1, the load tool on core 0." : "BENCH_PIN=1: could not pin.");
   console.log(
     `Latchkey bench: workerd via Miniflare (no dev proxy), bundle from wrangler deploy --dry-run (${bundle.upload}, gzip ${bundle.gzip})${refBundle ? `; baseline ${BASELINE} (${refBundle.upload}, gzip ${refBundle.gzip})` : ""};`,
   );
@@ -146,6 +176,13 @@ try {
   console.log(
     `p99 <= ${P99_TARGET_MS} ms at ${CONNECTIONS} connections: ${slow.length === 0 ? "met" : `NOT met (${slow.map((row) => row.key).join(", ")})`}`,
   );
+  if (LATENCY_CONNECTIONS.length > 0) {
+    const tailRows = rows.filter((row) => !row.key.includes("@"));
+    console.log(
+      `Latency tail: one round of ${SECONDS} s per scenario at ${LATENCY_CONNECTIONS.join(", ")} connections:`,
+    );
+    console.table(await latencyTable(tailRows, LATENCY_CONNECTIONS, SECONDS));
+  }
   failed = [...results.values()].some((r) => r.non2xx > 0 || r.errors > 0);
   if (failed) console.log("FAILED: some requests did not answer 2xx (see non-2xx / errors above).");
 } finally {

@@ -3,13 +3,15 @@
 // Worker under load in the bench's runtime (workerd via Miniflare serving the dry-run bundle, real bindings,
 // raised limits). Connects to workerd's inspector on 127.0.0.1, drives 16 connections for PROFILE_SECONDS (6),
 // writes the profile to .bench/<scenario>-<time>.cpuprofile (open it in Chrome DevTools > Performance > Load
-// profile, or in VS Code, for the flame chart) and prints the top self-time entries. Stops what it starts.
+// profile, or in VS Code, for the flame chart) and prints the top self-time and inclusive-time entries.
+// PROFILE_BASELINE=<git ref> profiles that commit's bundle instead (to set two profiles side by side).
+// Stops what it starts.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import WebSocket from "ws";
 import { makeFixtures } from "../bench/fixtures.mjs";
 import { runOnce } from "../bench/load.mjs";
-import { dryRunBundle, startFloor, startLatchkey, stopAll } from "../bench/runtime.mjs";
+import { checkoutAt, dryRunBundle, startFloor, startLatchkey, stopAll } from "../bench/runtime.mjs";
 import { SCENARIOS } from "../bench/scenarios/index.mjs";
 import { ROOT, writeRaisedLimitsConfig } from "./lib.mjs";
 
@@ -17,6 +19,7 @@ const PORT = 8794;
 const INSPECTOR_PORT = 9239;
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 6);
 const name = process.argv[2] ?? "secret";
+const BASELINE = process.env.PROFILE_BASELINE;
 const scenario = SCENARIOS.find((s) => s.name === name);
 if (!scenario) {
   console.error(`Unknown scenario ${name}; one of ${SCENARIOS.map((s) => s.name).join(", ")}`);
@@ -58,8 +61,35 @@ function topSelfTime(profile, count = 30) {
     .map(([label, t]) => `${((t / total) * 100).toFixed(1).padStart(5)}%  ${label}`);
 }
 
-const config = writeRaisedLimitsConfig();
-const bundle = dryRunBundle(config);
+/** Time spent in each function and what it called (each function counted once per sample). */
+function topInclusiveTime(profile, count = 40) {
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parent.set(child, n.id);
+  const inclusive = new Map();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const dt = profile.timeDeltas[i] ?? 0;
+    total += dt;
+    const seen = new Set();
+    for (let at = id; at !== undefined; at = parent.get(at)) {
+      const { functionName, url, lineNumber } = nodes.get(at).callFrame;
+      if (!url) continue;
+      const label = `${functionName || "(anonymous)"} ${url.split("/").pop()}:${lineNumber}`;
+      if (seen.has(label)) continue;
+      seen.add(label);
+      inclusive.set(label, (inclusive.get(label) ?? 0) + dt);
+    }
+  });
+  return [...inclusive]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([label, t]) => `${((t / total) * 100).toFixed(1).padStart(5)}%  ${label}`);
+}
+
+const ref = BASELINE ? checkoutAt(BASELINE) : null;
+const config = ref ? ref.config : writeRaisedLimitsConfig();
+const bundle = ref ? dryRunBundle(ref.config, ref.dir) : dryRunBundle(config);
 try {
   const profiled =
     scenario.target === "floor"
@@ -85,15 +115,21 @@ try {
   cdp.close();
   const dir = path.join(ROOT, ".bench");
   mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, "-")}.cpuprofile`);
+  const file = path.join(
+    dir,
+    `${name}${BASELINE ? `@${BASELINE}` : ""}-${new Date().toISOString().replace(/[:.]/g, "-")}.cpuprofile`,
+  );
   writeFileSync(file, JSON.stringify(profile));
   console.log(
     `${scenario.label}: ${Math.round(result.requests.average)} req/s while profiling (non-2xx: ${result.non2xx})`,
   );
   console.log(`Profile written to ${path.relative(ROOT, file)}. Top self time:`);
   console.log(topSelfTime(profile).join("\n"));
+  console.log("Top inclusive time (the function and what it called; bundle functions only):");
+  console.log(topInclusiveTime(profile).join("\n"));
 } finally {
   await stopAll();
   rmSync(bundle.outdir, { recursive: true, force: true });
-  rmSync(config, { force: true });
+  if (ref) ref.remove();
+  else rmSync(config, { force: true });
 }

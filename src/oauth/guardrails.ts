@@ -9,12 +9,12 @@ import type { RequestContext } from "../context";
 import { OAUTH_DESCRIPTIONS as D, OAuthError } from "../domain/errors";
 import { judgeNetwork } from "../services/network-guard";
 import { judgeMintQuota } from "../services/quota-guard";
-import type { MintOrigin } from "../services/usage-recorder";
 import type { AuthenticatedClient } from "./client-auth";
 
 type GuardDeps = Pick<RequestContext, "db" | "replica" | "env" | "log" | "background">;
 
-const clientAddress = (request: Request) => request.headers.get("cf-connecting-ip") ?? undefined;
+/** The client address Cloudflare reports (CF-Connecting-IP), undefined without one. */
+export const clientAddress = (request: Request) => request.headers.get("cf-connecting-ip") ?? undefined;
 
 /** Throws unauthorized_client when the request comes from outside an enforced allow-list. */
 export function guardNetwork(ctx: GuardDeps, request: Request, client: AuthenticatedClient, nowMs: number): void {
@@ -39,9 +39,4 @@ export function guardQuota(
     });
   }
   return outcome?.headers;
-}
-
-/** Where the mint came from, for the background usage flush (recent sources, mints per hour). */
-export function mintOrigin(request: Request, client: AuthenticatedClient): MintOrigin {
-  return { tenantId: client.credential.tenantId, address: clientAddress(request) };
 }

@@ -8,7 +8,10 @@
  * credentials verify is never refused for others' failures. The mint writes nothing synchronously: usage is
  * coalesced in the background (as is the renewal of a secret hash made under the previous pepper) and one
  * token_minted log event records it. The guardrail steps (guardrails.ts: network allow-list, mint quotas)
- * run for every grant after authentication and read only the authenticated client's row.
+ * run for every grant after authentication and read only the authenticated client's row. A private_key_jwt
+ * assertion's jti check (a Durable Object round trip) starts once its signature holds and overlaps with the
+ * grant's signing (signAhead); the request waits for it where authentication ends, so a replay is refused
+ * exactly as before and its token never leaves.
  */
 import type { RequestContext } from "../context";
 import { requestSource } from "../domain/request-source";
@@ -16,8 +19,9 @@ import { OAUTH_DESCRIPTIONS as D, OAuthError } from "../domain/errors";
 import { noteMint, renewSecretHashLater } from "../services/isolate-caches";
 import { TOKEN_CLIENT_WINDOW_SECONDS } from "../tunables";
 import {
-  authenticateClient,
+  authenticateClientPending,
   claimedClientId,
+  confirmFreshAssertion,
   presentedCredentials,
   publicClientOf,
   type AuthenticatedClient,
@@ -27,9 +31,8 @@ import { recordTokenFailure, withinMintLimit } from "./failure-limits";
 import { dpopBinding, type DpopMint } from "./dpop";
 import { readOAuthForm } from "./form";
 import { grantFor, type Grant, type IssuedToken, type PublicGrant } from "./grants";
-import { guardNetwork, guardQuota, mintOrigin } from "./guardrails";
+import { clientAddress, guardNetwork, guardQuota } from "./guardrails";
 import { personTokenResponse } from "./person-tokens";
-import type { MintOrigin } from "../services/usage-recorder";
 
 /** RFC 6749 section 5.1: a token response is JSON and must not be cached. */
 const TOKEN_RESPONSE_HEADERS = {
@@ -67,67 +70,95 @@ async function refusal(
   return retryAfter === null ? err : rateLimited(retryAfter, `failure limit: ${err.reason ?? err.code}`);
 }
 
-/** Only verified requests reach this count, so nobody but the credential's holder can spend its budget. */
-async function limitPerCredential(ctx: RequestContext, client: AuthenticatedClient): Promise<void> {
-  if (!(await withinMintLimit(ctx.env, client.credential.id)))
-    throw rateLimited(TOKEN_CLIENT_WINDOW_SECONDS, "per-credential mint limit");
-}
-
 /** Background usage and pepper renewal, and exactly one token_minted event. */
 function recordMint(
   ctx: RequestContext,
+  request: Request,
   client: AuthenticatedClient,
   issued: IssuedToken,
   nowMs: number,
-  origin?: MintOrigin,
-  dpop?: DpopMint,
+  dpop: DpopMint | undefined,
 ): void {
+  const { credential, federated } = client;
   const flush = noteMint(
     ctx,
-    client.credential.id,
-    { id: client.authenticatorId, kind: client.authenticatorKind, subject: client.federated?.subject },
+    {
+      credentialId: credential.id,
+      tenantId: credential.tenantId,
+      address: clientAddress(request),
+      authenticatorId: client.authenticatorId,
+      authenticatorKind: client.authenticatorKind,
+      subject: federated?.subject,
+    },
     nowMs,
-    origin,
   );
   if (flush) ctx.background(flush);
-  const renewal = renewSecretHashLater(ctx, client.secretRehash);
-  if (renewal) ctx.background(renewal);
+  if (client.secretRehash) {
+    const renewal = renewSecretHashLater(ctx, client.secretRehash);
+    if (renewal) ctx.background(renewal);
+  }
   const { claims } = issued;
-  ctx.log.info("token_minted", {
+  const event: Record<string, unknown> = {
     actor: claims.svc,
-    client_id: client.credential.id,
-    tenant: client.credential.tenantId,
+    client_id: credential.id,
+    tenant: credential.tenantId,
     method: client.method,
     aud: claims.aud,
     scope: claims.scope,
     jti: claims.jti,
     exp: claims.exp,
-    ...(client.federated && {
-      federated_identity: client.federated.identityId,
-      federated_sub: client.federated.subject,
-    }),
-    ...(dpop ? { jkt: dpop.binding.jkt } : {}),
-  });
+  };
+  if (federated) {
+    event.federated_identity = federated.identityId;
+    event.federated_sub = federated.subject;
+  }
+  if (dpop) event.jkt = dpop.binding.jkt;
+  ctx.log.info("token_minted", event);
 }
 
 /**
  * RFC 6749 section 5.1 successful response; RFC 9449 section 5: token_type DPoP for a bound token. `extraHeaders`
- * are the quota headers (guardrails.ts).
+ * are the quota headers (guardrails.ts). A plain Bearer response takes the constant headers as they are.
  */
 function respond(issued: IssuedToken, dpop?: DpopMint, extraHeaders?: Record<string, string>): Response {
-  const body = {
+  const body: Record<string, unknown> = {
     access_token: issued.accessToken,
     token_type: dpop ? "DPoP" : "Bearer",
     expires_in: issued.expiresIn,
     scope: issued.claims.scope,
-    ...(issued.issuedTokenType && { issued_token_type: issued.issuedTokenType }),
   };
-  const headers = {
-    ...TOKEN_RESPONSE_HEADERS,
-    ...(dpop?.nextNonce && { "DPoP-Nonce": dpop.nextNonce }),
-    ...extraHeaders,
-  };
+  if (issued.issuedTokenType) body.issued_token_type = issued.issuedTokenType;
+  let headers: Record<string, string> = TOKEN_RESPONSE_HEADERS;
+  if (dpop?.nextNonce || extraHeaders) {
+    headers = { ...TOKEN_RESPONSE_HEADERS, ...extraHeaders };
+    if (dpop?.nextNonce) headers["DPoP-Nonce"] = dpop.nextNonce;
+  }
   return new Response(JSON.stringify(body), { status: 200, headers });
+}
+
+/** A grant handler's outcome, held until the pipeline reaches the step where it would have run. */
+type Settled = { ok: true; issued: IssuedToken } | { ok: false; error: unknown };
+
+/**
+ * private_key_jwt: while the assertion's jti check is under way, the handler builds and signs the token (it
+ * writes nothing and releases nothing), unless a DPoP proof must bind it first. Its outcome, error or token,
+ * is only taken where the handler would have run, after every step before it, so the errors' order is
+ * unchanged and a replay's token never leaves.
+ */
+function signAhead(
+  ctx: RequestContext,
+  request: Request,
+  grant: Grant,
+  client: AuthenticatedClient,
+  params: Map<string, string>,
+  nowMs: number,
+): Promise<Settled> | undefined {
+  if (client.pendingJtiCheck === undefined || client.credential.requireDpop || request.headers.has("dpop"))
+    return undefined;
+  return grant.handler(ctx, client, params, nowMs).then(
+    (issued): Settled => ({ ok: true, issued }),
+    (error: unknown): Settled => ({ ok: false, error }),
+  );
 }
 
 /** A public client's grant (device code, refresh): no per-credential limit, and its own response with a refresh token. */
@@ -150,24 +181,38 @@ export async function tokenEndpoint(ctx: RequestContext, request: Request): Prom
   let params: Map<string, string>;
   let grant: Grant | PublicGrant;
   let client: AuthenticatedClient | string;
+  let ahead: Promise<Settled> | undefined;
   try {
     params = await readOAuthForm(request);
     presented = presentedCredentials(new URL(request.url), request.headers.get("authorization") ?? undefined, params);
     grant = requestedGrant(params);
-    client = grant.public
-      ? publicClientOf(presented)
-      : await authenticateClient(ctx, presented, grant.clientAuth, nowMs);
+    if (grant.public) client = publicClientOf(presented);
+    else {
+      client = await authenticateClientPending(ctx, presented, grant.clientAuth, nowMs);
+      ahead = signAhead(ctx, request, grant, client, params, nowMs);
+      // A replayed assertion is refused here, as a failed authentication, before any later step runs.
+      await confirmFreshAssertion(client);
+    }
   } catch (err) {
     throw await refusal(ctx, request, err, presented, nowMs);
   }
   if (grant.public) return publicGrant(ctx, request, grant, client as string, params, nowMs);
   client = client as AuthenticatedClient;
-  guardNetwork(ctx, request, client, nowMs);
-  await limitPerCredential(ctx, client);
-  const quotaHeaders = guardQuota(ctx, client, nowMs);
-  const dpop = await dpopBinding(ctx, request, client, nowMs);
-  const deps = dpop ? { ...ctx, tokenBinding: dpop.binding } : ctx;
-  const issued = await grant.handler(deps, client, params, nowMs);
-  recordMint(ctx, client, issued, nowMs, mintOrigin(request, client), dpop);
+  const { credential } = client;
+  // The guardrail and DPoP steps cost a null check each for a credential that uses none of them.
+  if (credential.networkPolicy) guardNetwork(ctx, request, client, nowMs);
+  // Only verified requests reach this count, so nobody but the credential's holder can spend its budget.
+  if (!(await withinMintLimit(ctx.env, credential.id)))
+    throw rateLimited(TOKEN_CLIENT_WINDOW_SECONDS, "per-credential mint limit");
+  const quotaHeaders = credential.quotaPolicy ? guardQuota(ctx, client, nowMs) : undefined;
+  const dpop =
+    request.headers.has("dpop") || credential.requireDpop ? await dpopBinding(ctx, request, client, nowMs) : undefined;
+  let issued: IssuedToken;
+  if (ahead) {
+    const settled = await ahead;
+    if (!settled.ok) throw settled.error;
+    issued = settled.issued;
+  } else issued = await grant.handler(dpop ? { ...ctx, tokenBinding: dpop.binding } : ctx, client, params, nowMs);
+  recordMint(ctx, request, client, issued, nowMs, dpop);
   return respond(issued, dpop, quotaHeaders);
 }

@@ -42,10 +42,18 @@ interface Authenticator {
   subject?: string;
 }
 
-/** Where one mint came from: its tenant and the client address (CF-Connecting-IP), when there is one. */
-export interface MintOrigin {
+/**
+ * One mint, as the token pipeline reports it: the credential and its tenant, what authenticated it (a secret,
+ * a key or a federated identity, with the subject token's sub), and the client address (CF-Connecting-IP)
+ * when there is one. One flat object per mint, so noting it allocates nothing else on the common path.
+ */
+export interface MintUsage {
+  credentialId: string;
   tenantId: string;
   address: string | undefined;
+  authenticatorId: string;
+  authenticatorKind: Authenticator["kind"];
+  subject: string | undefined;
 }
 
 interface HourCounts {
@@ -187,16 +195,28 @@ export function ownMints(credentialId: string, sinceHour: number): { all: number
   return { all, flushed };
 }
 
-function noteOrigin(entry: Pending, origin: MintOrigin, nowMs: number): void {
-  entry.tenantId = origin.tenantId;
-  const hour = windowStarts(nowMs).hour;
+/** The current UTC hour's start and end, kept until the clock passes the end (one division per hour, not per mint). */
+let hourStart = 0;
+let hourEnd = 0;
+
+function currentHour(nowMs: number): number {
+  if (nowMs >= hourEnd || nowMs < hourStart) {
+    hourStart = windowStarts(nowMs).hour;
+    hourEnd = hourStart + HOUR_MS;
+  }
+  return hourStart;
+}
+
+function noteOrigin(entry: Pending, mint: MintUsage, nowMs: number): void {
+  entry.tenantId = mint.tenantId;
+  const hour = currentHour(nowMs);
   let counts = entry.hours.get(hour);
   if (!counts) {
     counts = { pending: 0, inFlight: 0, flushed: 0 };
     entry.hours.set(hour, counts);
   }
   counts.pending += 1;
-  const address = origin.address ?? "";
+  const address = mint.address ?? "";
   const seen = entry.addresses.get(address);
   if (seen) {
     seen.at = nowMs;
@@ -204,19 +224,27 @@ function noteOrigin(entry: Pending, origin: MintOrigin, nowMs: number): void {
   } else if (entry.addresses.size < SOURCES_PER_FLUSH_MAX) entry.addresses.set(address, { at: nowMs, count: 1 });
 }
 
+function noteAuthenticator(entry: Pending, mint: MintUsage, nowMs: number): void {
+  const known = entry.authenticators.get(mint.authenticatorId);
+  if (known) {
+    known.at = nowMs;
+    known.subject = mint.subject;
+    return;
+  }
+  entry.authenticators.set(mint.authenticatorId, {
+    id: mint.authenticatorId,
+    kind: mint.authenticatorKind,
+    subject: mint.subject,
+    at: nowMs,
+  });
+}
+
 /**
- * Notes one mint by `authenticator` (a secret, a key or a federated identity), from `origin` when known.
- * Returns a write to hand to waitUntil (at once, or at the end of the window), or null when one is already
- * scheduled.
+ * Notes one mint (its credential, tenant, authenticator and source). Returns a write to hand to waitUntil (at
+ * once, or at the end of the window), or null when one is already scheduled.
  */
-export function noteMint(
-  deps: UsageDeps,
-  credentialId: string,
-  authenticator: Authenticator,
-  nowMs: number,
-  origin?: MintOrigin,
-): Promise<void> | null {
-  let entry = pending.get(credentialId);
+export function noteMint(deps: UsageDeps, mint: MintUsage, nowMs: number): Promise<void> | null {
+  let entry = pending.get(mint.credentialId);
   if (!entry) {
     entry = {
       count: 0,
@@ -226,12 +254,12 @@ export function noteMint(
       hours: new Map(),
       addresses: new Map(),
     };
-    pending.set(credentialId, entry);
+    pending.set(mint.credentialId, entry);
   }
-  if (origin) noteOrigin(entry, origin, nowMs);
+  noteOrigin(entry, mint, nowMs);
   entry.count += 1;
   entry.lastUsedAt = Math.max(entry.lastUsedAt, nowMs);
-  entry.authenticators.set(authenticator.id, { ...authenticator, at: nowMs });
+  noteAuthenticator(entry, mint, nowMs);
   if (entry.flushedAt === 0 || nowMs - lastFlushAt >= flushWindowMs) return flush(deps, nowMs);
   return trailing ? null : flushAtWindowEnd(deps, lastFlushAt + flushWindowMs, nowMs);
 }

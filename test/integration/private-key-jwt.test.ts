@@ -5,9 +5,10 @@
  * missing jti or exp, iss != sub, mismatched client_id) gets the same 401 invalid_client body a wrong secret
  * gets; two live keys rotate with no downtime and a retired key stops at once; revocation stops every key.
  */
-import { createLocalJWKSet, generateKeyPair, jwtVerify, SignJWT, type JSONWebKeySet } from "jose";
-import { beforeAll, describe, expect, it } from "vitest";
+import { createLocalJWKSet, decodeJwt, generateKeyPair, jwtVerify, SignJWT, type JSONWebKeySet } from "jose";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { toBase64url, utf8 } from "../../src/crypto/encoding";
+import { setLogSink } from "../../src/log";
 import { call, freshIp, ISSUER, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
 import {
   CLIENT_ASSERTION_TYP,
@@ -224,6 +225,59 @@ describe("a bad assertion", () => {
       await assertionRequest(await signAssertion(keyA, clientId, { claims: { jti: "fixed-jti-1" } })),
       { why: "same jti, new signature" },
     );
+  });
+});
+
+describe("the jti check overlapped with signing", () => {
+  afterEach(() => setLogSink());
+
+  /** The token_minted events for this file's client logged while `work` runs. */
+  async function mintEvents(work: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+    const lines: string[] = [];
+    setLogSink((_level, line) => lines.push(line));
+    try {
+      await work();
+    } finally {
+      setLogSink();
+    }
+    return lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((e) => e.event === "token_minted" && e.client_id === clientId);
+  }
+
+  it("lets exactly one of ten concurrent uses of one assertion mint, with one token_minted event", async () => {
+    const assertion = await signAssertion(keyA, clientId);
+    let answers: Response[] = [];
+    const events = await mintEvents(async () => {
+      answers = await Promise.all(Array.from({ length: 10 }, () => assertionRequest(assertion)));
+    });
+    const ok = answers.filter((r) => r.status === 200);
+    expect(ok).toHaveLength(1);
+    for (const res of answers.filter((r) => r.status !== 200))
+      await expectInvalidClient(res, { why: "concurrent replay" });
+    const { access_token } = (await ok[0]!.json()) as { access_token: string };
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ method: "private_key_jwt", jti: decodeJwt(access_token).jti });
+  });
+
+  it("answers a replay invalid_client even when a later step would refuse the request otherwise", async () => {
+    const assertion = await signAssertion(keyA, clientId);
+    expect((await assertionRequest(assertion)).status).toBe(200);
+    const events = await mintEvents(async () => {
+      await expectInvalidClient(await assertionRequest(assertion, { scope: "reports:write" }), {
+        why: "replay with an ungranted scope",
+      });
+      await expectInvalidClient(await assertionRequest(assertion, { resource: "https://elsewhere.example/" }), {
+        why: "replay with an ungranted resource",
+      });
+    });
+    expect(events).toEqual([]);
+  });
+
+  it("answers a fresh assertion with an ungranted scope invalid_scope, as before", async () => {
+    const res = await assertionRequest(await signAssertion(keyA, clientId), { scope: "reports:write" });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: "invalid_scope" });
   });
 });
 

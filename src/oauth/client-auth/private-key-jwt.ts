@@ -2,7 +2,9 @@
  * private_key_jwt (RFC 7523 sections 2.2 and 3, RFC 10070). The assertion's `iss` names the client (a body
  * client_id must agree), its `kid` (when present) one of the credential's keys, whose stored alg is the only
  * one accepted. An unknown client or kid is verified against a decoy key, so both cost what a real key does.
- * The jti goes to the client's replay guard last, once everything else holds.
+ * The jti goes to the client's replay guard last, once everything else (the signature first) holds: the call
+ * is started here and returned as the client's pendingJtiCheck, so the token endpoint overlaps the round trip
+ * with signing the token, and releases nothing before it has confirmed the jti fresh.
  */
 import { peekAssertion, verifyClientAssertion } from "../../crypto/client-assertion";
 import { isClientIdShape } from "../../crypto/secrets";
@@ -50,9 +52,17 @@ async function authenticateWithKey(
   if (!isLive(key, nowMs)) throw failure("key retired or expired", presented);
   assertInGoodStanding({ ...client, found }, key.id, nowMs, presented);
   const keepUntil = verdict.expMs + ASSERTION_CLOCK_SKEW_SECONDS * 1000;
-  if (!(await acceptAssertionOnce(deps, clientId, verdict.jti, keepUntil)))
-    throw failure("assertion jti replayed", presented);
-  return { credential: found.credential, authenticatorId: key.id, authenticatorKind: "key", method: presented.method };
+  const pendingJtiCheck = acceptAssertionOnce(deps, clientId, verdict.jti, keepUntil).then(
+    (fresh) => (fresh ? undefined : failure("assertion jti replayed", presented)),
+    (err: unknown) => err,
+  );
+  return {
+    credential: found.credential,
+    authenticatorId: key.id,
+    authenticatorKind: "key",
+    method: presented.method,
+    pendingJtiCheck,
+  };
 }
 
 /** RFC 7523 section 2.2: a JWT signed with a key the client registered, as client_assertion. */

@@ -30,6 +30,13 @@ export interface AuthenticatedClient {
   secretRehash?: SecretRehash;
   /** Set by a token exchange: the federated identity that matched, the subject token's sub, its lifetime cap. */
   federated?: { identityId: string; subject: string; maxTokenLifetime: number | null };
+  /**
+   * Set by private_key_jwt once the assertion's signature and claims hold: its jti check in the replay Durable
+   * Object, already under way. It resolves to undefined when the jti was fresh, or to the error to answer
+   * instead (the replay's invalid_client, or the Durable Object's failure); it never rejects. No token may
+   * leave before it has resolved to undefined: confirmFreshAssertion (index.ts) is the one way to wait for it.
+   */
+  pendingJtiCheck?: Promise<unknown>;
 }
 
 /** One client authentication method: its name, and how it verifies the credentials presented for it. */
