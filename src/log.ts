@@ -47,6 +47,7 @@ export const LOG_EVENTS = {
   token_revocation_prune_failed: "error",
   person_token_minted: "info",
   refresh_token_reused: "info",
+  dpop_proof_refused: "info",
   device_prune_failed: "error",
   guardrail_alert_failed: "error",
   quota_refresh_failed: "error",

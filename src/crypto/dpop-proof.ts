@@ -2,10 +2,12 @@
  * DPoP proof verification at the token endpoint (RFC 9449 section 4.3), with jose. Every check of that section
  * the authorization server owns is here, each failure named by a reason for the log: typ `dpop+jwt`, an
  * allow-listed asymmetric alg, a public `jwk` only, the signature by that jwk, htm, htu after normalisation
- * (no query, no fragment), and iat inside the window. The jti's single use and the nonce are the caller's
+ * (no query, no fragment), iat inside the window, and at a resource server the access token's hash (`ath`,
+ * accessTokenHash). The jti's single use and the nonce are the caller's
  * (they need storage and a key); the proof's thumbprint (RFC 7638) is what a bound token's `cnf.jkt` names.
  */
 import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK } from "jose";
+import { toBase64url } from "./encoding";
 
 /** RFC 9449 section 5.1 dpop_signing_alg_values_supported: the proof algorithms accepted (RSA is not). */
 export const DPOP_ALGS = ["ES256", "EdDSA"] as const;
@@ -23,6 +25,8 @@ export interface ProofExpectations {
   maxAgeSeconds: number;
   /** How far (s) in the future a proof's iat may be (client clock skew). */
   futureSkewSeconds: number;
+  /** At a resource server (RFC 9449 section 7.1): the access token's hash the proof's `ath` must be. */
+  ath?: string;
 }
 
 /** A proof that passed every check but its jti's single use and its nonce. */
@@ -73,6 +77,7 @@ function claimsProblem(payload: Record<string, unknown>, expected: ProofExpectat
   if (typeof iat !== "number" || !Number.isFinite(iat)) return "iat missing";
   if (nonce !== undefined && typeof nonce !== "string") return "nonce malformed";
   if (htm !== expected.htm) return "htm does not match";
+  if (expected.ath !== undefined && payload.ath !== expected.ath) return "ath does not match";
   const ours = normalisedHtu(expected.htu);
   if (ours === null || normalisedHtu(htu) !== ours) return "htu does not match";
   const nowS = expected.nowMs / 1000;
@@ -103,4 +108,9 @@ export async function verifyDpopProof(proof: string, expected: ProofExpectations
   const jkt = await calculateJwkThumbprint(jwk, "sha256");
   const { jti, iat, nonce } = payload as { jti: string; iat: number; nonce?: string };
   return { ok: true, proof: { jkt, jti, iat, ...(nonce === undefined ? {} : { nonce }) } };
+}
+
+/** RFC 9449 section 4.2 `ath`: the base64url SHA-256 of the access token's ASCII text. */
+export async function accessTokenHash(accessToken: string): Promise<string> {
+  return toBase64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(accessToken))));
 }

@@ -14,6 +14,8 @@ export const PROBLEM_CATALOG = {
   setup_mode_mismatch: { status: 400, title: "Wrong setup mode" },
   unauthorized: { status: 401, title: "Authentication required" },
   invalid_credentials: { status: 401, title: "Invalid credentials" },
+  invalid_dpop_proof: { status: 401, title: "Invalid DPoP proof" },
+  dpop_bound_token: { status: 401, title: "DPoP-bound token" },
   invalid_signature: { status: 401, title: "Invalid signature" },
   forbidden: { status: 403, title: "Forbidden" },
   csrf: { status: 403, title: "Cross-site request refused" },

@@ -1,6 +1,7 @@
 /**
  * Authentication and authorization for the admin API. A caller presents `Authorization: Bearer <token>`
- * minted by Latchkey for the management resource; the token is verified against the keys of the tenant its
+ * minted by Latchkey for the management resource (a DPoP-bound one as `Authorization: DPoP <token>` with a
+ * proof of its key: middleware/dpop-resource.ts); the token is verified against the keys of the tenant its
  * issuer names (docs/realms.md), and
  * the credential behind it is re-read from the D1 primary on every call, with the secret or key that minted
  * the token (its `authenticator` claim), in one query: revoking an admin credential, or retiring (or letting
@@ -27,6 +28,7 @@ import { managementCaller } from "../services/credentials";
 import { judgeNetwork } from "../services/network-guard";
 import { keyRing } from "../services/signing-key-ring";
 import { assertSameOrigin } from "./csrf";
+import { assertSchemeMatchesBinding, checkResourceProof } from "./dpop-resource";
 import { ctxOf } from "./request-context";
 import { personFromToken } from "./person-token-auth";
 import { personFromAccess, personFromSession } from "./session-auth";
@@ -46,19 +48,24 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
       await next();
       return;
     }
-    const match = header ? /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header) : null;
-    if (!match?.[1]) throw problems.unauthorized();
+    const match = header ? /^(Bearer|DPoP) +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header) : null;
+    if (!match?.[2]) throw problems.unauthorized();
+    const scheme = match[1].toLowerCase() === "dpop" ? "dpop" : "bearer";
+    const token = match[2];
     const ctx = ctxOf(c);
     const nowMs = ctx.clock();
     // The token names its issuer; only that tenant's ring may have signed it, and its tenant claim must agree.
-    const tenant = tenantOfIssuer(ctx.config, peekIssuer(match[1]));
+    const tenant = tenantOfIssuer(ctx.config, peekIssuer(token));
     if (!tenant || !(await tenantExists(ctx, tenant))) throw problems.unauthorized();
     const { verifiers } = await keyRing({ db: ctx.db, config: ctx.config, realm: tenant }, nowMs);
-    const claims = await verifyAccessToken(match[1], verifiers, {
+    const claims = await verifyAccessToken(token, verifiers, {
       issuer: issuerFor(ctx.config, tenant),
       audience: MANAGEMENT_RESOURCE,
     });
     if (!claims || claims.tenant !== tenant) throw problems.unauthorized();
+    const boundJkt = claims.cnf?.jkt;
+    assertSchemeMatchesBinding(scheme, boundJkt);
+    if (boundJkt !== undefined) await checkResourceProof(ctx, c.req.raw, token, boundJkt, nowMs);
     if (isPersonTokenClaims(claims)) {
       c.set("principal", await personFromToken(ctx, claims, nowMs));
       await next();

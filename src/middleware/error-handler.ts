@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { OAUTH_DESCRIPTIONS, OAuthError, ProblemError } from "../domain/errors";
+import { DPOP_ALGS } from "../crypto/dpop-proof";
 import { log } from "../log";
 import { isStorageOutage } from "../storage/errors";
 
@@ -24,6 +25,13 @@ export function oauthErrorResponse(err: OAuthError): Response {
   });
 }
 
+/** RFC 9449 section 7.1: a refusal about DPoP names the DPoP scheme; every other 401 the Bearer one. */
+function challengeOf(err: ProblemError): string {
+  if (err.code === "invalid_dpop_proof") return `DPoP algs="${DPOP_ALGS.join(" ")}", error="invalid_dpop_proof"`;
+  if (err.code === "dpop_bound_token") return `DPoP algs="${DPOP_ALGS.join(" ")}", error="invalid_token"`;
+  return 'Bearer realm="latchkey"';
+}
+
 /** RFC 9457 problem details response. */
 export function problemResponse(err: ProblemError): Response {
   const body = {
@@ -35,7 +43,7 @@ export function problemResponse(err: ProblemError): Response {
     ...err.extra,
   };
   const headers = new Headers({ "Content-Type": "application/problem+json", "Cache-Control": "no-store" });
-  if (err.status === 401) headers.set("WWW-Authenticate", 'Bearer realm="latchkey"');
+  if (err.status === 401) headers.set("WWW-Authenticate", challengeOf(err));
   if (err.options.retryAfterSeconds !== undefined) headers.set("Retry-After", String(err.options.retryAfterSeconds));
   if (err.options.allow !== undefined) headers.set("Allow", err.options.allow);
   return new Response(JSON.stringify(body), { status: err.status, headers });

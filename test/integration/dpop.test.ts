@@ -273,6 +273,73 @@ describe("server nonces (DPOP_NONCES=on)", () => {
   });
 });
 
+describe("the admin API as a resource server (RFC 9449 section 7.1)", () => {
+  const RESOURCES = `${ISSUER}/api/v1/resources`;
+  const ath = async (token: string) =>
+    toBase64url(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(token))));
+  /** A management token bound to `key`, minted with a proof at the tenant's token endpoint. */
+  async function boundManagementToken(): Promise<string> {
+    const res = await tokenRequest(
+      { grant_type: "client_credentials", resource: "urn:latchkey:management" },
+      { basic: [t.adminClientId, t.adminSecret], ip: freshIp(), headers: { dpop: await proof(key, TOKEN_URL) } },
+    );
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { access_token: string; token_type: string };
+    expect(body.token_type).toBe("DPoP");
+    expect(decodeJwt(body.access_token).cnf).toEqual({ jkt: key.jkt });
+    return body.access_token;
+  }
+  const listResources = (authorization: string, dpop?: string) =>
+    call("/api/v1/resources", { headers: { authorization, ...(dpop === undefined ? {} : { dpop }) } });
+
+  it("takes a bound token only as DPoP with a proof of its key for this request, each proof once", async () => {
+    const token = await boundManagementToken();
+    const good = await proof(key, RESOURCES, { htm: "GET", claims: { ath: await ath(token) } });
+    const ok = await listResources(`DPoP ${token}`, good);
+    expect(ok.status).toBe(200);
+
+    const asBearer = await listResources(`Bearer ${token}`);
+    expect(asBearer.status).toBe(401);
+    expect(((await asBearer.json()) as { code: string }).code).toBe("dpop_bound_token");
+    expect(asBearer.headers.get("www-authenticate")).toBe('DPoP algs="ES256 EdDSA", error="invalid_token"');
+
+    const other = await newProofKey();
+    const cases: [string, string | undefined][] = [
+      ["no proof", undefined],
+      ["replayed proof", good],
+      ["no ath", await proof(key, RESOURCES, { htm: "GET" })],
+      ["another token's ath", await proof(key, RESOURCES, { htm: "GET", claims: { ath: await ath(`${token}x`) } })],
+      ["another method", await proof(key, RESOURCES, { htm: "POST", claims: { ath: await ath(token) } })],
+      [
+        "another URL",
+        await proof(key, `${ISSUER}/api/v1/credentials`, { htm: "GET", claims: { ath: await ath(token) } }),
+      ],
+      ["another key", await proof(other, RESOURCES, { htm: "GET", claims: { ath: await ath(token) } })],
+      [
+        "too old",
+        await proof(key, RESOURCES, {
+          htm: "GET",
+          nowS: Math.floor(Date.now() / 1000) - 600,
+          claims: { ath: await ath(token) },
+        }),
+      ],
+    ];
+    for (const [why, dpop] of cases) {
+      const res = await listResources(`DPoP ${token}`, dpop);
+      expect(res.status, why).toBe(401);
+      expect(((await res.json()) as { code: string }).code, why).toBe("invalid_dpop_proof");
+      expect(res.headers.get("www-authenticate"), why).toBe('DPoP algs="ES256 EdDSA", error="invalid_dpop_proof"');
+    }
+  });
+
+  it("refuses an unbound token sent as DPoP, and keeps Bearer for unbound tokens", async () => {
+    const unbound = await listResources(`DPoP ${t.adminToken}`, await proof(key, RESOURCES, { htm: "GET" }));
+    expect(unbound.status).toBe(401);
+    expect(((await unbound.json()) as { code: string }).code).toBe("dpop_bound_token");
+    expect((await listResources(`Bearer ${t.adminToken}`)).status).toBe(200);
+  });
+});
+
 describe("metadata", () => {
   it("lists dpop_signing_alg_values_supported", async () => {
     const res = await call("/.well-known/oauth-authorization-server");
