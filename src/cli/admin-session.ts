@@ -86,5 +86,17 @@ async function request(io: Io, issuer: string, token: string, method: string, pa
   if (res.status === 403) throw new CliError(ExitCode.forbidden, `Refused by the server: ${detail}`);
   if (res.status >= 502 && res.status <= 504)
     throw new CliError(ExitCode.unreachable, `${issuer} is unavailable (HTTP ${res.status}).`);
-  throw new CliError(ExitCode.error, `${detail}${data.code ? ` (${printable(String(data.code))})` : ""}`);
+  throw new CliError(
+    ExitCode.error,
+    `${detail}${data.code ? ` (${printable(String(data.code))})` : ""}${fieldErrors(data)}`,
+  );
+}
+
+/** The fields a 400 names (problem `errors`), one per line, so the person sees which input was refused and why. */
+function fieldErrors(data: Record<string, unknown>): string {
+  if (!Array.isArray(data.errors)) return "";
+  const lines = data.errors
+    .filter((e): e is { path: unknown; message: unknown } => typeof e === "object" && e !== null)
+    .map((e) => `\n  ${printable(String(e.path || "(body)"))}: ${printable(String(e.message))}`);
+  return lines.join("");
 }

@@ -223,6 +223,10 @@ describe.skipIf(!hasChromium)("latchkey login approved in Chromium, then admin c
     expect(auditTable.stdout).toMatch(/^AT\s+ACTOR\s+ACTION\s+TARGET\s+IP\n/);
     expect(auditTable.stdout).toContain("auth.device_sign_in");
     expect((await run(ownerDir, ["credentials", "bogus"])).code).toBe(2);
+    // The server's field errors reach the person: which input was refused, and why.
+    const badQuery = await run(ownerDir, ["credentials", "list", "--status", "bogus"]);
+    expect(badQuery.code).toBe(1);
+    expect(badQuery.stderr).toMatch(/\(invalid_request\)\n {2}status: \S/);
   });
 
   it("runs the same commands with a management credential instead of a sign-in, within its scopes", async () => {
