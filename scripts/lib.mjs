@@ -69,7 +69,9 @@ export async function startDevServer({
   timeoutMs = 90_000,
 } = {}) {
   if (await answers(`http://127.0.0.1:${port}/healthz`)) {
-    throw new Error(`Something already answers on 127.0.0.1:${port}: stop it first (or set another port).`);
+    throw new Error(
+      `Something already answers on 127.0.0.1:${port}: stop it first (or start on another port: PORT=8788 npm start).`,
+    );
   }
   const args = [
     "dev",

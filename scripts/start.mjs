@@ -1,12 +1,26 @@
 #!/usr/bin/env node
 // `npm start`: the whole service locally, offline. Creates local secrets if missing, applies the local D1
 // migrations, then runs `wrangler dev` on http://127.0.0.1:8787 (local D1, KV and Durable Objects) until Ctrl-C.
+// PORT=<n> serves on another port, with the issuer to match (then LATCHKEY_URL=http://127.0.0.1:<n> for the
+// other scripts).
 import { applyLocalMigrations, ensureDevVars, startDevServer } from "./lib.mjs";
 
 const port = Number(process.env.PORT ?? 8787);
+if (!Number.isInteger(port) || port < 1 || port > 65535) {
+  console.error(`PORT must be a TCP port number, not ${JSON.stringify(process.env.PORT)}.`);
+  process.exit(2);
+}
 const vars = ensureDevVars();
 applyLocalMigrations();
-const server = await startDevServer({ port });
+// The issuer names the port, so tokens, metadata and links made on another port say where they came from.
+const issuerVars = port === 8787 ? {} : { ISSUER: `http://127.0.0.1:${port}` };
+let server;
+try {
+  server = await startDevServer({ port, vars: issuerVars });
+} catch (err) {
+  console.error(err.message);
+  process.exit(1);
+}
 console.log(`\nLatchkey is running at ${server.url}`);
 try {
   const { requestOwnerLink } = await import("./owner-link.mjs");
