@@ -29,6 +29,7 @@ export const PROBLEM_CATALOG = {
   account_exists: { status: 409, title: "Account exists" },
   tenant_exists: { status: 409, title: "Tenant exists" },
   payload_too_large: { status: 413, title: "Payload too large" },
+  unsupported_media_type: { status: 415, title: "Unsupported media type" },
   rate_limited: { status: 429, title: "Too many requests" },
   server_error: { status: 500, title: "Internal error" },
   temporarily_unavailable: { status: 503, title: "Service unavailable" },

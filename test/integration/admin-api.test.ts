@@ -161,6 +161,24 @@ describe("resources", () => {
       "invalid_request",
     );
   });
+
+  it("answers a JSON body not sent as JSON 415, and takes application/json with a charset", async () => {
+    const body = JSON.stringify({ uri: "https://media.example", name: "media", scopes: [{ name: "a" }] });
+    const post = (contentType?: string) =>
+      call("/api/v1/resources", {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${t.adminToken}`,
+          ...(contentType === undefined ? {} : { "content-type": contentType }),
+        },
+        body,
+      });
+    for (const contentType of [undefined, "text/plain", "application/x-www-form-urlencoded"]) {
+      const problem = await expectProblem(await post(contentType), 415, "unsupported_media_type", { why: contentType });
+      expect(problem.detail).toMatch(/Content-Type: application\/json/);
+    }
+    expect((await post("application/json; charset=utf-8")).status).toBe(201);
+  });
 });
 
 describe("credential lifecycle", () => {

@@ -425,7 +425,7 @@ describe("token endpoint: client authentication abuse", () => {
 });
 
 describe("/setup/redeem", () => {
-  it("answers non-JSON, arrays, nulls and wrong types with 400 invalid_request", async () => {
+  it("answers non-JSON, arrays, nulls and wrong types with 400 invalid_request, another media type 415", async () => {
     for (const body of [
       "",
       "not json",
@@ -451,7 +451,7 @@ describe("/setup/redeem", () => {
         body: JSON.stringify({ code: await newSetupCode(), mode: "secret" }),
         ip: uniqueIp(),
       });
-      await expectProblem(res, 400, "invalid_request");
+      await expectProblem(res, 415, "unsupported_media_type");
     }
   });
 
