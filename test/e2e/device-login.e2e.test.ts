@@ -203,6 +203,10 @@ describe.skipIf(!hasChromium)("latchkey login approved in Chromium, then admin c
 
     const shown = JSON.parse((await run(ownerDir, ["credentials", "show", id, "--json"])).stdout);
     expect(shown).toMatchObject({ client_id: id, label: "billing-job", status: "active" });
+    const shownTable = (await run(ownerDir, ["credentials", "show", id])).stdout;
+    expect(shownTable).toMatch(/^secrets:\s+sec_\S+ \(\.\.\.\S+, active, expires /m);
+    expect(shownTable).toMatch(/^keys:\s+-$/m);
+    expect(shownTable).toMatch(/^setup:\s+none$/m);
     const rotated = await run(ownerDir, ["credentials", "rotate", id, "--grace", "0"]);
     expect(rotated.code, rotated.stderr).toBe(0);
     expect(rotated.stdout).toMatch(/client_secret \(shown once, store it now\): lks_\S+/);

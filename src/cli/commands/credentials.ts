@@ -156,7 +156,24 @@ export async function credentialsCommand(argv: string[], io: Io): Promise<number
     ["created_at", credential.created_at],
     ["created_by", credential.created_by],
     ["last_used_at", credential.last_used_at],
+    ...detailFields(credential),
   ]);
   showSecretOrCode(io, body);
   return ExitCode.ok;
+}
+
+/** The detail view's secrets, keys and setup state (`show`), one line each; nothing for other answers. */
+function detailFields(credential: Json): [string, unknown][] {
+  const fields: [string, unknown][] = [];
+  const secrets = credential.secrets as Json[] | undefined;
+  if (secrets)
+    fields.push([
+      "secrets",
+      secrets.map((x) => `${x.id} (...${x.hint}, ${x.status}, expires ${x.expires_at ?? "never"})`).join("; "),
+    ]);
+  const keys = credential.keys as Json[] | undefined;
+  if (keys) fields.push(["keys", keys.map((k) => `${k.id} (${k.alg}, ${k.thumbprint}, ${k.status})`).join("; ")]);
+  const setup = credential.setup as Json | undefined;
+  if (setup) fields.push(["setup", `${setup.status}${setup.claimed_hostname ? ` by ${setup.claimed_hostname}` : ""}`]);
+  return fields;
 }
