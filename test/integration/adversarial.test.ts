@@ -4,10 +4,23 @@
  * comes back in an error, and that a refused write leaves nothing behind (no row, no audit event).
  */
 import { SignJWT } from "jose";
+import { createExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { app } from "../../src/app";
+import type { Env } from "../../src/config";
 import { newSetupCode } from "../../src/crypto/secrets";
-import { call, freshIp, ISSUER, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
-import { createOwner, postJson, type Person } from "../support/console";
+import { call, env, freshIp, ISSUER, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
+import {
+  BROWSER_UA,
+  COOKIE,
+  createOwner,
+  PASSWORD,
+  person,
+  postJson,
+  sessionCookieOf,
+  tokenOf,
+  type Person,
+} from "../support/console";
 import { JWT_BEARER, newClientKey, redeem, signAssertion, uniqueIp } from "../support/client-keys";
 import * as wire from "../support/wire";
 import type { Json } from "../support/wire";
@@ -1057,4 +1070,396 @@ describe("metadata and unknown paths", () => {
       }
     }
   }, 60_000);
+});
+
+describe("tenants, memberships and switching", () => {
+  const bootstrap = { authorization: `Bearer ${env.BOOTSTRAP_TOKEN}` };
+  const JSON_TYPE = { "content-type": "application/json" };
+  const json = async (res: Response) => (await res.json()) as Json;
+  const createTenantRaw = (body: BodyInit | null, headers: Record<string, string> = {}, method = "POST") =>
+    call("/api/v1/tenants", { method, headers: { ...bootstrap, ...JSON_TYPE, ...headers }, body, ip: freshIp() });
+  const tenantIsThere = async (id: string) =>
+    (await call(`/.well-known/oauth-authorization-server/t/${id}`)).status === 200;
+  const ownerLinkOf = async (id: string) => {
+    const res = await createTenantRaw(JSON.stringify({ name: `Adv ${id}`, id }));
+    expect(res.status).toBe(201);
+    return tokenOf((await json(res)).owner_link.url);
+  };
+  const firstOwner = async (token: string, email: string) => {
+    const res = await postJson("/auth/setup-owner", { token, email, name: email, password: PASSWORD }, {}, freshIp());
+    expect(res.status).toBe(201);
+    return person(sessionCookieOf(res), email);
+  };
+  const login = async (email: string) => {
+    const res = await postJson("/auth/login", { email, password: PASSWORD }, {}, freshIp());
+    expect(res.status).toBe(200);
+    return person(sessionCookieOf(res), email);
+  };
+  const invitationToken = async (from: Person, email: string, role: string) => {
+    const res = await from.send("POST", "/invitations", { email, role });
+    expect(res.status).toBe(201);
+    return tokenOf((await json(res)).url);
+  };
+  const inviteNew = async (from: Person, email: string, role: string) => {
+    const token = await invitationToken(from, email, role);
+    const res = await postJson("/auth/accept-invite", { token, name: email, password: PASSWORD }, {}, freshIp());
+    expect(res.status).toBe(201);
+    return person(sessionCookieOf(res), email);
+  };
+  const membersSeenBy = async (who: Person) => {
+    const res = await who.send("GET", "/members");
+    expect(res.status).toBe(200);
+    return (await json(res)).members as Json[];
+  };
+  const idOf = async (who: Person, email: string) =>
+    (await membersSeenBy(who)).find((m) => m.email === email)?.id as string;
+  const events = async (who: Person, action: string) => {
+    const res = await who.send("GET", `/audit?action=${action}&limit=500`);
+    expect(res.status).toBe(200);
+    return (await json(res)).events as Json[];
+  };
+  const meOf = async (who: Person) => json(await who.send("GET", "/me"));
+  const raw = (who: Person, method: string, path: string, body: BodyInit | null, headers: Record<string, string>) =>
+    call(`/api/v1${path}`, {
+      method,
+      ip: freshIp(),
+      headers: { cookie: `${COOKIE}=${who.cookie}`, origin: ISSUER, "user-agent": BROWSER_UA, ...headers },
+      body,
+    });
+
+  const SIGNUP_ON: Env = { ...env, SIGNUP_ENABLED: "true" };
+  let alice: Person;
+  let bob: Person;
+
+  beforeAll(async () => {
+    alice = await firstOwner(await ownerLinkOf("adv-a"), "alice@adv-a.example");
+    bob = await firstOwner(await ownerLinkOf("adv-b"), "bob@adv-b.example");
+  });
+
+  it("POST /tenants: bad bootstrap tokens, bodies and content types are refused and create nothing", async () => {
+    const body = JSON.stringify({ name: "Never", id: "adv-never" });
+    for (const authorization of ["", "Bearer", `Bearer ${env.BOOTSTRAP_TOKEN}x`, `Bearer ${t.adminToken}`, MARKER]) {
+      await expectProblem(await createTenantRaw(body, { authorization }), 401, "unauthorized");
+    }
+    await expectProblem(
+      await raw(alice, "POST", "/tenants", body, { "content-type": "application/json" }),
+      401,
+      "unauthorized",
+    );
+    for (const bad of [
+      "{",
+      "null",
+      "[]",
+      '"x"',
+      "{}",
+      JSON.stringify({ name: "" }),
+      JSON.stringify({ name: "   " }),
+      JSON.stringify({ name: "n".repeat(101) }),
+      JSON.stringify({ name: "!!!" }),
+      JSON.stringify({ name: "Ok", id: "Bad_Id" }),
+      JSON.stringify({ name: "Ok", id: "a\u0000b" }),
+      JSON.stringify({ name: "Ok", id: "a--b" }),
+      JSON.stringify({ name: "Ok", id: "x".repeat(33) }),
+      JSON.stringify({ name: "Ok", id: "api" }),
+      JSON.stringify({ name: "Ok", id: "default" }),
+      JSON.stringify({ name: "Ok", id: 7 }),
+      JSON.stringify({ name: "Ok", id: "adv-never", [MARKER]: 1 }),
+    ]) {
+      await expectProblem(await createTenantRaw(bad), 400, "invalid_request", { why: bad.slice(0, 40) });
+    }
+    for (const type of ["text/plain", "application/x-www-form-urlencoded", "application/jsonx"]) {
+      await expectProblem(await createTenantRaw(body, { "content-type": type }), 400, "invalid_request");
+    }
+    await expectProblem(
+      await createTenantRaw(JSON.stringify({ name: "n".repeat(80 * KiB), id: "adv-never" })),
+      413,
+      "payload_too_large",
+    );
+    await expectProblem(await createTenantRaw(stream(2048 * KiB, " ")), 413, "payload_too_large");
+    await expectProblem(await createTenantRaw(JSON.stringify({ name: "Again", id: "adv-a" })), 409, "tenant_exists");
+    for (const method of ["GET", "PUT", "PATCH", "DELETE"]) {
+      const res = await createTenantRaw(method === "GET" ? null : body, {}, method);
+      expect(res.status, method).toBeGreaterThanOrEqual(400);
+      expect(res.status, method).toBeLessThan(500);
+      await res.arrayBuffer();
+    }
+    expect(await tenantIsThere("adv-never")).toBe(false);
+    expect((await json(await (await login("alice@adv-a.example")).send("GET", "/me"))).tenant.id).toBe("adv-a");
+  });
+
+  it("POST /signup: off is 404 whatever the body; on, bad bodies, cross-site and taken names write nothing", async () => {
+    const signup = (body: BodyInit | null, headers: Record<string, string> = {}, bindings: Env = SIGNUP_ON) =>
+      app.fetch(
+        new Request(`${ISSUER}/api/v1/signup`, {
+          method: "POST",
+          headers: {
+            ...JSON_TYPE,
+            origin: ISSUER,
+            "user-agent": BROWSER_UA,
+            "cf-connecting-ip": freshIp(),
+            ...headers,
+          },
+          body,
+        }),
+        bindings,
+        createExecutionContext(),
+      );
+    const newcomer = { tenant_name: "Adv Signup", email: "newcomer@adv-signup.example", name: "N", password: PASSWORD };
+    for (const body of ["{", "null", JSON.stringify(newcomer)]) {
+      await expectProblem(await signup(body, {}, env), 404, "not_found");
+    }
+    await expectProblem(await signup(stream(2048 * KiB, " "), {}, env), 413, "payload_too_large");
+    for (const bad of [
+      "{",
+      "[]",
+      "{}",
+      JSON.stringify({ tenant_name: "Adv Signup" }),
+      JSON.stringify({ ...newcomer, password: "short" }),
+      JSON.stringify({ ...newcomer, password: "p".repeat(257) }),
+      JSON.stringify({ ...newcomer, email: "not-an-email" }),
+      JSON.stringify({ ...newcomer, email: ["newcomer@adv-signup.example"] }),
+      JSON.stringify({ ...newcomer, tenant_id: "oauth" }),
+      JSON.stringify({ ...newcomer, tenant_id: "Adv_Signup" }),
+      JSON.stringify({ ...newcomer, tenant_name: "\u0000!!" }),
+      JSON.stringify({ ...newcomer, role: "owner" }),
+      JSON.stringify({ ...newcomer, [MARKER]: 1 }),
+    ]) {
+      await expectProblem(await signup(bad), 400, "invalid_request", { why: bad.slice(0, 60) });
+    }
+    await expectProblem(
+      await signup(JSON.stringify(newcomer), { "content-type": "text/plain" }),
+      400,
+      "invalid_request",
+    );
+    for (const headers of [
+      { origin: "https://evil.example" },
+      { origin: "null" },
+      { origin: `${ISSUER}.evil.example` },
+    ]) {
+      await expectProblem(await signup(JSON.stringify(newcomer), headers), 403, "csrf");
+    }
+    await expectProblem(
+      await signup(JSON.stringify({ ...newcomer, email: "Alice@ADV-A.example" })),
+      409,
+      "email_taken",
+    );
+    await expectProblem(await signup(JSON.stringify({ ...newcomer, tenant_id: "adv-b" })), 409, "tenant_exists");
+    // A signed-in person signing up from another site is refused like any cookie write; a machine token is no one.
+    const cookie = { cookie: `${COOKIE}=${alice.cookie}` };
+    await expectProblem(
+      await signup(JSON.stringify({ tenant_name: "Adv Signup" }), { ...cookie, origin: "https://evil.example" }),
+      403,
+      "csrf",
+    );
+    await expectProblem(
+      await signup(JSON.stringify({ tenant_name: "Adv Signup" }), { authorization: `Bearer ${t.adminToken}` }),
+      400,
+      "invalid_request",
+    );
+    expect(await tenantIsThere("adv-signup")).toBe(false);
+    await expectProblem(
+      await postJson("/auth/login", { email: newcomer.email, password: PASSWORD }, {}, freshIp()),
+      401,
+      "invalid_credentials",
+    );
+
+    // Two sign-ups of one tenant id at once: one wins, the other leaves no account behind.
+    const racers = await Promise.all(
+      ["one", "two"].map((n) => signup(JSON.stringify({ ...newcomer, email: `${n}@adv-signup.example` }))),
+    );
+    expect(racers.map((r) => r.status).sort()).toEqual([201, 409]);
+    const loser = racers.find((r) => r.status === 409)!;
+    await expectProblem(loser, 409, "tenant_exists");
+    const winner = (await json(racers.find((r) => r.status === 201)!)).user.email as string;
+    const other = winner.startsWith("one") ? "two@adv-signup.example" : "one@adv-signup.example";
+    expect((await postJson("/auth/login", { email: other, password: PASSWORD }, {}, freshIp())).status).toBe(401);
+    const creations = await events(await login(winner), "tenant.create");
+    expect(creations).toHaveLength(1);
+
+    // Two sign-ups with one email at once: one tenant, one account.
+    const twins = await Promise.all(
+      ["adv-twin-1", "adv-twin-2"].map((id) =>
+        signup(JSON.stringify({ ...newcomer, tenant_id: id, email: "twin@adv-signup.example" })),
+      ),
+    );
+    expect(twins.map((r) => r.status).sort()).toEqual([201, 409]);
+    await expectProblem(twins.find((r) => r.status === 409)!, 409, "email_taken");
+    expect([await tenantIsThere("adv-twin-1"), await tenantIsThere("adv-twin-2")].filter(Boolean)).toHaveLength(1);
+  });
+
+  it("invitation lookup and acceptance: wrong types, sizes, methods and spent links; two acceptances make one person", async () => {
+    const token = await invitationToken(alice, "dora@adv-a.example", "viewer");
+    for (const path of ["/auth/invitation", "/auth/accept-invite", "/auth/join"]) {
+      for (const type of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]) {
+        const res = await call(`/api/v1${path}`, {
+          method: "POST",
+          headers: { "content-type": type, origin: ISSUER, cookie: `${COOKIE}=${bob.cookie}` },
+          body: JSON.stringify({ token, name: "Dora", password: PASSWORD }),
+          ip: freshIp(),
+        });
+        await expectProblem(res, 400, "invalid_request", { why: `${path} ${type}` });
+      }
+      await expectProblem(
+        await postJson(
+          path,
+          { token, name: "n".repeat(70 * KiB), password: PASSWORD },
+          { cookie: `${COOKIE}=${bob.cookie}` },
+          freshIp(),
+        ),
+        413,
+        "payload_too_large",
+      );
+    }
+    for (const method of ["GET", "PUT", "DELETE", "PATCH"]) {
+      await expectProblem(await call("/api/v1/auth/invitation", { method, ip: freshIp() }), 405, "method_not_allowed");
+    }
+    // The link still works after all of that, and two acceptances at once make one person.
+    expect((await json(await postJson("/auth/invitation", { token }))).account).toBe("new");
+    const both = await Promise.all(
+      ["Dora", "Dora2"].map((name) =>
+        postJson("/auth/accept-invite", { token, name, password: PASSWORD }, {}, freshIp()),
+      ),
+    );
+    expect(both.filter((r) => r.status === 201)).toHaveLength(1);
+    const lost = both.find((r) => r.status !== 201)!;
+    await expectProblem(lost, lost.status, lost.status === 409 ? "account_exists" : "invalid_invitation");
+    expect((await membersSeenBy(alice)).filter((m) => m.email === "dora@adv-a.example")).toHaveLength(1);
+    expect(await events(alice, "invitation.accept")).toHaveLength(1);
+    for (const path of ["/auth/invitation", "/auth/accept-invite"]) {
+      await expectProblem(
+        await postJson(path, path === "/auth/invitation" ? { token } : { token, name: "Again", password: PASSWORD }),
+        400,
+        "invalid_invitation",
+      );
+    }
+    await expectProblem(await bob.send("POST", "/auth/join", { token }), 400, "invalid_invitation");
+  });
+
+  it("POST /auth/join: no session, a machine token, bad cookies and another person's session are refused", async () => {
+    const token = await invitationToken(alice, "bob@adv-b.example", "admin");
+    await expectProblem(await postJson("/auth/join", { token }), 401, "unauthorized");
+    await expectProblem(
+      await postJson("/auth/join", { token }, { authorization: `Bearer ${t.adminToken}` }),
+      401,
+      "unauthorized",
+    );
+    for (const cookie of [
+      `${COOKIE}=%ZZ`,
+      `${COOKIE}=${"a".repeat(43)}`,
+      `${COOKIE}=${MARKER}`,
+      `other=${bob.cookie}`,
+    ]) {
+      await expectProblem(await postJson("/auth/join", { token }, { cookie }), 401, "unauthorized");
+    }
+    for (const headers of [{ origin: "https://evil.example" }, { origin: "null" }, { origin: "" }]) {
+      await expectProblem(await bob.send("POST", "/auth/join", { token }, headers), 403, "csrf");
+    }
+    await expectProblem(await alice.send("POST", "/auth/join", { token }), 403, "forbidden");
+    for (const body of [{}, { token: "" }, { token: 1 }, { token: "t".repeat(201) }, { token, extra: 1 }, [token]]) {
+      await expectProblem(await bob.send("POST", "/auth/join", body), 400, "invalid_request");
+    }
+    await expectProblem(await bob.send("POST", "/auth/join", { token: MARKER }), 400, "invalid_invitation");
+    expect(await idOf(alice, "bob@adv-b.example")).toBeUndefined();
+    expect(await events(alice, "invitation.accept")).toHaveLength(1);
+    expect((await meOf(bob)).tenant.id).toBe("adv-b");
+
+    // Two joins of one invitation at once, from two sessions of the same person: one membership, one event.
+    const bob2 = await login("bob@adv-b.example");
+    const joins = await Promise.all([
+      bob.send("POST", "/auth/join", { token }),
+      bob2.send("POST", "/auth/join", { token }),
+    ]);
+    expect(joins.filter((r) => r.status === 200)).toHaveLength(1);
+    const lostJoin = joins.find((r) => r.status !== 200)!;
+    await expectProblem(lostJoin, lostJoin.status, lostJoin.status === 409 ? "already_member" : "invalid_invitation");
+    expect((await membersSeenBy(alice)).filter((m) => m.email === "bob@adv-b.example")).toMatchObject([
+      { role: "admin" },
+    ]);
+    expect((await events(alice, "invitation.accept")).filter((e) => e.detail.membership)).toHaveLength(1);
+  });
+
+  it("PATCH/DELETE /members: odd ids, another tenant's people, bad bodies and lesser roles change nothing", async () => {
+    const bobHome = await login("bob@adv-b.example");
+    const bobInA = await login("bob@adv-b.example");
+    expect((await bobInA.send("POST", "/me/tenant", { tenant: "adv-a" })).status).toBe(200);
+    const erin = await inviteNew(bobHome, "erin@adv-b.example", "viewer");
+    const erinId = await idOf(bobHome, "erin@adv-b.example");
+    const dora = await login("dora@adv-a.example");
+    const doraId = await idOf(alice, "dora@adv-a.example");
+    const aliceId = await idOf(alice, "alice@adv-a.example");
+    const bobId = await idOf(alice, "bob@adv-b.example");
+    const before = await membersSeenBy(alice);
+    for (const id of [
+      "%00",
+      "x".repeat(8 * KiB),
+      "%ZZ",
+      "..%2F..%2Fadv-b",
+      erinId,
+      `${erinId}%00`,
+      erinId.toUpperCase(),
+    ]) {
+      await expectProblem(await alice.send("PATCH", `/members/${id}`, { role: "viewer" }), 404, "not_found");
+      await expectProblem(await alice.send("DELETE", `/members/${id}`), 404, "not_found");
+    }
+    expect((await membersSeenBy(bobHome)).find((m) => m.id === erinId)).toMatchObject({ role: "viewer" });
+    expect((await meOf(erin)).user).toMatchObject({ tenant_id: "adv-b", role: "viewer" });
+    for (const body of [
+      "{",
+      "null",
+      "[]",
+      '{"role":"owner","role":"viewer"}x',
+      '{"role":"owner","x":1}',
+      '{"role":"OWNER"}',
+    ]) {
+      await expectProblem(await raw(alice, "PATCH", `/members/${doraId}`, body, JSON_TYPE), 400, "invalid_request");
+    }
+    await expectProblem(
+      await raw(alice, "PATCH", `/members/${doraId}`, '{"role":"owner"}', { "content-type": "text/plain" }),
+      400,
+      "invalid_request",
+    );
+    await expectProblem(
+      await raw(
+        alice,
+        "PATCH",
+        `/members/${doraId}`,
+        JSON.stringify({ role: "owner", pad: "p".repeat(70 * KiB) }),
+        JSON_TYPE,
+      ),
+      413,
+      "payload_too_large",
+    );
+    for (const method of ["PUT", "POST"]) {
+      await expectProblem(
+        await raw(alice, method, `/members/${doraId}`, '{"role":"owner"}', JSON_TYPE),
+        404,
+        "not_found",
+      );
+    }
+    // Lesser roles: a viewer at home, an admin by membership; a machine never manages people.
+    await expectProblem(await dora.send("PATCH", `/members/${aliceId}`, { role: "viewer" }), 403, "forbidden");
+    await expectProblem(await dora.send("DELETE", `/members/${aliceId}`), 403, "forbidden");
+    await expectProblem(await bobInA.send("PATCH", `/members/${doraId}`, { role: "owner" }), 403, "forbidden");
+    await expectProblem(await bobInA.send("PATCH", `/members/${bobId}`, { role: "owner" }), 403, "forbidden");
+    await expectProblem(await bobInA.send("DELETE", `/members/${aliceId}`), 403, "forbidden");
+    await expectProblem(await t.admin("PATCH", `/members/${doraId}`, { role: "owner" }), 403, "forbidden");
+    await expectProblem(await t.admin("DELETE", `/members/${doraId}`), 403, "forbidden");
+    // No cookie, a cross-site page, an owner of another tenant acting with their own session.
+    await expectProblem(
+      await call(`/api/v1/members/${doraId}`, { method: "DELETE", headers: { origin: ISSUER } }),
+      401,
+      "unauthorized",
+    );
+    await expectProblem(
+      await alice.send("DELETE", `/members/${doraId}`, undefined, { origin: "https://evil.example" }),
+      403,
+      "csrf",
+    );
+    await expectProblem(await bobHome.send("DELETE", `/members/${doraId}`), 404, "not_found");
+    await expectProblem(await bobHome.send("PATCH", `/members/${aliceId}`, { role: "viewer" }), 404, "not_found");
+    expect(await membersSeenBy(alice)).toEqual(before);
+    expect(await events(alice, "member.role.change")).toHaveLength(0);
+    expect(await events(alice, "member.remove")).toHaveLength(0);
+    expect(await events(bobHome, "member.remove")).toHaveLength(0);
+  });
 });
