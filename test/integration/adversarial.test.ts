@@ -9,7 +9,18 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import type { Env } from "../../src/config";
 import { newSetupCode } from "../../src/crypto/secrets";
-import { call, env, freshIp, ISSUER, setupTenant, tokenRequest, type TestTenant } from "../support/harness";
+import { scopesOfRole } from "../../src/domain/roles";
+import { changeRole, removeMember } from "../../src/services/people";
+import {
+  call,
+  env,
+  freshIp,
+  ISSUER,
+  setupTenant,
+  testContext,
+  tokenRequest,
+  type TestTenant,
+} from "../support/harness";
 import {
   BROWSER_UA,
   COOKIE,
@@ -1119,6 +1130,14 @@ describe("tenants, memberships and switching", () => {
     return (await json(res)).events as Json[];
   };
   const meOf = async (who: Person) => json(await who.send("GET", "/me"));
+  /** An owner of `tenantId` as a service sees them, for races that start past the HTTP authentication step. */
+  const ownerActorOf = (tenantId: string, email: string) => ({
+    tenantId,
+    actor: `user:${email}`,
+    ip: null,
+    userAgent: null,
+    authority: new Set(scopesOfRole("owner")),
+  });
   const raw = (who: Person, method: string, path: string, body: BodyInit | null, headers: Record<string, string>) =>
     call(`/api/v1${path}`, {
       method,
@@ -1461,5 +1480,129 @@ describe("tenants, memberships and switching", () => {
     expect(await events(alice, "member.role.change")).toHaveLength(0);
     expect(await events(alice, "member.remove")).toHaveLength(0);
     expect(await events(bobHome, "member.remove")).toHaveLength(0);
+  });
+
+  it("two owners demoting or removing each other at once: exactly one change, one event, an owner left", async () => {
+    const carolHome = await firstOwner(await ownerLinkOf("adv-c"), "carol@adv-c.example");
+    const carol = await login("carol@adv-c.example");
+    expect(
+      (await carol.send("POST", "/auth/join", { token: await invitationToken(alice, "carol@adv-c.example", "owner") }))
+        .status,
+    ).toBe(200);
+    const aliceId = await idOf(alice, "alice@adv-a.example");
+    const carolId = await idOf(alice, "carol@adv-c.example");
+    const demotions = await Promise.all([
+      alice.send("PATCH", `/members/${carolId}`, { role: "admin" }),
+      carol.send("PATCH", `/members/${aliceId}`, { role: "admin" }),
+    ]);
+    // The loser is refused by the guard in the UPDATE (409), or, authenticated after the winner's change, as an admin (403).
+    expect(demotions.filter((r) => r.status === 200)).toHaveLength(1);
+    const refusedDemotion = demotions.find((r) => r.status !== 200)!;
+    await expectProblem(
+      refusedDemotion,
+      refusedDemotion.status,
+      refusedDemotion.status === 403 ? "forbidden" : "last_owner",
+    );
+    const owners = (await membersSeenBy(alice)).filter((m) => m.role === "owner");
+    expect(owners).toHaveLength(1);
+    expect(await events(owners[0]!.id === aliceId ? alice : carol, "member.role.change")).toHaveLength(1);
+    const [winner, loserId] = owners[0]!.id === aliceId ? [alice, carolId] : [carol, aliceId];
+    expect((await winner.send("PATCH", `/members/${loserId}`, { role: "owner" })).status).toBe(200);
+    expect(await events(alice, "member.role.change")).toHaveLength(2);
+
+    // The same race past the authentication step (both read the members first): the guard in the UPDATE decides.
+    const ownerActor = (email: string) => ownerActorOf("adv-a", email);
+    const guarded = await Promise.allSettled([
+      changeRole(testContext(), ownerActor(alice.email), carolId, "viewer", Date.now()),
+      changeRole(testContext(), ownerActor(carol.email), aliceId, "viewer", Date.now()),
+    ]);
+    expect(guarded.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const guardRefusal = guarded.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(guardRefusal.reason).toMatchObject({ code: "last_owner", status: 409 });
+    expect((await membersSeenBy(alice)).filter((m) => m.role === "owner")).toHaveLength(1);
+    expect(await events(alice, "member.role.change")).toHaveLength(3);
+    const stillOwner = guarded[0].status === "fulfilled" ? alice : carol;
+    const demotedId = stillOwner === alice ? carolId : aliceId;
+    expect((await stillOwner.send("PATCH", `/members/${demotedId}`, { role: "owner" })).status).toBe(200);
+
+    // Removal: Dan (at home) and Carol (by membership) remove each other in a tenant of their own.
+    const danLink = await ownerLinkOf("adv-d");
+    const dan = await firstOwner(danLink, "dan@adv-d.example");
+    const carolInD = await login("carol@adv-c.example");
+    expect(
+      (await carolInD.send("POST", "/auth/join", { token: await invitationToken(dan, "carol@adv-c.example", "owner") }))
+        .status,
+    ).toBe(200);
+    const danId = await idOf(dan, "dan@adv-d.example");
+    const removals = await Promise.all([
+      dan.send("DELETE", `/members/${carolId}`),
+      carolInD.send("DELETE", `/members/${danId}`),
+    ]);
+    const statuses = removals.map((r) => r.status);
+    expect(statuses.filter((s) => s === 204)).toHaveLength(1);
+    const refused = removals.find((r) => r.status !== 204)!;
+    await expectProblem(refused, refused.status, refused.status === 401 ? "unauthorized" : "last_owner");
+    const survivor = statuses[0] === 204 ? dan : carolInD;
+    const left = await membersSeenBy(survivor);
+    expect(left.map((m) => [m.email, m.role])).toEqual([[survivor.email, "owner"]]);
+    expect(await events(survivor, "member.remove")).toHaveLength(1);
+    expect((await meOf(carolHome)).tenant.id).toBe("adv-c");
+
+    const ed = await firstOwner(await ownerLinkOf("adv-e"), "ed@adv-e.example");
+    await inviteNew(ed, "fay@adv-e.example", "owner");
+    const [edId, fayId] = [await idOf(ed, "ed@adv-e.example"), await idOf(ed, "fay@adv-e.example")];
+    const actorIn = (email: string) => ownerActorOf("adv-e", email);
+    const both = await Promise.allSettled([
+      removeMember(testContext(), actorIn("ed@adv-e.example"), fayId, Date.now()),
+      removeMember(testContext(), actorIn("fay@adv-e.example"), edId, Date.now()),
+    ]);
+    expect(both.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect((both.find((r) => r.status === "rejected") as PromiseRejectedResult).reason).toMatchObject({
+      code: "last_owner",
+    });
+    const remaining = both[0].status === "fulfilled" ? "ed@adv-e.example" : "fay@adv-e.example";
+    const lastOne = await login(remaining);
+    expect((await membersSeenBy(lastOne)).map((m) => [m.email, m.role])).toEqual([[remaining, "owner"]]);
+    expect(await events(lastOne, "member.remove")).toHaveLength(1);
+  });
+
+  it("a join racing a removal or a revocation never leaves a half-member behind", async () => {
+    const bobHome = await login("bob@adv-b.example");
+    const hank = await inviteNew(bobHome, "hank@adv-b.example", "viewer");
+    const first = await invitationToken(alice, "hank@adv-b.example", "viewer");
+    const second = await invitationToken(alice, "hank@adv-b.example", "owner");
+    expect((await hank.send("POST", "/auth/join", { token: first })).status).toBe(200);
+    const hankId = await idOf(alice, "hank@adv-b.example");
+    const elsewhere = await login("hank@adv-b.example");
+    const [removed, joined] = await Promise.all([
+      alice.send("DELETE", `/members/${hankId}`),
+      hank.send("POST", "/auth/join", { token: second }),
+    ]);
+    expect(removed.status).toBe(204);
+    await expectProblem(
+      joined,
+      joined.status,
+      { 400: "invalid_invitation", 401: "unauthorized", 409: "already_member" }[joined.status] ?? "?",
+    );
+    expect(await idOf(alice, "hank@adv-b.example")).toBeUndefined();
+    await expectProblem(await postJson("/auth/invitation", { token: second }), 400, "invalid_invitation");
+    expect((await events(alice, "member.remove")).filter((e) => e.target_id === hankId)).toHaveLength(1);
+    // Switching into the tenant he was removed from is refused, and his session stays where it was.
+    await expectProblem(await elsewhere.send("POST", "/me/tenant", { tenant: "adv-a" }), 404, "not_found");
+    expect((await meOf(elsewhere)).tenant.id).toBe("adv-b");
+    expect((await json(await elsewhere.send("GET", "/me/tenants"))).tenants.map((x: Json) => x.id)).toEqual(["adv-b"]);
+
+    // Revocation racing the join: exactly one of them happens, with its one event.
+    const made = await alice.send("POST", "/invitations", { email: "hank@adv-b.example", role: "admin" });
+    const invitation = await json(made);
+    const [revoked, accepted] = await Promise.all([
+      alice.send("DELETE", `/invitations/${invitation.id}`),
+      elsewhere.send("POST", "/auth/join", { token: tokenOf(invitation.url) }),
+    ]);
+    expect([revoked.status, accepted.status].sort()).toEqual(accepted.status === 200 ? [200, 409] : [204, 400]);
+    const member = await idOf(alice, "hank@adv-b.example");
+    expect(member !== undefined).toBe(accepted.status === 200);
+    const about = async (action: string) => (await events(alice, action)).filter((e) => e.target_id === invitation.id);
+    expect((await about("invitation.accept")).length + (await about("invitation.revoke")).length).toBe(1);
   });
 });
