@@ -10,7 +10,11 @@ import { app } from "../../src/app";
 import type { Env } from "../../src/config";
 import { newSetupCode } from "../../src/crypto/secrets";
 import { scopesOfRole } from "../../src/domain/roles";
+import { switchTenant } from "../../src/services/memberships";
 import { changeRole, removeMember } from "../../src/services/people";
+import { signUpTenant } from "../../src/services/tenant-creation";
+import { getUserById } from "../../src/storage/people";
+import { getSession } from "../../src/storage/sessions";
 import {
   call,
   env,
@@ -1604,5 +1608,188 @@ describe("tenants, memberships and switching", () => {
     expect(member !== undefined).toBe(accepted.status === 200);
     const about = async (action: string) => (await events(alice, action)).filter((e) => e.target_id === invitation.id);
     expect((await about("invitation.accept")).length + (await about("invitation.revoke")).length).toBe(1);
+  });
+
+  it("/me/tenant and /me/tenants: bad bodies, machines, no-op switches and unknown tenants write no event", async () => {
+    const bobHome = await login("bob@adv-b.example");
+    const switches = async () => (await events(bobHome, "session.tenant.switch")).length;
+    const before = await switches();
+    for (const body of [
+      "{",
+      "null",
+      "[]",
+      "{}",
+      '{"tenant":""}',
+      `{"tenant":"${"x".repeat(65)}"}`,
+      '{"tenant":7}',
+      '{"tenant":"adv-a","x":1}',
+    ]) {
+      await expectProblem(await raw(bobHome, "POST", "/me/tenant", body, JSON_TYPE), 400, "invalid_request", {
+        why: body,
+      });
+    }
+    await expectProblem(
+      await raw(bobHome, "POST", "/me/tenant", '{"tenant":"adv-a"}', { "content-type": "text/plain" }),
+      400,
+      "invalid_request",
+    );
+    await expectProblem(
+      await raw(
+        bobHome,
+        "POST",
+        "/me/tenant",
+        JSON.stringify({ tenant: "adv-a", pad: "p".repeat(70 * KiB) }),
+        JSON_TYPE,
+      ),
+      413,
+      "payload_too_large",
+    );
+    for (const tenant of ["adv-c", "adv-never", "ADV-A", "adv-a ", "%00", "\u0000", "../adv-a", MARKER]) {
+      await expectProblem(await bobHome.send("POST", "/me/tenant", { tenant }), 404, "not_found", { why: tenant });
+    }
+    for (const method of ["GET", "PUT", "DELETE"]) {
+      await expectProblem(await raw(bobHome, method, "/me/tenant", null, {}), 404, "not_found");
+    }
+    await expectProblem(await t.admin("POST", "/me/tenant", { tenant: "adv-a" }), 403, "forbidden");
+    await expectProblem(await t.admin("GET", "/me/tenants"), 403, "forbidden");
+    await expectProblem(await call("/api/v1/me/tenants"), 401, "unauthorized");
+    await expectProblem(
+      await call("/api/v1/me/tenant", {
+        method: "POST",
+        headers: { ...JSON_TYPE, origin: ISSUER },
+        body: '{"tenant":"adv-a"}',
+      }),
+      401,
+      "unauthorized",
+    );
+    await expectProblem(
+      await bobHome.send("POST", "/me/tenant", { tenant: "adv-a" }, { origin: "https://evil.example" }),
+      403,
+      "csrf",
+    );
+    const stay = await bobHome.send("POST", "/me/tenant", { tenant: "adv-b" });
+    expect(stay.status).toBe(200);
+    expect(await json(stay)).toMatchObject({ active: "adv-b", user: { tenant_id: "adv-b", role: "owner" } });
+    expect(await switches()).toBe(before);
+    expect((await meOf(bobHome)).tenant.id).toBe("adv-b");
+    const listed = await json(await bobHome.send("GET", "/me/tenants"));
+    expect(listed.tenants.map((x: Json) => [x.id, x.role, x.active])).toEqual([
+      ["adv-b", "owner", true],
+      ["adv-a", "admin", false],
+    ]);
+  });
+
+  it("POST /auth/claim-owner: bad input, used links, and two claims of one link at once make one owner", async () => {
+    const token = await ownerLinkOf("adv-f");
+    await expectProblem(await postJson("/auth/claim-owner", { token }), 401, "unauthorized");
+    await expectProblem(
+      await postJson("/auth/claim-owner", { token }, { authorization: `Bearer ${t.adminToken}` }),
+      401,
+      "unauthorized",
+    );
+    await expectProblem(
+      await alice.send("POST", "/auth/claim-owner", { token }, { origin: "https://evil.example" }),
+      403,
+      "csrf",
+    );
+    for (const body of [{}, { token: "" }, { token: 1 }, { token: "t".repeat(201) }, { token, extra: 1 }, null]) {
+      await expectProblem(await alice.send("POST", "/auth/claim-owner", body), 400, "invalid_request");
+    }
+    await expectProblem(
+      await raw(alice, "POST", "/auth/claim-owner", JSON.stringify({ token }), { "content-type": "text/plain" }),
+      400,
+      "invalid_request",
+    );
+    for (const bad of [
+      MARKER,
+      `${token}x`,
+      token.slice(1),
+      await invitationToken(alice, "nobody@adv-f.example", "owner"),
+    ]) {
+      await expectProblem(await alice.send("POST", "/auth/claim-owner", { token: bad }), 400, "invalid_setup_token");
+    }
+    expect((await meOf(alice)).tenant.id).toBe("adv-a");
+    const bobHome = await login("bob@adv-b.example");
+    const claims = await Promise.all([
+      alice.send("POST", "/auth/claim-owner", { token }),
+      bobHome.send("POST", "/auth/claim-owner", { token }),
+    ]);
+    expect(claims.filter((r) => r.status === 200)).toHaveLength(1);
+    const lost = claims.find((r) => r.status !== 200)!;
+    await expectProblem(lost, lost.status, lost.status === 409 ? "owner_exists" : "invalid_setup_token");
+    const winner = claims[0]!.status === 200 ? alice : bobHome;
+    const loser = winner === alice ? bobHome : alice;
+    expect((await membersSeenBy(winner)).map((m) => [m.email, m.role])).toEqual([[winner.email, "owner"]]);
+    expect(await events(winner, "owner.link.claim")).toHaveLength(1);
+    expect((await meOf(loser)).tenant.id).not.toBe("adv-f");
+    await expectProblem(await loser.send("POST", "/me/tenant", { tenant: "adv-f" }), 404, "not_found");
+    await expectProblem(await winner.send("POST", "/auth/claim-owner", { token }), 400, "invalid_setup_token");
+    await expectProblem(
+      await postJson(
+        "/auth/setup-owner",
+        { token, email: "late@adv-f.example", name: "Late", password: PASSWORD },
+        {},
+        freshIp(),
+      ),
+      400,
+      "invalid_setup_token",
+    );
+    expect(
+      (await postJson("/auth/login", { email: "late@adv-f.example", password: PASSWORD }, {}, freshIp())).status,
+    ).toBe(401);
+    expect((await winner.send("POST", "/me/tenant", { tenant: winner === alice ? "adv-a" : "adv-b" })).status).toBe(
+      200,
+    );
+  });
+
+  it("a switch racing a removal never leaves a session active in a tenant its person has left", async () => {
+    const bobHome = await login("bob@adv-b.example");
+    await inviteNew(bobHome, "ivy@adv-b.example", "viewer");
+    const ivy = await login("ivy@adv-b.example");
+    expect(
+      (await ivy.send("POST", "/auth/join", { token: await invitationToken(alice, "ivy@adv-b.example", "viewer") }))
+        .status,
+    ).toBe(200);
+    const ivyInB = await login("ivy@adv-b.example");
+    const sessionId = (await meOf(ivyInB)).session.id as string;
+    const ivyId = await idOf(alice, "ivy@adv-b.example");
+    const ctx = testContext();
+    const user = (await getUserById(ctx.db, ivyId))!;
+    const session = (await getSession(ctx.db, "adv-b", sessionId))!;
+    const [switched, removed] = await Promise.allSettled([
+      switchTenant(ctx, { user, session }, "adv-a", { ip: null, userAgent: null }, Date.now()),
+      removeMember(ctx, ownerActorOf("adv-a", alice.email), ivyId, Date.now()),
+    ]);
+    expect(removed.status).toBe("fulfilled");
+    if (switched.status === "rejected") expect(switched.reason).toMatchObject({ code: "not_found", status: 404 });
+    const row = await env.DB.prepare("select tenant_id from sessions where id = ?")
+      .bind(sessionId)
+      .first<{ tenant_id: string }>();
+    expect(row?.tenant_id ?? "gone").toBe(switched.status === "fulfilled" ? "gone" : "adv-b");
+    const intoA = (await events(alice, "session.tenant.switch")).filter((e) => e.target_id === sessionId);
+    expect(intoA).toHaveLength(switched.status === "fulfilled" ? 1 : 0);
+  });
+
+  it("a signed-in sign-up by a person deleted meanwhile is 401 and creates nothing", async () => {
+    const ctx = testContext({ ...env, SIGNUP_ENABLED: "true" });
+    const gone = {
+      ...(await getUserById(ctx.db, await idOf(alice, "alice@adv-a.example")))!,
+      id: "usr_deletedmeanwhile",
+    };
+    await expect(
+      signUpTenant(ctx, { id: "adv-ghost", name: "Ghost" }, { user: gone }, { ip: null, userAgent: null }, Date.now()),
+    ).rejects.toMatchObject({ code: "unauthorized", status: 401 });
+    expect(await tenantIsThere("adv-ghost")).toBe(false);
+  });
+
+  it("GET /auth/options is public, GET only, and says nothing else", async () => {
+    const res = await call("/api/v1/auth/options", { headers: { cookie: `${COOKIE}=${MARKER}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(await res.json()).toEqual({ signup_enabled: false });
+    for (const method of ["POST", "PUT", "DELETE"]) {
+      await expectProblem(await call("/api/v1/auth/options", { method, ip: freshIp() }), 401, "unauthorized");
+    }
+    await expectProblem(await call("/api/v1/auth/options/x"), 401, "unauthorized");
   });
 });
