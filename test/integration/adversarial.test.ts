@@ -2,8 +2,11 @@
  * The adversarial battery: malformed and hostile input at every public and admin endpoint, asserting the
  * exact error kind (status plus `error` or `code`), that nothing is ever a 500, that nothing the caller sent
  * comes back in an error, and that a refused write leaves nothing behind (no row, no audit event).
+ * Tenants, memberships and switching get the same treatment, plus races (Promise.all) whose outcome may go
+ * either way but must leave one consistent state with exactly the audit events of what happened. Long on
+ * purpose: one battery over every surface, sharing its wire rules and fixtures, read one describe at a time.
  */
-import { SignJWT } from "jose";
+import { decodeJwt, SignJWT } from "jose";
 import { createExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { app } from "../../src/app";
@@ -1090,6 +1093,7 @@ describe("metadata and unknown paths", () => {
 describe("tenants, memberships and switching", () => {
   const bootstrap = { authorization: `Bearer ${env.BOOTSTRAP_TOKEN}` };
   const JSON_TYPE = { "content-type": "application/json" };
+  const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
   const json = async (res: Response) => (await res.json()) as Json;
   const createTenantRaw = (body: BodyInit | null, headers: Record<string, string> = {}, method = "POST") =>
     call("/api/v1/tenants", { method, headers: { ...bootstrap, ...JSON_TYPE, ...headers }, body, ip: freshIp() });
@@ -1424,6 +1428,14 @@ describe("tenants, memberships and switching", () => {
       await expectProblem(await alice.send("PATCH", `/members/${id}`, { role: "viewer" }), 404, "not_found");
       await expectProblem(await alice.send("DELETE", `/members/${id}`), 404, "not_found");
     }
+    // Another tenant's invitation and session, by id: not found, and untouched.
+    const bInvitation = await json(
+      await bobHome.send("POST", "/invitations", { email: "pat@adv-b.example", role: "owner" }),
+    );
+    const erinSession = (await meOf(erin)).session.id as string;
+    await expectProblem(await alice.send("DELETE", `/invitations/${bInvitation.id}`), 404, "not_found");
+    await expectProblem(await alice.send("DELETE", `/sessions/${erinSession}`), 404, "not_found");
+    expect((await json(await postJson("/auth/invitation", { token: tokenOf(bInvitation.url) }))).role).toBe("owner");
     expect((await membersSeenBy(bobHome)).find((m) => m.id === erinId)).toMatchObject({ role: "viewer" });
     expect((await meOf(erin)).user).toMatchObject({ tenant_id: "adv-b", role: "viewer" });
     for (const body of [
@@ -1780,6 +1792,87 @@ describe("tenants, memberships and switching", () => {
       signUpTenant(ctx, { id: "adv-ghost", name: "Ghost" }, { user: gone }, { ip: null, userAgent: null }, Date.now()),
     ).rejects.toMatchObject({ code: "unauthorized", status: 401 });
     expect(await tenantIsThere("adv-ghost")).toBe(false);
+  });
+
+  it("device approval by a person active in a tenant by membership: bad input, tools, replays, and a removal racing it", async () => {
+    const form = (path: string, body: Record<string, string>) =>
+      call(path, {
+        method: "POST",
+        ip: freshIp(),
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams(body).toString(),
+      });
+    const start = async () =>
+      json(await form("/oauth/device_authorization", { client_id: "latchkey-cli", hostname: "adv-box" }));
+    const poll = (deviceCode: string) =>
+      form("/oauth/token", { grant_type: DEVICE_GRANT, device_code: deviceCode, client_id: "latchkey-cli" });
+    const bobInA = await login("bob@adv-b.example");
+    expect((await bobInA.send("POST", "/me/tenant", { tenant: "adv-a" })).status).toBe(200);
+    const started = await start();
+    const code = { user_code: started.user_code };
+    await expectProblem(
+      await bobInA.send("POST", "/device/approve", code, { origin: "https://evil.example" }),
+      403,
+      "csrf",
+    );
+    await expectProblem(await t.admin("POST", "/device/approve", code), 403, "forbidden");
+    await expectProblem(
+      await call("/api/v1/device/approve", {
+        method: "POST",
+        headers: { ...JSON_TYPE, origin: ISSUER },
+        body: JSON.stringify(code),
+      }),
+      401,
+      "unauthorized",
+    );
+    for (const body of [{}, { user_code: "" }, { user_code: "A".repeat(33) }, { ...code, tenant: "adv-b" }]) {
+      await expectProblem(await bobInA.send("POST", "/device/approve", body), 400, "invalid_request");
+    }
+    await expectProblem(
+      await bobInA.send("POST", "/device/approve", { user_code: "ZZZZ-ZZZZ" }),
+      400,
+      "invalid_user_code",
+    );
+    const approved = await bobInA.send("POST", "/device/approve", code);
+    expect(approved.status).toBe(200);
+    expect(await json(approved)).toMatchObject({ status: "approved", client_id: "latchkey-cli", hostname: "adv-box" });
+    await expectProblem(await bobInA.send("POST", "/device/approve", code), 400, "invalid_user_code");
+    await expectProblem(await bobInA.send("POST", "/device/deny", code), 400, "invalid_user_code");
+    const approvals = (await events(alice, "device.approve")).filter((e) => e.actor === "user:bob@adv-b.example");
+    expect(approvals).toHaveLength(1);
+    expect(
+      (await events(await login("bob@adv-b.example"), "device.approve")).filter((e) => e.detail.hostname === "adv-box"),
+    ).toHaveLength(0);
+    const minted = await poll(started.device_code);
+    expect(minted.status).toBe(200);
+    const tool = await json(minted);
+    expect(decodeJwt(tool.access_token)).toMatchObject({ tenant: "adv-a", iss: `${ISSUER}/t/adv-a` });
+    expect(tool.scope.split(" ")).toEqual(expect.not.arrayContaining(["members:write"]));
+    // The tool's own token may not approve more tools.
+    const next = await start();
+    await expectProblem(
+      await call("/api/v1/device/approve", {
+        method: "POST",
+        headers: { ...JSON_TYPE, authorization: `Bearer ${tool.access_token}` },
+        body: JSON.stringify({ user_code: next.user_code }),
+      }),
+      403,
+      "forbidden",
+    );
+
+    // Removal racing the approval: whichever lands first, the removed person's approval yields no token.
+    const bobId = await idOf(alice, "bob@adv-b.example");
+    const [removed, decided] = await Promise.all([
+      alice.send("DELETE", `/members/${bobId}`),
+      bobInA.send("POST", "/device/approve", { user_code: next.user_code }),
+    ]);
+    expect(removed.status).toBe(204);
+    expect([200, 401]).toContain(decided.status);
+    await decided.arrayBuffer();
+    const after = await poll(next.device_code);
+    expect(after.status).toBe(400);
+    expect(["invalid_grant", "authorization_pending"]).toContain((await json(after)).error);
+    expect((await call("/api/v1/me", { headers: { authorization: `Bearer ${tool.access_token}` } })).status).toBe(401);
   });
 
   it("GET /auth/options is public, GET only, and says nothing else", async () => {
