@@ -1492,6 +1492,10 @@ describe("tenants, memberships and switching", () => {
     );
     await expectProblem(await bobHome.send("DELETE", `/members/${doraId}`), 404, "not_found");
     await expectProblem(await bobHome.send("PATCH", `/members/${aliceId}`, { role: "viewer" }), 404, "not_found");
+    // Setting the role someone already has changes nothing and writes no event.
+    const same = await alice.send("PATCH", `/members/${bobId}`, { role: "admin" });
+    expect(same.status).toBe(200);
+    expect(await json(same)).toMatchObject({ id: bobId, role: "admin" });
     expect(await membersSeenBy(alice)).toEqual(before);
     expect(await events(alice, "member.role.change")).toHaveLength(0);
     expect(await events(alice, "member.remove")).toHaveLength(0);
