@@ -10,12 +10,12 @@ import type { RequestContext } from "../context";
 import { SYSTEM_ACTORS, userActor } from "../domain/actors";
 import { ProblemError, problems } from "../domain/errors";
 import { isOwnerLinkUsable } from "../domain/invitation-rules";
-import { auditInsert } from "../storage/audit";
+import { auditInsert, auditInsertIf, previousStatementChanged } from "../storage/audit";
 import { isForeignKeyViolation, isNotNullViolation, isUniqueViolation } from "../storage/errors";
 import { findMember, insertClaimedMembership, insertInvitedMembership, tenantsOfUser } from "../storage/memberships";
 import { claimInvitation, claimOwnerToken, countOwners, findOwnerToken, getUserById } from "../storage/people";
 import type { SessionRow, UserRow } from "../storage/schema-console";
-import { setSessionTenant } from "../storage/sessions";
+import { setSessionTenant, switchSessionTenant } from "../storage/sessions";
 import { acceptedHashes } from "./pepper-rotation";
 import { alreadyMember, invalidInvitation, pendingInvitation } from "./people";
 import type { RequestFacts } from "./sign-in";
@@ -42,7 +42,10 @@ export async function tenantsOf(ctx: Pick<RequestContext, "db">, userId: string)
   return home ? tenantsOfUser(ctx.db, home) : [];
 }
 
-/** Makes `to` the session's active tenant; 404 unless the person belongs to it. Returns the person as seen there. */
+/**
+ * Makes `to` the session's active tenant; 404 unless the person belongs to it, also when a removal lands
+ * between the check and the switch (the switch re-checks in its statement). Returns the person as seen there.
+ */
 export async function switchTenant(ctx: Deps, who: SessionPerson, to: string, facts: RequestFacts, nowMs: number) {
   const { db } = ctx;
   const home = await getUserById(db, who.user.id);
@@ -50,18 +53,24 @@ export async function switchTenant(ctx: Deps, who: SessionPerson, to: string, fa
   if (!target) throw problems.notFound("tenant");
   const from = who.session.tenantId;
   if (from === to) return target;
+  // Each event is written only if the statement before it wrote: the guarded switch, then the first event.
   const event = (tenantId: string) =>
-    auditInsert(db, {
-      tenantId,
-      actor: userActor(target.email),
-      action: "session.tenant.switch",
-      targetType: "session",
-      targetId: who.session.id,
-      ...facts,
-      detail: { from, to },
-      at: nowMs,
-    });
-  await db.batch([setSessionTenant(db, who.session.id, to), event(from), event(to)]);
+    auditInsertIf(
+      db,
+      {
+        tenantId,
+        actor: userActor(target.email),
+        action: "session.tenant.switch",
+        targetType: "session",
+        targetId: who.session.id,
+        ...facts,
+        detail: { from, to },
+        at: nowMs,
+      },
+      previousStatementChanged(),
+    );
+  const [switched] = await db.batch([switchSessionTenant(db, who.session.id, to), event(from), event(to)]);
+  if (switched.meta.changes === 0) throw problems.notFound("tenant");
   return target;
 }
 

@@ -9,11 +9,11 @@ import { randomToken } from "../crypto/encoding";
 import { hashPassword } from "../crypto/passwords";
 import { keyedHash, newId } from "../crypto/secrets";
 import { SYSTEM_ACTORS, userActor } from "../domain/actors";
-import { ProblemError } from "../domain/errors";
+import { ProblemError, problems } from "../domain/errors";
 import { OWNER_LINK_TTL_MS } from "../domain/invitation-rules";
 import { issuerFor } from "../domain/realms";
 import { auditInsert } from "../storage/audit";
-import { isUniqueViolation } from "../storage/errors";
+import { isForeignKeyViolation, isUniqueViolation } from "../storage/errors";
 import { insertMembership } from "../storage/memberships";
 import { findUserByEmail, insertOwnerToken, insertUser } from "../storage/people";
 import type { UserRow } from "../storage/schema-console";
@@ -40,6 +40,8 @@ async function runCreation(ctx: Deps, statements: Parameters<Deps["db"]["batch"]
   } catch (err) {
     if (isUniqueViolation(err) && String(err).includes("tenants.id")) throw tenantExists();
     if (isUniqueViolation(err)) throw emailTaken();
+    // A signed-in owner whose account was deleted after their session was read: they are no one now.
+    if (isForeignKeyViolation(err)) throw problems.unauthorized();
     throw err;
   }
 }

@@ -1,5 +1,5 @@
 /** Repository for console sessions. Rows are looked up by the keyed hash of the cookie value, on the primary. */
-import { and, asc, eq, inArray, lt, or } from "drizzle-orm";
+import { and, asc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import type { Db } from "./db";
 import { sessions, users, type SessionRow, type UserRow } from "./schema-console";
@@ -67,4 +67,16 @@ export function pruneSessions(db: Db, nowMs: number, idleMs: number): Promise<un
 /** Makes `tenantId` the session's active tenant (a switch, or a claim that adds a membership). */
 export function setSessionTenant(db: Db, id: string, tenantId: string) {
   return db.update(sessions).set({ tenantId }).where(eq(sessions.id, id));
+}
+
+/**
+ * A switch: makes `tenantId` the session's active tenant only while its person belongs there (at home or by
+ * membership), checked in the statement, so a removal that lands first leaves the session where it was.
+ */
+export function switchSessionTenant(db: Db, id: string, tenantId: string) {
+  const belongs = sql`(exists (select 1 from users as home where home.id = "sessions"."user_id" and home.tenant_id = ${tenantId}) or exists (select 1 from memberships as member where member.user_id = "sessions"."user_id" and member.tenant_id = ${tenantId}))`;
+  return db
+    .update(sessions)
+    .set({ tenantId })
+    .where(and(eq(sessions.id, id), belongs));
 }
