@@ -19,7 +19,10 @@ export function validate<T extends z.ZodType, Target extends keyof ValidationTar
   return zValidator(target, schema, (result, c) => {
     if (!result.success) {
       if (target === "json" && !isJson(c.req.header("content-type")))
-        throw new ProblemError("unsupported_media_type", "Send the request body as JSON, with Content-Type: application/json.");
+        throw new ProblemError(
+          "unsupported_media_type",
+          "Send the request body as JSON, with Content-Type: application/json.",
+        );
       const errors = result.error.issues.slice(0, MAX_ERRORS).map((i) => ({
         path: i.path.map(String).join("."),
         message: i.code === "unrecognized_keys" ? "Unknown field" : i.message,

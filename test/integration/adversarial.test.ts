@@ -1195,7 +1195,7 @@ describe("tenants, memberships and switching", () => {
       await expectProblem(await createTenantRaw(bad), 400, "invalid_request", { why: bad.slice(0, 40) });
     }
     for (const type of ["text/plain", "application/x-www-form-urlencoded", "application/jsonx"]) {
-      await expectProblem(await createTenantRaw(body, { "content-type": type }), 400, "invalid_request");
+      await expectProblem(await createTenantRaw(body, { "content-type": type }), 415, "unsupported_media_type");
     }
     await expectProblem(
       await createTenantRaw(JSON.stringify({ name: "n".repeat(80 * KiB), id: "adv-never" })),
@@ -1255,8 +1255,8 @@ describe("tenants, memberships and switching", () => {
     }
     await expectProblem(
       await signup(JSON.stringify(newcomer), { "content-type": "text/plain" }),
-      400,
-      "invalid_request",
+      415,
+      "unsupported_media_type",
     );
     for (const headers of [
       { origin: "https://evil.example" },
@@ -1324,7 +1324,7 @@ describe("tenants, memberships and switching", () => {
           body: JSON.stringify({ token, name: "Dora", password: PASSWORD }),
           ip: freshIp(),
         });
-        await expectProblem(res, 400, "invalid_request", { why: `${path} ${type}` });
+        await expectProblem(res, 415, "unsupported_media_type", { why: `${path} ${type}` });
       }
       await expectProblem(
         await postJson(
@@ -1450,8 +1450,8 @@ describe("tenants, memberships and switching", () => {
     }
     await expectProblem(
       await raw(alice, "PATCH", `/members/${doraId}`, '{"role":"owner"}', { "content-type": "text/plain" }),
-      400,
-      "invalid_request",
+      415,
+      "unsupported_media_type",
     );
     await expectProblem(
       await raw(
@@ -1646,8 +1646,8 @@ describe("tenants, memberships and switching", () => {
     }
     await expectProblem(
       await raw(bobHome, "POST", "/me/tenant", '{"tenant":"adv-a"}', { "content-type": "text/plain" }),
-      400,
-      "invalid_request",
+      415,
+      "unsupported_media_type",
     );
     await expectProblem(
       await raw(
@@ -1713,8 +1713,8 @@ describe("tenants, memberships and switching", () => {
     }
     await expectProblem(
       await raw(alice, "POST", "/auth/claim-owner", JSON.stringify({ token }), { "content-type": "text/plain" }),
-      400,
-      "invalid_request",
+      415,
+      "unsupported_media_type",
     );
     for (const bad of [
       MARKER,
