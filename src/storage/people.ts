@@ -145,6 +145,16 @@ export function findInvitationByHash(db: Db, tokenHashes: string[]): Promise<Inv
   return db.select().from(invitations).where(inArray(invitations.tokenHash, tokenHashes)).get();
 }
 
+/** Revokes the tenant's invitations that match `which` and are still pending (neither accepted nor revoked). */
+function revokePending(db: Db, tenantId: string, which: SQL | undefined, at: number, by: string) {
+  return db
+    .update(invitations)
+    .set({ revokedAt: at, revokedBy: by })
+    .where(
+      and(eq(invitations.tenantId, tenantId), which, isNull(invitations.acceptedAt), isNull(invitations.revokedAt)),
+    );
+}
+
 /** Revokes a tenant's pending invitations to `email` when `onlyIf` holds: a removed person cannot return by an older link. */
 export function revokePendingInvitationsTo(
   db: Db,
@@ -154,32 +164,11 @@ export function revokePendingInvitationsTo(
   by: string,
   onlyIf: SQL,
 ) {
-  return db
-    .update(invitations)
-    .set({ revokedAt: at, revokedBy: by })
-    .where(
-      and(
-        eq(invitations.tenantId, tenantId),
-        eq(invitations.email, email),
-        isNull(invitations.acceptedAt),
-        isNull(invitations.revokedAt),
-        onlyIf,
-      ),
-    );
+  return revokePending(db, tenantId, and(eq(invitations.email, email), onlyIf), at, by);
 }
 
 export function revokeInvitation(db: Db, tenantId: string, id: string, at: number, by: string) {
-  return db
-    .update(invitations)
-    .set({ revokedAt: at, revokedBy: by })
-    .where(
-      and(
-        eq(invitations.tenantId, tenantId),
-        eq(invitations.id, id),
-        isNull(invitations.acceptedAt),
-        isNull(invitations.revokedAt),
-      ),
-    );
+  return revokePending(db, tenantId, eq(invitations.id, id), at, by);
 }
 
 /** Stamps a pending, unexpired invitation as accepted by `userId`; matches nothing otherwise. */
