@@ -1,9 +1,8 @@
 /**
- * People in a tenant: the first owner (through a one-time link), invitations and their acceptance, role
- * changes, removal and ending sessions. Each change is one db.batch with its audit event. One-time links
- * (256-bit tokens, stored only as keyed hashes) are claimed inside that batch, so a link works once even
- * when two requests race (see storage/people.ts). A little past 300 lines on purpose: every flow here
- * shares that claim-once batch pattern and the last-owner guard, which read best side by side.
+ * People in a tenant: the first owner (through a one-time link), invitations and their acceptance, and
+ * ending sessions (role changes and removal: services/members.ts). Each change is one db.batch with its audit
+ * event. One-time links (256-bit tokens, stored only as keyed hashes) are claimed inside that batch, so a link
+ * works once even when two requests race (see storage/people.ts).
  */
 import type { RequestContext } from "../context";
 import { randomToken } from "../crypto/encoding";
@@ -14,19 +13,12 @@ import { ProblemError, problems } from "../domain/errors";
 import { INVITATION_TTL_MS, invitationStatus, isOwnerLinkUsable, OWNER_LINK_TTL_MS } from "../domain/invitation-rules";
 import { DEFAULT_TENANT_ID } from "../domain/management";
 import type { Role } from "../domain/roles";
-import { auditInsert, auditInsertIf, previousStatementChanged } from "../storage/audit";
+import { auditInsert } from "../storage/audit";
 import { isNotNullViolation, isUniqueViolation } from "../storage/errors";
 import * as people from "../storage/people";
 import type { InvitationRow, UserRow } from "../storage/schema-console";
-import { deleteUserDeviceSessions } from "../storage/device-sessions";
-import {
-  deleteMembership,
-  deleteSessionsEverywhere,
-  findMember,
-  membershipRemovable,
-  setMembershipRole,
-} from "../storage/memberships";
-import { deleteSession, deleteUserSessions, getSession, insertSession } from "../storage/sessions";
+import { findMember } from "../storage/memberships";
+import { deleteSession, getSession, insertSession } from "../storage/sessions";
 import type { Actor } from "./credentials";
 import { acceptedHashes } from "./pepper-rotation";
 import { newSession } from "./sessions";
@@ -41,7 +33,6 @@ export const ownerExists = () => new ProblemError("owner_exists", "This instance
 export const invalidInvitation = () =>
   new ProblemError("invalid_invitation", "This invitation link is unknown, used, revoked or expired.");
 const invalidSetupToken = () => new ProblemError("invalid_setup_token", "This setup link is unknown, used or expired.");
-const lastOwner = () => new ProblemError("last_owner", "The last owner cannot be demoted or removed.");
 const emailTaken = () => new ProblemError("email_taken", "A person with this email already exists.");
 export const alreadyMember = () => new ProblemError("already_member", "This person already belongs to this tenant.");
 const accountExists = () =>
@@ -259,105 +250,6 @@ export async function revokeInvitation(ctx: Deps, who: Actor, id: string, nowMs:
       detail: { email: inv.email, role: inv.role },
     }),
   ]);
-}
-
-async function requireMember(ctx: Deps, tenantId: string, id: string) {
-  const found = await findMember(ctx.db, tenantId, id);
-  if (!found) throw problems.notFound("member");
-  return found;
-}
-
-const roleChangeEvent = (who: Actor, user: UserRow, role: Role, nowMs: number) => ({
-  ...who,
-  at: nowMs,
-  action: "member.role.change" as const,
-  targetType: "user" as const,
-  targetId: user.id,
-  detail: { email: user.email, before: user.role, after: role },
-});
-
-/**
- * Changes a member's role in the caller's tenant: their home role, or their membership's role for someone
- * who belongs by membership. The last owner (counted at home and by membership) cannot be demoted.
- */
-export async function changeRole(ctx: Deps, who: Actor, id: string, role: Role, nowMs: number): Promise<UserRow> {
-  const { db } = ctx;
-  const { user, byMembership } = await requireMember(ctx, who.tenantId, id);
-  if (user.role === role) return user;
-  // The guard lives in the UPDATE itself, so two owners demoting each other at once cannot both succeed;
-  // the event right after it is written only if it changed the row.
-  const [changed] = await db.batch([
-    byMembership ? setMembershipRole(db, who.tenantId, id, role) : people.setUserRole(db, who.tenantId, id, role),
-    auditInsertIf(db, roleChangeEvent(who, user, role, nowMs), previousStatementChanged()),
-  ]);
-  if (changed.meta.changes === 0) throw await refusal(ctx, who.tenantId, id);
-  return { ...user, role };
-}
-
-/** Why a guarded change of a member changed nothing: they left meanwhile (404), or they are the last owner. */
-async function refusal(ctx: Deps, tenantId: string, id: string) {
-  return (await findMember(ctx.db, tenantId, id)) ? lastOwner() : problems.notFound("member");
-}
-
-const removalEvent = (who: Actor, user: UserRow, nowMs: number) => ({
-  ...who,
-  at: nowMs,
-  action: "member.remove" as const,
-  targetType: "user" as const,
-  targetId: user.id,
-  detail: { email: user.email, role: user.role },
-});
-
-/**
- * Removes a member from the caller's tenant and ends every session (console and tool) they have in it, and
- * revokes the tenant's pending invitations to them; the last owner cannot be removed. Someone there by
- * membership loses that membership only. Someone at home there who belongs to other tenants keeps those
- * (the oldest becomes their home); anyone else is deleted.
- */
-export async function removeMember(ctx: Deps, who: Actor, id: string, nowMs: number): Promise<void> {
-  const { user, byMembership } = await requireMember(ctx, who.tenantId, id);
-  const removed = byMembership
-    ? await removeMembership(ctx, who, user, nowMs)
-    : await removeAtHome(ctx, who, user, nowMs);
-  if (!removed) throw await refusal(ctx, who.tenantId, id);
-}
-
-// Each batch opens with the event under the guard that its change then applies under, so the event is
-// written exactly when the change happens.
-async function removeMembership(ctx: Deps, who: Actor, user: UserRow, nowMs: number): Promise<boolean> {
-  const { db } = ctx;
-  const removable = () => membershipRemovable(who.tenantId, user.id);
-  const results = await db.batch([
-    auditInsertIf(db, removalEvent(who, user, nowMs), removable()),
-    people.revokePendingInvitationsTo(db, who.tenantId, user.email, nowMs, who.actor, removable()),
-    deleteUserSessions(db, who.tenantId, user.id, removable()),
-    ...deleteUserDeviceSessions(db, who.tenantId, user.id, removable()),
-    deleteMembership(db, who.tenantId, user.id),
-  ]);
-  return results[results.length - 1].meta.changes > 0;
-}
-
-async function removeAtHome(ctx: Deps, who: Actor, user: UserRow, nowMs: number): Promise<boolean> {
-  const { db } = ctx;
-  const removable = () => people.userRemovable(who.tenantId, user.id);
-  const [rehome, dropNewHomeMembership] = people.rehomeToOldestMembership(db, who.tenantId, user.id, removable());
-  const deleteUser = people.deleteUser(db, who.tenantId, user.id);
-  // Sessions go first (they reference the user), under the same last-owner guard as the change itself;
-  // once rehomed, the person is no longer at home here, so the statements for a deletion change nothing.
-  const statements = [
-    auditInsertIf(db, removalEvent(who, user, nowMs), removable()),
-    people.revokePendingInvitationsTo(db, who.tenantId, user.email, nowMs, who.actor, removable()),
-    deleteUserSessions(db, who.tenantId, user.id, removable()),
-    ...deleteUserDeviceSessions(db, who.tenantId, user.id, removable()),
-    rehome,
-    dropNewHomeMembership,
-    deleteSessionsEverywhere(db, user.id, removable()),
-    ...deleteUserDeviceSessions(db, null, user.id, removable()),
-    deleteUser,
-  ] as const;
-  const results = await db.batch(statements);
-  const changes = (s: (typeof statements)[number]) => results[statements.indexOf(s)].meta.changes;
-  return changes(rehome) + changes(deleteUser) > 0;
 }
 
 /** Ends a session: one's own, or anyone's in the tenant for a caller allowed to (owners). 404 otherwise. */

@@ -14,7 +14,7 @@ import type { Env } from "../../src/config";
 import { newSetupCode } from "../../src/crypto/secrets";
 import { scopesOfRole } from "../../src/domain/roles";
 import { switchTenant } from "../../src/services/memberships";
-import { changeRole, removeMember } from "../../src/services/people";
+import { changeRole, removeMember } from "../../src/services/members";
 import { signUpTenant } from "../../src/services/tenant-creation";
 import { getUserById } from "../../src/storage/people";
 import { getSession } from "../../src/storage/sessions";

@@ -6,7 +6,7 @@ import { NO_STORE_HEADERS } from "../../middleware/error-handler";
 import { validate } from "../../middleware/validate";
 import { ctxOf } from "../../middleware/request-context";
 import { members } from "../../services/admin-reads";
-import { changeRole, removeMember } from "../../services/people";
+import { changeRole, removeMember } from "../../services/members";
 import { patchMemberSchema } from "./people-schemas";
 import { memberView } from "./people-views";
 
