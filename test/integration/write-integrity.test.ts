@@ -6,7 +6,7 @@
  * retires expired secrets so authentication never loads them.
  */
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { findForAuthentication } from "../../src/storage/credentials";
 import { primaryDb } from "../../src/storage/db";
@@ -68,8 +68,19 @@ async function runCron(at = Date.now()) {
   await waitOnExecutionContext(ctx);
 }
 
+/** Execution contexts of the requests made here, whose background work (publish retries) afterAll waits for. */
+const started: ExecutionContext[] = [];
+
+/** An admin call on a faulty env; its background work is awaited before the file ends. */
+function faultyAdmin(env: ReturnType<typeof faultyEnv>, method: string, path: string, body?: unknown) {
+  return adminWith(env, t.adminToken, method, path, body).then((r) => {
+    started.push(r.ctx);
+    return r.res;
+  });
+}
+
 function admin(plan: FaultPlan, method: string, path: string, body?: unknown) {
-  return adminWith(faultyEnv(plan), t.adminToken, method, path, body).then((r) => r.res);
+  return faultyAdmin(faultyEnv(plan), method, path, body);
 }
 
 /** A storage outage: 503 problem with Retry-After 5 and nothing changed. */
@@ -95,6 +106,12 @@ beforeAll(async () => {
 
 afterEach(() => {
   vi.useRealTimers();
+});
+
+// A failed publish is retried in the background for a few seconds; the file ends only once that work has,
+// so none of it logs into a worker that is shutting down.
+afterAll(async () => {
+  await Promise.all(started.map((ctx) => waitOnExecutionContext(ctx)));
 });
 
 describe("a failing KV after the D1 commit", () => {
@@ -306,9 +323,7 @@ describe("concurrent rotations", () => {
     const racing = faultyEnv({ beforeBatch: batchBarrier(6, 'insert into "credential_secrets"') });
     const results = await Promise.all(
       Array.from({ length: 6 }, () =>
-        adminWith(racing, t.adminToken, "POST", `/credentials/${created.id}/secrets`, {
-          grace_period_seconds: 3600,
-        }).then((r) => r.res),
+        faultyAdmin(racing, "POST", `/credentials/${created.id}/secrets`, { grace_period_seconds: 3600 }),
       ),
     );
     const statuses = results.map((r) => r.status).sort();
