@@ -12,6 +12,7 @@ import { deliveryOf, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_DELAYS_SECONDS } from "
 import { createEndpoint } from "../../src/services/webhook-endpoints";
 import { resealWebhookSecrets } from "../../src/services/webhook-reseal";
 import { keyId } from "../../src/crypto/key-id";
+import { SUBSCRIBABLE_EVENT_TYPES } from "../../src/domain/webhook-events";
 import { newWebhookEvent, type WebhookMessage } from "../../src/services/webhook-events";
 import { primaryDb } from "../../src/storage/db";
 import { insertDeliveries } from "../../src/storage/webhooks";
@@ -85,6 +86,7 @@ describe("webhook endpoints through the admin API", () => {
     });
     expect(res.headers.get("location")).toBe(`/api/v1/webhooks/${created.id}`);
     const listed = await (await t.admin("GET", "/webhooks")).text();
+    expect(JSON.parse(listed).event_types).toEqual([...SUBSCRIBABLE_EVENT_TYPES]);
     const read = await (await t.admin("GET", `/webhooks/${created.id}`)).text();
     for (const text of [listed, read]) {
       expect(text).toContain(created.id);

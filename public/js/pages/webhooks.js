@@ -8,24 +8,13 @@ import { api, del, get, patch, post } from "../api.js";
 import { badge, button, copyField, emptyState, field, notice, pageHeader, table, toast } from "../ui.js";
 import { statusRegion, submitForm } from "../forms.js";
 
-const EVENT_TYPES = [
-  "credential.created",
-  "credential.revoked",
-  "credential.secret_rotated",
-  "credential.expiring",
-  "secret.expiring",
-  "credential.stale",
-  "credential.network_denied",
-  "credential.network_outside_allowlist",
-  "credential.quota_exceeded",
-  "credential.not_caching",
-  "secret.leaked",
-];
-
 const STATUS_TONE = { delivered: "active", pending: "pending", retrying: "expired", dead: "revoked" };
 
 export async function render(ctx) {
-  const [{ endpoints }, settings] = await Promise.all([get("/webhooks"), get("/alert-settings")]);
+  const [{ endpoints, event_types: eventTypes }, settings] = await Promise.all([
+    get("/webhooks"),
+    get("/alert-settings"),
+  ]);
   const writable = ctx.can("webhooks:write");
   const shown = h("div", { "aria-live": "polite" });
   const showSecret = (secret) =>
@@ -41,7 +30,7 @@ export async function render(ctx) {
       lead: "Latchkey posts signed events (Standard Webhooks) to these endpoints: credential changes, expiries, stale credentials and leaked secrets.",
     }),
     shown,
-    writable && ctx.can("credentials:read") ? createForm(ctx, showSecret) : null,
+    writable && ctx.can("credentials:read") ? createForm(ctx, showSecret, eventTypes) : null,
     endpoints.length
       ? endpoints.map((e) => endpointSection(ctx, e, writable, showSecret))
       : emptyState("No webhook endpoints yet", ["Add one to hear about credential trouble as it happens."]),
@@ -49,8 +38,9 @@ export async function render(ctx) {
   );
 }
 
-function eventChecks(selected) {
-  const boxes = EVENT_TYPES.map((t) => {
+/** A checkbox per event type the server offers (GET /webhooks `event_types`), `selected` ticked. */
+function eventChecks(eventTypes, selected) {
+  const boxes = eventTypes.map((t) => {
     const box = h("input", { type: "checkbox", value: t, checked: selected.includes(t) });
     return h("label", { class: "check" }, box, h("span", { class: "check-text" }, h("code", {}, t)));
   });
@@ -63,10 +53,10 @@ function eventChecks(selected) {
   return group;
 }
 
-function createForm(ctx, showSecret) {
+function createForm(ctx, showSecret, eventTypes) {
   const url = h("input", { type: "url", placeholder: "https://hooks.example.com/latchkey", required: true });
   const description = h("input", { type: "text", maxlength: "200", placeholder: "On-call alerts" });
-  const events = eventChecks(["credential.expiring", "secret.expiring", "secret.leaked"]);
+  const events = eventChecks(eventTypes, ["credential.expiring", "secret.expiring", "secret.leaked"]);
   const status = statusRegion();
   const form = submitForm(
     {

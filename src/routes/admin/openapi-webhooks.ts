@@ -28,7 +28,10 @@ export const webhookPaths = {
     get: {
       summary: "List webhook endpoints",
       ...secured("webhooks:read"),
-      responses: { "200": ok("Endpoints"), ...errors },
+      responses: {
+        "200": ok("{endpoints, event_types}: the endpoints and the event types one may subscribe to"),
+        ...errors,
+      },
     },
     post: {
       summary: "Add a webhook endpoint; its whsec_ secret is in this response only",

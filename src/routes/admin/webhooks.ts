@@ -4,6 +4,7 @@
  * credential metadata, so subscribing needs credentials:read besides webhooks:write.
  */
 import { Hono } from "hono";
+import { SUBSCRIBABLE_EVENT_TYPES } from "../../domain/webhook-events";
 import type { AppEnv } from "../../context";
 import { auditContext, requireScope } from "../../middleware/admin-auth";
 import { NO_STORE_HEADERS } from "../../middleware/error-handler";
@@ -44,7 +45,8 @@ webhookRoutes.post("/", write, seesCredentials, validate("json", createEndpointS
 
 webhookRoutes.get("/", read, async (c) => {
   const rows = await tenantEndpoints(ctxOf(c), c.var.principal.tenantId);
-  return c.json({ endpoints: rows.map(endpointView) }, 200, NO_STORE_HEADERS);
+  // The event types an endpoint may subscribe to, so the console offers exactly the server's catalog.
+  return c.json({ endpoints: rows.map(endpointView), event_types: SUBSCRIBABLE_EVENT_TYPES }, 200, NO_STORE_HEADERS);
 });
 
 webhookRoutes.get("/:id", read, async (c) => {
