@@ -409,6 +409,25 @@ describe.skipIf(!hasChromium)("console in Chromium", () => {
     expect(viewer.url()).toContain("#/login?ended=1");
   });
 
+  it("adds a webhook endpoint, offering exactly the server's event types, and shows its secret once", async () => {
+    await go(page, "webhooks");
+    await page.getByText("Add an endpoint").click();
+    const boxes = page.locator(".webhook-events input[type=checkbox]");
+    const offered = await boxes.evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value));
+    const listed = (await (await page.request.get(`${server.url}/api/v1/webhooks`)).json()) as {
+      event_types: string[];
+    };
+    expect(offered).toEqual(listed.event_types);
+    expect(offered).toContain("credential.not_caching");
+    expect(offered).not.toContain("webhook.test");
+    await page.getByLabel("Endpoint URL").fill("http://127.0.0.1:9/latchkey-hook");
+    await page.getByRole("checkbox", { name: "credential.revoked" }).check();
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    await page.getByText("Copy the signing secret now: it is shown only once.").waitFor();
+    expect(await page.locator("main").textContent()).toMatch(/whsec_/);
+    expect(await page.getByText("http://127.0.0.1:9/latchkey-hook").count()).toBeGreaterThan(0);
+  });
+
   it("lists the signing keys read only", async () => {
     await go(page, "keys");
     expect(await heading(page)).toBe("Signing keys");

@@ -1,7 +1,8 @@
 /**
  * #/webhooks: the tenant's webhook endpoints (Standard Webhooks) with their delivery log, "send test event",
  * and the alert settings (what a leaked-secret report does, when a credential counts as stale). A new or
- * rotated `whsec_` secret is shown once, in this page's closure only; leaving the page forgets it.
+ * rotated `whsec_` secret is shown once, in this page only (a new one is handed to the page rebuilt after the
+ * create); leaving the page forgets it.
  */
 import { h, replace, time } from "../dom.js";
 import { api, del, get, patch, post } from "../api.js";
@@ -9,6 +10,9 @@ import { badge, button, copyField, emptyState, field, notice, pageHeader, table,
 import { statusRegion, submitForm } from "../forms.js";
 
 const STATUS_TONE = { delivered: "active", pending: "pending", retrying: "expired", dead: "revoked" };
+
+/** A new endpoint's secret, handed from the create form to the page rebuilt right after it, then forgotten. */
+let secretForNextRender = null;
 
 export async function render(ctx) {
   const [{ endpoints, event_types: eventTypes }, settings] = await Promise.all([
@@ -23,6 +27,9 @@ export async function render(ctx) {
       notice("ok", "Copy the signing secret now: it is shown only once."),
       copyField("Signing secret", secret, { secret: true }),
     );
+  const handedOver = secretForNextRender;
+  secretForNextRender = null;
+  if (handedOver) showSecret(handedOver);
   return h(
     "div",
     {},
@@ -30,7 +37,7 @@ export async function render(ctx) {
       lead: "Latchkey posts signed events (Standard Webhooks) to these endpoints: credential changes, expiries, stale credentials and leaked secrets.",
     }),
     shown,
-    writable && ctx.can("credentials:read") ? createForm(ctx, showSecret, eventTypes) : null,
+    writable && ctx.can("credentials:read") ? createForm(ctx, eventTypes) : null,
     endpoints.length
       ? endpoints.map((e) => endpointSection(ctx, e, writable, showSecret))
       : emptyState("No webhook endpoints yet", ["Add one to hear about credential trouble as it happens."]),
@@ -53,7 +60,7 @@ function eventChecks(eventTypes, selected) {
   return group;
 }
 
-function createForm(ctx, showSecret, eventTypes) {
+function createForm(ctx, eventTypes) {
   const url = h("input", { type: "url", placeholder: "https://hooks.example.com/latchkey", required: true });
   const description = h("input", { type: "text", maxlength: "200", placeholder: "On-call alerts" });
   const events = eventChecks(eventTypes, ["credential.expiring", "secret.expiring", "secret.leaked"]);
@@ -66,8 +73,9 @@ function createForm(ctx, showSecret, eventTypes) {
         const body = { url: url.value.trim(), description: description.value.trim(), event_types: events.read() };
         const created = await post("/webhooks", body);
         toast("The endpoint was added.");
+        // The page is rebuilt with the new endpoint; the rebuilt page shows the secret (this closure's is gone).
+        secretForNextRender = created.secret;
         await ctx.rerender();
-        showSecret(created.secret);
       },
     },
     field("Endpoint URL", url, { hint: "https only. Latchkey does not follow redirects." }),
